@@ -1,0 +1,7 @@
+export { openDb } from './client.js'
+export type { Db } from './client.js'
+export * as schema from './schema.js'
+export {
+  workspaces, users, members, sessions, invites, conversations, conversationMembers, docUpdates,
+  docClients, messages, agents, agentRuns, approvals, agentMemory
+} from './schema.js'

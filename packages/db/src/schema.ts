@@ -1,0 +1,168 @@
+import { sqliteTable, text, integer, blob, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core'
+
+/**
+ * Relational data that gates access or must be queried. Conversation content lives in Yjs docs
+ * (doc_updates); `messages` is an index materialised from the change feed, never the source.
+ * Times are unix milliseconds.
+ */
+
+export const workspaces = sqliteTable('workspaces', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  handle: text('handle').notNull(),
+  createdAt: integer('created_at').notNull()
+})
+
+export const users = sqliteTable('users', {
+  id: text('id').primaryKey(),
+  email: text('email').notNull().unique(),
+  passwordHash: text('password_hash').notNull(),
+  createdAt: integer('created_at').notNull()
+})
+
+export const members = sqliteTable('members', {
+  id: text('id').primaryKey(),
+  workspaceId: text('workspace_id').notNull().references(() => workspaces.id),
+  userId: text('user_id').references(() => users.id),
+  kind: text('kind', { enum: ['user', 'agent'] }).notNull(),
+  name: text('name').notNull(),
+  handle: text('handle').notNull(),
+  role: text('role', { enum: ['admin', 'member'] }).notNull(),
+  avatar: text('avatar'),
+  title: text('title'),
+  reportsTo: text('reports_to'),
+  deactivated: integer('deactivated', { mode: 'boolean' }).notNull().default(false),
+  createdAt: integer('created_at').notNull()
+}, (t) => [uniqueIndex('members_ws_handle').on(t.workspaceId, t.handle), index('members_user').on(t.userId)])
+
+/** Session ids are hex(sha256(token)); the token itself exists only in the cookie. */
+export const sessions = sqliteTable('sessions', {
+  id: text('id').primaryKey(),
+  userId: text('user_id').notNull().references(() => users.id),
+  expiresAt: integer('expires_at').notNull()
+})
+
+export const invites = sqliteTable('invites', {
+  tokenHash: text('token_hash').primaryKey(),
+  workspaceId: text('workspace_id').notNull().references(() => workspaces.id),
+  email: text('email').notNull(),
+  role: text('role', { enum: ['admin', 'member'] }).notNull(),
+  createdBy: text('created_by').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+  usedAt: integer('used_at')
+})
+
+export const conversations = sqliteTable('conversations', {
+  id: text('id').primaryKey(),
+  workspaceId: text('workspace_id').notNull().references(() => workspaces.id),
+  kind: text('kind', { enum: ['channel', 'dm'] }).notNull(),
+  name: text('name').notNull(),
+  topic: text('topic').notNull().default(''),
+  isPrivate: integer('is_private', { mode: 'boolean' }).notNull(),
+  createdBy: text('created_by').notNull(),
+  createdAt: integer('created_at').notNull(),
+  liveSegment: integer('live_segment').notNull().default(0),
+  /** DMs: sorted member ids joined by ',', so the same set of people reuses one DM. */
+  dmKey: text('dm_key')
+}, (t) => [index('conversations_ws').on(t.workspaceId), uniqueIndex('conversations_dm_key').on(t.workspaceId, t.dmKey)])
+
+export const conversationMembers = sqliteTable('conversation_members', {
+  conversationId: text('conversation_id').notNull().references(() => conversations.id),
+  memberId: text('member_id').notNull().references(() => members.id),
+  joinedAt: integer('joined_at').notNull()
+}, (t) => [primaryKey({ columns: [t.conversationId, t.memberId] }), index('conversation_members_member').on(t.memberId)])
+
+/** Append-only Yjs update log; compaction replaces a prefix of a doc's rows with one merged row. */
+export const docUpdates = sqliteTable('doc_updates', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  doc: text('doc').notNull(),
+  data: blob('data', { mode: 'buffer' }).notNull()
+}, (t) => [index('doc_updates_doc').on(t.doc, t.id)])
+
+/** Yjs client ids each member introduced per doc (guard rule OWN8). */
+export const docClients = sqliteTable('doc_clients', {
+  doc: text('doc').notNull(),
+  clientId: integer('client_id').notNull(),
+  memberId: text('member_id').notNull()
+}, (t) => [primaryKey({ columns: [t.doc, t.clientId] })])
+
+/** Message index materialised from conversation and thread docs (search, REST reads, unread). */
+export const messages = sqliteTable('messages', {
+  id: text('id').primaryKey(),
+  conversationId: text('conversation_id').notNull(),
+  doc: text('doc').notNull(),
+  parentId: text('parent_id'),
+  author: text('author').notNull(),
+  createdAt: integer('created_at').notNull(),
+  editedAt: integer('edited_at'),
+  deleted: integer('deleted', { mode: 'boolean' }).notNull().default(false),
+  body: text('body').notNull(),
+  mentions: text('mentions', { mode: 'json' }).$type<string[]>().notNull(),
+  attachments: text('attachments', { mode: 'json' }).$type<unknown[]>().notNull(),
+  reactions: text('reactions', { mode: 'json' }).$type<Array<{ emoji: string; memberId: string }>>().notNull(),
+  threadCount: integer('thread_count').notNull().default(0),
+  lastReplyAt: integer('last_reply_at')
+}, (t) => [index('messages_conv_time').on(t.conversationId, t.parentId, t.createdAt), index('messages_parent').on(t.parentId, t.createdAt)])
+
+export const agents = sqliteTable('agents', {
+  id: text('id').primaryKey(),
+  memberId: text('member_id').notNull().references(() => members.id),
+  workspaceId: text('workspace_id').notNull().references(() => workspaces.id),
+  adapter: text('adapter', { enum: ['webhook', 'socket', 'peer'] }).notNull(),
+  callbackUrl: text('callback_url'),
+  brief: text('brief').notNull().default(''),
+  model: text('model'),
+  scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
+  heartbeatIntervalSec: integer('heartbeat_interval_sec').notNull().default(30),
+  tokenHash: text('token_hash').notNull().unique(),
+  status: text('status', { enum: ['idle', 'running', 'error'] }).notNull().default('idle'),
+  lastError: text('last_error'),
+  lastRunAt: integer('last_run_at'),
+  createdAt: integer('created_at').notNull()
+})
+
+export const agentRuns = sqliteTable('agent_runs', {
+  id: text('id').primaryKey(),
+  agentId: text('agent_id').notNull().references(() => agents.id),
+  trigger: text('trigger').notNull(),
+  conversationId: text('conversation_id'),
+  messageId: text('message_id'),
+  status: text('status', { enum: ['queued', 'running', 'ok', 'silent', 'error'] }).notNull(),
+  attempts: integer('attempts').notNull().default(0),
+  packet: text('packet', { mode: 'json' }),
+  reply: text('reply'),
+  applied: text('applied', { mode: 'json' }).$type<unknown[]>(),
+  errors: text('errors', { mode: 'json' }).$type<unknown[]>(),
+  trace: text('trace', { mode: 'json' }).$type<string[]>(),
+  usage: text('usage', { mode: 'json' }),
+  costUsd: integer('cost_micro_usd'),
+  startedAt: integer('started_at'),
+  finishedAt: integer('finished_at'),
+  createdAt: integer('created_at').notNull()
+}, (t) => [index('agent_runs_agent').on(t.agentId, t.createdAt)])
+
+export const approvals = sqliteTable('approvals', {
+  id: text('id').primaryKey(),
+  workspaceId: text('workspace_id').notNull(),
+  agentId: text('agent_id').notNull().references(() => agents.id),
+  runId: text('run_id'),
+  conversationId: text('conversation_id'),
+  messageId: text('message_id'),
+  scope: text('scope').notNull(),
+  action: text('action').notNull(),
+  payload: text('payload', { mode: 'json' }),
+  status: text('status', { enum: ['pending', 'approved', 'denied'] }).notNull(),
+  note: text('note'),
+  decidedBy: text('decided_by'),
+  decidedAt: integer('decided_at'),
+  createdAt: integer('created_at').notNull()
+}, (t) => [index('approvals_ws').on(t.workspaceId, t.status)])
+
+export const agentMemory = sqliteTable('agent_memory', {
+  agentId: text('agent_id').notNull().references(() => agents.id),
+  scope: text('scope', { enum: ['global', 'conversation', 'task'] }).notNull(),
+  scopeId: text('scope_id').notNull().default(''),
+  key: text('key').notNull(),
+  value: text('value', { mode: 'json' }),
+  updatedAt: integer('updated_at').notNull()
+}, (t) => [primaryKey({ columns: [t.agentId, t.scope, t.scopeId, t.key] })])

@@ -1,0 +1,59 @@
+import type * as Y from 'yjs'
+
+/**
+ * `me:<memberId>`: one member's private state. Only that member (and the server) can open it.
+ *   'conversations': Y.Map convId → ConversationSummary   server-only (the sidebar)
+ *   'unread':        Y.Map convId → UnreadCount            server-only
+ *   'reads':         Y.Map convId → number                 member: createdAt of the last message read
+ *   'mutes':         Y.Map convId → true                   member
+ *   'drafts':        Y.Map convId → string                 member
+ *   'boardVisits':   Y.Map convId → number                 member
+ */
+export interface ConversationSummary {
+  id: string
+  kind: 'channel' | 'dm'
+  name: string
+  topic: string
+  isPrivate: boolean
+  memberIds: string[]
+  liveSegment: number
+}
+
+export interface UnreadCount {
+  count: number
+  mentions: number
+}
+
+/** Root keys of a `me:` doc that its member may write; every other key is server-only. */
+export const memberWritableMeKeys = ['reads', 'mutes', 'drafts', 'boardVisits'] as const
+export type MemberWritableMeKey = (typeof memberWritableMeKeys)[number]
+
+export const meConversationsOf = (doc: Y.Doc) => doc.getMap<ConversationSummary>('conversations')
+export const meUnreadOf = (doc: Y.Doc) => doc.getMap<UnreadCount>('unread')
+export const meReadsOf = (doc: Y.Doc) => doc.getMap<number>('reads')
+export const meMutesOf = (doc: Y.Doc) => doc.getMap<boolean>('mutes')
+export const meDraftsOf = (doc: Y.Doc) => doc.getMap<string>('drafts')
+export const meBoardVisitsOf = (doc: Y.Doc) => doc.getMap<number>('boardVisits')
+
+export function putConversation(doc: Y.Doc, summary: ConversationSummary, origin?: unknown) {
+  doc.transact(() => meConversationsOf(doc).set(summary.id, summary), origin)
+}
+
+export function removeConversation(doc: Y.Doc, id: string, origin?: unknown) {
+  doc.transact(() => {
+    meConversationsOf(doc).delete(id)
+    meUnreadOf(doc).delete(id)
+  }, origin)
+}
+
+export function setUnread(doc: Y.Doc, id: string, unread: UnreadCount, origin?: unknown) {
+  const cur = meUnreadOf(doc).get(id)
+  if (cur && cur.count === unread.count && cur.mentions === unread.mentions) return
+  doc.transact(() => meUnreadOf(doc).set(id, unread), origin)
+}
+
+/** Marks read up to `at`; never moves the marker backwards (two tabs may race). */
+export function markRead(doc: Y.Doc, id: string, at: number, origin?: unknown) {
+  const cur = meReadsOf(doc).get(id) ?? 0
+  if (at > cur) doc.transact(() => meReadsOf(doc).set(id, at), origin)
+}

@@ -1,0 +1,36 @@
+/**
+ * Ids are `<prefix>_` + 16 random base32 chars (80 bits): unguessable, URL-safe, and the prefix
+ * says what an id names. Uses Web Crypto so the same code runs in the browser, Node and agents.
+ */
+export const idPrefix = {
+  workspace: 'w',
+  user: 'u',
+  member: 'm',
+  agent: 'a',
+  conversation: 'c',
+  message: 'msg',
+  task: 'task',
+  taskComment: 'tcom',
+  approval: 'ap',
+  run: 'run',
+  file: 'f'
+} as const
+export type IdKind = keyof typeof idPrefix
+
+const alphabet = 'abcdefghijklmnopqrstuvwxyz234567'
+
+export function randomToken(length: number): string {
+  const bytes = new Uint8Array(length)
+  globalThis.crypto.getRandomValues(bytes)
+  let out = ''
+  for (const b of bytes) out += alphabet[b & 31]
+  return out
+}
+
+export function newId(kind: IdKind): string {
+  return `${idPrefix[kind]}_${randomToken(16)}`
+}
+
+export function isId(kind: IdKind, value: unknown): value is string {
+  return typeof value === 'string' && new RegExp(`^${idPrefix[kind]}_[a-z2-7]{16}$`).test(value)
+}

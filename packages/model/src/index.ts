@@ -1,0 +1,20 @@
+export { idPrefix, newId, isId, randomToken } from './ids.js'
+export type { IdKind } from './ids.js'
+export { parseDocName, formatDocName, docName } from './doc-names.js'
+export type { DocName } from './doc-names.js'
+export {
+  MESSAGES, META, REACTIONS, MAX_BODY_CHARS, MAX_CLOCK_SKEW_MS, messageFieldOwner,
+  reactionKey, parseReactionKey, isValidEmoji, messagesOf, metaOf, readMessage, listMessages,
+  findMessage, appendMessage, editMessage, deleteMessage, toggleReaction, noteThreadReply,
+  extractMentionHandles
+} from './docs/messages.js'
+export type { Message, Attachment, Reaction, NewMessage, MessageField } from './docs/messages.js'
+export { DEFAULT_SEGMENT_SIZE, readSegmentMeta, initSegment, sealSegment } from './docs/segments.js'
+export type { SegmentMeta } from './docs/segments.js'
+export { dirMembersOf, dirChannelsOf, dirWorkspaceOf, putMember, putChannel, removeChannel, putWorkspace } from './docs/directory.js'
+export type { DirMember, DirChannel } from './docs/directory.js'
+export {
+  memberWritableMeKeys, meConversationsOf, meUnreadOf, meReadsOf, meMutesOf, meDraftsOf,
+  meBoardVisitsOf, putConversation, removeConversation, setUnread, markRead
+} from './docs/me.js'
+export type { ConversationSummary, UnreadCount, MemberWritableMeKey } from './docs/me.js'

@@ -1,0 +1,5 @@
+export { PROTOCOL_VERSION, messageType, rejectReason } from './sync-messages.js'
+export type { RejectReason } from './sync-messages.js'
+export { closeCode } from './close-codes.js'
+export type { CloseCode } from './close-codes.js'
+export type { ApiError } from './api.js'
