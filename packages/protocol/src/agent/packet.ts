@@ -1,0 +1,165 @@
+import { z } from 'zod'
+import { agentTriggerSchema } from './triggers.js'
+
+// The context packet an agent receives per trigger (AGENT-CONTRACT.md "Packet").
+// Ids are plain strings: the seed's agents send and expect whatever the server minted.
+// Nullable wherever the server may have nothing to say (no topic, no due date, no manager).
+
+const id = z.string().min(1)
+
+export const packetReactionSchema = z.object({ emoji: z.string(), memberId: id, memberHandle: z.string() })
+export const packetAttachmentSchema = z.object({
+  key: z.string(),
+  name: z.string(),
+  contentType: z.string(),
+  size: z.number(),
+  url: z.string()
+})
+
+export const packetMessageSchema = z.object({
+  id,
+  memberId: id,
+  memberHandle: z.string(),
+  memberName: z.string(),
+  bodyMd: z.string(),
+  parentId: z.string().nullable(),
+  ts: z.string(),
+  mentions: z.array(z.string()),
+  reactions: z.array(packetReactionSchema),
+  attachments: z.array(packetAttachmentSchema)
+})
+export type PacketMessage = z.infer<typeof packetMessageSchema>
+
+export const conversationKindSchema = z.enum(['channel', 'dm'])
+
+export const inboxEntrySchema = z.object({
+  conversationId: id,
+  conversationKind: conversationKindSchema,
+  conversationName: z.string(),
+  conversationTopic: z.string().nullable(),
+  conversationMembers: z.array(z.string()),
+  messages: z.array(packetMessageSchema)
+})
+export type InboxEntry = z.infer<typeof inboxEntrySchema>
+
+export const packetThreadSchema = z.object({
+  conversationId: id,
+  conversationKind: conversationKindSchema,
+  conversationName: z.string(),
+  rootMessageId: id,
+  messages: z.array(packetMessageSchema)
+})
+
+export const packetMemberSchema = z.object({
+  memberId: id,
+  kind: z.enum(['user', 'agent']),
+  name: z.string(),
+  handle: z.string(),
+  isMe: z.boolean().optional()
+})
+
+export const orgEntrySchema = z.object({
+  memberId: id,
+  kind: z.enum(['user', 'agent']),
+  name: z.string(),
+  handle: z.string(),
+  title: z.string().nullable()
+})
+
+export const openApprovalSchema = z.object({
+  id,
+  scope: z.string(),
+  action: z.string(),
+  status: z.enum(['pending', 'approved', 'denied']),
+  createdAt: z.string(),
+  agentHandle: z.string(),
+  mine: z.boolean()
+})
+
+export const approvalResponseSchema = z.object({
+  id,
+  scope: z.string(),
+  action: z.string(),
+  status: z.enum(['approved', 'denied']),
+  note: z.string().nullable(),
+  decidedByHandle: z.string().nullable(),
+  payload: z.unknown()
+})
+
+const memoryBag = z.record(z.string(), z.unknown())
+export const packetMemorySchema = z.object({
+  global: memoryBag,
+  byConversation: z.record(z.string(), memoryBag),
+  byTask: z.record(z.string(), memoryBag)
+})
+
+export const myTaskSchema = z.object({
+  id,
+  title: z.string(),
+  status: z.string(),
+  progress: z.number(),
+  dueAt: z.string().nullable(),
+  conversationId: z.string().nullable(),
+  conversationName: z.string().nullable(),
+  labels: z.array(z.string()),
+  commentCount: z.number(),
+  latestComment: z.unknown()
+})
+
+export const packetTaskSchema = z.object({
+  id,
+  conversationId: z.string().nullable(),
+  title: z.string(),
+  bodyMd: z.string(),
+  status: z.string(),
+  progress: z.number(),
+  dueAt: z.string().nullable(),
+  labels: z.array(z.string()),
+  assignees: z.array(z.string()),
+  parentId: z.string().nullable(),
+  subtasks: z.array(z.unknown()),
+  recentComments: z.array(z.unknown())
+})
+
+export const lastRunSchema = z.object({
+  runId: id,
+  status: z.string(),
+  errors: z.array(z.unknown())
+})
+
+export const agentPacketSchema = z.object({
+  runId: id,
+  agent: z.object({
+    id,
+    memberId: id,
+    handle: z.string(),
+    name: z.string(),
+    model: z.string().nullable(),
+    title: z.string().nullable(),
+    scopes: z.array(z.string()),
+    brief: z.string()
+  }),
+  workspace: z.object({ id, name: z.string(), handle: z.string() }),
+  trigger: agentTriggerSchema,
+  /** Null in task-only mode: a heartbeat with quiet channels but open work. */
+  triggerConversationId: z.string().nullable(),
+  triggerMessageId: z.string().nullable().optional(),
+  members: z.record(z.string(), packetMemberSchema),
+  /** The trigger's conversation comes first. */
+  inbox: z.array(inboxEntrySchema),
+  thread: packetThreadSchema.nullable(),
+  openApprovals: z.array(openApprovalSchema),
+  approvalResponse: approvalResponseSchema.optional(),
+  memory: packetMemorySchema,
+  reporting: z.object({
+    manager: orgEntrySchema.nullable(),
+    directReports: z.array(orgEntrySchema),
+    peers: z.array(orgEntrySchema)
+  }),
+  /** Open tasks assigned to me, freshest first, at most 12. */
+  myTasks: z.array(myTaskSchema),
+  task: packetTaskSchema.optional(),
+  /** What went wrong with my previous actions, so the agent can correct itself. */
+  lastRun: lastRunSchema.nullable().optional()
+})
+export type AgentPacket = z.infer<typeof agentPacketSchema>
