@@ -1,0 +1,18 @@
+/** Relay defaults in one place; each says why, with the figure it rests on where measured. */
+export const syncDefaults = {
+  /** A one-message update is ~144 B; 256 KiB leaves room for pasted text and offline batches. */
+  maxUpdateBytes: 256 * 1024,
+  /** ws closes a connection on frames larger than this (1009) before we even parse them. */
+  maxFrameBytes: 1024 * 1024,
+  /** Per connection: updates per second (token bucket) and burst. Typing in a doc is ~10/s. */
+  updatesPerSecond: 40,
+  updateBurst: 120,
+  /** Per connection: new messages per second and burst; beyond this is a flood, not a chat. */
+  messagesPerSecond: 5,
+  messageBurst: 20,
+  /** Live docs kept in memory; idle ones beyond this are evicted (SQLite has them). */
+  maxLiveDocs: 2000,
+  /** Rewrite a doc's update log as one snapshot after this many appended updates. */
+  compactEvery: 500
+} as const
+export type SyncConfig = { -readonly [K in keyof typeof syncDefaults]: number }

@@ -1,0 +1,44 @@
+import type { WebSocket } from 'ws'
+import * as encoding from 'lib0/encoding'
+import { messageType, type RejectReason } from '@circlechat/protocol'
+import type { Principal } from './types.js'
+import type { Room } from './room.js'
+import { TokenBucket } from './rate-limit.js'
+import type { SyncConfig } from './config.js'
+
+let nextId = 1
+
+/** One client's WebSocket bound to one document (y-websocket opens a socket per doc). */
+export class Connection {
+  readonly id = nextId++
+  readonly updates: TokenBucket
+  readonly messages: TokenBucket
+  /** Awareness client ids this connection introduced; it may update only these. */
+  readonly awarenessClients = new Set<number>()
+  acked = 0
+
+  constructor(readonly ws: WebSocket, readonly principal: Principal, readonly room: Room, config: SyncConfig) {
+    this.updates = new TokenBucket(config.updatesPerSecond, config.updateBurst)
+    this.messages = new TokenBucket(config.messagesPerSecond, config.messageBurst)
+  }
+
+  send(bytes: Uint8Array) {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(bytes)
+  }
+
+  sendReject(reason: RejectReason, detail: string) {
+    const e = encoding.createEncoder()
+    encoding.writeVarUint(e, messageType.reject)
+    encoding.writeVarString(e, reason)
+    encoding.writeVarString(e, detail)
+    this.send(encoding.toUint8Array(e))
+  }
+
+  sendAck() {
+    this.acked++
+    const e = encoding.createEncoder()
+    encoding.writeVarUint(e, messageType.ack)
+    encoding.writeVarUint(e, this.acked)
+    this.send(encoding.toUint8Array(e))
+  }
+}

@@ -1,0 +1,17 @@
+import { Relay } from './relay.js'
+import type { SyncServer, SyncServerOptions } from './types.js'
+import type { SyncConfig } from './config.js'
+
+export function createSyncServer(options: SyncServerOptions, config: Partial<SyncConfig> = {}): SyncServer {
+  return new Relay(options, config)
+}
+
+export { guardUpdate } from './guard/index.js'
+export type { GuardContext, GuardResult } from './guard/index.js'
+export { syncDefaults } from './config.js'
+export type { SyncConfig } from './config.js'
+export { SqliteStore } from './persistence/sqlite.js'
+export type { DocStore } from './persistence/store.js'
+export { originMember, isOrigin } from './origins.js'
+export type { Origin } from './origins.js'
+export type { Principal, MessageChange, SyncServer, SyncServerOptions } from './types.js'

@@ -1,0 +1,59 @@
+import type * as Y from 'yjs'
+import type { Db } from '@circlechat/db'
+import { readMessage, type Message } from '@circlechat/model'
+
+/**
+ * Materialises messages from conversation and thread docs into the `messages` table (search,
+ * REST reads, unread counts). Runs inside the same SQLite transaction as the update it reflects,
+ * so the index never lags or leads the documents.
+ */
+export class MessageIndex {
+  #upsert
+  #exists
+  #rootDoc
+  /** Ids accepted but not yet committed: the table cannot see them yet. */
+  #pending = new Set<string>()
+
+  constructor(db: Db) {
+    const sqlite = db.$client
+    this.#upsert = sqlite.prepare(`
+      INSERT INTO messages (id, conversation_id, doc, parent_id, author, created_at, edited_at, deleted, body, mentions, attachments, reactions, thread_count, last_reply_at)
+      VALUES (@id, @conversationId, @doc, @parentId, @author, @createdAt, @editedAt, @deleted, @body, @mentions, @attachments, @reactions, @threadCount, @lastReplyAt)
+      ON CONFLICT(id) DO UPDATE SET edited_at = excluded.edited_at, deleted = excluded.deleted, body = excluded.body,
+        mentions = excluded.mentions, attachments = excluded.attachments, reactions = excluded.reactions,
+        thread_count = excluded.thread_count, last_reply_at = excluded.last_reply_at`)
+    this.#exists = sqlite.prepare('SELECT 1 FROM messages WHERE id = ?').pluck()
+    this.#rootDoc = sqlite.prepare('SELECT doc FROM messages WHERE id = ?').pluck()
+  }
+
+  idTaken(id: string): boolean {
+    return this.#pending.has(id) || this.#exists.get(id) === 1
+  }
+
+  /** The doc holding a message, e.g. the conversation segment of a thread's root. */
+  docOf(id: string): string | undefined {
+    return this.#rootDoc.get(id) as string | undefined
+  }
+
+  /** Reads the touched maps now (they may change before commit) and returns the writer. */
+  prepare(docName: string, conversationId: string, maps: Iterable<Y.Map<unknown>>): { messages: Message[]; write: () => void; done: () => void } {
+    const messages = [...maps].map(readMessage)
+    for (const m of messages) this.#pending.add(m.id)
+    return {
+      messages,
+      write: () => {
+        for (const m of messages) {
+          this.#upsert.run({
+            id: m.id, conversationId, doc: docName, parentId: m.parentId, author: m.author, createdAt: m.createdAt,
+            editedAt: m.editedAt, deleted: m.deleted ? 1 : 0, body: m.body, mentions: JSON.stringify(m.mentions),
+            attachments: JSON.stringify(m.attachments), reactions: JSON.stringify(m.reactions),
+            threadCount: m.threadCount, lastReplyAt: m.lastReplyAt
+          })
+        }
+      },
+      done: () => {
+        for (const m of messages) this.#pending.delete(m.id)
+      }
+    }
+  }
+}

@@ -1,0 +1,380 @@
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import * as Y from 'yjs'
+import { WebSocketServer, type WebSocket } from 'ws'
+import * as encoding from 'lib0/encoding'
+import * as decoding from 'lib0/decoding'
+import * as syncProtocol from 'y-protocols/sync'
+import * as awarenessProtocol from 'y-protocols/awareness'
+import type { Db } from '@circlechat/db'
+import {
+  parseDocName, docName, readSegmentMeta, initSegment, sealSegment, messagesOf, noteThreadReply,
+  meConversationsOf, putConversation, DEFAULT_SEGMENT_SIZE
+} from '@circlechat/model'
+import { messageType, rejectReason as R, closeCode } from '@circlechat/protocol'
+import type { MessageChange, Principal, SyncServer, SyncServerOptions } from './types.js'
+import { isOrigin, type Origin } from './origins.js'
+import { syncDefaults, type SyncConfig } from './config.js'
+import { SqliteStore } from './persistence/sqlite.js'
+import type { DocStore } from './persistence/store.js'
+import { AccessControl } from './access.js'
+import { MessageIndex } from './message-index.js'
+import { Room } from './room.js'
+import { Connection } from './connection.js'
+import { guardUpdate } from './guard/index.js'
+
+const LOAD = Symbol('load')
+
+/**
+ * The relay: y-websocket protocol over `ws`, with every client update passed through the guard
+ * before it is applied, appended durably to SQLite before it is relayed or acknowledged, and
+ * indexed in the same transaction. Server-authored edits (REST, agents) take the same path.
+ */
+export class Relay implements SyncServer {
+  readonly config: SyncConfig
+  readonly #db: Db
+  readonly #store: DocStore
+  readonly #access: AccessControl
+  readonly #index: MessageIndex
+  readonly #authenticate: SyncServerOptions['authenticate']
+  readonly #segmentSize: number
+  readonly #wss: WebSocketServer
+  readonly #rooms = new Map<string, Room>()
+  readonly #loading = new Map<string, Promise<Room>>()
+  readonly #listeners = new Set<(change: MessageChange) => void>()
+  readonly #sql
+
+  constructor(options: SyncServerOptions, config: Partial<SyncConfig> = {}) {
+    this.config = { ...syncDefaults, ...config }
+    this.#db = options.db
+    this.#store = new SqliteStore(options.db)
+    this.#access = new AccessControl(options.db)
+    this.#index = new MessageIndex(options.db)
+    this.#authenticate = options.authenticate
+    this.#segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.config.maxFrameBytes })
+    const sqlite = options.db.$client
+    this.#sql = {
+      liveSegment: sqlite.prepare('SELECT live_segment FROM conversations WHERE id = ?').pluck(),
+      bumpSegment: sqlite.prepare('UPDATE conversations SET live_segment = ? WHERE id = ? AND live_segment = ?'),
+      convMembers: sqlite.prepare('SELECT member_id FROM conversation_members WHERE conversation_id = ?').pluck(),
+      clients: sqlite.prepare('SELECT client_id, member_id FROM doc_clients WHERE doc = ?'),
+      bind: sqlite.prepare('INSERT OR IGNORE INTO doc_clients (doc, client_id, member_id) VALUES (?, ?, ?)')
+    }
+  }
+
+  // ---- upgrade and connection -------------------------------------------------------------
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy())
+    this.#accept(req, socket, head).catch((err) => {
+      console.error('sync upgrade failed', err)
+      refuseUpgrade(socket, 500, 'Internal Server Error')
+    })
+  }
+
+  async #accept(req: IncomingMessage, socket: Duplex, head: Buffer) {
+    const path = new URL(req.url ?? '/', 'http://x').pathname
+    const name = decodeURIComponent(path.replace(/^\/sync\//, ''))
+    const parsed = parseDocName(name)
+    if (!parsed) return refuseUpgrade(socket, 400, 'Bad Request')
+    const principal = await this.#authenticate(req)
+    if (!principal) return refuseUpgrade(socket, 401, 'Unauthorized')
+    const access = this.#access.check(principal, parsed)
+    if (!access) return refuseUpgrade(socket, 403, 'Forbidden')
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connect(ws, principal, name))
+  }
+
+  #connect(ws: WebSocket, principal: Principal, name: string) {
+    // Messages may arrive while the doc loads; handle them strictly in order.
+    let chain: Promise<Connection | null> = this.#room(name).then((room) => {
+      const conn = new Connection(ws, principal, room, this.config)
+      room.conns.add(conn)
+      room.lastUsed = Date.now()
+      this.#greet(conn)
+      return conn
+    }).catch((err) => {
+      console.error('sync load failed', name, err)
+      ws.close(1011, 'could not load document')
+      return null
+    })
+    ws.on('message', (data: Buffer) => {
+      chain = chain.then((conn) => {
+        if (conn) this.#onMessage(conn, new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+        return conn
+      })
+    })
+    ws.on('close', () => {
+      void chain.then((conn) => conn && this.#disconnect(conn))
+    })
+    ws.on('error', () => ws.terminate())
+  }
+
+  #greet(conn: Connection) {
+    const { doc, awareness } = conn.room
+    const e = encoding.createEncoder()
+    encoding.writeVarUint(e, messageType.sync)
+    syncProtocol.writeSyncStep1(e, doc)
+    conn.send(encoding.toUint8Array(e))
+    const states = [...awareness.getStates().keys()]
+    if (states.length > 0) {
+      const a = encoding.createEncoder()
+      encoding.writeVarUint(a, messageType.awareness)
+      encoding.writeVarUint8Array(a, awarenessProtocol.encodeAwarenessUpdate(awareness, states))
+      conn.send(encoding.toUint8Array(a))
+    }
+  }
+
+  #disconnect(conn: Connection) {
+    const room = conn.room
+    room.conns.delete(conn)
+    if (conn.awarenessClients.size > 0) awarenessProtocol.removeAwarenessStates(room.awareness, [...conn.awarenessClients], 'close')
+    room.lastUsed = Date.now()
+    this.#evictIdle()
+  }
+
+  #onMessage(conn: Connection, bytes: Uint8Array) {
+    try {
+      const decoder = decoding.createDecoder(bytes)
+      const type = decoding.readVarUint(decoder)
+      if (type === messageType.sync) {
+        const syncType = decoding.readVarUint(decoder)
+        if (syncType === syncProtocol.messageYjsSyncStep1) {
+          const e = encoding.createEncoder()
+          encoding.writeVarUint(e, messageType.sync)
+          syncProtocol.writeSyncStep2(e, conn.room.doc, decoding.readVarUint8Array(decoder))
+          conn.send(encoding.toUint8Array(e))
+        } else if (syncType === syncProtocol.messageYjsSyncStep2 || syncType === syncProtocol.messageYjsUpdate) {
+          this.#onClientUpdate(conn, decoding.readVarUint8Array(decoder))
+        } else {
+          conn.sendReject(R.malformed, 'unknown sync message')
+        }
+      } else if (type === messageType.awareness) {
+        this.#onAwareness(conn, decoding.readVarUint8Array(decoder))
+      } else {
+        conn.sendReject(R.malformed, `unknown message type ${type}`)
+      }
+    } catch (err) {
+      conn.sendReject(R.malformed, 'unreadable message')
+    }
+  }
+
+  #onClientUpdate(conn: Connection, update: Uint8Array) {
+    const { room, principal } = conn
+    const access = this.#access.check(principal, room.parsed)
+    if (!access) {
+      conn.sendReject(R.notMember, 'you are no longer a member')
+      conn.ws.close(closeCode.revoked, 'access revoked')
+      return
+    }
+    if (!access.canWrite) return conn.sendReject(R.readOnly, `${room.parsed.kind} docs are written by the server`)
+    if (!conn.updates.take()) return conn.sendReject(R.rateLimited, 'too many updates; slow down')
+    const result = guardUpdate(room.doc, update, {
+      docName: room.parsed,
+      sender: principal.memberId,
+      isAdmin: principal.role === 'admin',
+      now: Date.now(),
+      maxUpdateBytes: this.config.maxUpdateBytes,
+      acceptsNewMessages: this.#acceptsNewMessages(room),
+      idTaken: (id) => this.#index.idTaken(id),
+      clientOwner: (client) => room.clientOwners.get(client)
+    })
+    if (!result.ok) {
+      console.warn(`guard: rejected update from ${principal.memberId} on ${room.name}: ${result.reason} (${result.detail})`)
+      return conn.sendReject(result.reason, result.detail)
+    }
+    if (result.empty) return
+    if (result.newMessages > 0 && !conn.messages.take(result.newMessages)) return conn.sendReject(R.rateLimited, 'too many messages; slow down')
+    room.pendingBindings = result.newClients.map((client) => ({ client, memberId: principal.memberId }))
+    const origin: Origin = { source: 'connection', memberId: principal.memberId, connectionId: conn.id }
+    Y.applyUpdate(room.doc, update, origin)
+  }
+
+  #acceptsNewMessages(room: Room): boolean {
+    if (room.parsed.kind !== 'conv') return true
+    const live = this.#sql.liveSegment.get(room.parsed.conversationId) as number | undefined
+    return live !== undefined && room.parsed.segment >= live - 1 && room.parsed.segment <= live
+  }
+
+  #onAwareness(conn: Connection, update: Uint8Array) {
+    // Each entry is (clientID, clock, state); a connection may speak only for its own ids.
+    const d = decoding.createDecoder(update)
+    const count = decoding.readVarUint(d)
+    const owned = new Set<number>()
+    for (const c of conn.room.conns) if (c !== conn) for (const id of c.awarenessClients) owned.add(id)
+    const ids: number[] = []
+    for (let i = 0; i < count; i++) {
+      const id = decoding.readVarUint(d)
+      decoding.readVarUint(d)
+      decoding.readVarString(d)
+      if (owned.has(id) || (conn.awarenessClients.size >= 4 && !conn.awarenessClients.has(id))) return
+      ids.push(id)
+    }
+    for (const id of ids) conn.awarenessClients.add(id)
+    awarenessProtocol.applyAwarenessUpdate(conn.room.awareness, update, conn)
+  }
+
+  // ---- rooms, persistence, change feed ----------------------------------------------------
+
+  #room(name: string): Promise<Room> {
+    const live = this.#rooms.get(name)
+    if (live) return Promise.resolve(live)
+    let loading = this.#loading.get(name)
+    if (!loading) {
+      loading = this.#load(name).finally(() => this.#loading.delete(name))
+      this.#loading.set(name, loading)
+    }
+    return loading
+  }
+
+  async #load(name: string): Promise<Room> {
+    const parsed = parseDocName(name)
+    if (!parsed) throw new Error(`not a document name: ${name}`)
+    const conversationId =
+      parsed.kind === 'conv' || parsed.kind === 'board' ? parsed.conversationId
+      : parsed.kind === 'thread' ? ((this.#db.$client.prepare('SELECT conversation_id FROM messages WHERE id = ?').pluck().get(parsed.rootMessageId) as string | undefined) ?? null)
+      : null
+    const room = new Room(name, parsed, conversationId)
+    const updates = this.#store.loadDoc(name)
+    room.doc.transact(() => {
+      for (const u of updates) Y.applyUpdate(room.doc, u)
+    }, LOAD)
+    room.takeChanges()
+    room.updatesSinceCompact = updates.length
+    for (const row of this.#sql.clients.all(name) as Array<{ client_id: number; member_id: string }>) room.clientOwners.set(row.client_id, row.member_id)
+    room.doc.on('update', (update: Uint8Array, origin: unknown) => this.#onDocUpdate(room, update, origin))
+    room.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) => {
+      const changed = [...added, ...updated, ...removed]
+      const e = encoding.createEncoder()
+      encoding.writeVarUint(e, messageType.awareness)
+      encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(room.awareness, changed))
+      const bytes = encoding.toUint8Array(e)
+      for (const c of room.conns) c.send(bytes)
+    })
+    this.#rooms.set(name, room)
+    if (parsed.kind === 'conv' && !readSegmentMeta(room.doc)) initSegment(room.doc, parsed.conversationId, parsed.segment, serverOrigin('init segment'))
+    this.#evictIdle()
+    return room
+  }
+
+  #onDocUpdate(room: Room, update: Uint8Array, origin: unknown) {
+    if (origin === LOAD) return
+    const who: Origin = isOrigin(origin) ? origin : serverOrigin('unattributed')
+    const { created, updated } = room.takeChanges()
+    const convId = room.conversationId
+    const indexed = convId ? this.#index.prepare(room.name, convId, [...created, ...updated]) : null
+    const bindings = room.pendingBindings
+    room.pendingBindings = []
+    for (const b of bindings) room.clientOwners.set(b.client, b.memberId)
+    const commit = this.#store.appendUpdate(room.name, update, () => {
+      indexed?.write()
+      for (const b of bindings) this.#sql.bind.run(room.name, b.client, b.memberId)
+    })
+    room.lastCommit = commit.then(() => {
+      indexed?.done()
+      const e = encoding.createEncoder()
+      encoding.writeVarUint(e, messageType.sync)
+      syncProtocol.writeUpdate(e, update)
+      const bytes = encoding.toUint8Array(e)
+      for (const c of room.conns) {
+        if (who.source === 'connection' && who.connectionId === c.id) c.sendAck()
+        else c.send(bytes)
+      }
+      if (indexed && convId) {
+        const createdIds = new Set(created.map((m) => m.get('id')))
+        for (const message of indexed.messages) {
+          const change: MessageChange = { kind: createdIds.has(message.id) ? 'created' : 'updated', docName: room.name, conversationId: convId, message, origin: who }
+          for (const listener of this.#listeners) {
+            try { listener(change) } catch (err) { console.error('change listener failed', err) }
+          }
+        }
+        if (created.length > 0) void this.#afterNewMessages(room).catch((err) => console.error('post-commit work failed', room.name, err))
+      }
+      if (++room.updatesSinceCompact >= this.config.compactEvery) {
+        room.updatesSinceCompact = 0
+        void this.#store.compact(room.name, Y.encodeStateAsUpdate(room.doc))
+      }
+    }, (err) => {
+      indexed?.done()
+      console.error('could not persist update; closing its connections', room.name, err)
+      for (const c of room.conns) c.ws.close(1011, 'storage failure')
+    })
+  }
+
+  /** Thread replies count on their root; a full live segment is sealed and the next one opened. */
+  async #afterNewMessages(room: Room) {
+    const { parsed, doc } = room
+    if (parsed.kind === 'thread') {
+      const rootDoc = this.#index.docOf(parsed.rootMessageId)
+      const replies = messagesOf(doc)
+      const last = replies.get(replies.length - 1)
+      if (rootDoc) await this.transact(rootDoc, serverOrigin('thread reply'), (d) => noteThreadReply(d, parsed.rootMessageId, replies.length, Number(last.get('createdAt'))))
+    } else if (parsed.kind === 'conv') {
+      const meta = readSegmentMeta(doc)
+      if (!meta || meta.sealed || messagesOf(doc).length < this.#segmentSize) return
+      const next = parsed.segment + 1
+      if (this.#sql.bumpSegment.run(next, parsed.conversationId, parsed.segment).changes === 0) return
+      await this.transact(room.name, serverOrigin('seal segment'), (d) => sealSegment(d))
+      await this.#room(docName.conv(parsed.conversationId, next))
+      for (const memberId of this.#sql.convMembers.all(parsed.conversationId) as string[]) {
+        await this.transact(docName.me(memberId), serverOrigin('seal segment'), (d) => {
+          const summary = meConversationsOf(d).get(parsed.conversationId)
+          if (summary) putConversation(d, { ...summary, liveSegment: next })
+        })
+      }
+    }
+  }
+
+  #evictIdle() {
+    if (this.#rooms.size <= this.config.maxLiveDocs) return
+    const idle = [...this.#rooms.values()].filter((r) => r.conns.size === 0).sort((a, b) => a.lastUsed - b.lastUsed)
+    for (const room of idle.slice(0, this.#rooms.size - this.config.maxLiveDocs)) {
+      this.#rooms.delete(room.name)
+      void room.lastCommit.finally(() => room.doc.destroy())
+    }
+  }
+
+  // ---- server API --------------------------------------------------------------------------
+
+  async transact<T>(name: string, origin: Origin, fn: (doc: Y.Doc) => T): Promise<T> {
+    const room = await this.#room(name)
+    room.lastUsed = Date.now()
+    const before = room.lastCommit
+    let result!: T
+    room.doc.transact(() => {
+      result = fn(room.doc)
+    }, origin)
+    if (room.lastCommit !== before) await room.lastCommit
+    return result
+  }
+
+  async getDoc(name: string): Promise<Y.Doc> {
+    return (await this.#room(name)).doc
+  }
+
+  revoke(memberId: string, prefix: string): void {
+    for (const room of this.#rooms.values()) {
+      if (!room.name.startsWith(prefix)) continue
+      for (const c of room.conns) if (c.principal.memberId === memberId) c.ws.close(closeCode.revoked, 'access revoked')
+    }
+  }
+
+  onMessageChange(listener: (change: MessageChange) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  async close(): Promise<void> {
+    for (const room of this.#rooms.values()) for (const c of room.conns) c.ws.terminate()
+    await Promise.all([...this.#rooms.values()].map((r) => r.lastCommit.catch(() => {})))
+    await this.#store.close()
+    this.#wss.close()
+  }
+}
+
+const serverOrigin = (reason: string): Origin => ({ source: 'server', reason })
+
+function refuseUpgrade(socket: Duplex, status: number, text: string) {
+  if (!socket.writable) return socket.destroy()
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`)
+}

@@ -1,0 +1,55 @@
+import * as Y from 'yjs'
+import { Awareness } from 'y-protocols/awareness'
+import { messagesOf, type DocName } from '@circlechat/model'
+import type { Connection } from './connection.js'
+
+/**
+ * One live document in memory with its connections and awareness. Collects the message maps each
+ * transaction touched (observeDeep runs before the doc's 'update' event) for the message index.
+ */
+export class Room {
+  readonly doc = new Y.Doc()
+  readonly awareness: Awareness
+  readonly conns = new Set<Connection>()
+  /** Yjs client id → member id (OWN8), loaded from doc_clients. */
+  readonly clientOwners = new Map<number, string>()
+  /** Client ids the update being applied introduces; stored with it. */
+  pendingBindings: Array<{ client: number; memberId: string }> = []
+  /** Settles when the last update applied to this doc is durable. */
+  lastCommit: Promise<void> = Promise.resolve()
+  updatesSinceCompact = 0
+  lastUsed = Date.now()
+  #created = new Set<Y.Map<unknown>>()
+  #touched = new Set<Y.Map<unknown>>()
+
+  constructor(readonly name: string, readonly parsed: DocName, readonly conversationId: string | null) {
+    this.awareness = new Awareness(this.doc)
+    this.awareness.setLocalState(null)
+    if (parsed.kind === 'conv' || parsed.kind === 'thread') {
+      messagesOf(this.doc).observeDeep((events) => {
+        for (const event of events) {
+          if (event.target === messagesOf(this.doc)) {
+            for (const item of event.changes.added) {
+              const map = (item.content as Y.ContentType).type
+              if (map instanceof Y.Map) this.#created.add(map)
+            }
+            continue
+          }
+          // A field of a message, or a key of its reactions map.
+          let type: Y.AbstractType<unknown> | null = event.target
+          while (type && type.parent !== messagesOf(this.doc)) type = type.parent as Y.AbstractType<unknown> | null
+          if (type instanceof Y.Map) this.#touched.add(type)
+        }
+      })
+    }
+  }
+
+  /** Message maps created and changed since the last call. */
+  takeChanges(): { created: Y.Map<unknown>[]; updated: Y.Map<unknown>[] } {
+    const created = [...this.#created]
+    const updated = [...this.#touched].filter((m) => !this.#created.has(m))
+    this.#created.clear()
+    this.#touched.clear()
+    return { created, updated }
+  }
+}

@@ -1,0 +1,133 @@
+import { createServer, type Server } from 'node:http'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { AddressInfo } from 'node:net'
+import * as Y from 'yjs'
+import { WebsocketProvider } from 'y-websocket'
+import WebSocket from 'ws'
+import * as encoding from 'lib0/encoding'
+import * as decoding from 'lib0/decoding'
+import { openDb, type Db } from '@circlechat/db'
+import { newId } from '@circlechat/model'
+import { createSyncServer, type Principal, type SyncServer } from '../src/index.js'
+
+/**
+ * A real relay on a loopback port over a real SQLite file. Authentication is the one injected
+ * seam: here a token in the query string names a seeded member (the gateway uses cookies and
+ * bot tokens through the same callback).
+ */
+export interface Harness {
+  db: Db
+  sync: SyncServer
+  url: string
+  dataFile: string
+  workspaceId: string
+  seedMember(role?: 'admin' | 'member'): Principal & { token: string }
+  seedConversation(memberIds: string[]): string
+  connect(docName: string, token: string, doc?: Y.Doc): WebsocketProvider
+  close(): Promise<void>
+}
+
+export async function startHarness(opts: { dataFile?: string; segmentSize?: number } = {}): Promise<Harness> {
+  const dataFile = opts.dataFile ?? join(mkdtempSync(join(tmpdir(), 'cc-sync-')), 'test.db')
+  const db = openDb(dataFile)
+  const tokens = new Map<string, Principal>()
+  const sync = createSyncServer({
+    db,
+    segmentSize: opts.segmentSize,
+    authenticate: async (req) => tokens.get(new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? '') ?? null
+  })
+  const server: Server = createServer((_, res) => res.end('ok'))
+  server.on('upgrade', (req, socket, head) => sync.handleUpgrade(req, socket, head))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/sync`
+  const sqlite = db.$client
+  let workspaceId = (sqlite.prepare('SELECT id FROM workspaces LIMIT 1').pluck().get() as string | undefined) ?? ''
+  if (!workspaceId) {
+    workspaceId = newId('workspace')
+    sqlite.prepare('INSERT INTO workspaces (id, name, handle, created_at) VALUES (?, ?, ?, ?)').run(workspaceId, 'Test', 'test', Date.now())
+  }
+  const providers: WebsocketProvider[] = []
+  return {
+    db, sync, url, dataFile, workspaceId,
+    seedMember(role = 'member') {
+      const id = newId('member')
+      sqlite.prepare('INSERT INTO members (id, workspace_id, kind, name, handle, role, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(id, workspaceId, 'user', id, id.replace('_', '-'), role, Date.now())
+      const principal: Principal = { memberId: id, workspaceId, role, kind: 'user' }
+      const token = newId('user')
+      tokens.set(token, principal)
+      return { ...principal, token }
+    },
+    seedConversation(memberIds) {
+      const id = newId('conversation')
+      sqlite.prepare('INSERT INTO conversations (id, workspace_id, kind, name, is_private, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(id, workspaceId, 'channel', id, 0, memberIds[0], Date.now())
+      for (const m of memberIds) sqlite.prepare('INSERT INTO conversation_members (conversation_id, member_id, joined_at) VALUES (?, ?, ?)').run(id, m, Date.now())
+      return id
+    },
+    connect(docName, token, doc = new Y.Doc()) {
+      const p = new WebsocketProvider(url, docName, doc, { WebSocketPolyfill: WebSocket as never, disableBc: true, params: { token } })
+      providers.push(p)
+      return p
+    },
+    async close() {
+      for (const p of providers) p.destroy()
+      await sync.close()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      sqlite.close()
+    }
+  }
+}
+
+/** Resolves when `check()` holds, polling; rejects after `ms`. */
+export async function until(check: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+  const start = Date.now()
+  while (!check()) {
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+export const synced = (p: WebsocketProvider) => until(() => p.synced, 5000, 'sync')
+
+/** Records the relay's reject (100) and ack (101) messages on a provider. */
+export function watchRelay(p: WebsocketProvider) {
+  const seen = { rejects: [] as Array<{ reason: string; detail: string }>, acked: 0 }
+  p.messageHandlers[100] = (_e, decoder) => {
+    seen.rejects.push({ reason: decoding.readVarString(decoder), detail: decoding.readVarString(decoder) })
+  }
+  p.messageHandlers[101] = (_e, decoder) => {
+    seen.acked = decoding.readVarUint(decoder)
+  }
+  return seen
+}
+
+/** A raw socket that sends hand-made frames, for forged and malformed input. */
+export async function rawClient(url: string, docName: string, token: string) {
+  const ws = new WebSocket(`${url}/${docName}?token=${token}`)
+  const rejects: Array<{ reason: string; detail: string }> = []
+  let closed: number | null = null
+  ws.on('message', (data: Buffer) => {
+    const d = decoding.createDecoder(new Uint8Array(data))
+    if (decoding.readVarUint(d) === 100) rejects.push({ reason: decoding.readVarString(d), detail: decoding.readVarString(d) })
+  })
+  ws.on('close', (code) => (closed = code))
+  ws.on('error', () => {})
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve())
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)))
+  })
+  return {
+    rejects,
+    get closed() { return closed },
+    sendUpdate(update: Uint8Array) {
+      const e = encoding.createEncoder()
+      encoding.writeVarUint(e, 0)
+      encoding.writeVarUint(e, 2)
+      encoding.writeVarUint8Array(e, update)
+      ws.send(encoding.toUint8Array(e))
+    },
+    sendBytes(bytes: Uint8Array) { ws.send(bytes) },
+    close() { ws.close() }
+  }
+}
