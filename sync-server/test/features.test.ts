@@ -1,0 +1,99 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import {
+  appendMessage, docName, findMessage, listMessages, markRead, meReadsOf, meUnreadOf, readSegmentMeta, toggleReaction
+} from '@circlechat/model'
+import { startHarness, until, synced, watchRelay, rawClient, type Harness } from './harness.js'
+
+let h: Harness
+afterEach(async () => { await h.close() })
+
+describe('reactions, threads and private state', () => {
+  beforeEach(async () => { h = await startHarness() })
+
+  it('OWN4: each member toggles only their own reaction, live for others', async () => {
+    const alice = h.seedMember()
+    const bob = h.seedMember()
+    const conv = h.seedConversation([alice.memberId, bob.memberId])
+    const name = docName.conv(conv, 0)
+    const a = h.connect(name, alice.token)
+    const b = h.connect(name, bob.token)
+    const relayB = watchRelay(b)
+    await Promise.all([synced(a), synced(b)])
+    const id = appendMessage(a.doc, { author: alice.memberId, body: 'ship it?' })
+    await until(() => findMessage(b.doc, id) !== null)
+    toggleReaction(b.doc, id, bob.memberId, '🚀')
+    toggleReaction(a.doc, id, alice.memberId, '🚀')
+    await until(() => listMessages(a.doc)[0]!.reactions.length === 2 && listMessages(b.doc)[0]!.reactions.length === 2, 5000, 'both reactions')
+    toggleReaction(b.doc, id, bob.memberId, '🚀')
+    await until(() => listMessages(a.doc)[0]!.reactions.length === 1, 5000, 'bob removed his')
+    expect(relayB.rejects).toEqual([])
+    await until(() => (h.db.$client.prepare('SELECT reactions FROM messages WHERE id = ?').pluck().get(id) as string) === JSON.stringify([{ memberId: alice.memberId, emoji: '🚀' }]))
+  })
+
+  it('ACC3: thread replies are guarded and counted on the root', async () => {
+    const alice = h.seedMember()
+    const bob = h.seedMember()
+    const eve = h.seedMember()
+    const conv = h.seedConversation([alice.memberId, bob.memberId])
+    const a = h.connect(docName.conv(conv, 0), alice.token)
+    await synced(a)
+    const root = appendMessage(a.doc, { author: alice.memberId, body: 'thread root' })
+    await until(() => (h.db.$client.prepare('SELECT count(*) FROM messages WHERE id = ?').pluck().get(root) as number) === 1)
+    await expect(rawClient(h.url, docName.thread(root), eve.token)).rejects.toThrow('HTTP 403')
+
+    const t = h.connect(docName.thread(root), bob.token)
+    const relay = watchRelay(t)
+    await synced(t)
+    appendMessage(t.doc, { author: bob.memberId, body: 'first reply', parentId: root })
+    await until(() => listMessages(a.doc)[0]!.threadCount === 1, 5000, 'reply count on root')
+    expect(listMessages(a.doc)[0]!.lastReplyAt).toBeGreaterThan(0)
+    expect(h.db.$client.prepare('SELECT parent_id FROM messages WHERE body = ?').pluck().get('first reply')).toBe(root)
+
+    appendMessage(t.doc, { author: bob.memberId, body: 'no parent' })
+    await until(() => relay.rejects.length === 1, 5000, 'rejection')
+    expect(relay.rejects[0]!.reason).toBe('invalidField')
+  })
+
+  it('OWN7: a member writes read markers in their own doc, never unread counts', async () => {
+    const alice = h.seedMember()
+    const bob = h.seedMember()
+    await expect(rawClient(h.url, docName.me(alice.memberId), bob.token)).rejects.toThrow('HTTP 403')
+    const me = h.connect(docName.me(alice.memberId), alice.token)
+    const relay = watchRelay(me)
+    await synced(me)
+    markRead(me.doc, 'c_aaaaaaaaaaaaaaaa', 1234)
+    const server = await h.sync.getDoc(docName.me(alice.memberId))
+    await until(() => meReadsOf(server).get('c_aaaaaaaaaaaaaaaa') === 1234, 5000, 'read marker stored')
+    meUnreadOf(me.doc).set('c_aaaaaaaaaaaaaaaa', { count: 0, mentions: 0 })
+    await until(() => relay.rejects.length === 1, 5000, 'rejection')
+    expect(relay.rejects[0]!.reason).toBe('serverOnlyField')
+  })
+})
+
+describe('segments', () => {
+  beforeEach(async () => { h = await startHarness({ segmentSize: 5 }) })
+
+  it('OWN9: a full live segment is sealed, the next opens, and old segments refuse new messages', async () => {
+    const alice = h.seedMember()
+    const conv = h.seedConversation([alice.memberId])
+    const liveSegment = () => h.db.$client.prepare('SELECT live_segment FROM conversations WHERE id = ?').pluck().get(conv) as number
+    const seg0 = h.connect(docName.conv(conv, 0), alice.token)
+    const relay0 = watchRelay(seg0)
+    await synced(seg0)
+    for (let i = 0; i < 5; i++) appendMessage(seg0.doc, { author: alice.memberId, body: `m${i}` })
+    await until(() => liveSegment() === 1, 5000, 'seal')
+    await until(() => readSegmentMeta(seg0.doc)?.sealed === true, 5000, 'sealed flag relayed')
+    // A client that was offline across the seal may still land its message in the old segment.
+    appendMessage(seg0.doc, { author: alice.memberId, body: 'late' })
+    await until(() => relay0.acked === 6, 5000, 'late message accepted')
+
+    const seg1 = h.connect(docName.conv(conv, 1), alice.token)
+    await synced(seg1)
+    expect(readSegmentMeta(seg1.doc)).toEqual({ conversationId: conv, segment: 1, sealed: false })
+    for (let i = 0; i < 5; i++) appendMessage(seg1.doc, { author: alice.memberId, body: `n${i}` })
+    await until(() => liveSegment() === 2, 5000, 'second seal')
+    appendMessage(seg0.doc, { author: alice.memberId, body: 'too late' })
+    await until(() => relay0.rejects.length === 1, 5000, 'rejection')
+    expect(relay0.rejects[0]!.reason).toBe('sealed')
+  })
+})
