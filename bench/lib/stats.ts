@@ -1,0 +1,24 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { join } from 'node:path'
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+}
+
+export const fmt = (ms: number) => `${ms.toFixed(2)} ms`
+
+/** Resident memory of a process in MiB, from /proc. */
+export function rssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))
+  return Number(line?.match(/\d+/)?.[0] ?? 0) / 1024
+}
+
+/** Starts bench/lib/relay-child.ts and returns its first stdout line, parsed. */
+export async function startRelayChild<T>(dataFile: string, members: number): Promise<{ child: ChildProcess; info: T }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'relay-child.ts'), dataFile, String(members)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve))
+  return { child, info: JSON.parse(line) as T }
+}
