@@ -1,0 +1,65 @@
+import { eq } from 'drizzle-orm'
+import type { Context } from 'hono'
+import { deleteCookie, setCookie } from 'hono/cookie'
+import { sessions, type Db } from '@circlechat/db'
+import { hashSecret, randomSecret } from './tokens.js'
+
+/**
+ * Sessions as lucia-auth.com now teaches (no library): the random token lives only in the cookie,
+ * the table keeps hex(sha256(token)), so a database leak cannot be replayed as a login.
+ */
+export const SESSION_COOKIE = 'cc_session'
+const DAY = 24 * 60 * 60 * 1000
+/** 30 days; renewed when less than half remains, so an active person never gets logged out. */
+export const SESSION_TTL_MS = 30 * DAY
+const RENEW_BELOW_MS = 15 * DAY
+
+export interface Session {
+  id: string
+  userId: string
+  expiresAt: number
+  /** True when this validation pushed expiresAt forward; the cookie should be re-sent. */
+  renewed: boolean
+}
+
+export function createSession(db: Db, userId: string, now = Date.now()): { token: string; session: Session } {
+  const token = randomSecret()
+  const session = { id: hashSecret(token), userId, expiresAt: now + SESSION_TTL_MS, renewed: false }
+  db.insert(sessions).values({ id: session.id, userId, expiresAt: session.expiresAt }).run()
+  return { token, session }
+}
+
+export function validateSessionToken(db: Db, token: string, now = Date.now()): Session | null {
+  const id = hashSecret(token)
+  const row = db.select().from(sessions).where(eq(sessions.id, id)).get()
+  if (!row) return null
+  if (now >= row.expiresAt) {
+    db.delete(sessions).where(eq(sessions.id, id)).run()
+    return null
+  }
+  if (row.expiresAt - now < RENEW_BELOW_MS) {
+    const expiresAt = now + SESSION_TTL_MS
+    db.update(sessions).set({ expiresAt }).where(eq(sessions.id, id)).run()
+    return { ...row, expiresAt, renewed: true }
+  }
+  return { ...row, renewed: false }
+}
+
+export function invalidateSession(db: Db, sessionId: string): void {
+  db.delete(sessions).where(eq(sessions.id, sessionId)).run()
+}
+
+/** Secure only over https: browsers drop Secure cookies on plain http (a laptop on :8080). */
+export function setSessionCookie(c: Context, token: string, expiresAt: number, secure: boolean): void {
+  setCookie(c, SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'Lax',
+    path: '/',
+    secure,
+    expires: new Date(expiresAt)
+  })
+}
+
+export function clearSessionCookie(c: Context, secure: boolean): void {
+  deleteCookie(c, SESSION_COOKIE, { path: '/', secure, httpOnly: true, sameSite: 'Lax' })
+}

@@ -1,0 +1,17 @@
+import type { Db } from '@circlechat/db'
+import type { SyncServer } from '@circlechat/sync-server'
+import type { RateLimiter } from './auth/rate-limit.js'
+import type { Config } from './config.js'
+
+/**
+ * What routes and services need, passed explicitly (no module-level singletons), so tests and
+ * several servers in one process never share state.
+ */
+export interface Gateway {
+  db: Db
+  sync: SyncServer
+  config: Config
+  /** Secure cookies only when the public URL is https (browsers drop them over plain http). */
+  secureCookies: boolean
+  loginLimiter: RateLimiter
+}

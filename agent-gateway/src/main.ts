@@ -1,0 +1,37 @@
+import { loadConfig } from './config.js'
+import { startServer } from './server.js'
+
+/** `pnpm serve`: the one-process server, configured from the environment. */
+const config = loadConfig()
+const server = await startServer({
+  dataDir: config.dataDir,
+  port: config.port,
+  host: config.host,
+  publicBaseUrl: config.publicBaseUrl,
+  segmentSize: config.segmentSize,
+  redisUrl: config.redisUrl,
+  agentAllowPrivateUrls: config.agentAllowPrivateUrls
+})
+console.log(`CircleChat listening on ${server.url} (public URL ${server.gateway.config.publicBaseUrl}, data in ${config.dataDir})`)
+
+let stopping = false
+async function shutdown(signal: string) {
+  // A second signal means "now": systemd and Docker escalate the same way.
+  if (stopping) process.exit(1)
+  stopping = true
+  console.log(`${signal}: finishing in-flight writes, then exiting`)
+  const force = setTimeout(() => {
+    console.error('shutdown took over 10 s; exiting anyway')
+    process.exit(1)
+  }, 10_000)
+  force.unref()
+  try {
+    await server.close()
+    process.exit(0)
+  } catch (err) {
+    console.error('shutdown failed', err)
+    process.exit(1)
+  }
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'))
+process.on('SIGINT', () => void shutdown('SIGINT'))

@@ -1,0 +1,74 @@
+import { Hono, type Context } from 'hono'
+import { getConnInfo } from '@hono/node-server/conninfo'
+import { z } from 'zod'
+import type { MemberRow, WorkspaceRow } from '../auth/principal.js'
+import { clearSessionCookie, createSession, invalidateSession, setSessionCookie } from '../auth/sessions.js'
+import type { Gateway } from '../deps.js'
+import { ApiError } from '../errors.js'
+import { requireAdmin } from '../middleware/require-admin.js'
+import { authOf, requireAuth } from '../middleware/require-auth.js'
+import { validate } from '../middleware/validate.js'
+import { acceptInvite, createInvite, lookupInvite } from '../services/invites.js'
+import { checkCredentials } from '../services/login.js'
+import { memberShape, userShape, workspaceShape } from '../services/shapes.js'
+import { createWorkspace } from '../services/workspace.js'
+import { email, handle, password, personName } from './schemas.js'
+
+const signupBody = z.object({ email, password, name: personName, handle, workspaceName: z.string().trim().min(1, 'Name the workspace.').max(80) })
+const loginBody = z.object({ email, password: z.string().min(1, 'Enter your password.').max(256) })
+const inviteBody = z.object({ email, role: z.enum(['admin', 'member']).default('member') })
+const acceptBody = z.object({ token: z.string().min(1).max(128), email, name: personName, handle, password })
+
+type Account = { user: { id: string; email: string }; member: MemberRow; workspace: WorkspaceRow }
+
+const accountJson = (a: Account) => ({ user: userShape(a.user), member: memberShape(a.member), workspace: workspaceShape(a.workspace) })
+
+/** The socket's address; there is no proxy header trust by default (it could be forged). */
+function clientIp(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown'
+  } catch {
+    return 'unknown' // app.request() in tests has no socket
+  }
+}
+
+/** Mounted at /api: accounts, sessions and invites. */
+export function authRoutes(gw: Gateway) {
+  const startSession = (c: Context, userId: string) => {
+    const { token, session } = createSession(gw.db, userId)
+    setSessionCookie(c, token, session.expiresAt, gw.secureCookies)
+  }
+
+  return new Hono()
+    .post('/auth/signup', validate('json', signupBody), async (c) => {
+      const account = await createWorkspace(gw, c.req.valid('json'))
+      startSession(c, account.user.id)
+      return c.json(accountJson(account), 201)
+    })
+    .post('/auth/login', validate('json', loginBody), async (c) => {
+      const { email, password } = c.req.valid('json')
+      const key = `${clientIp(c)}|${email}`
+      if (!gw.loginLimiter.hit(key)) throw new ApiError(429, 'rate_limited', 'Too many sign-in attempts; wait 15 minutes and try again.')
+      const account = await checkCredentials(gw, email, password)
+      gw.loginLimiter.reset(key)
+      startSession(c, account.user.id)
+      return c.json(accountJson(account))
+    })
+    .post('/auth/logout', (c) => {
+      const auth = c.get('auth')
+      if (auth?.session) invalidateSession(gw.db, auth.session.id)
+      clearSessionCookie(c, gw.secureCookies)
+      return c.json({ ok: true })
+    })
+    .get('/me', requireAuth(), (c) => {
+      const auth = authOf(c)
+      return c.json({ user: auth.user, member: memberShape(auth.member), workspace: workspaceShape(auth.workspace) })
+    })
+    .post('/auth/invite', requireAdmin(), validate('json', inviteBody), (c) => c.json(createInvite(gw, authOf(c), c.req.valid('json'))))
+    .get('/auth/invite/:token', (c) => c.json(lookupInvite(gw, c.req.param('token'))))
+    .post('/auth/accept-invite', validate('json', acceptBody), async (c) => {
+      const account = await acceptInvite(gw, c.req.valid('json'))
+      startSession(c, account.user.id)
+      return c.json(accountJson(account), 201)
+    })
+}

@@ -1,0 +1,39 @@
+import { Hono } from 'hono'
+import { z } from 'zod'
+import type { Gateway } from '../deps.js'
+import { authOf, requireAuth } from '../middleware/require-auth.js'
+import { validate } from '../middleware/validate.js'
+import { editMessageBody, listMessages, postMessage, removeMessage } from '../services/messages.js'
+import { bodyMd } from './schemas.js'
+
+const listQuery = z.object({
+  before: z.coerce.number().int().nonnegative().optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  parent_id: z.string().min(1).max(64).optional()
+})
+const postBody = z.object({ bodyMd, parentId: z.string().min(1).max(64).optional() })
+const editBody = z.object({ bodyMd })
+
+/**
+ * Mounted at /api: conversation history and message writes. Auth is attached per path, not with
+ * a bare `.use()`: that would cover every /api route, signup included.
+ */
+export function messageRoutes(gw: Gateway) {
+  return new Hono()
+    .use('/conversations/:id/messages', requireAuth())
+    .use('/messages/*', requireAuth())
+    .get('/conversations/:id/messages', validate('query', listQuery), (c) => {
+      const q = c.req.valid('query')
+      return c.json(listMessages(gw, authOf(c), c.req.param('id'), { before: q.before, limit: q.limit, parentId: q.parent_id }))
+    })
+    .post('/conversations/:id/messages', validate('json', postBody), async (c) =>
+      c.json({ message: await postMessage(gw, authOf(c), c.req.param('id'), c.req.valid('json')) }, 201)
+    )
+    .patch('/messages/:id', validate('json', editBody), async (c) =>
+      c.json({ message: await editMessageBody(gw, authOf(c), c.req.param('id'), c.req.valid('json').bodyMd) })
+    )
+    .delete('/messages/:id', async (c) => {
+      await removeMessage(gw, authOf(c), c.req.param('id'))
+      return c.json({ ok: true })
+    })
+}

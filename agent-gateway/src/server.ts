@@ -1,0 +1,121 @@
+import type { IncomingMessage, Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { serve } from '@hono/node-server'
+import { openDb } from '@circlechat/db'
+import { createSyncServer, type SyncServer } from '@circlechat/sync-server'
+import { createApp, type AppOptions } from './app.js'
+import { principalFromRequest } from './auth/principal.js'
+import { createRateLimiter } from './auth/rate-limit.js'
+import type { Gateway } from './deps.js'
+import type { Config } from './config.js'
+
+/** apps/web/build, found from this file so the server works from any working directory. */
+export const DEFAULT_WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../apps/web/build')
+
+export interface StartOptions {
+  dataDir: string
+  port: number
+  host: string
+  /** Defaults to http://<host>:<bound port> (the bound port, so port 0 works in tests). */
+  publicBaseUrl?: string
+  segmentSize?: number
+  redisUrl?: string
+  agentAllowPrivateUrls?: boolean
+  /** The web build to serve; null serves none (API-only). */
+  webRoot?: string | null
+  /** Extra API routes (see AppOptions.routes); a function so it can use the running gateway. */
+  routes?: (gw: Gateway) => AppOptions['routes']
+  /** Where `/agent-socket` upgrades go: the socket agent runtime (src/agents/) plugs in here. */
+  agentSocketUpgrade?: (gw: Gateway) => UpgradeHandler
+}
+
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void
+
+export interface RunningServer {
+  url: string
+  gateway: Gateway
+  close(): Promise<void>
+}
+
+/** Login throttle: 10 tries per IP and email per 15 minutes (docs/api.md). */
+const LOGIN_LIMIT = 10
+const LOGIN_WINDOW_MS = 15 * 60 * 1000
+
+/**
+ * The one process: SQLite, the sync relay, the REST API and the web app on one port. Returns
+ * once listening; close() stops accepting, closes sockets, flushes the relay, then the database.
+ */
+export async function startServer(opts: StartOptions): Promise<RunningServer> {
+  const db = openDb(join(opts.dataDir, 'circlechat.db'))
+  const sync: SyncServer = createSyncServer({
+    db,
+    // Same resolution as REST, so a cookie or bot token means the same member on both doors.
+    authenticate: async (req) => principalFromRequest(db, req.headers)?.principal ?? null,
+    segmentSize: opts.segmentSize
+  })
+
+  const config: Config = {
+    port: opts.port,
+    host: opts.host,
+    dataDir: opts.dataDir,
+    publicBaseUrl: opts.publicBaseUrl ?? '',
+    segmentSize: opts.segmentSize,
+    redisUrl: opts.redisUrl,
+    agentAllowPrivateUrls: opts.agentAllowPrivateUrls ?? false
+  }
+  const gateway: Gateway = {
+    db, sync, config, secureCookies: false, loginLimiter: createRateLimiter(LOGIN_LIMIT, LOGIN_WINDOW_MS)
+  }
+
+  // The HTTP server starts first (its bound port completes the config the app is built from);
+  // requests arriving in that instant get a 503.
+  let fetchApp: (req: Request, env: unknown) => Response | Promise<Response> = () => new Response('starting', { status: 503 })
+  let server: Server
+  try {
+    server = await new Promise<Server>((ready, fail) => {
+      const s = serve({ fetch: (req, env) => fetchApp(req, env), port: opts.port, hostname: opts.host }, () => ready(s as Server))
+      s.once('error', fail)
+    })
+  } catch (err) {
+    await sync.close()
+    db.$client.close()
+    throw err
+  }
+  const { port } = server.address() as AddressInfo
+  const hostForUrl = opts.host === '0.0.0.0' || opts.host === '::' ? 'localhost' : opts.host.includes(':') ? `[${opts.host}]` : opts.host
+  const url = `http://${hostForUrl}:${port}`
+  config.port = port
+  config.publicBaseUrl = (opts.publicBaseUrl ?? url).replace(/\/+$/, '')
+  gateway.secureCookies = config.publicBaseUrl.startsWith('https:')
+
+  const webRoot = opts.webRoot === undefined ? DEFAULT_WEB_ROOT : opts.webRoot
+  const app = createApp(gateway, { webRoot: webRoot ?? undefined, routes: opts.routes?.(gateway) })
+  fetchApp = (req, env) => app.fetch(req, env) // env carries the Node socket (client IP)
+
+  const agentSocket = opts.agentSocketUpgrade?.(gateway)
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname
+    if (path.startsWith('/sync/')) return sync.handleUpgrade(req, socket, head)
+    if (path === '/agent-socket' && agentSocket) return agentSocket(req, socket, head)
+    socket.destroy() // no such socket endpoint: drop it without a response
+  })
+
+  let closing: Promise<void> | null = null
+  return {
+    url,
+    gateway,
+    close: () =>
+      (closing ??= (async () => {
+        const stopped = new Promise<void>((done) => server.close(() => done()))
+        server.closeIdleConnections()
+        await sync.close() // terminates sync sockets and waits for pending commits
+        server.closeAllConnections()
+        await stopped
+        db.$client.close()
+      })())
+  }
+
+}

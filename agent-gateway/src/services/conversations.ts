@@ -1,0 +1,132 @@
+import { and, eq, gt, isNull } from 'drizzle-orm'
+import { messages } from '@circlechat/db'
+import { docName, meUnreadOf } from '@circlechat/model'
+import type { AuthContext } from '../auth/principal.js'
+import type { Gateway } from '../deps.js'
+import { badRequest, conflict, notFound } from '../errors.js'
+import {
+  activeMemberIds, addConversationMembers, conversationsOfMember, findChannelByName, findDm, getConversation,
+  insertConversation, isConversationMember, memberIdsOf, publicChannels, removeConversationMember
+} from './conversation-store.js'
+import { mirrorConversation } from './doc-mirror.js'
+import { conversationShape, type ConversationJson, type ConversationRow } from './shapes.js'
+
+/** Conversation use cases: each checks the caller's access, changes SQLite, then the docs. */
+
+const notFoundConversation = () => notFound('conversation_not_found', 'No such conversation, or you are not in it.')
+
+/**
+ * The conversation if the caller is in it. A non-member gets the same 404 as a missing id, so a
+ * private channel's existence never leaks.
+ */
+export function requireMembership(gw: Gateway, auth: AuthContext, id: string): ConversationRow {
+  const c = getConversation(gw.db, id)
+  if (!c || c.workspaceId !== auth.workspace.id || !isConversationMember(gw.db, id, auth.member.id)) throw notFoundConversation()
+  return c
+}
+
+async function shape(gw: Gateway, c: ConversationRow, viewerId: string): Promise<ConversationJson> {
+  const me = await gw.sync.getDoc(docName.me(viewerId))
+  return conversationShape(c, memberIdsOf(gw.db, c.id), meUnreadOf(me).get(c.id))
+}
+
+export async function listMine(gw: Gateway, auth: AuthContext): Promise<ConversationJson[]> {
+  const me = await gw.sync.getDoc(docName.me(auth.member.id))
+  const unread = meUnreadOf(me)
+  return conversationsOfMember(gw.db, auth.member.id).map((c) => conversationShape(c, memberIdsOf(gw.db, c.id), unread.get(c.id)))
+}
+
+function assertMembers(gw: Gateway, auth: AuthContext, ids: string[]): void {
+  const known = activeMemberIds(gw.db, auth.workspace.id, ids)
+  const unknown = ids.filter((id) => !known.has(id))
+  if (unknown.length) throw badRequest('unknown_member', `Not members of this workspace: ${unknown.join(', ')}.`)
+}
+
+export async function createChannel(
+  gw: Gateway,
+  auth: AuthContext,
+  input: { name: string; isPrivate: boolean; topic: string; memberIds: string[] }
+): Promise<ConversationJson> {
+  const memberIds = [...new Set([auth.member.id, ...input.memberIds])]
+  assertMembers(gw, auth, memberIds)
+  const row = gw.db.transaction((tx) => {
+    if (findChannelByName(tx, auth.workspace.id, input.name)) throw conflict('name_taken', `#${input.name} already exists; pick another name or join it.`)
+    return insertConversation(tx, {
+      workspaceId: auth.workspace.id, kind: 'channel', name: input.name, topic: input.topic, isPrivate: input.isPrivate,
+      createdBy: auth.member.id, memberIds, dmKey: null
+    })
+  })
+  await mirrorConversation(gw, row.id)
+  return shape(gw, row, auth.member.id)
+}
+
+/** The same set of people always gets the same DM: dm_key is their sorted ids. */
+export async function openDm(gw: Gateway, auth: AuthContext, ids: string[]): Promise<{ conversation: ConversationJson; created: boolean }> {
+  const memberIds = [...new Set([auth.member.id, ...ids])].sort()
+  assertMembers(gw, auth, memberIds)
+  const dmKey = memberIds.join(',')
+  const result = gw.db.transaction((tx) => {
+    const existing = findDm(tx, auth.workspace.id, dmKey)
+    if (existing) return { row: existing, created: false }
+    const row = insertConversation(tx, {
+      workspaceId: auth.workspace.id, kind: 'dm', name: '', topic: '', isPrivate: true, createdBy: auth.member.id, memberIds, dmKey
+    })
+    return { row, created: true }
+  })
+  if (result.created) {
+    await mirrorConversation(gw, result.row.id)
+  }
+  return { conversation: await shape(gw, result.row, auth.member.id), created: result.created }
+}
+
+export function browse(gw: Gateway, auth: AuthContext) {
+  return publicChannels(gw.db, auth.workspace.id).map((c) => ({
+    id: c.id, name: c.name, topic: c.topic, memberCount: c.memberCount,
+    joined: isConversationMember(gw.db, c.id, auth.member.id)
+  }))
+}
+
+export async function join(gw: Gateway, auth: AuthContext, id: string): Promise<ConversationJson> {
+  const c = getConversation(gw.db, id)
+  if (!c || c.workspaceId !== auth.workspace.id) throw notFoundConversation()
+  const member = isConversationMember(gw.db, id, auth.member.id)
+  // Private channels and DMs are joined only by being added: same 404 as a missing id.
+  if (!member && (c.kind !== 'channel' || c.isPrivate)) throw notFoundConversation()
+  if (!member) {
+    addConversationMembers(gw.db, id, [auth.member.id])
+    await mirrorConversation(gw, id)
+  }
+  return shape(gw, c, auth.member.id)
+}
+
+/** Joins every public channel: what a newly invited person is given. */
+export async function joinPublicChannels(gw: Gateway, workspaceId: string, memberId: string): Promise<void> {
+  for (const c of publicChannels(gw.db, workspaceId)) {
+    if (addConversationMembers(gw.db, c.id, [memberId]).length) await mirrorConversation(gw, c.id)
+  }
+}
+
+export async function leave(gw: Gateway, auth: AuthContext, id: string): Promise<void> {
+  const c = requireMembership(gw, auth, id)
+  if (c.kind === 'dm') throw badRequest('cannot_leave_dm', 'A direct message cannot be left; mute it instead.')
+  removeConversationMember(gw.db, id, auth.member.id)
+  await mirrorConversation(gw, id, [auth.member.id])
+  // Open sockets were authorised at upgrade; close them so no more updates reach a non-member.
+  const who = auth.member.id
+  gw.sync.revoke(who, `conv:${id}:`)
+  gw.sync.revoke(who, docName.board(id))
+  const roots = gw.db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(eq(messages.conversationId, id), isNull(messages.parentId), gt(messages.threadCount, 0)))
+    .all()
+  for (const r of roots) gw.sync.revoke(who, docName.thread(r.id))
+}
+
+export async function addMembers(gw: Gateway, auth: AuthContext, id: string, ids: string[]): Promise<ConversationJson> {
+  const c = requireMembership(gw, auth, id)
+  if (c.kind === 'dm') throw badRequest('dm_members_fixed', 'A direct message is for a fixed set of people; open a new one instead.')
+  assertMembers(gw, auth, ids)
+  if (addConversationMembers(gw.db, id, ids).length) await mirrorConversation(gw, id)
+  return shape(gw, c, auth.member.id)
+}

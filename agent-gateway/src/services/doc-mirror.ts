@@ -1,0 +1,65 @@
+import { eq } from 'drizzle-orm'
+import { conversationMembers, conversations, type Db } from '@circlechat/db'
+import {
+  docName, putChannel, putConversation, putMember, putWorkspace,
+  removeConversation, type ConversationSummary
+} from '@circlechat/model'
+import type { SyncServer } from '@circlechat/sync-server'
+import type { MemberRow, WorkspaceRow } from '../auth/principal.js'
+
+/**
+ * Keeps the server-written documents (`dir:<ws>`, `me:<member>`) in step with SQLite, which
+ * stays the authority on access. Always called after the SQLite change commits, so a client
+ * that sees a channel in its sidebar can already open it.
+ */
+type Deps = { db: Db; sync: SyncServer }
+const origin = (reason: string) => ({ source: 'server', reason }) as const
+
+export async function mirrorWorkspace(d: Deps, ws: WorkspaceRow): Promise<void> {
+  await d.sync.transact(docName.dir(ws.id), origin('workspace'), (doc) => putWorkspace(doc, ws))
+}
+
+export async function mirrorMember(d: Deps, m: MemberRow): Promise<void> {
+  const entry = {
+    id: m.id, kind: m.kind, name: m.name, handle: m.handle, role: m.role,
+    avatar: m.avatar, title: m.title, reportsTo: m.reportsTo, deactivated: m.deactivated
+  }
+  await d.sync.transact(docName.dir(m.workspaceId), origin('member'), (doc) => putMember(doc, entry))
+}
+
+function summaryOf(d: Deps, conversationId: string): { summary: ConversationSummary; workspaceId: string } | null {
+  const c = d.db.select().from(conversations).where(eq(conversations.id, conversationId)).get()
+  if (!c) return null
+  const memberIds = d.db
+    .select({ id: conversationMembers.memberId })
+    .from(conversationMembers)
+    .where(eq(conversationMembers.conversationId, conversationId))
+    .all()
+    .map((r) => r.id)
+  const summary = {
+    id: c.id, kind: c.kind, name: c.name, topic: c.topic, isPrivate: c.isPrivate, memberIds, liveSegment: c.liveSegment
+  }
+  return { summary, workspaceId: c.workspaceId }
+}
+
+/**
+ * Re-publishes a conversation after any change to it or its membership: every member's sidebar
+ * entry (`me:` docs, which list member ids) and, for public channels, the directory entry.
+ * `removed` members lose the entry from their sidebar.
+ */
+export async function mirrorConversation(d: Deps, conversationId: string, removed: string[] = []): Promise<void> {
+  const found = summaryOf(d, conversationId)
+  if (!found) return
+  const { summary, workspaceId } = found
+  for (const memberId of summary.memberIds) {
+    await d.sync.transact(docName.me(memberId), origin('conversation'), (doc) => putConversation(doc, summary))
+  }
+  for (const memberId of removed) {
+    await d.sync.transact(docName.me(memberId), origin('conversation-left'), (doc) => removeConversation(doc, conversationId))
+  }
+  // A private channel never enters the directory: only its members learn it exists.
+  if (summary.kind === 'channel' && !summary.isPrivate) {
+    const entry = { id: summary.id, name: summary.name, topic: summary.topic, memberCount: summary.memberIds.length }
+    await d.sync.transact(docName.dir(workspaceId), origin('channel'), (doc) => putChannel(doc, entry))
+  }
+}

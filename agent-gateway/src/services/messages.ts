@@ -1,0 +1,116 @@
+import { and, desc, eq, inArray, isNull, lt, type SQL } from 'drizzle-orm'
+import { members, messages } from '@circlechat/db'
+import {
+  appendMessage, deleteMessage, docName, editMessage, extractMentionHandles, findMessage, readMessage, type Message
+} from '@circlechat/model'
+import type { AuthContext } from '../auth/principal.js'
+import type { Gateway } from '../deps.js'
+import { ApiError, forbidden, notFound } from '../errors.js'
+import { requireMembership } from './conversations.js'
+import { messageDocShape, messageRowShape, type MessageJson } from './shapes.js'
+
+/**
+ * REST reads come from the `messages` index (the relay writes it in the same SQLite transaction
+ * as the doc update); REST writes are server-authored edits of the same Yjs docs browsers edit.
+ */
+
+/** Keywords that notify a whole conversation; stored as these literal strings. */
+const BROADCAST = new Set(['everyone', 'channel'])
+
+const messageNotFound = () => notFound('message_not_found', 'No such message, or you cannot see it.')
+
+/** `@handle` → member ids of this workspace, plus the literal 'everyone' / 'channel'. */
+export function resolveMentions(gw: Gateway, workspaceId: string, body: string): string[] {
+  const handles = extractMentionHandles(body)
+  const out = handles.filter((h) => BROADCAST.has(h))
+  const wanted = handles.filter((h) => !BROADCAST.has(h))
+  if (wanted.length) {
+    const rows = gw.db
+      .select({ id: members.id })
+      .from(members)
+      .where(and(eq(members.workspaceId, workspaceId), inArray(members.handle, wanted), eq(members.deactivated, false)))
+      .all()
+    out.push(...rows.map((r) => r.id))
+  }
+  return out
+}
+
+export function listMessages(
+  gw: Gateway,
+  auth: AuthContext,
+  conversationId: string,
+  q: { before?: number; limit: number; parentId?: string }
+): { messages: MessageJson[]; hasMore: boolean } {
+  requireMembership(gw, auth, conversationId)
+  const where: SQL[] = [eq(messages.conversationId, conversationId)]
+  where.push(q.parentId ? eq(messages.parentId, q.parentId) : isNull(messages.parentId))
+  if (q.before !== undefined) where.push(lt(messages.createdAt, q.before))
+  // Newest first to take the page nearest `before`, then reversed: the client renders oldest → newest.
+  const rows = gw.db
+    .select()
+    .from(messages)
+    .where(and(...where))
+    .orderBy(desc(messages.createdAt), desc(messages.id))
+    .limit(q.limit + 1)
+    .all()
+  const hasMore = rows.length > q.limit
+  return { messages: rows.slice(0, q.limit).reverse().map(messageRowShape), hasMore }
+}
+
+export async function postMessage(
+  gw: Gateway,
+  auth: AuthContext,
+  conversationId: string,
+  input: { bodyMd: string; parentId?: string }
+): Promise<MessageJson> {
+  const conv = requireMembership(gw, auth, conversationId)
+  let target = docName.conv(conv.id, conv.liveSegment)
+  if (input.parentId) {
+    // Threads hang off top-level messages of this conversation only (no threads in threads).
+    const root = gw.db.select({ id: messages.id }).from(messages)
+      .where(and(eq(messages.id, input.parentId), eq(messages.conversationId, conv.id), isNull(messages.parentId)))
+      .get()
+    if (!root) throw notFound('parent_not_found', 'The message you are replying to does not exist in this conversation.')
+    target = docName.thread(root.id)
+  }
+  const mentions = resolveMentions(gw, auth.workspace.id, input.bodyMd)
+  const message = await gw.sync.transact(target, { source: 'rest', memberId: auth.member.id }, (doc) => {
+    const id = appendMessage(doc, { author: auth.member.id, body: input.bodyMd, mentions, parentId: input.parentId })
+    return readMessage(findMessage(doc, id)!)
+  })
+  return messageDocShape(message, conv.id)
+}
+
+/** The message's index row, if the caller may see it (member of its conversation). */
+function findVisible(gw: Gateway, auth: AuthContext, id: string) {
+  const row = gw.db.select().from(messages).where(eq(messages.id, id)).get()
+  if (!row) throw messageNotFound()
+  try {
+    requireMembership(gw, auth, row.conversationId)
+  } catch {
+    throw messageNotFound()
+  }
+  return row
+}
+
+export async function editMessageBody(gw: Gateway, auth: AuthContext, id: string, bodyMd: string): Promise<MessageJson> {
+  const row = findVisible(gw, auth, id)
+  if (row.author !== auth.member.id) throw forbidden('not_author', 'Only the author can edit a message.')
+  if (row.deleted) throw new ApiError(409, 'message_deleted', 'This message was deleted; post a new one instead.')
+  const mentions = resolveMentions(gw, auth.workspace.id, bodyMd)
+  const message = await gw.sync.transact(row.doc, { source: 'rest', memberId: auth.member.id }, (doc): Message | null => {
+    if (!editMessage(doc, id, bodyMd, mentions)) return null
+    return readMessage(findMessage(doc, id)!)
+  })
+  if (!message) throw new ApiError(409, 'message_deleted', 'This message was deleted; post a new one instead.')
+  return messageDocShape(message, row.conversationId)
+}
+
+export async function removeMessage(gw: Gateway, auth: AuthContext, id: string): Promise<void> {
+  const row = findVisible(gw, auth, id)
+  // Admins moderate: they may delete anyone's message (SPEC.md OWN5).
+  if (row.author !== auth.member.id && auth.member.role !== 'admin') throw forbidden('not_author', 'Only the author or an admin can delete a message.')
+  if (row.deleted) return
+  const ok = await gw.sync.transact(row.doc, { source: 'rest', memberId: auth.member.id }, (doc) => deleteMessage(doc, id))
+  if (!ok) throw messageNotFound()
+}

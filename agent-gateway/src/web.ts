@@ -1,0 +1,36 @@
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { serveStatic } from '@hono/node-server/serve-static'
+import type { Hono } from 'hono'
+
+/** Paths the server owns; everything else is the web app's. */
+const SERVER_PATHS = /^\/(api|sync|agent-socket|health)(\/|$)/
+
+/**
+ * Serves the SvelteKit static build (adapter-static). Files are served as they are; any other
+ * GET gets the fallback page `200.html`, so client-side routes (`/invite/<token>`, deep links,
+ * offline reloads) boot the app instead of a 404.
+ */
+export function mountWebApp(app: Hono, webRoot: string): void {
+  const fallback = join(webRoot, '200.html')
+  if (!existsSync(webRoot)) {
+    app.get('*', async (c, next) => {
+      if (SERVER_PATHS.test(c.req.path)) return next()
+      return c.text('The web app is not built yet: run `pnpm build`, then restart the server.', 503)
+    })
+    return
+  }
+  const files = serveStatic({ root: webRoot })
+  app.use('*', async (c, next) => {
+    if ((c.req.method !== 'GET' && c.req.method !== 'HEAD') || SERVER_PATHS.test(c.req.path)) return next()
+    return files(c, next)
+  })
+  app.get('*', async (c, next) => {
+    if (SERVER_PATHS.test(c.req.path)) return next()
+    // Read per request: a rebuild while the server runs must not leave a stale shell behind.
+    const html = await readFile(fallback, 'utf8').catch(() => null)
+    if (html === null) return c.text('The web app build has no 200.html fallback page; rebuild it.', 503)
+    return c.html(html)
+  })
+}
