@@ -115,6 +115,9 @@ export const agents = sqliteTable('agents', {
   scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
   heartbeatIntervalSec: integer('heartbeat_interval_sec').notNull().default(30),
   tokenHash: text('token_hash').notNull().unique(),
+  /** The token, AES-256-GCM encrypted with the server key: outbound webhooks must present it
+   *  (Authorization and x-cc-signature, per the agent contract). Inbound checks use the hash. */
+  tokenCipher: text('token_cipher').notNull().default(''),
   status: text('status', { enum: ['idle', 'running', 'error'] }).notNull().default('idle'),
   lastError: text('last_error'),
   lastRunAt: integer('last_run_at'),

@@ -1,0 +1,1 @@
+ALTER TABLE `agents` ADD `token_cipher` text DEFAULT '' NOT NULL;
