@@ -8,7 +8,7 @@ export {
   findMessage, appendMessage, editMessage, deleteMessage, toggleReaction, noteThreadReply,
   extractMentionHandles
 } from './docs/messages.js'
-export type { Message, Attachment, Reaction, NewMessage, MessageField } from './docs/messages.js'
+export type { Message, MessageCard, Attachment, Reaction, NewMessage, MessageField } from './docs/messages.js'
 export { DEFAULT_SEGMENT_SIZE, readSegmentMeta, initSegment, sealSegment } from './docs/segments.js'
 export type { SegmentMeta } from './docs/segments.js'
 export { dirMembersOf, dirChannelsOf, dirWorkspaceOf, putMember, putChannel, removeChannel, putWorkspace } from './docs/directory.js'

@@ -30,6 +30,12 @@ export interface Reaction {
   memberId: string
 }
 
+/** A server-rendered card attached to a message (e.g. an agent's approval request). */
+export interface MessageCard {
+  kind: 'approval'
+  approvalId: string
+}
+
 export interface Message {
   id: string
   author: string
@@ -43,6 +49,7 @@ export interface Message {
   reactions: Reaction[]
   threadCount: number
   lastReplyAt: number | null
+  card: MessageCard | null
 }
 
 /** Who may write each key of a message map once it exists (SPEC.md OWN2–OWN5). */
@@ -58,7 +65,8 @@ export const messageFieldOwner = {
   attachments: 'author',
   deleted: 'authorOrAdmin',
   threadCount: 'server',
-  lastReplyAt: 'server'
+  lastReplyAt: 'server',
+  card: 'server'
 } as const satisfies Record<string, 'immutable' | 'author' | 'authorOrAdmin' | 'server'>
 export type MessageField = keyof typeof messageFieldOwner
 
@@ -100,7 +108,8 @@ export function readMessage(map: Y.Map<unknown>): Message {
     parentId: (map.get('parentId') as string | undefined) ?? null,
     reactions,
     threadCount: (map.get('threadCount') as number | undefined) ?? 0,
-    lastReplyAt: (map.get('lastReplyAt') as number | undefined) ?? null
+    lastReplyAt: (map.get('lastReplyAt') as number | undefined) ?? null,
+    card: (map.get('card') as MessageCard | undefined) ?? null
   }
 }
 
@@ -126,6 +135,8 @@ export interface NewMessage {
   mentions?: string[]
   attachments?: Attachment[]
   parentId?: string
+  /** Server-authored messages only: the guard refuses a card from a client. */
+  card?: MessageCard
 }
 
 /** Appends a message; returns its id. Every field a message needs is set in this one edit. */
@@ -139,6 +150,7 @@ export function appendMessage(doc: Y.Doc, input: NewMessage, origin?: unknown): 
   if (input.mentions?.length) map.set('mentions', input.mentions)
   if (input.attachments?.length) map.set('attachments', input.attachments)
   if (input.parentId) map.set('parentId', input.parentId)
+  if (input.card) map.set('card', input.card)
   map.set(REACTIONS, new Y.Map())
   doc.transact(() => messagesOf(doc).push([map]), origin)
   return id

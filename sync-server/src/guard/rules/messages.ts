@@ -143,7 +143,7 @@ function checkNewMessage(fields: Map<string, Y.Item>, ctx: MessageRuleContext, s
   for (const [k, item] of fields) {
     if (k === 'id' || k === 'author' || k === 'createdAt' || k === 'body' || k === REACTIONS || k === 'parentId') continue
     if (k === 'mentions' || k === 'attachments') validateField(k, plainValue(item), ctx)
-    else if (k === 'threadCount' || k === 'lastReplyAt') refuse(R.serverOnlyField, `"${k}" is written by the server`)
+    else if (k === 'threadCount' || k === 'lastReplyAt' || k === 'card') refuse(R.serverOnlyField, `"${k}" is written by the server`)
     else refuse(R.invalidField, `"${k}" cannot be set on a new message`)
   }
 }
