@@ -44,7 +44,7 @@ async function dispatch(type: 'heartbeat' | 'event', packet: AgentPacket): Promi
 }
 
 describe('socket-agent.ts (real process, real WebSocket)', () => {
-  it('says who it is once the server says hello', () => expect(agent.url).toBe('echo'))
+  it('says who it is once the server says hello', () => expect(agent.output()).toContain('connected as @echo (a_sample0000000000)'))
 
   it('answers a mention with an echo under the same correlation id', async () => {
     expect(await dispatch('event', samplePacket())).toEqual({

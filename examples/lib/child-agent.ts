@@ -12,7 +12,7 @@ const examplesDir = fileURLToPath(new URL('..', import.meta.url))
 const tsxCli = createRequire(import.meta.url).resolve('tsx/cli')
 
 export interface RunningAgent {
-  /** The URL from the `listening on <url>` line, when the agent serves HTTP. */
+  /** The first capture of the ready pattern: by default the URL of the `listening on <url>` line. */
   url: string | undefined
   output(): string
   stop(): Promise<void>

@@ -25,8 +25,9 @@ export function isEmptyBody(body: string): boolean {
 }
 
 export const heartbeatRules: RegExp[] = [
-  /\bHEARTBEAT[\s_-]?OK\b/i,
-  // Bare upper-case HEARTBEAT is the token half-emitted; "heartbeat" in prose is a normal word.
+  /\bHEARTBEAT[_-]OK\b/i,
+  // Upper-case HEARTBEAT (also "HEARTBEAT OK") is the token half-emitted; "is the heartbeat ok?"
+  // in prose is a normal question.
   /\bHEARTBEAT\b/
 ]
 

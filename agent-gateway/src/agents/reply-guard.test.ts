@@ -18,13 +18,15 @@ const corpora: Record<Exclude<GuardCategory, 'near_duplicate'>, { rejected: stri
       'HEARTBEAT',
       '**HEARTBEAT_OK**\n\nAll quiet.',
       'All tasks on track. heartbeat_ok',
-      'Status: HEARTBEAT-OK'
+      'Status: HEARTBEAT-OK',
+      'HEARTBEAT OK'
     ],
     accepted: [
       'The heartbeat interval is 30 seconds by default.',
       'My heartbeat monitor app keeps crashing on Android 14.',
       'Agents reply `HEARTBEAT_OK` when they have nothing to say.',
       'Heartbeat checks look fine on staging.',
+      'Is the heartbeat ok on node 3? It flapped twice overnight.',
       'The old bot kept posting "HEARTBEAT_OK" into #general — the guard blocks that now.'
     ]
   },
