@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest'
+import { loadConfig } from './config.js'
+
+describe('loadConfig', () => {
+  it('fills every default', () => {
+    expect(loadConfig({})).toEqual({
+      port: 8080, host: '0.0.0.0', dataDir: './data', publicBaseUrl: 'http://localhost:8080',
+      segmentSize: undefined, redisUrl: undefined, agentAllowPrivateUrls: false
+    })
+  })
+
+  it('derives the public URL from PORT and trims a trailing slash from an explicit one', () => {
+    expect(loadConfig({ PORT: '3000' }).publicBaseUrl).toBe('http://localhost:3000')
+    expect(loadConfig({ PUBLIC_BASE_URL: 'https://chat.example.com/' }).publicBaseUrl).toBe('https://chat.example.com')
+  })
+
+  it('parses numbers and flags', () => {
+    const c = loadConfig({ SEGMENT_SIZE: '500', AGENT_ALLOW_PRIVATE_URLS: 'true', REDIS_URL: 'redis://127.0.0.1:6379' })
+    expect(c).toMatchObject({ segmentSize: 500, agentAllowPrivateUrls: true, redisUrl: 'redis://127.0.0.1:6379' })
+    expect(loadConfig({ AGENT_ALLOW_PRIVATE_URLS: '0' }).agentAllowPrivateUrls).toBe(false)
+  })
+
+  it('refuses bad values with a message naming the variable', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/)
+    expect(() => loadConfig({ PUBLIC_BASE_URL: 'not a url' })).toThrow(/PUBLIC_BASE_URL/)
+    expect(() => loadConfig({ SEGMENT_SIZE: '0' })).toThrow(/SEGMENT_SIZE/)
+  })
+})
