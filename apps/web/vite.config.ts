@@ -1,7 +1,13 @@
 import tailwindcss from '@tailwindcss/vite';
 import adapter from '@sveltejs/adapter-static';
 import { sveltekit } from '@sveltejs/kit/vite';
+import { SvelteKitPWA } from '@vite-pwa/sveltekit';
 import { defineConfig } from 'vite';
+
+/** The one Node server serves build/ and answers unknown paths with this page (client routing). */
+const FALLBACK = '200.html';
+/** `vite dev` forwards REST and sync to a locally running server (`pnpm serve`, PORT=8091). */
+const devServer = process.env.CIRCLECHAT_DEV_SERVER ?? 'http://127.0.0.1:8091';
 
 export default defineConfig({
 	plugins: [
@@ -9,9 +15,33 @@ export default defineConfig({
 		sveltekit({
 			compilerOptions: {
 				// Force runes mode for the project, except for libraries. Can be removed in svelte 6.
-				runes: ({ filename }) => filename.split(/[/\\]/).includes('node_modules') ? undefined : true
+				runes: ({ filename }) => (filename.split(/[/\\]/).includes('node_modules') ? undefined : true)
 			},
-			adapter: adapter()
+			adapter: adapter({ fallback: FALLBACK, strict: false })
+		}),
+		SvelteKitPWA({
+			registerType: 'autoUpdate',
+			kit: { adapterFallback: FALLBACK, spa: true },
+			manifest: {
+				name: 'CircleChat',
+				short_name: 'CircleChat',
+				description: 'Self-hosted team chat',
+				theme_color: '#1e1b2e',
+				background_color: '#1e1b2e',
+				display: 'standalone',
+				start_url: '/',
+				icons: [{ src: '/favicon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' }]
+			},
+			workbox: {
+				// REST and sync are never answered from the cache: they are the source of truth.
+				navigateFallbackDenylist: [/^\/api\//, /^\/sync\//, /^\/health/]
+			}
 		})
-	]
+	],
+	server: {
+		proxy: {
+			'/api': { target: devServer, changeOrigin: false },
+			'/sync': { target: devServer.replace(/^http/, 'ws'), ws: true }
+		}
+	}
 });

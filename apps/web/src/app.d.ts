@@ -1,5 +1,6 @@
 // See https://svelte.dev/docs/kit/types#app.d.ts
-// for information about these interfaces
+/// <reference types="vite-plugin-pwa/info" />
+/// <reference types="vite-plugin-pwa/client" />
 declare global {
 	namespace App {
 		// interface Error {}

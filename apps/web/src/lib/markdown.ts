@@ -1,0 +1,74 @@
+/**
+ * Message bodies are markdown written by members (and agents): markdown-it renders with raw HTML
+ * off, DOMPurify sanitises the result anyway (defence in depth: a renderer bug must not become
+ * XSS), and every link opens in a new tab without access to this window.
+ */
+import MarkdownIt from 'markdown-it';
+import DOMPurify from 'dompurify';
+
+const md = new MarkdownIt({ html: false, linkify: true, breaks: true });
+
+const defaultLinkOpen =
+	md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
+md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
+	const token = tokens[idx]!;
+	token.attrSet('target', '_blank');
+	token.attrSet('rel', 'noopener noreferrer');
+	return defaultLinkOpen(tokens, idx, options, env, self);
+};
+
+let hooked = false;
+function purifier() {
+	if (!hooked) {
+		// DOMPurify drops `target` by default; put it back only on links, with rel=noopener.
+		DOMPurify.addHook('afterSanitizeAttributes', (node) => {
+			if (node.tagName === 'A' && node.hasAttribute('href')) {
+				node.setAttribute('target', '_blank');
+				node.setAttribute('rel', 'noopener noreferrer');
+			}
+		});
+		hooked = true;
+	}
+	return DOMPurify;
+}
+
+const mentionRe = /(^|[^\w@/])@([a-z0-9][a-z0-9._-]{1,39})/gi;
+
+/**
+ * Renders `body` to safe HTML. `isHandle` says which `@words` are real members; those become
+ * mention chips (applied to text nodes only, after sanitising, so no markup can be injected).
+ */
+export function renderMarkdown(body: string, isHandle?: (handle: string) => boolean): string {
+	const clean = purifier().sanitize(md.render(body), { ADD_ATTR: ['target'] });
+	if (!isHandle || !body.includes('@')) return clean;
+	const tpl = document.createElement('template');
+	tpl.innerHTML = clean;
+	const walker = document.createTreeWalker(tpl.content, NodeFilter.SHOW_TEXT);
+	const texts: Text[] = [];
+	for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+		if (!(n.parentElement?.closest('code, pre, a'))) texts.push(n as Text);
+	}
+	for (const text of texts) {
+		const value = text.data;
+		mentionRe.lastIndex = 0;
+		if (!mentionRe.test(value)) continue;
+		mentionRe.lastIndex = 0;
+		const frag = document.createDocumentFragment();
+		let last = 0;
+		for (const m of value.matchAll(mentionRe)) {
+			const handle = m[2]!.replace(/[._-]+$/, '');
+			if (!isHandle(handle.toLowerCase())) continue;
+			const start = m.index! + m[1]!.length;
+			frag.append(value.slice(last, start));
+			const chip = document.createElement('span');
+			chip.className = 'mention';
+			chip.textContent = `@${handle}`;
+			frag.append(chip);
+			last = start + 1 + handle.length;
+		}
+		if (last === 0) continue;
+		frag.append(value.slice(last));
+		text.replaceWith(frag);
+	}
+	return tpl.innerHTML;
+}

@@ -1,0 +1,213 @@
+/**
+ * Everything the workspace shell knows: who I am, the workspace directory (`dir:` doc: members),
+ * my private doc (`me:` doc: my conversations and unread counts, written live by the server),
+ * and which dialog is open. One instance per signed-in shell, shared through context.
+ */
+import { getContext, setContext } from 'svelte';
+import {
+	docName,
+	dirMembersOf,
+	dirWorkspaceOf,
+	meConversationsOf,
+	meUnreadOf,
+	markRead,
+	type ConversationSummary,
+	type DirMember,
+	type UnreadCount
+} from '@circlechat/model';
+import { api, type Conversation, type Member, type Session } from '$lib/api';
+import { SyncedDoc } from '$lib/sync';
+import { describeRejection, toasts } from './toasts.svelte';
+import { emit } from './events.svelte';
+
+export type DialogName = 'createChannel' | 'newDm' | 'invite' | 'browseChannels';
+
+export class WorkspaceState {
+	readonly session: Session;
+	readonly meDoc: SyncedDoc;
+	readonly dirDoc: SyncedDoc;
+	#conversations = $state.raw<Map<string, ConversationSummary>>(new Map());
+	/** Conversations the REST API just handed us, shown until the `me:` doc catches up. */
+	#pending = $state.raw<Map<string, ConversationSummary>>(new Map());
+	#unread = $state.raw<Map<string, UnreadCount>>(new Map());
+	#members = $state.raw<Map<string, DirMember>>(new Map());
+	#restMembers = $state.raw<Map<string, DirMember>>(new Map());
+	#workspaceName = $state('');
+	dialog = $state<DialogName | null>(null);
+	drawerOpen = $state(false);
+
+	constructor(session: Session) {
+		this.session = session;
+		this.#workspaceName = session.workspace.name;
+		const hooks = {
+			onReject: (reason: string, detail: string) => toasts.error(describeRejection(reason, detail)),
+			onFatal: (code: number, message: string) => {
+				if (code === 4401) emit('signedOut', undefined);
+				else toasts.error(message);
+			}
+		};
+		this.meDoc = new SyncedDoc(docName.me(session.member.id), hooks);
+		this.dirDoc = new SyncedDoc(docName.dir(session.workspace.id), hooks);
+
+		$effect(() => {
+			const map = meConversationsOf(this.meDoc.doc);
+			const read = () => {
+				this.#conversations = new Map(map.entries());
+				if (this.#pending.size > 0) {
+					const rest = new Map([...this.#pending].filter(([id]) => !map.has(id)));
+					if (rest.size !== this.#pending.size) this.#pending = rest;
+				}
+			};
+			read();
+			map.observe(read);
+			return () => map.unobserve(read);
+		});
+		$effect(() => {
+			const map = meUnreadOf(this.meDoc.doc);
+			const read = () => (this.#unread = new Map(map.entries()));
+			read();
+			map.observe(read);
+			return () => map.unobserve(read);
+		});
+		$effect(() => {
+			const doc = this.dirDoc.doc;
+			const members = dirMembersOf(doc);
+			const ws = dirWorkspaceOf(doc);
+			const readMembers = () => (this.#members = new Map(members.entries()));
+			const readWs = () => {
+				const name = ws.get('name');
+				if (name) this.#workspaceName = name;
+			};
+			readMembers();
+			readWs();
+			members.observe(readMembers);
+			ws.observe(readWs);
+			return () => {
+				members.unobserve(readMembers);
+				ws.unobserve(readWs);
+			};
+		});
+		$effect(() => () => {
+			this.meDoc.destroy();
+			this.dirDoc.destroy();
+		});
+		void this.refreshMembers();
+	}
+
+	get me(): Member {
+		return this.session.member;
+	}
+	get workspaceName(): string {
+		return this.#workspaceName;
+	}
+	get isAdmin(): boolean {
+		return this.session.member.role === 'admin';
+	}
+
+	/** Every conversation I am in, channels then DMs, each sorted by name. */
+	get conversations(): ConversationSummary[] {
+		const all = new Map([...this.#pending, ...this.#conversations]);
+		return [...all.values()];
+	}
+	get channels(): ConversationSummary[] {
+		return this.conversations
+			.filter((c) => c.kind === 'channel')
+			.sort((a, b) => a.name.localeCompare(b.name));
+	}
+	get dms(): ConversationSummary[] {
+		return this.conversations
+			.filter((c) => c.kind === 'dm')
+			.sort((a, b) => this.title(a).localeCompare(this.title(b)));
+	}
+	/** True once the server's copy of my conversations has arrived. */
+	get conversationsReady(): boolean {
+		return this.meDoc.synced;
+	}
+
+	conversation(id: string): ConversationSummary | undefined {
+		return this.#conversations.get(id) ?? this.#pending.get(id);
+	}
+
+	unread(id: string): UnreadCount {
+		return this.#unread.get(id) ?? { count: 0, mentions: 0 };
+	}
+
+	get members(): DirMember[] {
+		const all = new Map([...this.#restMembers, ...this.#members]);
+		return [...all.values()].filter((m) => !m.deactivated).sort((a, b) => a.name.localeCompare(b.name));
+	}
+
+	member(id: string): DirMember | undefined {
+		return this.#members.get(id) ?? this.#restMembers.get(id);
+	}
+
+	memberByHandle(handle: string): DirMember | undefined {
+		const h = handle.toLowerCase();
+		return this.members.find((m) => m.handle.toLowerCase() === h);
+	}
+
+	/** Display name of a conversation: `name` for channels, the other people for DMs. */
+	title(c: ConversationSummary): string {
+		if (c.kind === 'channel') return c.name;
+		const others = c.memberIds.filter((id) => id !== this.me.id);
+		if (others.length === 0) return `${this.me.name} (you)`;
+		return others.map((id) => this.member(id)?.name ?? 'Unknown').join(', ');
+	}
+
+	/** Members of the DM other than me (for avatars). */
+	dmPeers(c: ConversationSummary): DirMember[] {
+		return c.memberIds
+			.filter((id) => id !== this.me.id)
+			.map((id) => this.member(id))
+			.filter((m): m is DirMember => !!m);
+	}
+
+	/** Shows a conversation the REST API just created or joined before the `me:` doc has it. */
+	adopt(c: Conversation) {
+		if (this.#conversations.has(c.id)) return;
+		const summary: ConversationSummary = {
+			id: c.id,
+			kind: c.kind,
+			name: c.name,
+			topic: c.topic,
+			isPrivate: c.isPrivate,
+			memberIds: c.memberIds,
+			liveSegment: c.liveSegment
+		};
+		this.#pending = new Map([...this.#pending, [c.id, summary]]);
+	}
+
+	markRead(conversationId: string, at: number) {
+		markRead(this.meDoc.doc, conversationId, at);
+	}
+
+	async refreshMembers() {
+		try {
+			const { members } = await api.members();
+			this.#restMembers = new Map(members.map((m) => [m.id, m]));
+		} catch {
+			// The directory doc is the live source; this is only a head start.
+		}
+	}
+
+	openDialog(name: DialogName) {
+		this.drawerOpen = false;
+		this.dialog = name;
+	}
+
+	closeDialog() {
+		this.dialog = null;
+	}
+}
+
+const KEY = Symbol('workspace');
+
+export function setWorkspace(ws: WorkspaceState): WorkspaceState {
+	return setContext(KEY, ws);
+}
+
+export function useWorkspace(): WorkspaceState {
+	const ws = getContext<WorkspaceState | undefined>(KEY);
+	if (!ws) throw new Error('useWorkspace() called outside the workspace shell');
+	return ws;
+}
