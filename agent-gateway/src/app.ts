@@ -1,5 +1,7 @@
 import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
+import { requestId } from 'hono/request-id'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { z } from 'zod'
 import type { Gateway } from './deps.js'
@@ -27,6 +29,9 @@ export interface AppOptions {
 /** Composes middleware and routes; all behaviour lives in routes/ and services/. */
 export function createApp(gw: Gateway, opts: AppOptions = {}): Hono {
   const app = new Hono()
+  app.use('*', requestId())
+  // 1 MiB: a 40,000-character message is at most ~160 KB of UTF-8; anything far larger is abuse.
+  app.use('/api/*', bodyLimit({ maxSize: 1024 * 1024, onError: () => { throw new ApiError(413, 'too_large', 'The request body is over 1 MiB.') } }))
   app.use('/api/*', session({ db: gw.db, secureCookies: gw.secureCookies }), csrf({ publicBaseUrl: gw.config.publicBaseUrl }))
 
   app.route('/health', healthRoutes())
@@ -41,7 +46,7 @@ export function createApp(gw: Gateway, opts: AppOptions = {}): Hono {
   app.notFound((c) => c.json({ error: 'not_found', message: `Nothing at ${c.req.path}.` }, 404))
   app.onError((err, c) => {
     const { status, body } = toErrorResponse(err)
-    if (status >= 500) console.error(`${c.req.method} ${c.req.path} failed:`, err)
+    if (status >= 500) console.error(`${c.req.method} ${c.req.path} failed (request ${c.get('requestId')}):`, err)
     return c.json(body, status)
   })
   return app

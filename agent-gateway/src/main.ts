@@ -33,5 +33,8 @@ async function shutdown(signal: string) {
     process.exit(1)
   }
 }
+// A stray rejection (a failed mirror write, a socket error) is logged, not fatal: one bad
+// request must not take the whole team's chat down. Requests themselves end in app.onError.
+process.on('unhandledRejection', (reason) => console.error('unhandled rejection', reason))
 process.on('SIGTERM', () => void shutdown('SIGTERM'))
 process.on('SIGINT', () => void shutdown('SIGINT'))

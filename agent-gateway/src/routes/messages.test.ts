@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { agents, members } from '@circlechat/db'
 import { docName, listMessages, newId } from '@circlechat/model'
+import { createApp } from '../app.js'
 import { hashSecret, newBotToken } from '../auth/tokens.js'
 import { Client, addPerson, signupAdmin, startTestServer } from '../test/harness.js'
 
@@ -127,6 +128,15 @@ describe('message routes', () => {
       expect(res.status, JSON.stringify(body).slice(0, 40)).toBe(400)
     }
     expect((await ada.client.request('POST', msgs(), '{oops')).status).toBe(400)
+    // Over 1 MiB: refused before it is read. Through app.request(), because over a socket the
+    // server answers before the upload ends and fetch reports the closed socket instead.
+    const huge = await createApp(server.gateway).request(msgs(), {
+      method: 'POST',
+      headers: { origin: server.url, cookie: `cc_session=${ada.client.cookie}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ bodyMd: 'x'.repeat(1100 * 1024) })
+    })
+    expect(huge.status).toBe(413)
+    expect(await huge.json()).toMatchObject({ error: 'too_large' })
     expect((await ada.client.get('/api/conversations/nope/messages')).status).toBe(404)
   })
 
