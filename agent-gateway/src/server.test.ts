@@ -67,6 +67,13 @@ describe('one-process server', () => {
     expect(await tryConnect(`${wsBase}/sync/me:m_aaaaaaaaaaaaaaaa`, { cookie: `cc_session=${ada.client.cookie}` })).toBe('403')
   })
 
+  it('refuses a cookie upgrade from a foreign Origin (cross-site WebSocket hijacking)', async () => {
+    const me = `${server.url.replace(/^http/, 'ws')}/sync/me:${ada.member.id}`
+    const cookie = `cc_session=${ada.client.cookie}`
+    expect(await tryConnect(me, { cookie, origin: 'https://evil.example' })).toBe('401')
+    expect(await tryConnect(me, { cookie, origin: server.url })).toBe('open')
+  })
+
   it('drops upgrades to unknown paths', async () => {
     const result = await tryConnect(`${server.url.replace(/^http/, 'ws')}/elsewhere`)
     expect(result).toMatch(/^error:/)
@@ -75,6 +82,22 @@ describe('one-process server', () => {
   it('close() is idempotent', async () => {
     const other = await startTestServer()
     await Promise.all([other.close(), other.close()])
+  })
+})
+
+describe('behind https', () => {
+  it('marks the session cookie Secure and accepts the public origin', async () => {
+    const server = await startTestServer({ publicBaseUrl: 'https://chat.example.com/' })
+    try {
+      const c = new Client(server.url, { origin: 'https://chat.example.com' })
+      const res = await c.post('/api/auth/signup', { email: 'a@example.com', password: 'long enough pw', name: 'A', handle: 'aa', workspaceName: 'W' })
+      expect(res.status).toBe(201)
+      expect(res.headers.get('set-cookie')).toMatch(/; Secure/)
+      const inv = await c.post('/api/auth/invite', { email: 'b@example.com' })
+      expect(inv.body.url).toBe(`https://chat.example.com/invite/${inv.body.token}`)
+    } finally {
+      await server.close()
+    }
   })
 })
 

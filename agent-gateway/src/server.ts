@@ -8,6 +8,7 @@ import { openDb } from '@circlechat/db'
 import { createSyncServer, type SyncServer } from '@circlechat/sync-server'
 import { createApp, type AppOptions } from './app.js'
 import { principalFromRequest } from './auth/principal.js'
+import { upgradeOriginAllowed } from './middleware/csrf.js'
 import { createRateLimiter } from './auth/rate-limit.js'
 import type { Gateway } from './deps.js'
 import type { Config } from './config.js'
@@ -50,13 +51,6 @@ const LOGIN_WINDOW_MS = 15 * 60 * 1000
  */
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const db = openDb(join(opts.dataDir, 'circlechat.db'))
-  const sync: SyncServer = createSyncServer({
-    db,
-    // Same resolution as REST, so a cookie or bot token means the same member on both doors.
-    authenticate: async (req) => principalFromRequest(db, req.headers)?.principal ?? null,
-    segmentSize: opts.segmentSize
-  })
-
   const config: Config = {
     port: opts.port,
     host: opts.host,
@@ -66,6 +60,17 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     redisUrl: opts.redisUrl,
     agentAllowPrivateUrls: opts.agentAllowPrivateUrls ?? false
   }
+  const sync: SyncServer = createSyncServer({
+    db,
+    // Same resolution as REST, so a cookie or bot token means the same member on both doors.
+    authenticate: async (req) => {
+      const auth = principalFromRequest(db, req.headers)
+      if (auth?.via === 'cookie' && !upgradeOriginAllowed(req.headers.origin, req.headers.host, config.publicBaseUrl)) return null
+      return auth?.principal ?? null
+    },
+    segmentSize: opts.segmentSize
+  })
+
   const gateway: Gateway = {
     db, sync, config, secureCookies: false, loginLimiter: createRateLimiter(LOGIN_LIMIT, LOGIN_WINDOW_MS)
   }

@@ -22,3 +22,18 @@ export function csrf(opts: { publicBaseUrl: string }): MiddlewareHandler {
     await next()
   }
 }
+
+/**
+ * For WebSocket upgrades (no CSRF token possible): a browser always sends Origin, so a foreign
+ * Origin on a cookie-authenticated upgrade is cross-site WebSocket hijacking and is refused.
+ * A missing Origin is a non-browser client (an agent, a test), which cannot ride a victim's cookie.
+ */
+export function upgradeOriginAllowed(origin: string | undefined, host: string | undefined, publicBaseUrl: string): boolean {
+  if (!origin) return true
+  if (origin === new URL(publicBaseUrl).origin) return true
+  try {
+    return host !== undefined && new URL(origin).host === host
+  } catch {
+    return false
+  }
+}
