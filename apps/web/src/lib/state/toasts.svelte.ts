@@ -16,6 +16,9 @@ class Toasts {
 	}
 
 	show(text: string, kind: ToastKind = 'info', ms = 5000) {
+		// The same notice twice in a row (e.g. from two docs) is shown once.
+		const same = this.#items.find((t) => t.text === text && t.kind === kind);
+		if (same) return same.id;
 		const id = this.#next++;
 		this.#items.push({ id, kind, text });
 		if (ms > 0) setTimeout(() => this.dismiss(id), ms);

@@ -47,7 +47,7 @@ export class WorkspaceState {
 			}
 		};
 		this.meDoc = new SyncedDoc(docName.me(session.member.id), hooks);
-		this.dirDoc = new SyncedDoc(docName.dir(session.workspace.id), hooks);
+		this.dirDoc = new SyncedDoc(docName.dir(session.workspace.id), { ...hooks, readOnly: true });
 
 		$effect(() => {
 			const map = meConversationsOf(this.meDoc.doc);

@@ -17,7 +17,13 @@ import { rememberCachedDoc } from './cache';
 
 export type SyncStatus = 'offline' | 'connecting' | 'handshaking' | 'synced' | 'error';
 
-export interface SyncedDocHooks {
+export interface SyncedDocOptions {
+	/**
+	 * The doc is written only by the server (`dir:`). We then never answer the server's sync
+	 * step 1: y-websocket would send a step 2 even when it has nothing to add, and the relay
+	 * refuses any update to a read-only doc.
+	 */
+	readOnly?: boolean;
 	/** The relay refused an update; the doc is being reset from the server. */
 	onReject?: (reason: string, detail: string, name: string) => void;
 	/** The relay closed for good (not signed in, not a member, …). */
@@ -37,7 +43,7 @@ export function syncServerUrl(): string {
 
 export class SyncedDoc {
 	readonly name: string;
-	#hooks: SyncedDocHooks;
+	#hooks: SyncedDocOptions;
 	#doc = $state.raw<Y.Doc>(new Y.Doc());
 	#status = $state<SyncStatus>('connecting');
 	#error = $state<string | null>(null);
@@ -54,7 +60,9 @@ export class SyncedDoc {
 	#inflight: number[] = [];
 	#acked = 0;
 
-	constructor(name: string, hooks: SyncedDocHooks = {}) {
+	#rejects: number[] = [];
+
+	constructor(name: string, hooks: SyncedDocOptions = {}) {
 		this.name = name;
 		this.#hooks = hooks;
 		this.#open();
@@ -115,6 +123,7 @@ export class SyncedDoc {
 
 		const baseSync = provider.messageHandlers[messageType.sync]!;
 		provider.messageHandlers[messageType.sync] = (encoder, decoder, p, emitSynced, type) => {
+			if (this.#hooks.readOnly && decoding.peekVarUint(decoder) === 0) return;
 			this.#peekServerStep1(decoder, doc);
 			baseSync(encoder, decoder, p, emitSynced, type);
 		};
@@ -122,6 +131,14 @@ export class SyncedDoc {
 			const reason = decoding.readVarString(decoder);
 			const detail = decoding.hasContent(decoder) ? decoding.readVarString(decoder) : '';
 			this.#hooks.onReject?.(reason, detail, this.name);
+			// A doc refused again and again would reset in a tight loop: stop and say so.
+			const now = Date.now();
+			this.#rejects = [...this.#rejects.filter((t) => now - t < 30_000), now];
+			if (this.#rejects.length > 3) {
+				this.#fail('The server keeps refusing changes to this conversation. Reload the page.');
+				provider.disconnect();
+				return;
+			}
 			// Not from inside the provider's message loop: reset tears the provider down.
 			setTimeout(() => void this.reset(), 0);
 		};
@@ -147,9 +164,8 @@ export class SyncedDoc {
 		});
 		provider.on('closed', ({ code, reason }) => {
 			if (this.#provider !== provider) return;
-			this.#status = 'error';
-			this.#error = fatalMessages[code] ?? reason ?? `The server closed the connection (${code}).`;
-			this.#hooks.onFatal?.(code, this.#error, this.name);
+			this.#fail(fatalMessages[code] ?? (reason || `The server closed the connection (${code}).`));
+			this.#hooks.onFatal?.(code, this.#error ?? '', this.name);
 		});
 
 		doc.on('update', (_update: Uint8Array, origin: unknown) => {
@@ -158,6 +174,11 @@ export class SyncedDoc {
 			else this.#queued++;
 			this.#count();
 		});
+	}
+
+	#fail(message: string) {
+		this.#status = 'error';
+		this.#error = message;
 	}
 
 	/** A new connection: everything not acknowledged on the last one goes out in sync step 2. */

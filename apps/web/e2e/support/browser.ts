@@ -1,0 +1,49 @@
+/**
+ * Shared browser setup for e2e files: Debian's Chromium driven by playwright-core (nothing is
+ * downloaded), with flags that keep it quiet and deterministic in a container.
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+	'--no-sandbox',
+	'--disable-gpu',
+	'--disable-background-networking',
+	'--disable-component-update',
+	'--disable-sync',
+	'--no-first-run',
+	'--disable-quic'
+];
+
+export async function launchBrowser(): Promise<Browser> {
+	if (!existsSync(CHROMIUM_PATH)) {
+		throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install it with \`apt-get install -y chromium\` or set CHROMIUM_PATH.`);
+	}
+	return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+}
+
+export interface NewPageOptions {
+	viewport?: { width: number; height: number };
+}
+
+/**
+ * A fresh context (its own cookies and IndexedDB: one person) and a page in it. Console errors
+ * and page errors are collected so a test can assert the app ran cleanly.
+ */
+export async function newPerson(browser: Browser, baseURL: string, opts: NewPageOptions = {}) {
+	const context: BrowserContext = await browser.newContext({
+		baseURL,
+		viewport: opts.viewport ?? { width: 1280, height: 800 },
+		// The service worker would cache across test runs on the same origin; tests want the network.
+		serviceWorkers: 'block'
+	});
+	const page: Page = await context.newPage();
+	const errors: string[] = [];
+	page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+	page.on('console', (msg) => {
+		if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+	});
+	return { context, page, errors };
+}
