@@ -1,0 +1,173 @@
+/**
+ * The foundation, end to end, in real Chromium against the real one-process server: the first
+ * signup creates the workspace, the admin invites a second person through the UI, and messages,
+ * edits, deletes, channels and DMs travel live between two browsers.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, newPerson } from './support/browser';
+import { startTestServer, type TestServer } from './support/server';
+
+let server: TestServer;
+let browser: Browser;
+let ada: Page;
+let bob: Page;
+/** Page errors and console errors from every person's page (the expected 401 of /api/me aside). */
+const errorLogs: string[][] = [];
+/** Set E2E_SHOTS=<dir> to keep screenshots of the final state of each browser. */
+const shots = process.env.E2E_SHOTS;
+
+const message = (page: Page, text: string) => page.locator('[data-testid=message]', { hasText: text });
+
+async function post(page: Page, text: string) {
+	await page.locator('[data-testid=composer]').fill(text);
+	await page.keyboard.press('Enter');
+}
+
+beforeAll(async () => {
+	server = await startTestServer();
+	browser = await launchBrowser();
+});
+
+afterAll(async () => {
+	await browser?.close();
+	await server?.close();
+});
+
+describe('foundation', () => {
+	it('the first signup creates the workspace with #general', async () => {
+		const person = await newPerson(browser, server.url);
+		ada = person.page;
+		await ada.goto('/');
+		await ada.waitForURL('**/login');
+		await ada.locator('[data-testid=to-signup]').click();
+		await ada.locator('[data-testid=signup-workspace]').fill('Acme');
+		await ada.locator('[data-testid=signup-name]').fill('Ada Lovelace');
+		await expect.poll(() => ada.locator('[data-testid=signup-handle]').inputValue()).toBe('ada.lovelace');
+		await ada.locator('[data-testid=signup-email]').fill('ada@example.com');
+		await ada.locator('[data-testid=signup-password]').fill('correct horse battery');
+		await ada.locator('[data-testid=signup-submit]').click();
+		await ada.waitForURL('**/c/**');
+		await expect.poll(() => ada.locator('[data-testid=conversation-title]').innerText()).toContain('general');
+		await expect.poll(() => ada.locator('[data-testid=workspace-name]').innerText()).toBe('Acme');
+		await expect.poll(() => ada.locator('[data-testid=sync-status]').getAttribute('data-status')).toBe('synced');
+		errorLogs.push(person.errors);
+	});
+
+	it('refuses a second signup without an invite and shows why', async () => {
+		const { page, context } = await newPerson(browser, server.url);
+		await page.goto('/signup');
+		await page.locator('[data-testid=signup-workspace]').fill('Other');
+		await page.locator('[data-testid=signup-name]').fill('Eve');
+		await page.locator('[data-testid=signup-email]').fill('eve@example.com');
+		await page.locator('[data-testid=signup-password]').fill('another password');
+		await page.locator('[data-testid=signup-submit]').click();
+		await expect.poll(() => page.locator('[data-testid=form-error]').innerText()).not.toBe('');
+		expect(page.url()).toContain('/signup');
+		await context.close();
+	});
+
+	it('the admin invites through the UI and the second person joins #general', async () => {
+		await ada.locator('[data-testid=open-invite]').click();
+		await ada.locator('[data-testid=invite-email-input]').fill('bob@example.com');
+		await ada.locator('[data-testid=invite-create]').click();
+		const link = await ada.locator('[data-testid=invite-link]').inputValue();
+		expect(link).toMatch(/\/invite\/[^/]+$/);
+		await ada.keyboard.press('Escape');
+
+		const person = await newPerson(browser, server.url);
+		bob = person.page;
+		errorLogs.push(person.errors);
+		await bob.goto(new URL(link).pathname);
+		await expect.poll(() => bob.locator('[data-testid=invite-email]').inputValue()).toBe('bob@example.com');
+		await bob.locator('[data-testid=invite-name]').fill('Bob Stone');
+		await bob.locator('[data-testid=invite-password]').fill('another long password');
+		await bob.locator('[data-testid=invite-submit]').click();
+		await bob.waitForURL('**/c/**');
+		await expect.poll(() => bob.locator('[data-testid=conversation-title]').innerText()).toContain('general');
+		await expect.poll(() => bob.locator('[data-testid=sidebar-channel][data-name=general]').count()).toBe(1);
+		// Ada's header counts Bob as soon as he has joined.
+		await expect.poll(() => ada.locator('[data-testid=member-count]').innerText()).toContain('2');
+	});
+
+	it('a message posted in one browser appears live in the other, markdown rendered', async () => {
+		await post(ada, 'Hello **team**, see https://example.com');
+		await expect.poll(() => message(bob, 'Hello team').count()).toBe(1);
+		const body = message(bob, 'Hello team').locator('[data-testid=message-body]');
+		expect(await body.locator('strong').innerText()).toBe('team');
+		expect(await body.locator('a').getAttribute('target')).toBe('_blank');
+		expect(await body.locator('a').getAttribute('rel')).toContain('noopener');
+		await expect.poll(() => message(bob, 'Hello team').locator('[data-testid=message-author]').innerText()).toBe('Ada Lovelace');
+
+		await post(bob, 'Hi @ada.lovelace <img src=x onerror=alert(1)>');
+		await expect.poll(() => message(ada, 'Hi @ada.lovelace').count()).toBe(1);
+		expect(await message(ada, 'Hi @ada.lovelace').locator('img').count()).toBe(0);
+		expect(await message(ada, 'Hi @ada.lovelace').locator('.mention').innerText()).toBe('@ada.lovelace');
+	});
+
+	it('edits and deletes reach the other browser live', async () => {
+		await post(bob, 'Typo herre');
+		await expect.poll(() => message(ada, 'Typo herre').count()).toBe(1);
+		// Ada cannot edit Bob's message: no actions on it.
+		await message(ada, 'Typo herre').hover();
+		expect(await message(ada, 'Typo herre').locator('[data-testid=message-edit]').count()).toBe(0);
+
+		const mine = message(bob, 'Typo herre');
+		await mine.hover();
+		await mine.locator('[data-testid=message-edit]').click();
+		await bob.locator('[data-testid=message-edit-input]').fill('Typo fixed');
+		await bob.keyboard.press('Enter');
+		await expect.poll(() => message(ada, 'Typo fixed').count()).toBe(1);
+		await expect.poll(() => message(ada, 'Typo fixed').locator('[data-testid=message-edited]').count()).toBe(1);
+
+		const fixed = message(bob, 'Typo fixed');
+		const id = await fixed.getAttribute('data-id');
+		await fixed.hover();
+		await fixed.locator('[data-testid=message-delete]').click();
+		await bob.locator('[data-testid=confirm-ok]').click();
+		const onAda = ada.locator(`[data-testid=message][data-id="${id}"]`);
+		await expect.poll(() => onAda.getAttribute('data-deleted')).toBe('true');
+		expect(await onAda.innerText()).toContain('This message was deleted');
+		expect(await message(ada, 'Typo fixed').count()).toBe(0);
+	});
+
+	it('a new channel appears in the creator sidebar and opens', async () => {
+		await ada.locator('[data-testid=section-channels-add]').click();
+		await ada.locator('[data-testid=channel-name]').fill('Launch Plans');
+		await ada.locator('[data-testid=channel-topic]').fill('Shipping the thing');
+		await ada.locator('[data-testid=channel-create]').click();
+		await expect.poll(() => ada.locator('[data-testid=sidebar-channel][data-name=launch-plans]').count()).toBe(1);
+		await expect.poll(() => ada.locator('[data-testid=conversation-title]').innerText()).toContain('launch-plans');
+		await expect.poll(() => ada.locator('[data-testid=conversation-topic]').innerText()).toBe('Shipping the thing');
+		await post(ada, 'First in launch');
+		await expect.poll(() => message(ada, 'First in launch').count()).toBe(1);
+
+		// Bob is not in it until he joins from the browser.
+		expect(await bob.locator('[data-testid=sidebar-channel][data-name=launch-plans]').count()).toBe(0);
+		await bob.locator('[data-testid=browse-channels]').click();
+		await bob.locator('[data-testid=browse-channel][data-name=launch-plans] [data-testid=browse-join]').click();
+		await expect.poll(() => bob.locator('[data-testid=sidebar-channel][data-name=launch-plans]').count()).toBe(1);
+		await expect.poll(() => message(bob, 'First in launch').count()).toBe(1);
+	});
+
+	it('a DM started by one person appears live in the other sidebar', async () => {
+		await ada.locator('[data-testid=section-dms-add]').click();
+		await ada.locator('[data-testid=dm-member][data-handle="bob.stone"]').click();
+		await ada.locator('[data-testid=dm-start]').click();
+		await expect.poll(() => ada.locator('[data-testid=conversation-title]').innerText()).toContain('Bob Stone');
+		await post(ada, 'Private word, Bob');
+		const dm = bob.locator('[data-testid=sidebar-dm][data-name="Ada Lovelace"]');
+		await expect.poll(() => dm.count()).toBe(1);
+		await dm.click();
+		await expect.poll(() => message(bob, 'Private word, Bob').count()).toBe(1);
+	});
+
+	it('ran without page errors', async () => {
+		if (shots) {
+			await ada.screenshot({ path: `${shots}/foundation-ada.png` });
+			await bob.screenshot({ path: `${shots}/foundation-bob.png` });
+		}
+		const unexpected = errorLogs.flat().filter((e) => !/401 \(Unauthorized\)/.test(e));
+		expect(unexpected).toEqual([]);
+	});
+});
