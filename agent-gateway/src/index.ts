@@ -1,5 +1,5 @@
 export { startServer, DEFAULT_WEB_ROOT } from './server.js'
-export type { StartOptions, RunningServer, UpgradeHandler } from './server.js'
+export type { StartOptions, RunningServer } from './server.js'
 export { createApp, toErrorResponse } from './app.js'
 export type { AppOptions } from './app.js'
 export { loadConfig } from './config.js'

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url'
 import { serve } from '@hono/node-server'
 import { openDb } from '@circlechat/db'
 import { createSyncServer, type SyncServer } from '@circlechat/sync-server'
-import { createApp, type AppOptions } from './app.js'
+import { createApp } from './app.js'
+import { createAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './agents/runtime.js'
 import { principalFromRequest } from './auth/principal.js'
 import { upgradeOriginAllowed } from './middleware/csrf.js'
 import { createRateLimiter } from './auth/rate-limit.js'
@@ -27,17 +28,14 @@ export interface StartOptions {
   agentAllowPrivateUrls?: boolean
   /** The web build to serve; null serves none (API-only). */
   webRoot?: string | null
-  /** Extra API routes (see AppOptions.routes); a function so it can use the running gateway. */
-  routes?: (gw: Gateway) => AppOptions['routes']
-  /** Where `/agent-socket` upgrades go: the socket agent runtime (src/agents/) plugs in here. */
-  agentSocketUpgrade?: (gw: Gateway) => UpgradeHandler
+  /** Agent runtime tuning (retries, timeouts, damping); production uses the defaults. */
+  agents?: AgentRuntimeOptions
 }
-
-export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void
 
 export interface RunningServer {
   url: string
   gateway: Gateway
+  agents: AgentRuntime
   close(): Promise<void>
 }
 
@@ -97,14 +95,14 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   gateway.secureCookies = config.publicBaseUrl.startsWith('https:')
 
   const webRoot = opts.webRoot === undefined ? DEFAULT_WEB_ROOT : opts.webRoot
-  const app = createApp(gateway, { webRoot: webRoot ?? undefined, routes: opts.routes?.(gateway) })
+  const agents = createAgentRuntime(gateway, opts.agents)
+  const app = createApp(gateway, { webRoot: webRoot ?? undefined, routes: agents.routes })
   fetchApp = (req, env) => app.fetch(req, env) // env carries the Node socket (client IP)
 
-  const agentSocket = opts.agentSocketUpgrade?.(gateway)
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     if (path.startsWith('/sync/')) return sync.handleUpgrade(req, socket, head)
-    if (path === '/agent-socket' && agentSocket) return agentSocket(req, socket, head)
+    if (path === '/agent-socket') return agents.socketUpgrade(req, socket, head)
     socket.destroy() // no such socket endpoint: drop it without a response
   })
 
@@ -112,10 +110,12 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   return {
     url,
     gateway,
+    agents,
     close: () =>
       (closing ??= (async () => {
         const stopped = new Promise<void>((done) => server.close(() => done()))
         server.closeIdleConnections()
+        await agents.close()
         await sync.close() // terminates sync sockets and waits for pending commits
         server.closeAllConnections()
         await stopped

@@ -352,6 +352,11 @@ export class Relay implements SyncServer {
     return (await this.#room(name)).doc
   }
 
+  async setServerPresence(name: string, state: Record<string, unknown> | null): Promise<void> {
+    const room = await this.#room(name)
+    room.awareness.setLocalState(state)
+  }
+
   revoke(memberId: string, prefix: string): void {
     for (const room of this.#rooms.values()) {
       if (!room.name.startsWith(prefix)) continue

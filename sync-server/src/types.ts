@@ -40,6 +40,9 @@ export interface SyncServer {
   transact<T>(docName: string, origin: Origin, fn: (doc: Y.Doc) => T): Promise<T>
   /** The live doc (loaded from SQLite if not in memory). Read it; write only through transact. */
   getDoc(docName: string): Promise<Y.Doc>
+  /** Sets (null clears) the server's own awareness state on a doc, e.g. which agents are
+   *  thinking in a conversation. Relayed like any presence, never stored. */
+  setServerPresence(docName: string, state: Record<string, unknown> | null): Promise<void>
   /** Closes a member's connections to docs whose name starts with `prefix` (access revoked). */
   revoke(memberId: string, prefix: string): void
   /** Subscribes to the change feed (after the change is durable). Returns an unsubscribe. */

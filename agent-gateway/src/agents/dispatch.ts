@@ -1,0 +1,56 @@
+import { createHmac } from 'node:crypto'
+import { heartbeatTriggers, type AgentPacket } from '@circlechat/protocol'
+import { checkCallbackUrl } from './ssrf.js'
+import type { SocketHub } from './socket-hub.js'
+
+export interface DispatchTarget {
+  agentId: string
+  adapter: 'webhook' | 'socket' | 'peer'
+  callbackUrl: string | null
+  /** The raw bot token: it signs the body and authenticates us to the agent. */
+  token: string
+}
+
+export interface DispatchOptions {
+  hub: SocketHub
+  allowPrivateUrls: boolean
+  webhookTimeoutMs: number
+  socketTimeoutMs: number
+}
+
+/** The agent's answer: raw text (webhook body) or a parsed object (socket reply). */
+export type RawReply = string | unknown
+
+/**
+ * Delivers one packet and returns the agent's raw reply; throws on timeouts, transport errors
+ * and 5xx so the runner can retry. Never touches chat: the relay is not on this path.
+ */
+export async function dispatchPacket(target: DispatchTarget, packet: AgentPacket, opts: DispatchOptions): Promise<RawReply> {
+  const isHeartbeat = heartbeatTriggers.includes(packet.trigger)
+  if (target.adapter === 'socket') return opts.hub.dispatch(target.agentId, isHeartbeat ? 'heartbeat' : 'event', packet, opts.socketTimeoutMs)
+  if (target.adapter !== 'webhook' || !target.callbackUrl) throw new Error('this agent has no callback to deliver to')
+  const checked = await checkCallbackUrl(target.callbackUrl, opts.allowPrivateUrls)
+  if (!checked.ok) throw new Error(`callback URL refused: ${checked.reason}`)
+  const url = new URL(isHeartbeat ? 'heartbeat' : 'event', checked.url.href.endsWith('/') ? checked.url : `${checked.url.href}/`)
+  const body = JSON.stringify(packet)
+  const res = await fetch(url, {
+    method: 'POST',
+    redirect: 'error',
+    signal: AbortSignal.timeout(opts.webhookTimeoutMs),
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${target.token}`,
+      'x-cc-agent': target.agentId,
+      'x-cc-run': packet.runId,
+      'x-cc-signature': `sha256=${createHmac('sha256', target.token).update(body).digest('hex')}`
+    },
+    body
+  })
+  const text = await res.text()
+  if (res.status >= 500) throw new Error(`webhook answered HTTP ${res.status}`)
+  if (res.status >= 400) throw new PermanentDispatchError(`webhook answered HTTP ${res.status}: ${text.slice(0, 200)}`)
+  return text.slice(0, 1_000_000)
+}
+
+/** A failure retrying cannot fix (4xx): the run fails at once. */
+export class PermanentDispatchError extends Error {}

@@ -1,0 +1,76 @@
+import { eq } from 'drizzle-orm'
+import { agents, members } from '@circlechat/db'
+import { newId } from '@circlechat/model'
+import type { Gateway } from '../deps.js'
+import { assertHandleFree } from '../services/accounts.js'
+import { addConversationMembers, getConversation } from '../services/conversation-store.js'
+import { mirrorConversation, mirrorMember } from '../services/doc-mirror.js'
+import { badRequest } from '../errors.js'
+import { hashSecret, newBotToken } from '../auth/tokens.js'
+import { checkCallbackUrl } from './ssrf.js'
+import type { TokenVault } from './token-vault.js'
+import { agentById, type AgentRecord } from './store.js'
+
+export interface ProvisionInput {
+  name: string
+  handle: string
+  adapter: 'webhook' | 'socket' | 'peer'
+  callbackUrl?: string
+  title?: string
+  brief?: string
+  model?: string
+  avatar?: string
+  heartbeatIntervalSec?: number
+  scopes?: string[]
+  reportsTo?: string
+  channelIds?: string[]
+}
+
+/**
+ * Creates an agent: a member row (so chat treats it like anyone), the runtime row, and a bot
+ * token that is returned once and stored only as a hash (plus the sealed copy outbound calls
+ * need). Joins the requested channels.
+ */
+export async function provisionAgent(gw: Gateway, vault: TokenVault, workspaceId: string, input: ProvisionInput): Promise<{ record: AgentRecord; botToken: string }> {
+  if (input.adapter === 'webhook') {
+    if (!input.callbackUrl) throw badRequest('invalid_input', 'A webhook agent needs a callbackUrl.')
+    const checked = await checkCallbackUrl(input.callbackUrl, gw.config.agentAllowPrivateUrls)
+    if (!checked.ok) throw badRequest('callback_refused', `Callback URL refused: ${checked.reason}.`)
+  }
+  if (input.reportsTo) requireWorkspaceMember(gw, workspaceId, input.reportsTo)
+  for (const id of input.channelIds ?? []) {
+    if (getConversation(gw.db, id)?.workspaceId !== workspaceId) throw badRequest('invalid_input', `No conversation ${id} in this workspace.`)
+  }
+  const botToken = newBotToken()
+  const now = Date.now()
+  const memberId = newId('member')
+  const agentId = newId('agent')
+  gw.db.transaction((tx) => {
+    assertHandleFree(tx, workspaceId, input.handle)
+    tx.insert(members).values({
+      id: memberId, workspaceId, userId: null, kind: 'agent', name: input.name, handle: input.handle, role: 'member',
+      avatar: input.avatar ?? null, title: input.title ?? null, reportsTo: input.reportsTo ?? null, deactivated: false, createdAt: now
+    }).run()
+    tx.insert(agents).values({
+      id: agentId, memberId, workspaceId, adapter: input.adapter, callbackUrl: input.callbackUrl ?? null, brief: input.brief ?? '',
+      model: input.model ?? null, scopes: input.scopes ?? [], heartbeatIntervalSec: input.heartbeatIntervalSec ?? 30,
+      tokenHash: hashSecret(botToken), tokenCipher: vault.seal(botToken), createdAt: now
+    }).run()
+    for (const id of input.channelIds ?? []) addConversationMembers(tx, id, [memberId], now)
+  })
+  const record = agentById(gw.db, agentId)!
+  await mirrorMember(gw, record.member)
+  for (const id of input.channelIds ?? []) await mirrorConversation(gw, id)
+  return { record, botToken }
+}
+
+export function rotateToken(gw: Gateway, vault: TokenVault, agentId: string): string {
+  const botToken = newBotToken()
+  gw.db.update(agents).set({ tokenHash: hashSecret(botToken), tokenCipher: vault.seal(botToken) }).where(eq(agents.id, agentId)).run()
+  return botToken
+}
+
+export function requireWorkspaceMember(gw: Gateway, workspaceId: string, memberId: string) {
+  const m = gw.db.select({ ws: members.workspaceId }).from(members).where(eq(members.id, memberId)).get()
+  if (m?.ws !== workspaceId) throw badRequest('invalid_input', `No member ${memberId} in this workspace.`)
+}

@@ -1,0 +1,144 @@
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { eq } from 'drizzle-orm'
+import { agents, approvals, members } from '@circlechat/db'
+import type { Gateway } from '../deps.js'
+import { authOf, requireAuth } from '../middleware/require-auth.js'
+import { requireAdmin } from '../middleware/require-admin.js'
+import { validate } from '../middleware/validate.js'
+import { forbidden, notFound, conflict } from '../errors.js'
+import { mirrorMember } from '../services/doc-mirror.js'
+import { provisionAgent, rotateToken, requireWorkspaceMember } from './provision.js'
+import { agentById, agentsOfWorkspace, memoryOf, runsOf, type AgentRecord, type RunRow } from './store.js'
+import { approvalById, canDecide } from './approvals.js'
+import type { AgentRuntime } from './runtime.js'
+
+const handle = z.string().trim().toLowerCase().regex(/^[a-z0-9][a-z0-9._-]*$/, 'Handles use a–z, 0–9, ".", "_" and "-".').min(2).max(40)
+const provisionSchema = z.object({
+  name: z.string().trim().min(1).max(80),
+  handle,
+  adapter: z.enum(['webhook', 'socket', 'peer']),
+  callbackUrl: z.string().url().max(2000).optional(),
+  title: z.string().max(120).optional(),
+  brief: z.string().max(2000).optional(),
+  model: z.string().max(120).optional(),
+  avatar: z.string().max(500).optional(),
+  heartbeatIntervalSec: z.number().int().min(5).max(86_400).optional(),
+  scopes: z.array(z.string().max(60)).max(50).optional(),
+  reportsTo: z.string().max(64).optional(),
+  channelIds: z.array(z.string().max(64)).max(200).optional()
+})
+const updateSchema = provisionSchema.pick({ name: true, title: true, brief: true, model: true, avatar: true, heartbeatIntervalSec: true, scopes: true, callbackUrl: true })
+  .extend({ reportsTo: z.string().max(64).nullable().optional() }).partial()
+
+export const agentShape = ({ agent, member }: AgentRecord) => ({
+  id: agent.id, memberId: member.id, name: member.name, handle: member.handle, title: member.title, avatar: member.avatar,
+  reportsTo: member.reportsTo, adapter: agent.adapter, callbackUrl: agent.callbackUrl, brief: agent.brief, model: agent.model,
+  scopes: agent.scopes, heartbeatIntervalSec: agent.heartbeatIntervalSec, status: agent.status, lastError: agent.lastError,
+  lastRunAt: agent.lastRunAt, createdAt: agent.createdAt
+})
+
+export const runShape = (r: RunRow) => ({
+  id: r.id, trigger: r.trigger, conversationId: r.conversationId, messageId: r.messageId, status: r.status, attempts: r.attempts,
+  packet: r.packet, reply: r.reply, applied: r.applied, errors: r.errors, trace: r.trace, usage: r.usage,
+  costUsd: r.costUsd === null ? null : r.costUsd / 1_000_000, startedAt: r.startedAt, finishedAt: r.finishedAt,
+  durationMs: r.startedAt && r.finishedAt ? r.finishedAt - r.startedAt : null, createdAt: r.createdAt
+})
+
+/** Mounted at /api/agents: provisioning and the agent page (runs, memory, Test button). */
+export function agentRoutes(gw: Gateway, rt: AgentRuntime) {
+  const inWorkspace = (c: { get(k: 'auth'): unknown }, id: string): AgentRecord => {
+    const rec = agentById(gw.db, id)
+    if (!rec || rec.member.workspaceId !== authOf(c as never).workspace.id) throw notFound('agent_not_found', 'No such agent.')
+    return rec
+  }
+  return new Hono()
+    .use(requireAuth())
+    .get('/', (c) => c.json({ agents: agentsOfWorkspace(gw.db, authOf(c).workspace.id).map(agentShape) }))
+    .post('/', requireAdmin(), validate('json', provisionSchema), async (c) => {
+      const { record, botToken } = await provisionAgent(gw, rt.vault, authOf(c).workspace.id, c.req.valid('json'))
+      rt.agentChanged(record.agent.id)
+      return c.json({ id: record.agent.id, memberId: record.member.id, handle: record.member.handle, botToken, agent: agentShape(record) }, 201)
+    })
+    .get('/:id', (c) => {
+      const rec = inWorkspace(c, c.req.param('id'))
+      const costs = gw.db.$client.prepare('SELECT count(*) AS runs, coalesce(sum(cost_micro_usd), 0) AS micro FROM agent_runs WHERE agent_id = ?').get(rec.agent.id) as { runs: number; micro: number }
+      return c.json({
+        agent: agentShape(rec),
+        connected: rt.hub.isConnected(rec.agent.id),
+        runs: runsOf(gw.db, rec.agent.id, 50).map(runShape),
+        totals: { runs: costs.runs, costUsd: costs.micro / 1_000_000 },
+        memory: memoryOf(gw.db, rec.agent.id).map((m) => ({ scope: m.scope, scopeId: m.scopeId, key: m.key, value: m.value, updatedAt: m.updatedAt }))
+      })
+    })
+    .get('/:id/runs/:runId', (c) => {
+      const rec = inWorkspace(c, c.req.param('id'))
+      const run = runsOf(gw.db, rec.agent.id, 1000).find((r) => r.id === c.req.param('runId'))
+      if (!run) throw notFound('run_not_found', 'No such run.')
+      return c.json({ run: runShape(run) })
+    })
+    .patch('/:id', requireAdmin(), validate('json', updateSchema), async (c) => {
+      const rec = inWorkspace(c, c.req.param('id'))
+      const body = c.req.valid('json')
+      if (body.reportsTo) requireWorkspaceMember(gw, rec.member.workspaceId, body.reportsTo)
+      if (body.reportsTo === rec.member.id) throw conflict('invalid_input', 'An agent cannot report to itself.')
+      gw.db.update(members).set({
+        ...(body.name !== undefined ? { name: body.name } : {}), ...(body.title !== undefined ? { title: body.title } : {}),
+        ...(body.avatar !== undefined ? { avatar: body.avatar } : {}), ...(body.reportsTo !== undefined ? { reportsTo: body.reportsTo } : {})
+      }).where(eq(members.id, rec.member.id)).run()
+      gw.db.update(agents).set({
+        ...(body.brief !== undefined ? { brief: body.brief } : {}), ...(body.model !== undefined ? { model: body.model } : {}),
+        ...(body.scopes !== undefined ? { scopes: body.scopes } : {}), ...(body.callbackUrl !== undefined ? { callbackUrl: body.callbackUrl } : {}),
+        ...(body.heartbeatIntervalSec !== undefined ? { heartbeatIntervalSec: body.heartbeatIntervalSec } : {})
+      }).where(eq(agents.id, rec.agent.id)).run()
+      const updated = agentById(gw.db, rec.agent.id)!
+      await mirrorMember(gw, updated.member)
+      rt.agentChanged(rec.agent.id)
+      return c.json({ agent: agentShape(updated) })
+    })
+    .post('/:id/rotate-token', requireAdmin(), (c) => {
+      const rec = inWorkspace(c, c.req.param('id'))
+      return c.json({ botToken: rotateToken(gw, rt.vault, rec.agent.id) })
+    })
+    .post('/:id/test', requireAdmin(), (c) => {
+      const rec = inWorkspace(c, c.req.param('id'))
+      rt.queue.enqueue(rec.agent.id, { trigger: 'test', conversationId: null })
+      return c.json({ ok: true }, 202)
+    })
+}
+
+const decideSchema = z.object({ decision: z.enum(['approve', 'deny']), note: z.string().max(2000).optional() })
+
+/** Mounted at /api/approvals: the Approvals page and the card's buttons. */
+export function approvalRoutes(gw: Gateway, rt: AgentRuntime) {
+  return new Hono()
+    .use(requireAuth())
+    .get('/', (c) => {
+      const auth = authOf(c)
+      const status = c.req.query('status')
+      const rows = gw.db.$client.prepare(`
+        SELECT ap.*, m.handle AS agent_handle, m.name AS agent_name, d.handle AS decided_by_handle, m.reports_to AS manager
+        FROM approvals ap JOIN agents a ON a.id = ap.agent_id JOIN members m ON m.id = a.member_id LEFT JOIN members d ON d.id = ap.decided_by
+        WHERE ap.workspace_id = ? ${status ? 'AND ap.status = ?' : ''} ORDER BY ap.created_at DESC LIMIT 200`).all(...[auth.workspace.id, ...(status ? [status] : [])]) as Array<Record<string, unknown>>
+      return c.json({
+        approvals: rows.map((r) => ({
+          id: r.id, agentId: r.agent_id, agentHandle: r.agent_handle, agentName: r.agent_name, conversationId: r.conversation_id,
+          messageId: r.message_id, scope: r.scope, action: r.action, payload: r.payload ? JSON.parse(String(r.payload)) : null,
+          status: r.status, note: r.note, decidedByHandle: r.decided_by_handle, decidedAt: r.decided_at, createdAt: r.created_at,
+          canDecide: r.status === 'pending' && (auth.member.role === 'admin' || r.manager === auth.member.id)
+        }))
+      })
+    })
+    .post('/:id/decide', validate('json', decideSchema), (c) => {
+      const auth = authOf(c)
+      const ap = approvalById(gw.db, c.req.param('id'))
+      if (!ap || ap.workspaceId !== auth.workspace.id) throw notFound('approval_not_found', 'No such approval.')
+      if (!canDecide(gw.db, ap, auth.member)) throw forbidden('not_approver', 'Only an admin or the agent\'s manager can decide this.')
+      if (ap.status !== 'pending') throw conflict('already_decided', `This request was already ${ap.status}.`)
+      const { decision, note } = c.req.valid('json')
+      const status = decision === 'approve' ? 'approved' : 'denied'
+      gw.db.update(approvals).set({ status, note: note ?? null, decidedBy: auth.member.id, decidedAt: Date.now() }).where(eq(approvals.id, ap.id)).run()
+      rt.queue.enqueue(ap.agentId, { trigger: 'approval_response', conversationId: ap.conversationId, approvalId: ap.id })
+      return c.json({ ok: true, status })
+    })
+}

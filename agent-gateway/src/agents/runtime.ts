@@ -1,0 +1,107 @@
+import type { IncomingMessage } from 'node:http'
+import type { Hono } from 'hono'
+import type { Gateway } from '../deps.js'
+import { principalFromRequest } from '../auth/principal.js'
+import { SocketHub } from './socket-hub.js'
+import { TokenVault } from './token-vault.js'
+import { Thinking } from './thinking.js'
+import { InProcessQueue, type RunQueue } from './queue.js'
+import { BullQueue } from './queue-bullmq.js'
+import { HeartbeatScheduler } from './scheduler.js'
+import { TriggerRouter } from './triggers.js'
+import { runAgent, type RunnerOptions } from './runner.js'
+import { agentById, agentByMember } from './store.js'
+import { agentRoutes, approvalRoutes } from './routes.js'
+import { agentApiRoutes } from './agent-api.js'
+
+export interface AgentRuntimeOptions {
+  /** Delivery attempts per run and the first backoff (doubling). */
+  attempts?: number
+  backoffMs?: number
+  webhookTimeoutMs?: number
+  socketTimeoutMs?: number
+  /** Agent-caused wakes per conversation without a human message before they stop. */
+  botTurnLimit?: number
+  ambientQuietMs?: number
+  ambientCooldownMs?: number
+}
+
+export interface AgentRuntime {
+  vault: TokenVault
+  hub: SocketHub
+  queue: RunQueue
+  routes: Array<[string, Hono<any, any, any>]>
+  socketUpgrade: SocketHub['handleUpgrade']
+  /** Re-reads an agent's schedule after it was created or changed. */
+  agentChanged(agentId: string): void
+  close(): Promise<void>
+}
+
+/**
+ * Wires the agent runtime into a running gateway: change feed → triggers → queue → runner →
+ * executor, heartbeats, the agent socket and the agent routes. In-process by default; with
+ * REDIS_URL runs and heartbeats are BullMQ jobs.
+ */
+export function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptions = {}): AgentRuntime {
+  const vault = new TokenVault(gw.config.dataDir)
+  const hub = new SocketHub((req: IncomingMessage) => {
+    const token = new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? (req.headers['x-cc-token'] as string | undefined)
+    const headers = token && !req.headers.authorization ? { ...req.headers, authorization: `Bearer ${token}` } : req.headers
+    const auth = principalFromRequest(gw.db, headers)
+    const rec = auth?.via === 'bearer' ? agentByMember(gw.db, auth.member.id) : null
+    return rec ? { agentId: rec.agent.id, handle: rec.member.handle } : null
+  })
+  const thinking = new Thinking(gw.db, gw.sync)
+  const runner: RunnerOptions = {
+    vault, hub, thinking,
+    allowPrivateUrls: gw.config.agentAllowPrivateUrls,
+    attempts: options.attempts ?? 3,
+    backoffMs: options.backoffMs ?? 1000,
+    webhookTimeoutMs: options.webhookTimeoutMs ?? 60_000,
+    socketTimeoutMs: options.socketTimeoutMs ?? 210_000
+  }
+  const run = (agentId: string, event: Parameters<typeof runAgent>[3]) => runAgent(gw, runner, agentId, event)
+
+  let queue: RunQueue
+  let bull: BullQueue | null = null
+  if (gw.config.redisUrl) {
+    bull = new BullQueue(gw.config.redisUrl)
+    bull.work(run)
+    queue = bull
+  } else {
+    queue = new InProcessQueue(run)
+  }
+  const scheduler = new HeartbeatScheduler(gw.db, queue, { quietMs: options.ambientQuietMs ?? 6 * 3600_000, cooldownMs: options.ambientCooldownMs ?? 24 * 3600_000 })
+  const agentChanged = (agentId: string) => {
+    const rec = agentById(gw.db, agentId)
+    const every = rec && !rec.member.deactivated && rec.agent.adapter !== 'peer' ? rec.agent.heartbeatIntervalSec : null
+    if (bull) void bull.setHeartbeat(agentId, every).catch((err) => console.error('could not schedule heartbeat', err))
+    else scheduler.set(agentId, every)
+  }
+  if (bull) {
+    for (const id of gw.db.$client.prepare('SELECT id FROM agents').pluck().all() as string[]) agentChanged(id)
+  } else {
+    scheduler.startAll()
+  }
+
+  const router = new TriggerRouter(gw.db, options.botTurnLimit ?? 20)
+  const unsubscribe = gw.sync.onMessageChange((change) => {
+    for (const wake of router.wakesFor(change)) queue.enqueue(wake.agentId, wake.event, wake.delayMs)
+  })
+
+  const rt: AgentRuntime = {
+    vault, hub, queue,
+    routes: [],
+    socketUpgrade: hub.handleUpgrade,
+    agentChanged,
+    async close() {
+      unsubscribe()
+      scheduler.stop()
+      await queue.close()
+      hub.close()
+    }
+  }
+  rt.routes.push(['/api/agents', agentRoutes(gw, rt)], ['/api/approvals', approvalRoutes(gw, rt)], ['/api/agent-api', agentApiRoutes(gw, rt)])
+  return rt
+}
+

@@ -1,0 +1,96 @@
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer, type WebSocket } from 'ws'
+import { closeCode, socketReplySchema, type AgentPacket } from '@circlechat/protocol'
+import { newId } from '@circlechat/model'
+
+export interface SocketAgentIdentity {
+  agentId: string
+  handle: string
+}
+
+interface Waiting {
+  resolve: (reply: unknown) => void
+  reject: (err: Error) => void
+  timer: NodeJS.Timeout
+}
+
+/**
+ * Socket agents hold one WebSocket on `/agent-socket` (a new one replaces the old). A run sends
+ * `{correlation_id, type, packet}` and waits for the matching reply; a disconnect fails the run
+ * at once rather than waiting out the timeout.
+ */
+export class SocketHub {
+  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 2 * 1024 * 1024 })
+  readonly #sockets = new Map<string, WebSocket>()
+  readonly #waiting = new Map<string, Waiting & { agentId: string }>()
+
+  constructor(private readonly authenticate: (req: IncomingMessage) => SocketAgentIdentity | null) {}
+
+  handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy())
+    const agent = this.authenticate(req)
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      if (!agent) return ws.close(closeCode.unauthorized, 'invalid bot token')
+      this.#sockets.get(agent.agentId)?.close(closeCode.replaced, 'replaced by a newer connection')
+      this.#sockets.set(agent.agentId, ws)
+      ws.send(JSON.stringify({ type: 'hello', agentId: agent.agentId, handle: agent.handle }))
+      ws.on('message', (data) => this.#onMessage(data.toString()))
+      ws.on('close', () => {
+        if (this.#sockets.get(agent.agentId) !== ws) return
+        this.#sockets.delete(agent.agentId)
+        for (const [id, w] of this.#waiting) {
+          if (w.agentId !== agent.agentId) continue
+          clearTimeout(w.timer)
+          this.#waiting.delete(id)
+          w.reject(new Error('the agent disconnected before replying'))
+        }
+      })
+      ws.on('error', () => ws.terminate())
+    })
+  }
+
+  isConnected(agentId: string): boolean {
+    return this.#sockets.has(agentId)
+  }
+
+  /** Sends a packet and resolves with the agent's reply frame. */
+  dispatch(agentId: string, type: 'heartbeat' | 'event', packet: AgentPacket, timeoutMs: number): Promise<unknown> {
+    const ws = this.#sockets.get(agentId)
+    if (!ws) return Promise.reject(new Error('the agent is not connected to /agent-socket'))
+    const correlationId = newId('run').replace('run_', 'cor_')
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiting.delete(correlationId)
+        reject(new Error(`no reply within ${Math.round(timeoutMs / 1000)} s`))
+      }, timeoutMs)
+      this.#waiting.set(correlationId, { agentId, resolve, reject, timer })
+      ws.send(JSON.stringify({ correlation_id: correlationId, type, packet }))
+    })
+  }
+
+  #onMessage(text: string) {
+    let frame: unknown
+    try {
+      frame = JSON.parse(text)
+    } catch {
+      return
+    }
+    const reply = socketReplySchema.safeParse(frame)
+    if (!reply.success) return // pongs and anything unknown are ignored
+    const waiting = this.#waiting.get(reply.data.correlation_id)
+    if (!waiting) return
+    clearTimeout(waiting.timer)
+    this.#waiting.delete(reply.data.correlation_id)
+    waiting.resolve('status' in reply.data ? 'HEARTBEAT_OK' : { actions: reply.data.actions, trace: reply.data.trace, usage: reply.data.usage })
+  }
+
+  close() {
+    for (const ws of this.#sockets.values()) ws.terminate()
+    for (const w of this.#waiting.values()) {
+      clearTimeout(w.timer)
+      w.reject(new Error('server shutting down'))
+    }
+    this.#wss.close()
+  }
+}
