@@ -90,7 +90,7 @@ async function apply(gw: Gateway, rec: AgentRecord, action: AgentAction, ctx: Ru
         scope: action.scope, action: action.action, payload: action.payload ?? null, status: 'pending', createdAt: Date.now()
       }).run()
       if (conversationId) {
-        const card: MessageCard = { kind: 'approval', approvalId: id }
+        const card: MessageCard = { kind: 'approval', approvalId: id, status: 'pending' }
         const messageId = await postRaw(gw, rec, origin, conversationId, `Requesting approval (${action.scope}): ${action.action}`, null, card)
         gw.db.$client.prepare('UPDATE approvals SET message_id = ? WHERE id = ?').run(messageId, id)
       }

@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import { z } from 'zod'
 import { eq } from 'drizzle-orm'
 import { agents, approvals, members } from '@circlechat/db'
+import { setCard } from '@circlechat/model'
 import type { Gateway } from '../deps.js'
 import { authOf, requireAuth } from '../middleware/require-auth.js'
 import { requireAdmin } from '../middleware/require-admin.js'
@@ -129,7 +130,7 @@ export function approvalRoutes(gw: Gateway, rt: AgentRuntime) {
         }))
       })
     })
-    .post('/:id/decide', validate('json', decideSchema), (c) => {
+    .post('/:id/decide', validate('json', decideSchema), async (c) => {
       const auth = authOf(c)
       const ap = approvalById(gw.db, c.req.param('id'))
       if (!ap || ap.workspaceId !== auth.workspace.id) throw notFound('approval_not_found', 'No such approval.')
@@ -138,6 +139,8 @@ export function approvalRoutes(gw: Gateway, rt: AgentRuntime) {
       const { decision, note } = c.req.valid('json')
       const status = decision === 'approve' ? 'approved' : 'denied'
       gw.db.update(approvals).set({ status, note: note ?? null, decidedBy: auth.member.id, decidedAt: Date.now() }).where(eq(approvals.id, ap.id)).run()
+      const doc = ap.messageId ? gw.db.$client.prepare('SELECT doc FROM messages WHERE id = ?').pluck().get(ap.messageId) as string | undefined : undefined
+      if (doc) await gw.sync.transact(doc, { source: 'server', reason: 'approval decided' }, (d) => setCard(d, ap.messageId!, { kind: 'approval', approvalId: ap.id, status }))
       rt.queue.enqueue(ap.agentId, { trigger: 'approval_response', conversationId: ap.conversationId, approvalId: ap.id })
       return c.json({ ok: true, status })
     })

@@ -5,7 +5,7 @@ export type { DocName } from './doc-names.js'
 export {
   MESSAGES, META, REACTIONS, MAX_BODY_CHARS, MAX_CLOCK_SKEW_MS, messageFieldOwner,
   reactionKey, parseReactionKey, isValidEmoji, messagesOf, metaOf, readMessage, listMessages,
-  findMessage, appendMessage, editMessage, deleteMessage, toggleReaction, noteThreadReply,
+  findMessage, appendMessage, setCard, editMessage, deleteMessage, toggleReaction, noteThreadReply,
   extractMentionHandles
 } from './docs/messages.js'
 export type { Message, MessageCard, Attachment, Reaction, NewMessage, MessageField } from './docs/messages.js'

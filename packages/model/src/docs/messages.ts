@@ -34,6 +34,8 @@ export interface Reaction {
 export interface MessageCard {
   kind: 'approval'
   approvalId: string
+  /** Set by the server when the request is decided, so every open view updates live. */
+  status?: 'pending' | 'approved' | 'denied'
 }
 
 export interface Message {
@@ -187,6 +189,14 @@ export function toggleReaction(doc: Y.Doc, id: string, memberId: string, emoji: 
   const on = reactions.get(key) !== true
   doc.transact(() => (on ? reactions.set(key, true) : reactions.delete(key)), origin)
   return on
+}
+
+/** Server-only: replaces a message's card (e.g. an approval decided). */
+export function setCard(doc: Y.Doc, id: string, card: MessageCard, origin?: unknown): boolean {
+  const m = findMessage(doc, id)
+  if (!m) return false
+  doc.transact(() => m.set('card', card), origin)
+  return true
 }
 
 /** Server-only: records a thread reply on its root message. */
