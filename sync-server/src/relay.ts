@@ -167,7 +167,6 @@ export class Relay implements SyncServer {
       conn.ws.close(closeCode.revoked, 'access revoked')
       return
     }
-    if (!access.canWrite) return conn.sendReject(R.readOnly, `${room.parsed.kind} docs are written by the server`)
     if (!conn.updates.take()) return conn.sendReject(R.rateLimited, 'too many updates; slow down')
     const result = guardUpdate(room.doc, update, {
       docName: room.parsed,
@@ -183,7 +182,8 @@ export class Relay implements SyncServer {
       console.warn(`guard: rejected update from ${principal.memberId} on ${room.name}: ${result.reason} (${result.detail})`)
       return conn.sendReject(result.reason, result.detail)
     }
-    if (result.empty) return
+    if (result.empty) return // e.g. y-websocket's step 2 answer on a read-only doc: nothing to refuse
+    if (!access.canWrite) return conn.sendReject(R.readOnly, `${room.parsed.kind} docs are written by the server`)
     if (result.newMessages > 0 && !conn.messages.take(result.newMessages)) return conn.sendReject(R.rateLimited, 'too many messages; slow down')
     room.pendingBindings = result.newClients.map((client) => ({ client, memberId: principal.memberId }))
     const origin: Origin = { source: 'connection', memberId: principal.memberId, connectionId: conn.id }

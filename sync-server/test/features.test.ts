@@ -97,3 +97,16 @@ describe('segments', () => {
     expect(relay0.rejects[0]!.reason).toBe('sealed')
   })
 })
+
+describe('read-only docs', () => {
+  beforeEach(async () => { h = await startHarness() })
+
+  it('ACC1: a plain y-websocket client can hold the directory open without being refused', async () => {
+    const alice = h.seedMember()
+    const dir = h.connect(docName.dir(h.workspaceId), alice.token)
+    const relay = watchRelay(dir)
+    await synced(dir)
+    await new Promise((r) => setTimeout(r, 200))
+    expect(relay.rejects).toEqual([])
+  })
+})
