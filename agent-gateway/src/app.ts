@@ -14,6 +14,7 @@ import { conversationRoutes } from './routes/conversations.js'
 import { healthRoutes } from './routes/health.js'
 import { memberRoutes } from './routes/members.js'
 import { messageRoutes } from './routes/messages.js'
+import { chatRoutes } from './routes/chat.js'
 import { mountWebApp } from './web.js'
 
 export interface AppOptions {
@@ -39,6 +40,7 @@ export function createApp(gw: Gateway, opts: AppOptions = {}): Hono {
   app.route('/api/members', memberRoutes(gw))
   app.route('/api/conversations', conversationRoutes(gw))
   app.route('/api', messageRoutes(gw))
+  app.route('/api', chatRoutes(gw))
   for (const [path, routes] of opts.routes ?? []) app.route(path, routes)
   app.all('/api/*', (c) => c.json({ error: 'not_found', message: `No API route ${c.req.method} ${c.req.path}.` }, 404))
   if (opts.webRoot) mountWebApp(app, opts.webRoot)

@@ -13,6 +13,7 @@ import { upgradeOriginAllowed } from './middleware/csrf.js'
 import { createRateLimiter } from './auth/rate-limit.js'
 import type { Gateway } from './deps.js'
 import type { Config } from './config.js'
+import { UnreadTracker } from './services/unread-tracker.js'
 
 /** apps/web/build, found from this file so the server works from any working directory. */
 export const DEFAULT_WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../apps/web/build')
@@ -58,13 +59,15 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     redisUrl: opts.redisUrl,
     agentAllowPrivateUrls: opts.agentAllowPrivateUrls ?? false
   }
+  // Watches read markers of me docs as members connect (see services/unread-tracker.ts).
+  const unread = new UnreadTracker()
   const sync: SyncServer = createSyncServer({
     db,
     // Same resolution as REST, so a cookie or bot token means the same member on both doors.
     authenticate: async (req) => {
       const auth = principalFromRequest(db, req.headers)
       if (auth?.via === 'cookie' && !upgradeOriginAllowed(req.headers.origin, req.headers.host, config.publicBaseUrl)) return null
-      return auth?.principal ?? null
+      return unread.onSyncUpgrade(req, auth?.principal ?? null)
     },
     segmentSize: opts.segmentSize
   })
@@ -72,6 +75,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const gateway: Gateway = {
     db, sync, config, secureCookies: false, loginLimiter: createRateLimiter(LOGIN_LIMIT, LOGIN_WINDOW_MS)
   }
+  unread.start(gateway)
 
   // The HTTP server starts first (its bound port completes the config the app is built from);
   // requests arriving in that instant get a 503.
@@ -116,6 +120,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         const stopped = new Promise<void>((done) => server.close(() => done()))
         server.closeIdleConnections()
         await agents.close()
+        unread.stop()
         await sync.close() // terminates sync sockets and waits for pending commits
         server.closeAllConnections()
         await stopped

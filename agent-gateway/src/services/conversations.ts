@@ -9,6 +9,7 @@ import {
   insertConversation, isConversationMember, memberIdsOf, publicChannels, removeConversationMember
 } from './conversation-store.js'
 import { mirrorConversation } from './doc-mirror.js'
+import { unreadFor } from './unread.js'
 import { conversationShape, type ConversationJson, type ConversationRow } from './shapes.js'
 
 /** Conversation use cases: each checks the caller's access, changes SQLite, then the docs. */
@@ -31,9 +32,10 @@ async function shape(gw: Gateway, c: ConversationRow, viewerId: string): Promise
 }
 
 export async function listMine(gw: Gateway, auth: AuthContext): Promise<ConversationJson[]> {
-  const me = await gw.sync.getDoc(docName.me(auth.member.id))
-  const unread = meUnreadOf(me)
-  return conversationsOfMember(gw.db, auth.member.id).map((c) => conversationShape(c, memberIdsOf(gw.db, c.id), unread.get(c.id)))
+  const mine = conversationsOfMember(gw.db, auth.member.id)
+  // Counted now from SQLite (services/unread.ts), so the answer never lags the live tracker.
+  const unread = await unreadFor(gw, auth.member.id, mine.map((c) => c.id))
+  return mine.map((c) => conversationShape(c, memberIdsOf(gw.db, c.id), unread.get(c.id)))
 }
 
 function assertMembers(gw: Gateway, auth: AuthContext, ids: string[]): void {

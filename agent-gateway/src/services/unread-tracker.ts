@@ -1,0 +1,136 @@
+import type { IncomingMessage } from 'node:http'
+import type * as Y from 'yjs'
+import { docName, meReadsOf, parseDocName } from '@circlechat/model'
+import type { MessageChange, Principal } from '@circlechat/sync-server'
+import type { Gateway } from '../deps.js'
+import { UNREAD_ORIGIN, conversationIdsOf, memberIdsOf, refreshUnread } from './unread.js'
+
+type Deps = Pick<Gateway, 'db' | 'sync'>
+
+/**
+ * Keeps every member's `unread` map current in real time, from two sources:
+ *  - the change feed: a created or updated top-level message recomputes the figure of every
+ *    member of its conversation (a post, an edit adding a mention, a delete all move it);
+ *  - read markers: members write `reads` in their own `me:` doc over sync. The tracker observes
+ *    the `reads` map of each me doc instance it sees. A member can only write that doc through a
+ *    connection, and every connection passes `onSyncUpgrade`, which loads the doc (the same
+ *    instance the connection will get) and attaches the observer before the connection's first
+ *    update is applied. A connected doc is never evicted; an evicted one is destroyed and the next
+ *    connection brings a new instance through here again. So no hook in the relay is needed.
+ * Work is coalesced per conversation and member within one event-loop turn, and at most one
+ * pass per conversation runs at a time, so a burst of posts costs one recompute, not one each.
+ */
+export class UnreadTracker {
+  #deps: Deps | null = null
+  #unsubscribe: (() => void) | null = null
+  #observed = new WeakSet<Y.Doc>()
+  /** conversation → members to recompute (null = all members of it). */
+  #dirty = new Map<string, Set<string> | null>()
+  #running = new Set<string>()
+  #scheduled = false
+  #idle: Array<() => void> = []
+
+  start(deps: Deps): this {
+    this.#deps = deps
+    this.#unsubscribe = deps.sync.onMessageChange((change) => this.#onChange(change))
+    return this
+  }
+
+  stop(): void {
+    this.#unsubscribe?.()
+    this.#unsubscribe = null
+    this.#deps = null
+  }
+
+  /**
+   * Call from the sync server's `authenticate` with the resolved principal; returns it unchanged.
+   * Only the member's own me doc is watched (the only one the relay will let them open).
+   */
+  onSyncUpgrade(req: IncomingMessage, principal: Principal | null): Principal | null {
+    if (!principal || !this.#deps) return principal
+    const name = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname.replace(/^\/sync\//, ''))
+    const parsed = parseDocName(name)
+    if (parsed?.kind === 'me' && parsed.memberId === principal.memberId) void this.watch(principal.memberId).catch(logFailure)
+    return principal
+  }
+
+  /**
+   * Observes the member's read markers and recomputes all their figures once (heals anything
+   * missed while the doc was not observed: markers written before, messages while stopped).
+   */
+  async watch(memberId: string): Promise<void> {
+    const deps = this.#deps
+    if (!deps) return
+    const doc = await deps.sync.getDoc(docName.me(memberId))
+    if (this.#observed.has(doc)) return
+    this.#observed.add(doc)
+    meReadsOf(doc).observe((event) => {
+      if (event.transaction.origin === UNREAD_ORIGIN) return
+      for (const conversationId of event.keysChanged) this.#mark(conversationId, memberId)
+    })
+    for (const conversationId of conversationIdsOf(deps.db, memberId)) this.#mark(conversationId, memberId)
+  }
+
+  /** Resolves once no recompute is queued or running (tests and benchmarks). */
+  idle(): Promise<void> {
+    if (!this.#scheduled && this.#running.size === 0 && this.#dirty.size === 0) return Promise.resolve()
+    return new Promise((resolve) => this.#idle.push(resolve))
+  }
+
+  #onChange(change: MessageChange) {
+    // Thread replies do not count as unread in the conversation; their root's threadCount
+    // update arrives here as an `updated` root and recomputes (a no-op) harmlessly.
+    if (change.message.parentId) return
+    this.#mark(change.conversationId, null)
+  }
+
+  #mark(conversationId: string, memberId: string | null) {
+    const cur = this.#dirty.get(conversationId)
+    if (memberId === null || cur === null) this.#dirty.set(conversationId, null)
+    else if (cur) cur.add(memberId)
+    else this.#dirty.set(conversationId, new Set([memberId]))
+    if (!this.#scheduled) {
+      this.#scheduled = true
+      setImmediate(() => this.#flush())
+    }
+  }
+
+  #flush() {
+    this.#scheduled = false
+    for (const [conversationId, members] of [...this.#dirty]) {
+      if (this.#running.has(conversationId)) continue // rerun when the current pass ends
+      this.#dirty.delete(conversationId)
+      this.#running.add(conversationId)
+      void this.#recompute(conversationId, members)
+        .catch(logFailure)
+        .finally(() => {
+          this.#running.delete(conversationId)
+          if (this.#dirty.has(conversationId) && !this.#scheduled) {
+            this.#scheduled = true
+            setImmediate(() => this.#flush())
+          }
+          this.#settle()
+        })
+    }
+    this.#settle()
+  }
+
+  async #recompute(conversationId: string, members: Set<string> | null) {
+    const deps = this.#deps
+    if (!deps) return
+    const ids = members ? [...members] : memberIdsOf(deps.db, conversationId)
+    // All at once: the relay group-commits writes queued in one turn into one SQLite transaction.
+    await Promise.all(ids.map(async (memberId) => {
+      await refreshUnread(deps, memberId, conversationId)
+      // A me doc the server loaded itself (not through a connection) is watched from here on.
+      if (!this.#observed.has(await deps.sync.getDoc(docName.me(memberId)))) await this.watch(memberId)
+    }))
+  }
+
+  #settle() {
+    if (this.#scheduled || this.#running.size > 0 || this.#dirty.size > 0) return
+    for (const resolve of this.#idle.splice(0)) resolve()
+  }
+}
+
+const logFailure = (err: unknown) => console.error('unread: recompute failed', err)
