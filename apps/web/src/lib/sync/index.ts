@@ -1,3 +1,3 @@
 export { SyncedDoc, syncServerUrl } from './synced-doc.svelte';
-export type { SyncStatus, SyncedDocHooks } from './synced-doc.svelte';
+export type { SyncStatus, SyncedDocOptions } from './synced-doc.svelte';
 export { clearCachedDocs } from './cache';

@@ -43,7 +43,7 @@ export function syncServerUrl(): string {
 
 export class SyncedDoc {
 	readonly name: string;
-	#hooks: SyncedDocOptions;
+	#opts: SyncedDocOptions;
 	#doc = $state.raw<Y.Doc>(new Y.Doc());
 	#status = $state<SyncStatus>('connecting');
 	#error = $state<string | null>(null);
@@ -62,9 +62,9 @@ export class SyncedDoc {
 
 	#rejects: number[] = [];
 
-	constructor(name: string, hooks: SyncedDocOptions = {}) {
+	constructor(name: string, opts: SyncedDocOptions = {}) {
 		this.name = name;
-		this.#hooks = hooks;
+		this.#opts = opts;
 		this.#open();
 	}
 
@@ -123,14 +123,14 @@ export class SyncedDoc {
 
 		const baseSync = provider.messageHandlers[messageType.sync]!;
 		provider.messageHandlers[messageType.sync] = (encoder, decoder, p, emitSynced, type) => {
-			if (this.#hooks.readOnly && decoding.peekVarUint(decoder) === 0) return;
+			if (this.#opts.readOnly && decoding.peekVarUint(decoder) === 0) return;
 			this.#peekServerStep1(decoder, doc);
 			baseSync(encoder, decoder, p, emitSynced, type);
 		};
 		provider.messageHandlers[messageType.reject] = (_encoder, decoder) => {
 			const reason = decoding.readVarString(decoder);
 			const detail = decoding.hasContent(decoder) ? decoding.readVarString(decoder) : '';
-			this.#hooks.onReject?.(reason, detail, this.name);
+			this.#opts.onReject?.(reason, detail, this.name);
 			// A doc refused again and again would reset in a tight loop: stop and say so.
 			const now = Date.now();
 			this.#rejects = [...this.#rejects.filter((t) => now - t < 30_000), now];
@@ -165,7 +165,7 @@ export class SyncedDoc {
 		provider.on('closed', ({ code, reason }) => {
 			if (this.#provider !== provider) return;
 			this.#fail(fatalMessages[code] ?? (reason || `The server closed the connection (${code}).`));
-			this.#hooks.onFatal?.(code, this.#error ?? '', this.name);
+			this.#opts.onFatal?.(code, this.#error ?? '', this.name);
 		});
 
 		doc.on('update', (_update: Uint8Array, origin: unknown) => {
