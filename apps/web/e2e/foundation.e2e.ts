@@ -150,6 +150,33 @@ describe('foundation', () => {
 		await expect.poll(() => message(bob, 'First in launch').count()).toBe(1);
 	});
 
+	it('a private channel stays hidden until a member adds someone, then appears live', async () => {
+		await ada.locator('[data-testid=section-channels-add]').click();
+		await ada.locator('[data-testid=channel-name]').fill('leadership');
+		await ada.locator('[data-testid=channel-private]').check();
+		await ada.locator('[data-testid=channel-create]').click();
+		await expect.poll(() => ada.locator('[data-testid=sidebar-channel][data-name=leadership]').count()).toBe(1);
+		await post(ada, 'Board meeting notes');
+		await expect.poll(() => message(ada, 'Board meeting notes').count()).toBe(1);
+
+		await bob.locator('[data-testid=browse-channels]').click();
+		await expect.poll(() => bob.locator('[data-testid=browse-channel]').count()).toBeGreaterThan(0);
+		expect(await bob.locator('[data-testid=browse-channel][data-name=leadership]').count()).toBe(0);
+		await bob.keyboard.press('Escape');
+
+		await ada.locator('[data-testid=member-count]').click();
+		await ada.locator('[data-testid=add-members]').click();
+		await ada.locator('[data-testid=add-member][data-handle="bob.stone"]').click();
+		await ada.locator('[data-testid=add-members-save]').click();
+		await expect.poll(() => ada.locator('[data-testid=conversation-member]').count()).toBe(2);
+		await ada.keyboard.press('Escape');
+
+		const item = bob.locator('[data-testid=sidebar-channel][data-name=leadership]');
+		await expect.poll(() => item.count()).toBe(1);
+		await item.click();
+		await expect.poll(() => message(bob, 'Board meeting notes').count()).toBe(1);
+	});
+
 	it('a DM started by one person appears live in the other sidebar', async () => {
 		await ada.locator('[data-testid=section-dms-add]').click();
 		await ada.locator('[data-testid=dm-member][data-handle="bob.stone"]').click();
@@ -160,6 +187,27 @@ describe('foundation', () => {
 		await expect.poll(() => dm.count()).toBe(1);
 		await dm.click();
 		await expect.poll(() => message(bob, 'Private word, Bob').count()).toBe(1);
+	});
+
+	it('works at 375px: the sidebar is a drawer', async () => {
+		const phone = await newPerson(browser, server.url, { viewport: { width: 375, height: 740 } });
+		errorLogs.push(phone.errors);
+		await phone.context.addCookies(await bob.context().cookies());
+		const page = phone.page;
+		await page.goto('/');
+		await page.waitForURL('**/c/**');
+		expect(await page.locator('[data-testid=sidebar]').isVisible()).toBe(false);
+		await page.locator('[data-testid=open-drawer]').click();
+		await page.locator('[data-testid=drawer] [data-testid=sidebar-channel][data-name=launch-plans]').click();
+		await expect.poll(() => page.locator('[data-testid=drawer]').count()).toBe(0);
+		await expect.poll(() => page.locator('[data-testid=conversation-title]').innerText()).toContain('launch-plans');
+		await post(page, 'From my phone');
+		await ada.locator('[data-testid=sidebar-channel][data-name=launch-plans]').click();
+		await expect.poll(() => message(ada, 'From my phone').count()).toBe(1);
+		const width = await page.evaluate(() => document.documentElement.scrollWidth);
+		expect(width).toBeLessThanOrEqual(375);
+		if (shots) await page.screenshot({ path: `${shots}/foundation-phone.png` });
+		await phone.context.close();
 	});
 
 	it('ran without page errors', async () => {
