@@ -17,6 +17,9 @@ const errorLogs: string[][] = [];
 /** Set E2E_SHOTS=<dir> to keep screenshots of the final state of each browser. */
 const shots = process.env.E2E_SHOTS;
 
+/** Live updates arrive in milliseconds; the long timeout only absorbs a slow, busy machine. */
+const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 50 });
+
 const message = (page: Page, text: string) => page.locator('[data-testid=message]', { hasText: text });
 
 async function post(page: Page, text: string) {
@@ -43,14 +46,14 @@ describe('foundation', () => {
 		await ada.locator('[data-testid=to-signup]').click();
 		await ada.locator('[data-testid=signup-workspace]').fill('Acme');
 		await ada.locator('[data-testid=signup-name]').fill('Ada Lovelace');
-		await expect.poll(() => ada.locator('[data-testid=signup-handle]').inputValue()).toBe('ada.lovelace');
+		await poll(() => ada.locator('[data-testid=signup-handle]').inputValue()).toBe('ada.lovelace');
 		await ada.locator('[data-testid=signup-email]').fill('ada@example.com');
 		await ada.locator('[data-testid=signup-password]').fill('correct horse battery');
 		await ada.locator('[data-testid=signup-submit]').click();
 		await ada.waitForURL('**/c/**');
-		await expect.poll(() => ada.locator('[data-testid=conversation-title]').innerText()).toContain('general');
-		await expect.poll(() => ada.locator('[data-testid=workspace-name]').innerText()).toBe('Acme');
-		await expect.poll(() => ada.locator('[data-testid=sync-status]').getAttribute('data-status')).toBe('synced');
+		await poll(() => ada.locator('[data-testid=conversation-title]').innerText()).toContain('general');
+		await poll(() => ada.locator('[data-testid=workspace-name]').innerText()).toBe('Acme');
+		await poll(() => ada.locator('[data-testid=sync-status]').getAttribute('data-status')).toBe('synced');
 		errorLogs.push(person.errors);
 	});
 
@@ -62,7 +65,7 @@ describe('foundation', () => {
 		await page.locator('[data-testid=signup-email]').fill('eve@example.com');
 		await page.locator('[data-testid=signup-password]').fill('another password');
 		await page.locator('[data-testid=signup-submit]').click();
-		await expect.poll(() => page.locator('[data-testid=form-error]').innerText()).not.toBe('');
+		await poll(() => page.locator('[data-testid=form-error]').innerText()).not.toBe('');
 		expect(page.url()).toContain('/signup');
 		await context.close();
 	});
@@ -79,35 +82,37 @@ describe('foundation', () => {
 		bob = person.page;
 		errorLogs.push(person.errors);
 		await bob.goto(new URL(link).pathname);
-		await expect.poll(() => bob.locator('[data-testid=invite-email]').inputValue()).toBe('bob@example.com');
+		await poll(() => bob.locator('[data-testid=invite-email]').inputValue()).toBe('bob@example.com');
 		await bob.locator('[data-testid=invite-name]').fill('Bob Stone');
 		await bob.locator('[data-testid=invite-password]').fill('another long password');
 		await bob.locator('[data-testid=invite-submit]').click();
 		await bob.waitForURL('**/c/**');
-		await expect.poll(() => bob.locator('[data-testid=conversation-title]').innerText()).toContain('general');
-		await expect.poll(() => bob.locator('[data-testid=sidebar-channel][data-name=general]').count()).toBe(1);
+		await poll(() => bob.locator('[data-testid=conversation-title]').innerText()).toContain('general');
+		await poll(() => bob.locator('[data-testid=sidebar-channel][data-name=general]').count()).toBe(1);
 		// Ada's header counts Bob as soon as he has joined.
-		await expect.poll(() => ada.locator('[data-testid=member-count]').innerText()).toContain('2');
+		await poll(() => ada.locator('[data-testid=member-count]').innerText()).toContain('2');
 	});
 
 	it('a message posted in one browser appears live in the other, markdown rendered', async () => {
 		await post(ada, 'Hello **team**, see https://example.com');
-		await expect.poll(() => message(bob, 'Hello team').count()).toBe(1);
+		await poll(() => message(bob, 'Hello team').count()).toBe(1);
+		// The relay acknowledged it (message 101): nothing is left waiting to be sent.
+		await poll(() => ada.locator('[data-testid=conversation-sync]').count()).toBe(0);
 		const body = message(bob, 'Hello team').locator('[data-testid=message-body]');
 		expect(await body.locator('strong').innerText()).toBe('team');
 		expect(await body.locator('a').getAttribute('target')).toBe('_blank');
 		expect(await body.locator('a').getAttribute('rel')).toContain('noopener');
-		await expect.poll(() => message(bob, 'Hello team').locator('[data-testid=message-author]').innerText()).toBe('Ada Lovelace');
+		await poll(() => message(bob, 'Hello team').locator('[data-testid=message-author]').innerText()).toBe('Ada Lovelace');
 
 		await post(bob, 'Hi @ada.lovelace <img src=x onerror=alert(1)>');
-		await expect.poll(() => message(ada, 'Hi @ada.lovelace').count()).toBe(1);
+		await poll(() => message(ada, 'Hi @ada.lovelace').count()).toBe(1);
 		expect(await message(ada, 'Hi @ada.lovelace').locator('img').count()).toBe(0);
 		expect(await message(ada, 'Hi @ada.lovelace').locator('.mention').innerText()).toBe('@ada.lovelace');
 	});
 
 	it('edits and deletes reach the other browser live', async () => {
 		await post(bob, 'Typo herre');
-		await expect.poll(() => message(ada, 'Typo herre').count()).toBe(1);
+		await poll(() => message(ada, 'Typo herre').count()).toBe(1);
 		// Ada cannot edit Bob's message: no actions on it.
 		await message(ada, 'Typo herre').hover();
 		expect(await message(ada, 'Typo herre').locator('[data-testid=message-edit]').count()).toBe(0);
@@ -117,8 +122,8 @@ describe('foundation', () => {
 		await mine.locator('[data-testid=message-edit]').click();
 		await bob.locator('[data-testid=message-edit-input]').fill('Typo fixed');
 		await bob.keyboard.press('Enter');
-		await expect.poll(() => message(ada, 'Typo fixed').count()).toBe(1);
-		await expect.poll(() => message(ada, 'Typo fixed').locator('[data-testid=message-edited]').count()).toBe(1);
+		await poll(() => message(ada, 'Typo fixed').count()).toBe(1);
+		await poll(() => message(ada, 'Typo fixed').locator('[data-testid=message-edited]').count()).toBe(1);
 
 		const fixed = message(bob, 'Typo fixed');
 		const id = await fixed.getAttribute('data-id');
@@ -126,7 +131,7 @@ describe('foundation', () => {
 		await fixed.locator('[data-testid=message-delete]').click();
 		await bob.locator('[data-testid=confirm-ok]').click();
 		const onAda = ada.locator(`[data-testid=message][data-id="${id}"]`);
-		await expect.poll(() => onAda.getAttribute('data-deleted')).toBe('true');
+		await poll(() => onAda.getAttribute('data-deleted')).toBe('true');
 		expect(await onAda.innerText()).toContain('This message was deleted');
 		expect(await message(ada, 'Typo fixed').count()).toBe(0);
 	});
@@ -136,18 +141,18 @@ describe('foundation', () => {
 		await ada.locator('[data-testid=channel-name]').fill('Launch Plans');
 		await ada.locator('[data-testid=channel-topic]').fill('Shipping the thing');
 		await ada.locator('[data-testid=channel-create]').click();
-		await expect.poll(() => ada.locator('[data-testid=sidebar-channel][data-name=launch-plans]').count()).toBe(1);
-		await expect.poll(() => ada.locator('[data-testid=conversation-title]').innerText()).toContain('launch-plans');
-		await expect.poll(() => ada.locator('[data-testid=conversation-topic]').innerText()).toBe('Shipping the thing');
+		await poll(() => ada.locator('[data-testid=sidebar-channel][data-name=launch-plans]').count()).toBe(1);
+		await poll(() => ada.locator('[data-testid=conversation-title]').innerText()).toContain('launch-plans');
+		await poll(() => ada.locator('[data-testid=conversation-topic]').innerText()).toBe('Shipping the thing');
 		await post(ada, 'First in launch');
-		await expect.poll(() => message(ada, 'First in launch').count()).toBe(1);
+		await poll(() => message(ada, 'First in launch').count()).toBe(1);
 
 		// Bob is not in it until he joins from the browser.
 		expect(await bob.locator('[data-testid=sidebar-channel][data-name=launch-plans]').count()).toBe(0);
 		await bob.locator('[data-testid=browse-channels]').click();
 		await bob.locator('[data-testid=browse-channel][data-name=launch-plans] [data-testid=browse-join]').click();
-		await expect.poll(() => bob.locator('[data-testid=sidebar-channel][data-name=launch-plans]').count()).toBe(1);
-		await expect.poll(() => message(bob, 'First in launch').count()).toBe(1);
+		await poll(() => bob.locator('[data-testid=sidebar-channel][data-name=launch-plans]').count()).toBe(1);
+		await poll(() => message(bob, 'First in launch').count()).toBe(1);
 	});
 
 	it('a private channel stays hidden until a member adds someone, then appears live', async () => {
@@ -155,12 +160,12 @@ describe('foundation', () => {
 		await ada.locator('[data-testid=channel-name]').fill('leadership');
 		await ada.locator('[data-testid=channel-private]').check();
 		await ada.locator('[data-testid=channel-create]').click();
-		await expect.poll(() => ada.locator('[data-testid=sidebar-channel][data-name=leadership]').count()).toBe(1);
+		await poll(() => ada.locator('[data-testid=sidebar-channel][data-name=leadership]').count()).toBe(1);
 		await post(ada, 'Board meeting notes');
-		await expect.poll(() => message(ada, 'Board meeting notes').count()).toBe(1);
+		await poll(() => message(ada, 'Board meeting notes').count()).toBe(1);
 
 		await bob.locator('[data-testid=browse-channels]').click();
-		await expect.poll(() => bob.locator('[data-testid=browse-channel]').count()).toBeGreaterThan(0);
+		await poll(() => bob.locator('[data-testid=browse-channel]').count()).toBeGreaterThan(0);
 		expect(await bob.locator('[data-testid=browse-channel][data-name=leadership]').count()).toBe(0);
 		await bob.keyboard.press('Escape');
 
@@ -168,25 +173,25 @@ describe('foundation', () => {
 		await ada.locator('[data-testid=add-members]').click();
 		await ada.locator('[data-testid=add-member][data-handle="bob.stone"]').click();
 		await ada.locator('[data-testid=add-members-save]').click();
-		await expect.poll(() => ada.locator('[data-testid=conversation-member]').count()).toBe(2);
+		await poll(() => ada.locator('[data-testid=conversation-member]').count()).toBe(2);
 		await ada.keyboard.press('Escape');
 
 		const item = bob.locator('[data-testid=sidebar-channel][data-name=leadership]');
-		await expect.poll(() => item.count()).toBe(1);
+		await poll(() => item.count()).toBe(1);
 		await item.click();
-		await expect.poll(() => message(bob, 'Board meeting notes').count()).toBe(1);
+		await poll(() => message(bob, 'Board meeting notes').count()).toBe(1);
 	});
 
 	it('a DM started by one person appears live in the other sidebar', async () => {
 		await ada.locator('[data-testid=section-dms-add]').click();
 		await ada.locator('[data-testid=dm-member][data-handle="bob.stone"]').click();
 		await ada.locator('[data-testid=dm-start]').click();
-		await expect.poll(() => ada.locator('[data-testid=conversation-title]').innerText()).toContain('Bob Stone');
+		await poll(() => ada.locator('[data-testid=conversation-title]').innerText()).toContain('Bob Stone');
 		await post(ada, 'Private word, Bob');
 		const dm = bob.locator('[data-testid=sidebar-dm][data-name="Ada Lovelace"]');
-		await expect.poll(() => dm.count()).toBe(1);
+		await poll(() => dm.count()).toBe(1);
 		await dm.click();
-		await expect.poll(() => message(bob, 'Private word, Bob').count()).toBe(1);
+		await poll(() => message(bob, 'Private word, Bob').count()).toBe(1);
 	});
 
 	it('works at 375px: the sidebar is a drawer', async () => {
@@ -199,11 +204,11 @@ describe('foundation', () => {
 		expect(await page.locator('[data-testid=sidebar]').isVisible()).toBe(false);
 		await page.locator('[data-testid=open-drawer]').click();
 		await page.locator('[data-testid=drawer] [data-testid=sidebar-channel][data-name=launch-plans]').click();
-		await expect.poll(() => page.locator('[data-testid=drawer]').count()).toBe(0);
-		await expect.poll(() => page.locator('[data-testid=conversation-title]').innerText()).toContain('launch-plans');
+		await poll(() => page.locator('[data-testid=drawer]').count()).toBe(0);
+		await poll(() => page.locator('[data-testid=conversation-title]').innerText()).toContain('launch-plans');
 		await post(page, 'From my phone');
 		await ada.locator('[data-testid=sidebar-channel][data-name=launch-plans]').click();
-		await expect.poll(() => message(ada, 'From my phone').count()).toBe(1);
+		await poll(() => message(ada, 'From my phone').count()).toBe(1);
 		const width = await page.evaluate(() => document.documentElement.scrollWidth);
 		expect(width).toBeLessThanOrEqual(375);
 		if (shots) await page.screenshot({ path: `${shots}/foundation-phone.png` });
