@@ -77,6 +77,125 @@ export interface NewChannelInput {
 	memberIds?: string[];
 }
 
+export type AgentAdapter = 'webhook' | 'socket' | 'peer';
+export type AgentStatus = 'idle' | 'running' | 'error';
+
+export interface Agent {
+	id: string;
+	memberId: string;
+	name: string;
+	handle: string;
+	title: string | null;
+	avatar: string | null;
+	reportsTo: string | null;
+	adapter: AgentAdapter;
+	callbackUrl: string | null;
+	brief: string;
+	model: string | null;
+	scopes: string[];
+	heartbeatIntervalSec: number;
+	status: AgentStatus;
+	lastError: string | null;
+	lastRunAt: number | null;
+	createdAt: number;
+}
+
+export interface ProvisionAgentInput {
+	name: string;
+	handle: string;
+	adapter: AgentAdapter;
+	callbackUrl?: string;
+	title?: string;
+	brief?: string;
+	model?: string;
+	avatar?: string;
+	heartbeatIntervalSec?: number;
+	reportsTo?: string;
+	channelIds?: string[];
+}
+
+export type AgentPatch = Partial<Pick<ProvisionAgentInput, 'name' | 'title' | 'brief' | 'model' | 'avatar' | 'heartbeatIntervalSec' | 'callbackUrl'>> & {
+	reportsTo?: string | null;
+};
+
+/** One applied action of a run, by its index in the agent's reply. */
+export interface RunApplied {
+	index: number;
+	type: string;
+	result?: unknown;
+}
+
+/** One refused action (or a reply-level problem when `index` is -1) with the reason. */
+export interface RunError {
+	index: number;
+	type: string;
+	error: string;
+}
+
+export interface RunUsage {
+	provider?: string;
+	model?: string;
+	inputTokens?: number;
+	outputTokens?: number;
+	costUsd?: number;
+}
+
+export interface AgentRun {
+	id: string;
+	trigger: string;
+	conversationId: string | null;
+	messageId: string | null;
+	status: 'queued' | 'running' | 'ok' | 'silent' | 'error';
+	attempts: number;
+	packet: unknown;
+	reply: string | null;
+	applied: RunApplied[] | null;
+	errors: RunError[] | null;
+	trace: string[] | null;
+	usage: RunUsage | null;
+	costUsd: number | null;
+	startedAt: number | null;
+	finishedAt: number | null;
+	durationMs: number | null;
+	createdAt: number;
+}
+
+export interface AgentMemory {
+	scope: 'global' | 'conversation' | 'task';
+	scopeId: string;
+	key: string;
+	value: unknown;
+	updatedAt: number;
+}
+
+export interface AgentDetail {
+	agent: Agent;
+	connected: boolean;
+	runs: AgentRun[];
+	totals: { runs: number; costUsd: number };
+	memory: AgentMemory[];
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied';
+
+export interface Approval {
+	id: string;
+	agentId: string;
+	agentHandle: string;
+	agentName: string;
+	conversationId: string | null;
+	messageId: string | null;
+	scope: string;
+	action: string;
+	payload: unknown;
+	status: ApprovalStatus;
+	note: string | null;
+	decidedByHandle: string | null;
+	decidedAt: number | null;
+	createdAt: number;
+	canDecide: boolean;
+}
+
 export class ApiRequestError extends Error {
 	constructor(
 		readonly status: number,
@@ -145,7 +264,23 @@ export const api = {
 	join: (id: string) => request<{ conversation: Conversation }>('POST', `/conversations/${id}/join`, {}),
 	leave: (id: string) => request<{ ok: true }>('POST', `/conversations/${id}/leave`, {}),
 	addMembers: (id: string, memberIds: string[]) =>
-		request<{ conversation: Conversation }>('POST', `/conversations/${id}/members`, { memberIds })
+		request<{ conversation: Conversation }>('POST', `/conversations/${id}/members`, { memberIds }),
+	agents: () => request<{ agents: Agent[] }>('GET', '/agents'),
+	agent: (id: string) => request<AgentDetail>('GET', `/agents/${encodeURIComponent(id)}`),
+	provisionAgent: (input: ProvisionAgentInput) =>
+		request<{ id: string; memberId: string; handle: string; botToken: string; agent: Agent }>('POST', '/agents', input),
+	updateAgent: (id: string, patch: AgentPatch) => request<{ agent: Agent }>('PATCH', `/agents/${encodeURIComponent(id)}`, patch),
+	rotateAgentToken: (id: string) => request<{ botToken: string }>('POST', `/agents/${encodeURIComponent(id)}/rotate-token`, {}),
+	testAgent: (id: string) => request<{ ok: true }>('POST', `/agents/${encodeURIComponent(id)}/test`, {}),
+	agentRun: (id: string, runId: string) =>
+		request<{ run: AgentRun }>('GET', `/agents/${encodeURIComponent(id)}/runs/${encodeURIComponent(runId)}`),
+	approvals: (status?: ApprovalStatus) =>
+		request<{ approvals: Approval[] }>('GET', status ? `/approvals?status=${status}` : '/approvals'),
+	decideApproval: (id: string, decision: 'approve' | 'deny', note?: string) =>
+		request<{ ok: true; status: ApprovalStatus }>('POST', `/approvals/${encodeURIComponent(id)}/decide`, {
+			decision,
+			...(note ? { note } : {})
+		})
 };
 
 /** The message to show a person for any thrown value. */
