@@ -90,6 +90,15 @@ export class SyncedDoc {
 	get unsynced(): number {
 		return this.#unsynced;
 	}
+	/**
+	 * Presence on this doc (the server publishes e.g. `{thinking: [memberId…]}` here). Belongs to
+	 * the current connection and is replaced with `doc` on reset: read it in an effect that also
+	 * reads `doc`.
+	 */
+	get awareness(): WebsocketProvider['awareness'] | null {
+		void this.#doc;
+		return this.#provider?.awareness ?? null;
+	}
 
 	#count() {
 		this.#unsynced = this.#queued + this.#carry + this.#inflight.reduce((a, b) => a + b, 0);
