@@ -7,7 +7,8 @@ import type { Gateway } from '../deps.js'
 import { authOf, requireAuth } from '../middleware/require-auth.js'
 import { requireAdmin } from '../middleware/require-admin.js'
 import { validate } from '../middleware/validate.js'
-import { forbidden, notFound, conflict } from '../errors.js'
+import { badRequest, forbidden, notFound, conflict } from '../errors.js'
+import { checkCallbackUrl } from './ssrf.js'
 import { mirrorMember } from '../services/doc-mirror.js'
 import { provisionAgent, rotateToken, requireWorkspaceMember } from './provision.js'
 import { agentById, agentsOfWorkspace, memoryOf, runsOf, type AgentRecord, type RunRow } from './store.js'
@@ -83,15 +84,23 @@ export function agentRoutes(gw: Gateway, rt: AgentRuntime) {
       const body = c.req.valid('json')
       if (body.reportsTo) requireWorkspaceMember(gw, rec.member.workspaceId, body.reportsTo)
       if (body.reportsTo === rec.member.id) throw conflict('invalid_input', 'An agent cannot report to itself.')
-      gw.db.update(members).set({
+      // The same SSRF rule as at provisioning: a PATCH must not smuggle in a private callback.
+      if (body.callbackUrl !== undefined) {
+        const checked = await checkCallbackUrl(body.callbackUrl, gw.config.agentAllowPrivateUrls)
+        if (!checked.ok) throw badRequest('callback_refused', `Callback URL refused: ${checked.reason}.`)
+      }
+      const memberSet = {
         ...(body.name !== undefined ? { name: body.name } : {}), ...(body.title !== undefined ? { title: body.title } : {}),
         ...(body.avatar !== undefined ? { avatar: body.avatar } : {}), ...(body.reportsTo !== undefined ? { reportsTo: body.reportsTo } : {})
-      }).where(eq(members.id, rec.member.id)).run()
-      gw.db.update(agents).set({
+      }
+      const agentSet = {
         ...(body.brief !== undefined ? { brief: body.brief } : {}), ...(body.model !== undefined ? { model: body.model } : {}),
         ...(body.scopes !== undefined ? { scopes: body.scopes } : {}), ...(body.callbackUrl !== undefined ? { callbackUrl: body.callbackUrl } : {}),
         ...(body.heartbeatIntervalSec !== undefined ? { heartbeatIntervalSec: body.heartbeatIntervalSec } : {})
-      }).where(eq(agents.id, rec.agent.id)).run()
+      }
+      // Drizzle throws on an empty SET: a PATCH touching only one table must skip the other.
+      if (Object.keys(memberSet).length) gw.db.update(members).set(memberSet).where(eq(members.id, rec.member.id)).run()
+      if (Object.keys(agentSet).length) gw.db.update(agents).set(agentSet).where(eq(agents.id, rec.agent.id)).run()
       const updated = agentById(gw.db, rec.agent.id)!
       await mirrorMember(gw, updated.member)
       rt.agentChanged(rec.agent.id)
