@@ -1,7 +1,11 @@
 /**
- * One open conversation: its live segment doc (`conv:<id>:<segment>`), the messages in it, and the
+ * One open conversation: its segment docs (`conv:<id>:<segment>`), the messages in them, and the
  * writes a member makes. Writes go straight to the Y.Doc through @circlechat/model (local-first:
  * they show at once, reach the server when connected, and are refused by the guard if not ours).
+ *
+ * A conversation is a chain of segments; the highest is live and takes new posts. The live one
+ * and the one before it are opened, so a segment rollover never empties the view; older ones
+ * load on request (paginated history).
  */
 import {
 	appendMessage,
@@ -9,6 +13,7 @@ import {
 	docName,
 	editMessage,
 	extractMentionHandles,
+	findMessage,
 	listMessages,
 	messagesOf,
 	type Message
@@ -17,37 +22,72 @@ import { SyncedDoc } from '$lib/sync';
 import { describeRejection, toasts } from './toasts.svelte';
 import type { WorkspaceState } from './workspace.svelte';
 
+interface Segment {
+	segment: number;
+	synced: SyncedDoc;
+}
+
 export class ConversationState {
 	readonly id: string;
-	readonly segment: number;
-	readonly synced: SyncedDoc;
+	readonly liveSegment: number;
 	#ws: WorkspaceState;
-	#messages = $state.raw<Message[]>([]);
+	/** Open segments, oldest first; the last is live. */
+	#segments = $state.raw<Segment[]>([]);
+	#bySegment = $state.raw<Map<number, Message[]>>(new Map());
+	/** Plain copy of #bySegment: the observers update it without reading reactive state. */
+	#latest = new Map<number, Message[]>();
 
-	constructor(ws: WorkspaceState, id: string, segment: number) {
+	constructor(ws: WorkspaceState, id: string, liveSegment: number) {
 		this.#ws = ws;
 		this.id = id;
-		this.segment = segment;
-		this.synced = new SyncedDoc(docName.conv(id, segment), {
-			onReject: (reason, detail) => toasts.error(describeRejection(reason, detail)),
-			onFatal: (_code, message) => toasts.error(message)
-		});
+		this.liveSegment = liveSegment;
+		this.#segments = [this.#open(liveSegment)];
+		if (liveSegment > 0) this.loadEarlier();
+
 		$effect(() => {
-			const doc = this.synced.doc;
-			const arr = messagesOf(doc);
-			const read = () => (this.#messages = listMessages(doc).filter((m) => !m.parentId));
-			read();
-			arr.observeDeep(read);
-			return () => arr.unobserveDeep(read);
+			const stops = this.#segments.map(({ segment, synced }) => {
+				const doc = synced.doc;
+				const arr = messagesOf(doc);
+				const read = () => {
+					this.#latest.set(segment, listMessages(doc).filter((m) => !m.parentId));
+					this.#bySegment = new Map(this.#latest);
+				};
+				read();
+				arr.observeDeep(read);
+				return () => arr.unobserveDeep(read);
+			});
+			return () => stops.forEach((stop) => stop());
 		});
-		$effect(() => () => this.synced.destroy());
+		$effect(() => () => this.#segments.forEach((s) => s.synced.destroy()));
 	}
 
+	#open(segment: number): Segment {
+		return {
+			segment,
+			synced: new SyncedDoc(docName.conv(this.id, segment), {
+				onReject: (reason, detail) => toasts.error(describeRejection(reason, detail)),
+				onFatal: (_code, message) => toasts.error(message)
+			})
+		};
+	}
+
+	get live(): SyncedDoc {
+		return this.#segments.at(-1)!.synced;
+	}
 	get messages(): Message[] {
-		return this.#messages;
+		return this.#segments.flatMap((s) => this.#bySegment.get(s.segment) ?? []);
 	}
 	get loaded(): boolean {
-		return this.synced.loaded;
+		return this.live.loaded;
+	}
+	/** Segments older than the ones open exist. */
+	get hasEarlier(): boolean {
+		return (this.#segments[0]?.segment ?? 0) > 0;
+	}
+
+	loadEarlier() {
+		const oldest = this.#segments[0]?.segment ?? 0;
+		if (oldest > 0) this.#segments = [this.#open(oldest - 1), ...this.#segments];
 	}
 
 	/** Ids of members whose `@handle` appears in the body. */
@@ -63,26 +103,37 @@ export class ConversationState {
 	post(body: string): string | null {
 		const text = body.trim();
 		if (!text) return null;
-		return appendMessage(this.synced.doc, {
+		return appendMessage(this.live.doc, {
 			author: this.#ws.me.id,
 			body: text,
 			mentions: this.mentionsIn(text)
 		});
 	}
 
+	/** The doc holding message `id` (newest segment first: recent messages are the ones edited). */
+	#docOf(id: string) {
+		for (let i = this.#segments.length - 1; i >= 0; i--) {
+			const doc = this.#segments[i]!.synced.doc;
+			if (findMessage(doc, id)) return doc;
+		}
+		return null;
+	}
+
 	edit(id: string, body: string): boolean {
 		const text = body.trim();
-		if (!text) return false;
-		return editMessage(this.synced.doc, id, text, this.mentionsIn(text));
+		const doc = this.#docOf(id);
+		if (!text || !doc) return false;
+		return editMessage(doc, id, text, this.mentionsIn(text));
 	}
 
 	remove(id: string): boolean {
-		return deleteMessage(this.synced.doc, id);
+		const doc = this.#docOf(id);
+		return doc ? deleteMessage(doc, id) : false;
 	}
 
 	/** Moves my read marker to the newest message shown. */
 	markRead() {
-		const last = this.#messages.at(-1);
+		const last = this.messages.at(-1);
 		if (last) this.#ws.markRead(this.id, last.createdAt);
 	}
 }
