@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { agentPacketSchema, type AgentPacket } from '@circlechat/protocol'
-import { Client, addPerson, signupAdmin, startTestServer } from '../../src/test/harness.js'
+import { Client, PASSWORD, addPerson, signupAdmin, startTestServer } from '../../src/test/harness.js'
 import type { StartOptions } from '../../src/server.js'
 
-export { Client, addPerson, signupAdmin, startTestServer }
+export { Client, PASSWORD, addPerson, signupAdmin, startTestServer }
 
 export type TestServer = Awaited<ReturnType<typeof startTestServer>>
 
