@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newPerson } from './support/browser';
 import { startTestServer, type TestServer } from './support/server';
+import { message, poll, post } from './support/people';
 
 let server: TestServer;
 let browser: Browser;
@@ -17,15 +18,6 @@ const errorLogs: string[][] = [];
 /** Set E2E_SHOTS=<dir> to keep screenshots of the final state of each browser. */
 const shots = process.env.E2E_SHOTS;
 
-/** Live updates arrive in milliseconds; the long timeout only absorbs a slow, busy machine. */
-const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 50 });
-
-const message = (page: Page, text: string) => page.locator('[data-testid=message]', { hasText: text });
-
-async function post(page: Page, text: string) {
-	await page.locator('[data-testid=composer]').fill(text);
-	await page.keyboard.press('Enter');
-}
 
 beforeAll(async () => {
 	server = await startTestServer();

@@ -13,12 +13,17 @@ export interface TestServer {
 	close(): Promise<void>;
 }
 
-export async function startTestServer(): Promise<TestServer> {
+export interface TestServerOptions {
+	/** Messages per conversation segment (the server's default is 1000). */
+	segmentSize?: number;
+}
+
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
 	if (!existsSync(join(DEFAULT_WEB_ROOT, '200.html'))) {
 		throw new Error(`No web build at ${DEFAULT_WEB_ROOT}: run \`pnpm --filter @circlechat/web build\` first.`);
 	}
 	const dataDir = mkdtempSync(join(tmpdir(), 'circlechat-e2e-'));
-	const server = await startServer({ dataDir, port: 0, host: '127.0.0.1' });
+	const server = await startServer({ dataDir, port: 0, host: '127.0.0.1', segmentSize: opts.segmentSize });
 	return {
 		url: server.url,
 		dataDir,

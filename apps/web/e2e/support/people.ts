@@ -1,0 +1,25 @@
+/** UI steps shared by e2e files. Each goes through the app as a person would. */
+import { expect } from 'vitest';
+import type { Page } from 'playwright-core';
+
+/** Live updates arrive in milliseconds; the long timeout only absorbs a slow, busy machine. */
+export const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 50 });
+
+export const message = (page: Page, text: string) => page.locator('[data-testid=message]', { hasText: text });
+
+export async function post(page: Page, text: string) {
+	await page.locator('[data-testid=composer]').fill(text);
+	await page.keyboard.press('Enter');
+}
+
+/** Signs up the first account (creates the workspace) and waits for #general. */
+export async function signUpFirst(page: Page, who = { name: 'Ada Lovelace', email: 'ada@example.com', workspace: 'Acme' }) {
+	await page.goto('/signup');
+	await page.locator('[data-testid=signup-workspace]').fill(who.workspace);
+	await page.locator('[data-testid=signup-name]').fill(who.name);
+	await page.locator('[data-testid=signup-email]').fill(who.email);
+	await page.locator('[data-testid=signup-password]').fill('correct horse battery');
+	await page.locator('[data-testid=signup-submit]').click();
+	await page.waitForURL('**/c/**');
+	await page.locator('[data-testid=composer]').waitFor();
+}
