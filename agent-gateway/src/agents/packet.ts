@@ -59,10 +59,18 @@ export function buildPacket(db: Db, rec: AgentRecord, event: TriggerEvent, runId
   const isHeartbeat = event.trigger === 'scheduled' || event.trigger === 'ambient'
   const inbox: InboxEntry[] = []
   if (isHeartbeat) {
-    const since = rec.agent.lastRunAt ?? 0
+    // "New" is per conversation: since the agent last saw it, i.e. its last good heartbeat (which
+    // sees everything) or its last good run triggered there. Using the agent's last run of any kind
+    // lost news: a channel_post coalesced away behind a mention elsewhere, or a failed run, moved
+    // the mark past messages the agent never received.
+    const lastHeartbeat = sql.prepare(`
+      SELECT coalesce(max(started_at), 0) FROM agent_runs WHERE agent_id = ? AND trigger IN ('scheduled', 'ambient') AND status IN ('ok', 'silent')`)
+      .pluck().get(rec.agent.id) as number
     const convs = sql.prepare(`
       SELECT DISTINCT m.conversation_id FROM messages m JOIN conversation_members cm ON cm.conversation_id = m.conversation_id
-      WHERE cm.member_id = ? AND m.created_at > ? AND m.author != ?`).pluck().all(me.id, since, me.id) as string[]
+      WHERE cm.member_id = ? AND m.author != ? AND m.created_at > max(?, coalesce((
+        SELECT max(r.started_at) FROM agent_runs r WHERE r.agent_id = ? AND r.conversation_id = m.conversation_id AND r.status IN ('ok', 'silent')), 0))`)
+      .pluck().all(me.id, me.id, lastHeartbeat, rec.agent.id) as string[]
     for (const id of convs) {
       const e = entry(id, recent(id))
       if (e) inbox.push(e)
