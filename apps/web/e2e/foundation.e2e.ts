@@ -147,6 +147,21 @@ describe('foundation', () => {
 		await poll(() => message(bob, 'First in launch').count()).toBe(1);
 	});
 
+	it('unread counts and mentions show live in the sidebar and clear on reading', async () => {
+		// Ada is in #launch-plans; Bob writes in #general.
+		await bob.locator('[data-testid=sidebar-channel][data-name=general]').click();
+		await post(bob, 'Quick one for @ada.lovelace');
+		const general = ada.locator('[data-testid=sidebar-channel][data-name=general]');
+		await poll(() => general.locator('[data-testid=unread-mentions]').innerText()).toBe('1');
+		await general.click();
+		await poll(() => message(ada, 'Quick one for').count()).toBe(1);
+		await poll(() => general.locator('[data-testid=unread-mentions], [data-testid=unread-count]').count()).toBe(0);
+		await ada.locator('[data-testid=sidebar-channel][data-name=launch-plans]').click();
+		await ada.reload();
+		await poll(() => ada.locator('[data-testid=sidebar-channel][data-name=general]').count()).toBe(1);
+		expect(await ada.locator('[data-testid=sidebar-channel][data-name=general] [data-testid=unread-count]').count()).toBe(0);
+	});
+
 	it('a private channel stays hidden until a member adds someone, then appears live', async () => {
 		await ada.locator('[data-testid=section-channels-add]').click();
 		await ada.locator('[data-testid=channel-name]').fill('leadership');
