@@ -49,6 +49,20 @@ export async function dispatchPacket(target: DispatchTarget, packet: AgentPacket
   const text = await res.text()
   if (res.status >= 500) throw new Error(`webhook answered HTTP ${res.status}`)
   if (res.status >= 400) throw new PermanentDispatchError(`webhook answered HTTP ${res.status}: ${text.slice(0, 200)}`)
+  // Prose is a valid reply, so garbage has to be recognised here or it would be posted to chat:
+  // a body that claims JSON but does not parse, an HTML page (a proxy's error page with 200) or
+  // binary. Each fails the attempt like a 5xx.
+  const type = res.headers.get('content-type') ?? ''
+  if (/json/i.test(type) && text.trim() !== '') {
+    try {
+      JSON.parse(text)
+    } catch {
+      throw new Error(`webhook answered malformed JSON: ${text.slice(0, 80)}`)
+    }
+  }
+  if (/html/i.test(type)) throw new Error('webhook answered an HTML page, not a reply')
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000e-\u001f]/.test(text)) throw new Error('webhook answered a binary body')
   return text.slice(0, 1_000_000)
 }
 

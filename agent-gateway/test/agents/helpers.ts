@@ -123,7 +123,7 @@ export class FakeAgent {
     }
     if (res.writableEnded || res.destroyed) return
     if (out instanceof Raw) {
-      res.writeHead(out.status, { 'content-type': 'text/plain' }).end(out.body)
+      res.writeHead(out.status, { 'content-type': out.type }).end(out.body)
     } else if (typeof out === 'string') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end(out)
     } else {
@@ -138,9 +138,9 @@ export class FakeAgent {
 }
 
 export class Raw {
-  constructor(readonly status: number, readonly body: string) {}
+  constructor(readonly status: number, readonly body: string, readonly type: string) {}
 }
-export const raw = (status: number, body = '') => new Raw(status, body)
+export const raw = (status: number, body = '', type = 'text/plain') => new Raw(status, body, type)
 
 /** A one-action reply posting `body` into the packet's trigger conversation. */
 export const postReply = (packet: AgentPacket, body: string) => ({
