@@ -187,6 +187,12 @@ describe('foundation', () => {
 		await poll(() => item.count()).toBe(1);
 		await item.click();
 		await poll(() => message(bob, 'Board meeting notes').count()).toBe(1);
+
+		// Leaving takes it out of the sidebar (the server rewrites Bob's me: doc).
+		await bob.locator('[data-testid=member-count]').click();
+		await bob.locator('[data-testid=leave-channel]').click();
+		await poll(() => item.count()).toBe(0);
+		await poll(() => ada.locator('[data-testid=member-count]').innerText()).toContain('1');
 	});
 
 	it('a DM started by one person appears live in the other sidebar', async () => {
