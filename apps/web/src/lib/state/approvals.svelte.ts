@@ -63,8 +63,9 @@ export class ApprovalsState {
 	/** Keeps the list fresh while the caller is mounted; returns the stop function for `$effect`. */
 	watch(): () => void {
 		this.#watchers++;
+		// Whoever starts showing approvals wants them current, not up to one poll old.
+		void this.refresh();
 		if (this.#watchers === 1) {
-			void this.refresh();
 			this.#timer = setInterval(() => {
 				if (document.visibilityState === 'visible') void this.refresh();
 			}, POLL_MS);
