@@ -150,9 +150,16 @@ describe('foundation', () => {
 	it('unread counts and mentions show live in the sidebar and clear on reading', async () => {
 		// Ada is in #launch-plans; Bob writes in #general.
 		await bob.locator('[data-testid=sidebar-channel][data-name=general]').click();
-		await post(bob, 'Quick one for @ada.lovelace');
+		// Typing @ada offers Ada; Enter picks her, the next Enter sends.
+		await bob.locator('[data-testid=composer]').fill('Quick one for @ada');
+		await poll(() => bob.locator('[data-testid=mention-option][data-handle="ada.lovelace"]').count()).toBe(1);
+		await bob.keyboard.press('Enter');
+		await poll(() => bob.locator('[data-testid=composer]').inputValue()).toBe('Quick one for @ada.lovelace ');
+		await bob.keyboard.type('please');
+		await bob.keyboard.press('Enter');
 		const general = ada.locator('[data-testid=sidebar-channel][data-name=general]');
 		await poll(() => general.locator('[data-testid=unread-mentions]').innerText()).toBe('1');
+		expect(await message(bob, 'Quick one for').locator('.mention').innerText()).toBe('@ada.lovelace');
 		await general.click();
 		await poll(() => message(ada, 'Quick one for').count()).toBe(1);
 		await poll(() => general.locator('[data-testid=unread-mentions], [data-testid=unread-count]').count()).toBe(0);
