@@ -20,10 +20,11 @@ export class BullQueue implements RunQueue {
   readonly #lock: Redis
   #worker: Worker<RunJob> | null = null
 
-  constructor(redisUrl: string, private readonly prefix = 'cc') {
+  /** `prefix` namespaces every key (tests use their own so runs on one Redis never meet). */
+  constructor(redisUrl: string, readonly prefix = 'cc', readonly name = QUEUE) {
     this.#connection = new Redis(redisUrl, { maxRetriesPerRequest: null })
     this.#lock = new Redis(redisUrl, { maxRetriesPerRequest: null })
-    this.queue = new Queue<RunJob>(QUEUE, { connection: this.#connection, prefix })
+    this.queue = new Queue<RunJob>(name, { connection: this.#connection, prefix })
   }
 
   enqueue(agentId: string, event: TriggerEvent, delayMs = 0) {
@@ -38,13 +39,16 @@ export class BullQueue implements RunQueue {
 
   /** Starts working jobs in this process. */
   work(run: RunFn, concurrency = 8) {
-    this.#worker = new Worker<RunJob>(QUEUE, async (job: Job<RunJob>, token?: string) => {
+    this.#worker = new Worker<RunJob>(this.name, async (job: Job<RunJob>, token?: string) => {
       const key = `${this.prefix}:agent-lock:${job.data.agentId}`
       const got = await this.#lock.set(key, job.id ?? '1', 'PX', LOCK_MS, 'NX')
       if (!got) {
         await job.moveToDelayed(Date.now() + 250, token)
         throw new DelayedError()
       }
+      // The deduplication key would otherwise live until this job completes, so a mention that
+      // arrives during the run was dropped. Releasing it now lets it queue (coalesced) as the next run.
+      await job.removeDeduplicationKey()
       try {
         await run(job.data.agentId, job.data.event)
       } finally {
@@ -61,9 +65,16 @@ export class BullQueue implements RunQueue {
   }
 
   async idle() {
+    // Two quiet looks in a row: the reads are not atomic and a busy agent's job hops active → delayed.
+    let quiet = 0
     for (;;) {
-      const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')
-      if (Object.values(counts).every((n) => n === 0)) return
+      // Every heartbeat scheduler keeps its next run as a delayed job: those are not "pending".
+      // Delayed is read first and the rest after, since a job only moves delayed → waiting → active.
+      const delayed = (await this.queue.getJobs(['delayed'])).filter((j) => !j.repeatJobKey)
+      const counts = await this.queue.getJobCounts('waiting', 'active', 'prioritized')
+      if (Object.values(counts).every((n) => n === 0) && delayed.length === 0) {
+        if (++quiet >= 2) return
+      } else quiet = 0
       await new Promise((r) => setTimeout(r, 50))
     }
   }

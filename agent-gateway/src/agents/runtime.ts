@@ -24,6 +24,8 @@ export interface AgentRuntimeOptions {
   botTurnLimit?: number
   ambientQuietMs?: number
   ambientCooldownMs?: number
+  /** Redis key prefix of the BullMQ queues (default `cc`). */
+  queuePrefix?: string
 }
 
 export interface AgentRuntime {
@@ -60,12 +62,16 @@ export function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptions = {
     webhookTimeoutMs: options.webhookTimeoutMs ?? 60_000,
     socketTimeoutMs: options.socketTimeoutMs ?? 210_000
   }
-  const run = (agentId: string, event: Parameters<typeof runAgent>[3]) => runAgent(gw, runner, agentId, event)
+  const run = (agentId: string, event: Parameters<typeof runAgent>[3]) => {
+    // BullMQ job schedulers only fire `scheduled`; ambient wakes ride on them as they do in-process.
+    if (bull && event.trigger === 'scheduled') scheduler.wakeQuietChannels(agentId)
+    return runAgent(gw, runner, agentId, event)
+  }
 
   let queue: RunQueue
   let bull: BullQueue | null = null
   if (gw.config.redisUrl) {
-    bull = new BullQueue(gw.config.redisUrl)
+    bull = new BullQueue(gw.config.redisUrl, options.queuePrefix)
     bull.work(run)
     queue = bull
   } else {

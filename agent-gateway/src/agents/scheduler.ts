@@ -29,6 +29,11 @@ export class HeartbeatScheduler {
 
   tick(agentId: string) {
     this.queue.enqueue(agentId, { trigger: 'scheduled', conversationId: null })
+    this.wakeQuietChannels(agentId)
+  }
+
+  /** Queues ambient wakes for the agent's quiet channels (also called on BullMQ heartbeats). */
+  wakeQuietChannels(agentId: string) {
     for (const conversationId of this.#quietChannels(agentId)) {
       this.#lastAmbient.set(`${agentId}:${conversationId}`, Date.now())
       this.queue.enqueue(agentId, { trigger: 'ambient', conversationId })
