@@ -42,8 +42,8 @@ export class WorkspaceState {
 		const hooks = {
 			onReject: (reason: string, detail: string) => toasts.error(describeRejection(reason, detail)),
 			onFatal: (code: number, message: string) => {
+				toasts.error(message);
 				if (code === 4401) emit('signedOut', undefined);
-				else toasts.error(message);
 			}
 		};
 		this.meDoc = new SyncedDoc(docName.me(session.member.id), hooks);
