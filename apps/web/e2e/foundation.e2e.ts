@@ -129,6 +129,8 @@ describe('foundation', () => {
 	});
 
 	it('a new channel appears in the creator sidebar and opens', async () => {
+		// An unsent draft in #general survives going elsewhere (checked at the end).
+		await ada.locator('[data-testid=composer]').fill('half-written thought');
 		await ada.locator('[data-testid=section-channels-add]').click();
 		await ada.locator('[data-testid=channel-name]').fill('Launch Plans');
 		await ada.locator('[data-testid=channel-topic]').fill('Shipping the thing');
@@ -145,6 +147,11 @@ describe('foundation', () => {
 		await bob.locator('[data-testid=browse-channel][data-name=launch-plans] [data-testid=browse-join]').click();
 		await poll(() => bob.locator('[data-testid=sidebar-channel][data-name=launch-plans]').count()).toBe(1);
 		await poll(() => message(bob, 'First in launch').count()).toBe(1);
+
+		await ada.locator('[data-testid=sidebar-channel][data-name=general]').click();
+		await poll(() => ada.locator('[data-testid=composer]').inputValue()).toBe('half-written thought');
+		await ada.locator('[data-testid=composer]').fill('');
+		await ada.locator('[data-testid=sidebar-channel][data-name=launch-plans]').click();
 	});
 
 	it('unread counts and mentions show live in the sidebar and clear on reading', async () => {

@@ -10,6 +10,7 @@ import {
 	dirWorkspaceOf,
 	meConversationsOf,
 	meUnreadOf,
+	meDraftsOf,
 	markRead,
 	type ConversationSummary,
 	type DirMember,
@@ -175,6 +176,18 @@ export class WorkspaceState {
 			liveSegment: c.liveSegment
 		};
 		this.#pending = new Map([...this.#pending, [c.id, summary]]);
+	}
+
+	/** The unsent composer text of a conversation (kept in my `me:` doc, so it follows me). */
+	draft(conversationId: string): string {
+		return meDraftsOf(this.meDoc.doc).get(conversationId) ?? '';
+	}
+
+	saveDraft(conversationId: string, text: string) {
+		const drafts = meDraftsOf(this.meDoc.doc);
+		const value = text.trim() ? text : '';
+		if ((drafts.get(conversationId) ?? '') === value) return;
+		this.meDoc.doc.transact(() => (value ? drafts.set(conversationId, value) : drafts.delete(conversationId)));
 	}
 
 	markRead(conversationId: string, at: number) {
