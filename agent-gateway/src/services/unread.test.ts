@@ -3,6 +3,7 @@ import type { WebsocketProvider } from 'y-websocket'
 import { docName, markRead, meUnreadOf } from '@circlechat/model'
 import { Client, addPerson, signupAdmin, startTestServer } from '../test/harness.js'
 import { syncClient, whenSynced } from '../test/sync-client.js'
+import { UNREAD_CAP } from './unread.js'
 
 type Person = { client: Client; member: { id: string } }
 
@@ -93,5 +94,17 @@ describe('unread counts (live in the me doc)', () => {
     await new Promise((r) => setTimeout(r, 200))
     for (const tab of tabs) expect(unreadIn(tab, priv)).toBeNull()
     expect(meUnreadOf(cyMe).has(priv)).toBe(false)
+  })
+  it('caps a figure at UNREAD_CAP (a client shows "999+"), counting mentions among the newest', async () => {
+    const big = (await ada.client.post('/api/conversations', { kind: 'channel', name: 'firehose', memberIds: [cy.member.id] })).body.conversation.id
+    const insert = server.gateway.db.$client.prepare(`INSERT INTO messages (id, conversation_id, doc, parent_id, author, created_at, deleted, body, mentions, attachments, reactions)
+      VALUES (?, ?, ?, NULL, ?, ?, 0, 'bulk', ?, '[]', '[]')`)
+    const t0 = Date.now() - 10_000
+    server.gateway.db.$client.transaction(() => {
+      for (let i = 0; i < UNREAD_CAP + 5; i++) insert.run(`msg_bulk${String(i).padStart(12, '0')}`, big, `conv:${big}:0`, ada.member.id, t0 + i, i < 5 ? '["everyone"]' : '[]')
+    })()
+    const listed = (await cy.client.get('/api/conversations')).body.conversations.find((c: { id: string }) => c.id === big)
+    // The five @everyone posts are the oldest: outside the newest UNREAD_CAP.
+    expect(listed).toMatchObject({ unreadCount: UNREAD_CAP, unreadMentions: 0 })
   })
 })

@@ -14,6 +14,12 @@ import { requireMembership } from './conversations.js'
  * unread messages, not the size of the conversation.
  */
 
+/**
+ * Figures stop at this many (a client shows "999+"): the cost of a recompute is bounded by it.
+ * Mentions are counted among the same newest messages.
+ */
+export const UNREAD_CAP = 999
+
 /** The origin of every server write of `unread` (never mistaken for a member's edit). */
 export const UNREAD_ORIGIN = { source: 'server', reason: 'unread' } as const
 
@@ -34,11 +40,17 @@ function statements(db: Db): Statements {
     const sqlite = db.$client
     s = {
       // Top-level, live, not mine, newer than my marker; mentions = those naming me or everyone.
+      // Newest first and capped, so one post to a big channel full of people who never opened
+      // it costs members × UNREAD_CAP rows at most, not members × its whole history.
       count: sqlite.prepare(`
         SELECT count(*) AS count,
-               sum(EXISTS (SELECT 1 FROM json_each(m.mentions) j WHERE j.value IN (@memberId, 'everyone', 'channel'))) AS mentions
-        FROM messages m
-        WHERE m.conversation_id = @conversationId AND m.parent_id IS NULL AND m.created_at > @since AND m.deleted = 0 AND m.author <> @memberId`),
+               sum(EXISTS (SELECT 1 FROM json_each(u.mentions) j WHERE j.value IN (@memberId, 'everyone', 'channel'))) AS mentions
+        FROM (
+          SELECT m.mentions FROM messages m
+          WHERE m.conversation_id = @conversationId AND m.parent_id IS NULL AND m.created_at > @since AND m.deleted = 0 AND m.author <> @memberId
+          ORDER BY m.created_at DESC
+          LIMIT ${UNREAD_CAP}
+        ) u`),
       newest: sqlite.prepare('SELECT max(created_at) FROM messages WHERE conversation_id = ? AND parent_id IS NULL').pluck(),
       isMember: sqlite.prepare('SELECT 1 FROM conversation_members WHERE conversation_id = ? AND member_id = ?').pluck(),
       conversationsOf: sqlite.prepare('SELECT conversation_id FROM conversation_members WHERE member_id = ?').pluck(),
