@@ -121,6 +121,14 @@ describe('agents', () => {
 		expect(await ada.locator('[data-testid=agent-channel][data-name=general]').getAttribute('aria-pressed')).toBe('true');
 		expect(await ada.locator('[data-testid=agent-adapter-socket]').isChecked()).toBe(true);
 
+		// The server's refusal shows in the form: this server does not allow loopback callbacks.
+		await ada.locator('[data-testid=agent-adapter-webhook]').check();
+		expect(await ada.locator('[data-testid=agent-callback]').inputValue()).toBe('http://127.0.0.1:8787');
+		await ada.locator('[data-testid=provision-submit]').click();
+		await poll(() => ada.locator('[data-testid=form-error]').innerText()).toContain('Callback URL refused');
+		await ada.locator('[data-testid=agent-adapter-socket]').check();
+		expect(await ada.locator('[data-testid=agent-callback]').count()).toBe(0);
+
 		// A bad heartbeat is refused before anything is sent.
 		await ada.locator('[data-testid=agent-heartbeat]').fill('2');
 		await ada.locator('[data-testid=provision-submit]').click();
@@ -259,8 +267,9 @@ describe('agents', () => {
 	});
 
 	it('ran without page errors', () => {
-		// Expected: the 401 of /api/me before signing in, the 409 of the taken handle.
-		const unexpected = errorLogs.flat().filter((e) => !/(401 \(Unauthorized\)|409 \(Conflict\))/.test(e));
+		// Expected: the 401 of /api/me before signing in, the 400 of the refused callback URL and
+		// the 409 of the taken handle.
+		const unexpected = errorLogs.flat().filter((e) => !/(401 \(Unauthorized\)|400 \(Bad Request\)|409 \(Conflict\))/.test(e));
 		expect(unexpected).toEqual([]);
 	});
 });
