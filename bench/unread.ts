@@ -1,0 +1,103 @@
+// bench/unread: N members connected to their `me:` docs (default 200) in one channel; one of them
+// posts over sync. Prints the time from the post being accepted (the relay's durable ack) to
+// each other member's unread count changing in their me doc (p50/p99), and from the send.
+// Run: npx tsx bench/unread.ts [members]
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import * as Y from 'yjs'
+import WebSocket from 'ws'
+import { WebsocketProvider } from 'y-websocket'
+import * as encoding from 'lib0/encoding'
+import * as decoding from 'lib0/decoding'
+import * as syncProtocol from 'y-protocols/sync'
+import { appendMessage, docName, meUnreadOf } from '@circlechat/model'
+import { fmt, percentile } from './lib/stats.js'
+
+interface Info { url: string; conversationId: string; members: Array<{ id: string; cookie: string }> }
+
+const MEMBERS = Number(process.argv[2] ?? 200)
+const POSTS = 40
+const GAP_MS = 400 // under the relay's 5 new messages/s per connection
+
+const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'lib/gateway-child.ts'), String(MEMBERS)], { stdio: ['ignore', 'pipe', 'inherit'] })
+const lines = createInterface({ input: child.stdout! })
+const info = JSON.parse(await new Promise<string>((resolve) => lines.once('line', resolve))) as Info
+lines.on('line', () => {}) // the server's own log lines
+const ws = info.url.replace(/^http/, 'ws')
+const headersOf = (cookie: string) => ({ cookie: `cc_session=${cookie}`, origin: info.url })
+
+// Receivers: a raw socket and a Y.Doc each (cheaper than 200 providers); record when the count
+// for the channel first reaches each value.
+const [poster, ...receivers] = info.members
+const changed: Array<Map<number, number>> = []
+await Promise.all(receivers.map((m, i) => new Promise<void>((resolve, reject) => {
+  const doc = new Y.Doc()
+  const seen = new Map<number, number>()
+  changed[i] = seen
+  const sock = new WebSocket(`${ws}/sync/${docName.me(m.id)}`, { headers: headersOf(m.cookie) })
+  sock.on('open', () => {
+    const e = encoding.createEncoder()
+    encoding.writeVarUint(e, 0)
+    syncProtocol.writeSyncStep1(e, doc)
+    sock.send(encoding.toUint8Array(e))
+  })
+  sock.on('message', (data: Buffer) => {
+    const d = decoding.createDecoder(new Uint8Array(data))
+    if (decoding.readVarUint(d) !== 0) return
+    const t = decoding.readVarUint(d)
+    if (t === 1 || t === 2) {
+      Y.applyUpdate(doc, decoding.readVarUint8Array(d))
+      const count = meUnreadOf(doc).get(info.conversationId)?.count ?? 0
+      if (!seen.has(count)) seen.set(count, performance.now())
+      if (t === 1) resolve()
+    }
+  })
+  sock.on('error', reject)
+})))
+
+// The poster: a y-websocket client on the channel's live segment, timing each ack (101).
+class CookieWebSocket extends WebSocket {
+  constructor(url: string, protocols?: string | string[]) {
+    super(url, protocols, { headers: headersOf(poster!.cookie) })
+  }
+}
+const provider = new WebsocketProvider(`${ws}/sync`, docName.conv(info.conversationId, 0), new Y.Doc(), { WebSocketPolyfill: CookieWebSocket as never, disableBc: true })
+const acks: number[] = []
+provider.messageHandlers[101] = (_e, d) => {
+  const n = decoding.readVarUint(d)
+  while (acks.length < n) acks.push(performance.now())
+}
+provider.messageHandlers[100] = (_e, d) => console.error('rejected:', decoding.readVarString(d), decoding.readVarString(d))
+await new Promise<void>((resolve) => provider.once('sync', () => resolve()))
+await new Promise((r) => setTimeout(r, 500))
+
+const sent: number[] = []
+for (let i = 0; i < POSTS; i++) {
+  sent.push(performance.now())
+  appendMessage(provider.doc, { author: poster!.id, body: `post ${i}` })
+  await new Promise((r) => setTimeout(r, GAP_MS))
+}
+await new Promise((r) => setTimeout(r, 2000))
+
+const fromAck: number[] = []
+const fromSend: number[] = []
+let missing = 0
+for (let i = 0; i < POSTS; i++) {
+  for (const seen of changed) {
+    const at = seen.get(i + 1)
+    if (at === undefined || acks[i] === undefined) { missing++; continue }
+    fromAck.push(at - acks[i]!)
+    fromSend.push(at - sent[i]!)
+  }
+}
+fromAck.sort((a, b) => a - b)
+fromSend.sort((a, b) => a - b)
+const acked = acks.slice(0, POSTS).map((a, i) => a - sent[i]!).sort((a, b) => a - b)
+console.log(`${MEMBERS} members connected to their me docs, one channel, ${POSTS} posts ${GAP_MS} ms apart; ${fromAck.length} unread changes observed, ${missing} missing`)
+console.log(`post sent → accepted (ack):        p50 ${fmt(percentile(acked, 50))}  p99 ${fmt(percentile(acked, 99))}`)
+console.log(`accepted → unread count changed:   p50 ${fmt(percentile(fromAck, 50))}  p99 ${fmt(percentile(fromAck, 99))}`)
+console.log(`post sent → unread count changed:  p50 ${fmt(percentile(fromSend, 50))}  p99 ${fmt(percentile(fromSend, 99))}`)
+provider.destroy()
+child.kill('SIGTERM')
+process.exit(0)
