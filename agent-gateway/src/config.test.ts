@@ -5,7 +5,7 @@ describe('loadConfig', () => {
   it('fills every default', () => {
     expect(loadConfig({})).toEqual({
       port: 8080, host: '0.0.0.0', dataDir: './data', publicBaseUrl: 'http://localhost:8080',
-      segmentSize: undefined, redisUrl: undefined, agentAllowPrivateUrls: false
+      segmentSize: undefined, redisUrl: undefined, agentAllowPrivateUrls: false, agentWorkers: 'inline'
     })
   })
 

@@ -21,7 +21,10 @@ const envSchema = z.object({
   // Unset: everything runs in-process; set it to turn on BullMQ and Redis fan-out.
   REDIS_URL: z.string().min(1).optional(),
   // Off: agent webhooks may not target private or loopback addresses (SSRF); turn on for local agents.
-  AGENT_ALLOW_PRIVATE_URLS: flag
+  AGENT_ALLOW_PRIVATE_URLS: flag,
+  // inline: this process runs agent jobs. external (needs REDIS_URL): `pnpm worker` processes
+  // deliver them and this process only applies their replies (it owns the live documents).
+  AGENT_WORKERS: z.enum(['inline', 'external']).default('inline')
 })
 
 export interface Config {
@@ -32,6 +35,7 @@ export interface Config {
   segmentSize: number | undefined
   redisUrl: string | undefined
   agentAllowPrivateUrls: boolean
+  agentWorkers?: 'inline' | 'external'
 }
 
 /** Parses the environment once at startup; a bad value stops the process with a readable error. */
@@ -49,6 +53,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     segmentSize: e.SEGMENT_SIZE,
     redisUrl: e.REDIS_URL,
-    agentAllowPrivateUrls: e.AGENT_ALLOW_PRIVATE_URLS
+    agentAllowPrivateUrls: e.AGENT_ALLOW_PRIVATE_URLS,
+    agentWorkers: e.AGENT_WORKERS
   }
 }

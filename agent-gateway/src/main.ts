@@ -10,7 +10,8 @@ const server = await startServer({
   publicBaseUrl: config.publicBaseUrl,
   segmentSize: config.segmentSize,
   redisUrl: config.redisUrl,
-  agentAllowPrivateUrls: config.agentAllowPrivateUrls
+  agentAllowPrivateUrls: config.agentAllowPrivateUrls,
+  agentWorkers: config.agentWorkers
 })
 console.log(`CircleChat listening on ${server.url} (public URL ${server.gateway.config.publicBaseUrl}, data in ${config.dataDir})`)
 

@@ -27,6 +27,8 @@ export interface StartOptions {
   segmentSize?: number
   redisUrl?: string
   agentAllowPrivateUrls?: boolean
+  /** 'external': agent runs are delivered by `pnpm worker` processes (needs redisUrl). */
+  agentWorkers?: 'inline' | 'external'
   /** The web build to serve; null serves none (API-only). */
   webRoot?: string | null
   /** Agent runtime tuning (retries, timeouts, damping); production uses the defaults. */
@@ -57,7 +59,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     publicBaseUrl: opts.publicBaseUrl ?? '',
     segmentSize: opts.segmentSize,
     redisUrl: opts.redisUrl,
-    agentAllowPrivateUrls: opts.agentAllowPrivateUrls ?? false
+    agentAllowPrivateUrls: opts.agentAllowPrivateUrls ?? false,
+    agentWorkers: opts.agentWorkers ?? 'inline'
   }
   // Watches read markers of me docs as members connect (see services/unread-tracker.ts).
   const unread = new UnreadTracker()

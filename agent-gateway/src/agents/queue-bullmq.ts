@@ -2,8 +2,12 @@ import { Queue, Worker, DelayedError, type Job } from 'bullmq'
 import { Redis } from 'ioredis'
 import type { TriggerEvent } from './packet.js'
 import type { RunFn, RunQueue } from './queue.js'
+import type { Delivery } from './runner.js'
 
 const QUEUE = 'circlechat-agent-runs'
+/** Runs of socket agents when workers are external: their socket is held by the server. */
+export const LOCAL_QUEUE = 'circlechat-agent-runs-local'
+const RESULTS = 'circlechat-agent-results'
 /** Held while an agent runs, so several workers still run one agent at a time. */
 const LOCK_MS = 5 * 60_000
 
@@ -84,5 +88,43 @@ export class BullQueue implements RunQueue {
     await this.queue.close()
     this.#connection.disconnect()
     this.#lock.disconnect()
+  }
+}
+
+/**
+ * Delivered runs on their way from a `pnpm worker` process back to the server, which applies
+ * them (executor + audit): only the server edits live documents.
+ */
+export class ResultQueue {
+  readonly queue: Queue<Delivery>
+  readonly #connection: Redis
+  #worker: Worker<Delivery> | null = null
+
+  constructor(redisUrl: string, readonly prefix = 'cc') {
+    this.#connection = new Redis(redisUrl, { maxRetriesPerRequest: null })
+    this.queue = new Queue<Delivery>(RESULTS, { connection: this.#connection, prefix })
+  }
+
+  async add(delivery: Delivery) {
+    await this.queue.add('apply', delivery, { removeOnComplete: 1000, removeOnFail: 1000 })
+  }
+
+  work(apply: (d: Delivery) => Promise<void>) {
+    this.#worker = new Worker<Delivery>(RESULTS, (job) => apply(job.data), { connection: new Redis(this.#connection.options), prefix: this.prefix, concurrency: 8 })
+    this.#worker.on('error', (err) => console.error('agent results worker error', err))
+  }
+
+  async idle() {
+    for (;;) {
+      const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')
+      if (Object.values(counts).every((n) => n === 0)) return
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+
+  async close() {
+    await this.#worker?.close()
+    await this.queue.close()
+    this.#connection.disconnect()
   }
 }

@@ -6,10 +6,10 @@ import { SocketHub } from './socket-hub.js'
 import { TokenVault } from './token-vault.js'
 import { Thinking } from './thinking.js'
 import { InProcessQueue, type RunQueue } from './queue.js'
-import { BullQueue } from './queue-bullmq.js'
+import { BullQueue, LOCAL_QUEUE, ResultQueue } from './queue-bullmq.js'
 import { HeartbeatScheduler } from './scheduler.js'
 import { TriggerRouter } from './triggers.js'
-import { runAgent, type RunnerOptions } from './runner.js'
+import { applyRun, runAgent, type RunnerOptions } from './runner.js'
 import { agentById, agentByMember } from './store.js'
 import { agentRoutes, approvalRoutes } from './routes.js'
 import { agentApiRoutes } from './agent-api.js'
@@ -70,7 +70,28 @@ export function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptions = {
 
   let queue: RunQueue
   let bull: BullQueue | null = null
-  if (gw.config.redisUrl) {
+  let pickBull = (_agentId: string): BullQueue => bull!
+  if (gw.config.redisUrl && gw.config.agentWorkers === 'external') {
+    // Worker processes deliver webhook runs and hand the replies back through the results queue;
+    // socket agents' runs stay here, where their socket is.
+    const shared = new BullQueue(gw.config.redisUrl, options.queuePrefix)
+    const local = new BullQueue(gw.config.redisUrl, options.queuePrefix, LOCAL_QUEUE)
+    const results = new ResultQueue(gw.config.redisUrl, options.queuePrefix)
+    local.work(run)
+    results.work((d) => applyRun(gw, d))
+    bull = shared
+    pickBull = (agentId) => (agentById(gw.db, agentId)?.agent.adapter === 'socket' ? local : shared)
+    queue = {
+      enqueue: (agentId, event, delayMs) => pickBull(agentId).enqueue(agentId, event, delayMs),
+      async idle() {
+        await Promise.all([shared.idle(), local.idle()])
+        await results.idle()
+      },
+      async close() {
+        await Promise.all([shared.close(), local.close(), results.close()])
+      }
+    }
+  } else if (gw.config.redisUrl) {
     bull = new BullQueue(gw.config.redisUrl, options.queuePrefix)
     bull.work(run)
     queue = bull
@@ -81,7 +102,7 @@ export function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptions = {
   const agentChanged = (agentId: string) => {
     const rec = agentById(gw.db, agentId)
     const every = rec && !rec.member.deactivated && rec.agent.adapter !== 'peer' ? rec.agent.heartbeatIntervalSec : null
-    if (bull) void bull.setHeartbeat(agentId, every).catch((err) => console.error('could not schedule heartbeat', err))
+    if (bull) void pickBull(agentId).setHeartbeat(agentId, every).catch((err) => console.error('could not schedule heartbeat', err))
     else scheduler.set(agentId, every)
   }
   if (bull) {
@@ -90,9 +111,15 @@ export function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptions = {
     scheduler.startAll()
   }
 
+  let closed = false
   const router = new TriggerRouter(gw.db, options.botTurnLimit ?? 20)
   const unsubscribe = gw.sync.onMessageChange((change) => {
-    for (const wake of router.wakesFor(change)) queue.enqueue(wake.agentId, wake.event, wake.delayMs)
+    // Off the relay's commit path (the feed is called from it): routing wakes never delays the
+    // fan-out of the message itself. setImmediate keeps the order, which bot-turn counting needs.
+    setImmediate(() => {
+      if (closed) return
+      for (const wake of router.wakesFor(change)) queue.enqueue(wake.agentId, wake.event, wake.delayMs)
+    })
   })
 
   const rt: AgentRuntime = {
@@ -101,6 +128,7 @@ export function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptions = {
     socketUpgrade: hub.handleUpgrade,
     agentChanged,
     async close() {
+      closed = true
       unsubscribe()
       scheduler.stop()
       await queue.close()

@@ -1,7 +1,6 @@
 import type { Db } from '@circlechat/db'
 import type { MessageChange } from '@circlechat/sync-server'
 import type { TriggerEvent } from './packet.js'
-import { agentsInConversation } from './store.js'
 
 export interface Wake {
   agentId: string
@@ -21,13 +20,29 @@ const STAGGER_MS = 400
  */
 export class TriggerRouter {
   readonly #botTurns = new Map<string, number>()
+  // This runs for every message the relay commits, so it must stay cheap: statements are
+  // prepared once and the conversation's agents come from one query. (Building a Drizzle query
+  // per agent per message was the largest cost of a busy channel with 20 agents.)
+  readonly #authorKind
+  readonly #convKind
+  readonly #agents
+  readonly #inThreadStmt
 
-  constructor(private readonly db: Db, private readonly botTurnLimit: number) {}
+  constructor(private readonly db: Db, private readonly botTurnLimit: number) {
+    const sql = db.$client
+    this.#authorKind = sql.prepare('SELECT kind FROM members WHERE id = ?').pluck()
+    this.#convKind = sql.prepare('SELECT kind FROM conversations WHERE id = ?').pluck()
+    this.#agents = sql.prepare(`
+      SELECT a.id AS agentId, a.member_id AS memberId FROM agents a JOIN conversation_members cm ON cm.member_id = a.member_id
+      JOIN members m ON m.id = a.member_id WHERE cm.conversation_id = ? AND m.deactivated = 0`)
+    this.#inThreadStmt = sql.prepare(`
+      SELECT 1 FROM messages WHERE (id = ? OR parent_id = ?) AND (author = ? OR EXISTS (SELECT 1 FROM json_each(mentions) WHERE value = ?)) LIMIT 1`).pluck()
+  }
 
   wakesFor(change: MessageChange): Wake[] {
     if (change.kind !== 'created' || change.origin.source === 'server') return []
     const { message, conversationId } = change
-    const authorKind = this.db.$client.prepare('SELECT kind FROM members WHERE id = ?').pluck().get(message.author) as string | undefined
+    const authorKind = this.#authorKind.get(message.author) as string | undefined
     const byAgent = authorKind === 'agent'
     if (byAgent) {
       const turns = (this.#botTurns.get(conversationId) ?? 0) + 1
@@ -36,32 +51,30 @@ export class TriggerRouter {
     } else {
       this.#botTurns.delete(conversationId)
     }
-    const kind = this.db.$client.prepare('SELECT kind FROM conversations WHERE id = ?').pluck().get(conversationId) as 'channel' | 'dm' | undefined
+    const kind = this.#convKind.get(conversationId) as 'channel' | 'dm' | undefined
     const broadcast = message.mentions.some((m) => BROADCAST.has(m))
     const direct = new Set(message.mentions.filter((m) => !BROADCAST.has(m)))
     const base = { conversationId, messageId: message.id, byAgent }
     const wakes: Wake[] = []
     let staggered = 0
-    for (const { agent, member } of agentsInConversation(this.db, conversationId)) {
-      if (member.id === message.author) continue
+    for (const { agentId, memberId } of this.#agents.all(conversationId) as Array<{ agentId: string; memberId: string }>) {
+      if (memberId === message.author) continue
       let event: TriggerEvent | null = null
       let delayMs = 0
-      if (direct.has(member.id)) event = { trigger: 'mention', ...base }
+      if (direct.has(memberId)) event = { trigger: 'mention', ...base }
       else if (broadcast) {
         event = { trigger: 'mention', ...base }
         delayMs = STAGGER_MS * staggered++
       } else if (kind === 'dm') event = { trigger: 'dm', ...base }
-      else if (message.parentId && this.#inThread(message.parentId, member.id)) event = { trigger: 'thread_reply', ...base }
+      else if (message.parentId && this.#inThread(message.parentId, memberId)) event = { trigger: 'thread_reply', ...base }
       else if (!message.parentId && !byAgent && direct.size === 0) event = { trigger: 'channel_post', ...base }
-      if (event) wakes.push({ agentId: agent.id, event, delayMs })
+      if (event) wakes.push({ agentId, event, delayMs })
     }
     return wakes
   }
 
   /** The agent posted in the thread (root included) or was mentioned in it. */
   #inThread(rootId: string, memberId: string): boolean {
-    return this.db.$client.prepare(`
-      SELECT 1 FROM messages WHERE (id = ? OR parent_id = ?) AND (author = ? OR EXISTS (SELECT 1 FROM json_each(mentions) WHERE value = ?)) LIMIT 1`)
-      .pluck().get(rootId, rootId, memberId, memberId) === 1
+    return this.#inThreadStmt.get(rootId, rootId, memberId, memberId) === 1
   }
 }
