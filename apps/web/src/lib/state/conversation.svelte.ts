@@ -49,7 +49,10 @@ export class ConversationState {
 				const doc = synced.doc;
 				const arr = messagesOf(doc);
 				const read = () => {
-					this.#latest.set(segment, listMessages(doc).filter((m) => !m.parentId));
+					// Appends made at once by two people land in Yjs order (by client id), not send
+					// order; show them by time (Array.sort is stable, so ties keep doc order).
+					const list = listMessages(doc).filter((m) => !m.parentId);
+					this.#latest.set(segment, list.sort((a, b) => a.createdAt - b.createdAt));
 					this.#bySegment = new Map(this.#latest);
 				};
 				read();
