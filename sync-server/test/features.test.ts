@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   appendMessage, docName, findMessage, listMessages, markRead, meReadsOf, meUnreadOf, readSegmentMeta, toggleReaction
 } from '@circlechat/model'
-import { startHarness, until, synced, watchRelay, rawClient, type Harness } from './harness.js'
+import { startHarness, until, synced, watchRelay, rawClient, pairInConversation, type Harness } from './harness.js'
 
 let h: Harness
 afterEach(async () => { await h.close() })
@@ -11,14 +11,7 @@ describe('reactions, threads and private state', () => {
   beforeEach(async () => { h = await startHarness() })
 
   it('OWN4: each member toggles only their own reaction, live for others', async () => {
-    const alice = h.seedMember()
-    const bob = h.seedMember()
-    const conv = h.seedConversation([alice.memberId, bob.memberId])
-    const name = docName.conv(conv, 0)
-    const a = h.connect(name, alice.token)
-    const b = h.connect(name, bob.token)
-    const relayB = watchRelay(b)
-    await Promise.all([synced(a), synced(b)])
+    const { alice, bob, a, b, relayB } = await pairInConversation(h)
     const id = appendMessage(a.doc, { author: alice.memberId, body: 'ship it?' })
     await until(() => findMessage(b.doc, id) !== null)
     toggleReaction(b.doc, id, bob.memberId, '🚀')

@@ -4,7 +4,7 @@ import {
   appendMessage, docName, editMessage, deleteMessage, listMessages, messagesOf, reactionKey, REACTIONS,
   findMessage, dirMembersOf, newId
 } from '@circlechat/model'
-import { startHarness, until, synced, watchRelay, rawClient, type Harness } from './harness.js'
+import { startHarness, until, synced, watchRelay, rawClient, pairInConversation, type Harness } from './harness.js'
 
 let h: Harness
 beforeEach(async () => { h = await startHarness() })
@@ -30,14 +30,7 @@ async function forge(name: string, edit: (doc: Y.Doc) => void) {
 
 describe('relay', () => {
   it('two clients see each other\'s messages (OWN1)', async () => {
-    const alice = h.seedMember()
-    const bob = h.seedMember()
-    const conv = h.seedConversation([alice.memberId, bob.memberId])
-    const name = docName.conv(conv, 0)
-    const a = h.connect(name, alice.token)
-    const b = h.connect(name, bob.token)
-    const relayA = watchRelay(a)
-    await Promise.all([synced(a), synced(b)])
+    const { alice, bob, conv, a, b, relayA } = await pairInConversation(h)
     appendMessage(a.doc, { author: alice.memberId, body: 'hello bob' })
     await until(() => listMessages(b.doc).some((m) => m.body === 'hello bob'), 5000, 'bob sees it')
     appendMessage(b.doc, { author: bob.memberId, body: 'hi alice' })

@@ -9,7 +9,7 @@ import WebSocket from 'ws'
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
 import { openDb, type Db } from '@circlechat/db'
-import { newId } from '@circlechat/model'
+import { docName, newId } from '@circlechat/model'
 import { createSyncServer, type Principal, type SyncServer } from '../src/index.js'
 
 /**
@@ -89,6 +89,20 @@ export async function until(check: () => boolean, ms = 5000, what = 'condition')
 }
 
 export const synced = (p: WebsocketProvider) => until(() => p.synced, 5000, 'sync')
+
+/** Alice and Bob in one conversation, each with a synced client on its first segment. */
+export async function pairInConversation(h: Harness) {
+  const alice = h.seedMember()
+  const bob = h.seedMember()
+  const conv = h.seedConversation([alice.memberId, bob.memberId])
+  const name = docName.conv(conv, 0)
+  const a = h.connect(name, alice.token)
+  const b = h.connect(name, bob.token)
+  const relayA = watchRelay(a)
+  const relayB = watchRelay(b)
+  await Promise.all([synced(a), synced(b)])
+  return { alice, bob, conv, name, a, b, relayA, relayB }
+}
 
 /** Records the relay's reject (100) and ack (101) messages on a provider. */
 export function watchRelay(p: WebsocketProvider) {
