@@ -5,7 +5,6 @@
  * approvals `watch()`es: the list is refreshed every few seconds while anyone is watching.
  */
 import { api, errorMessage, type Approval, type ApprovalStatus } from '$lib/api';
-import { toasts } from './toasts.svelte';
 import { useWorkspace, type WorkspaceState } from './workspace.svelte';
 
 /** Often enough that a badge feels live, rare enough to be idle noise (one small GET). */
@@ -86,18 +85,6 @@ export class ApprovalsState {
 			return status;
 		} finally {
 			await this.refresh();
-		}
-	}
-
-	/** For buttons outside a form: the failure becomes a toast. */
-	async decideOrToast(id: string, decision: 'approve' | 'deny', note?: string): Promise<boolean> {
-		try {
-			await this.decide(id, decision, note);
-			toasts.success(decision === 'approve' ? 'Approved.' : 'Denied.');
-			return true;
-		} catch (err) {
-			toasts.error(errorMessage(err));
-			return false;
 		}
 	}
 }
