@@ -20,6 +20,10 @@ describe('loadConfig', () => {
     expect(loadConfig({ AGENT_ALLOW_PRIVATE_URLS: '0' }).agentAllowPrivateUrls).toBe(false)
   })
 
+  it('treats empty values (KEY= in an .env file) as unset', () => {
+    expect(loadConfig({ SEGMENT_SIZE: '', REDIS_URL: ' ', PORT: '' })).toMatchObject({ segmentSize: undefined, redisUrl: undefined, port: 8080 })
+  })
+
   it('refuses bad values with a message naming the variable', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/)
     expect(() => loadConfig({ PUBLIC_BASE_URL: 'not a url' })).toThrow(/PUBLIC_BASE_URL/)

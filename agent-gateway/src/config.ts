@@ -40,7 +40,9 @@ export interface Config {
 
 /** Parses the environment once at startup; a bad value stops the process with a readable error. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(env)
+  // `SEGMENT_SIZE=` in an .env file means "not set", not zero.
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''))
+  const parsed = envSchema.safeParse(set)
   if (!parsed.success) {
     const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')
     throw new Error(`Invalid environment: ${detail}`)
