@@ -68,7 +68,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     db,
     // Same resolution as REST, so a cookie or bot token means the same member on both doors.
     authenticate: async (req) => {
-      const auth = principalFromRequest(db, req.headers)
+      // Peers that cannot set headers (a browser's WebSocket) may pass their bot token as
+      // ?token=cc_…, as on /agent-socket; only bot tokens are read from the URL, never sessions.
+      const urlToken = req.headers.authorization ? null : new URL(req.url ?? '/', 'http://x').searchParams.get('token')
+      const headers = urlToken ? { ...req.headers, authorization: `Bearer ${urlToken}` } : req.headers
+      const auth = principalFromRequest(db, headers)
       if (auth?.via === 'cookie' && !upgradeOriginAllowed(req.headers.origin, req.headers.host, config.publicBaseUrl)) return null
       return unread.onSyncUpgrade(req, auth?.principal ?? null)
     },

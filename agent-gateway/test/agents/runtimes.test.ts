@@ -4,7 +4,7 @@ import { docName, listMessages } from '@circlechat/model'
 import { agentPacketSchema } from '@circlechat/protocol'
 import { startAgent, type RunningAgent } from '../../../examples/lib/child-agent.js'
 import { syncClient, whenSynced } from '../../src/test/sync-client.js'
-import { agentInfo, botClient, messagesOf, provision, say, waitFor, world, type World } from './helpers.js'
+import { agentInfo, botClient, messagesOf, provision, say, sleep, waitFor, world, type World } from './helpers.js'
 
 // The three runtimes end to end with the example agents as real processes on loopback: a human
 // mentions the bot over REST and the bot's reply lands in the conversation document.
@@ -143,6 +143,24 @@ describe('agent runtimes', () => {
       expect((await messagesOf(w.bob.client, w.channelId)).find((m) => m.bodyMd === 'I am bob, honest')).toBeUndefined()
     } finally {
       provider.destroy()
+    }
+    // ?token= works as well as the header (for peers that cannot set headers); a wrong one is refused.
+    for (const [token, expected] of [[a.botToken, true], [`cc_${'1'.repeat(32)}`, false]] as const) {
+      const d = new Y.Doc()
+      const p = new WebsocketProvider(`${w.server.url.replace('http', 'ws')}/sync`, docName.conv(w.channelId, live), d, { WebSocketPolyfill: WebSocket as never, disableBc: true, params: { token } })
+      p.messageHandlers[100] = () => {}
+      p.messageHandlers[101] = () => {}
+      try {
+        if (expected) {
+          await whenSynced(p)
+          expect(listMessages(d).some((m) => m.body === 'I am liar, really')).toBe(true)
+        } else {
+          await sleep(500)
+          expect(p.synced).toBe(false)
+        }
+      } finally {
+        p.destroy()
+      }
     }
     // The bot token also works on the agent REST API.
     expect((await botClient(w.server.url, a.botToken).get('/api/agent-api/me')).body.memberId).toBe(a.memberId)
