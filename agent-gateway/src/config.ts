@@ -18,7 +18,7 @@ const envSchema = z.object({
   PUBLIC_BASE_URL: z.url().optional(),
   // Unset: the sync server's own default (1000 messages a segment; see packages/model segments.ts).
   SEGMENT_SIZE: z.coerce.number().int().min(10).max(100_000).optional(),
-  // Unset: everything runs in-process; set it to turn on BullMQ and Redis fan-out.
+  // Unset: everything runs in-process; set it to run agent jobs and heartbeats on BullMQ.
   REDIS_URL: z.string().min(1).optional(),
   // Off: agent webhooks may not target private or loopback addresses (SSRF); turn on for local agents.
   AGENT_ALLOW_PRIVATE_URLS: flag,
