@@ -218,6 +218,20 @@ describe('agent actions', () => {
     bot.botToken = rotated.body.botToken
   })
 
+  it('rotating a socket agent\'s token closes its open socket and its sync connections', async () => {
+    const { default: WebSocket } = await import('ws')
+    const s = await provision(w.ada.client, { name: 'Sockrot', handle: 'sockrot', adapter: 'socket', channelIds: [w.channelId] })
+    const ws = new WebSocket(`${w.server.url.replace('http', 'ws')}/agent-socket`, { headers: { authorization: `Bearer ${s.botToken}` } })
+    await new Promise((r) => ws.once('message', r))
+    const sync = new WebSocket(`${w.server.url.replace('http', 'ws')}/sync/${docName.conv(w.channelId, 0)}`, { headers: { authorization: `Bearer ${s.botToken}` } })
+    await new Promise((r) => sync.once('open', r))
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)))
+    const syncClosed = new Promise<number>((r) => sync.once('close', (code) => r(code)))
+    await w.ada.client.post(`/api/agents/${s.id}/rotate-token`)
+    expect(await closed).toBe(4401)
+    expect(await syncClosed).toBeGreaterThanOrEqual(4000)
+  })
+
   it('every packet the agent received validated against the contract schema', () => {
     expect(agent.invalid).toEqual([])
     expect(agent.packets.length).toBeGreaterThan(5)
