@@ -7,6 +7,9 @@ import { UNREAD_ORIGIN, conversationIdsOf, memberIdsOf, refreshUnread } from './
 
 type Deps = Pick<Gateway, 'db' | 'sync'>
 
+/** Messages remembered for skipping no-op updates; ~100 B each, so ~5 MB at most. */
+const SEEN_LIMIT = 50_000
+
 /**
  * Keeps every member's `unread` map current in real time, from two sources:
  *  - the change feed: a created or updated top-level message recomputes the figure of every
@@ -29,6 +32,8 @@ export class UnreadTracker {
   #running = new Set<string>()
   #scheduled = false
   #idle: Array<() => void> = []
+  /** message id → `deleted|editedAt` last seen on the feed (bounded; unknown ids recompute). */
+  #seen = new Map<string, string>()
 
   start(deps: Deps): this {
     this.#deps = deps
@@ -78,9 +83,16 @@ export class UnreadTracker {
   }
 
   #onChange(change: MessageChange) {
-    // Thread replies do not count as unread in the conversation; their root's threadCount
-    // update arrives here as an `updated` root and recomputes (a no-op) harmlessly.
-    if (change.message.parentId) return
+    const m = change.message
+    if (m.parentId) return // thread replies are not unread in the conversation
+    // Only a new message, a delete or an edit (which may change mentions) moves a figure.
+    // Reactions and thread counts are most updates; skip them when the message is known.
+    const signature = `${m.deleted}|${m.editedAt ?? ''}`
+    const known = this.#seen.get(m.id)
+    this.#seen.delete(m.id)
+    this.#seen.set(m.id, signature) // re-inserted: the Map's order is least recently seen first
+    if (this.#seen.size > SEEN_LIMIT) this.#seen.delete(this.#seen.keys().next().value!)
+    if (change.kind === 'updated' && known === signature) return
     this.#mark(change.conversationId, null)
   }
 

@@ -73,6 +73,16 @@ describe('unread counts (live in the me doc)', () => {
     await bothTabs(general, { count: 1, mentions: 0 })
   })
 
+  it('an edit that adds a mention counts it; a reaction changes nothing', async () => {
+    const list = (await ada.client.get(`/api/conversations/${general}/messages`)).body.messages as Array<{ id: string; bodyMd: string }>
+    const cyOnly = list.find((m) => m.bodyMd === '@cy only')!
+    expect((await ada.client.patch(`/api/messages/${cyOnly.id}`, { bodyMd: '@cy and @bob' })).status).toBe(200)
+    await bothTabs(general, { count: 1, mentions: 1 })
+    expect((await cy.client.post(`/api/messages/${cyOnly.id}/reactions`, { emoji: '👍' })).status).toBe(200)
+    await new Promise((r) => setTimeout(r, 100))
+    await bothTabs(general, { count: 1, mentions: 1 })
+  })
+
   it('POST /api/conversations/:id/read marks everything read', async () => {
     const res = await bob.client.post(`/api/conversations/${general}/read`)
     expect(res.status).toBe(200)
