@@ -87,6 +87,17 @@ describe('message routes', () => {
     expect(nested.status).toBe(404)
   })
 
+  it('gets one message with the doc holding it; 404 for a non-member', async () => {
+    const root = (await ada.client.post(msgs(), { bodyMd: 'find me' })).body.message
+    const reply = (await bob.client.post(msgs(), { bodyMd: 'and me', parentId: root.id })).body.message
+    const got = await bob.client.get(`/api/messages/${root.id}`)
+    expect(got.status).toBe(200)
+    expect(got.body).toMatchObject({ message: { id: root.id, conversationId: channelId, bodyMd: 'find me' }, doc: docName.conv(channelId, 0) })
+    expect((await ada.client.get(`/api/messages/${reply.id}`)).body.doc).toBe(docName.thread(root.id))
+    expect((await cy.client.get(`/api/messages/${root.id}`)).status).toBe(404)
+    expect((await cy.client.get('/api/messages/msg_nope')).status).toBe(404)
+  })
+
   it('edits: author only; mentions re-resolved', async () => {
     const m = (await bob.client.post(msgs(), { bodyMd: 'draft' })).body.message
     const byOther = await ada.client.patch(`/api/messages/${m.id}`, { bodyMd: 'hijack' })

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { Gateway } from '../deps.js'
 import { authOf, requireAuth } from '../middleware/require-auth.js'
 import { validate } from '../middleware/validate.js'
-import { editMessageBody, listMessages, postMessage, removeMessage } from '../services/messages.js'
+import { editMessageBody, getMessage, listMessages, postMessage, removeMessage } from '../services/messages.js'
 import { bodyMd } from './schemas.js'
 
 const listQuery = z.object({
@@ -29,6 +29,7 @@ export function messageRoutes(gw: Gateway) {
     .post('/conversations/:id/messages', validate('json', postBody), async (c) =>
       c.json({ message: await postMessage(gw, authOf(c), c.req.param('id'), c.req.valid('json')) }, 201)
     )
+    .get('/messages/:id', (c) => c.json(getMessage(gw, authOf(c), c.req.param('id'))))
     .patch('/messages/:id', validate('json', editBody), async (c) =>
       c.json({ message: await editMessageBody(gw, authOf(c), c.req.param('id'), c.req.valid('json').bodyMd) })
     )

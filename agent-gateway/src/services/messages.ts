@@ -93,6 +93,12 @@ function findVisible(gw: Gateway, auth: AuthContext, id: string) {
   return row
 }
 
+/** One message and the doc holding it (`conv:<id>:<segment>` or `thread:<root>`), for jumping to it. */
+export function getMessage(gw: Gateway, auth: AuthContext, id: string): { message: MessageJson; doc: string } {
+  const row = findVisible(gw, auth, id)
+  return { message: messageRowShape(row), doc: row.doc }
+}
+
 export async function editMessageBody(gw: Gateway, auth: AuthContext, id: string, bodyMd: string): Promise<MessageJson> {
   const row = findVisible(gw, auth, id)
   if (row.author !== auth.member.id) throw forbidden('not_author', 'Only the author can edit a message.')
