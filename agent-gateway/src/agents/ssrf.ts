@@ -35,6 +35,31 @@ export function isPrivateAddress(address: string): boolean {
       (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 198 && (b === 18 || b === 19)) || a >= 224
   }
   const v6 = address.toLowerCase()
-  if (v6.startsWith('::ffff:')) return isPrivateAddress(v6.slice(7))
-  return v6 === '::' || v6 === '::1' || v6.startsWith('fc') || v6.startsWith('fd') || v6.startsWith('fe80') || v6.startsWith('ff')
+  if (isIP(v6) !== 6) return true // not an address we understand: refuse
+  // IPv6 forms that carry an IPv4 address in their low 32 bits are judged by it. URL parsing
+  // rewrites [::ffff:127.0.0.1] to [::ffff:7f00:1], which a prefix test on the text missed, so
+  // loopback and the metadata address were reachable that way.
+  const h = hextets(v6)
+  const zeros = (n: number) => h.slice(0, n).every((x) => x === 0)
+  const embedded = `${h[6]! >> 8}.${h[6]! & 255}.${h[7]! >> 8}.${h[7]! & 255}`
+  if (zeros(5) && h[5] === 0xffff) return isPrivateAddress(embedded) // ::ffff:a.b.c.d (mapped)
+  if (zeros(6)) return h[6] === 0 && h[7]! > 1 ? isPrivateAddress(embedded) : true // ::, ::1, ::a.b.c.d (compat)
+  if (h[0] === 0x64 && h[1] === 0xff9b) return isPrivateAddress(embedded) // NAT64 64:ff9b::/96
+  const first = h[0]!
+  return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80 || (first & 0xffc0) === 0xfec0 || (first & 0xff00) === 0xff00
+}
+
+/** The eight 16-bit groups of an IPv6 address (with :: expanded and a dotted IPv4 tail converted). */
+function hextets(v6: string): number[] {
+  let text = v6.split('%')[0]!
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)
+  if (dotted) {
+    const [a, b, c, d] = dotted[1]!.split('.').map(Number) as [number, number, number, number]
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
+  }
+  const [head, tail] = text.includes('::') ? text.split('::') as [string, string] : [text, null]
+  const left = head ? head.split(':') : []
+  const right = tail ? tail.split(':') : []
+  const groups = tail === null ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+  return groups.map((g) => parseInt(g || '0', 16))
 }

@@ -245,7 +245,7 @@ describe('SSRF', () => {
     try {
       const { signupAdmin } = await import('./helpers.js')
       const ada = await signupAdmin(server.url)
-      for (const callbackUrl of ['http://127.0.0.1:8787', 'http://10.1.2.3/', 'http://169.254.169.254/latest', 'http://[::1]:80/', 'http://localhost:9/', 'file:///etc/passwd']) {
+      for (const callbackUrl of ['http://127.0.0.1:8787', 'http://10.1.2.3/', 'http://169.254.169.254/latest', 'http://[::1]:80/', 'http://localhost:9/', 'file:///etc/passwd', 'http://[::ffff:127.0.0.1]/', 'http://[::ffff:169.254.169.254]/', 'http://[64:ff9b::a00:1]/']) {
         const res = await ada.client.post('/api/agents', { name: 'Evil', handle: 'evil', adapter: 'webhook', callbackUrl })
         expect(res.status, callbackUrl).toBe(400)
       }
