@@ -197,6 +197,22 @@ describe('agents', () => {
 		await poll(() => drawer.count()).toBe(0);
 	});
 
+	it('anyone can open a DM with the agent from its page, and it answers there', async () => {
+		await bob.locator('[data-testid=nav-members]').click();
+		await bob.locator('[data-testid=member-row][data-handle="echo.bot"] [data-testid=member-open-agent]').click();
+		await bob.waitForURL('**/agents/**');
+		// Not an admin: no Test, Rotate or Edit.
+		await poll(() => bob.locator('[data-testid=agent-message]').count()).toBe(1);
+		expect(await bob.locator('[data-testid=agent-test], [data-testid=agent-rotate], [data-testid=agent-edit]').count()).toBe(0);
+		await bob.locator('[data-testid=agent-message]').click();
+		await bob.waitForURL('**/c/**');
+		await poll(() => bob.locator('[data-testid=conversation-title]').innerText()).toContain('Echo Bot');
+		await post(bob, 'ping from a DM');
+		await poll(() => message(bob, 'Got it — you said').count()).toBe(1);
+		expect(await message(bob, 'Got it — you said').innerText()).toContain('ping from a DM');
+		await bob.locator('[data-testid=sidebar-channel][data-name=general]').click();
+	});
+
 	it('an approval request is decided by the admin and the card updates live', async () => {
 		const { conversations } = await rest<{ conversations: Array<{ id: string; name: string }> }>(ada, 'GET', '/api/conversations');
 		const general = conversations.find((c) => c.name === 'general')!;
