@@ -40,6 +40,34 @@ export interface Conversation {
 	unreadMentions: number;
 }
 
+/** A message as the REST API shows it (docs/api.md). */
+export interface ApiMessage {
+	id: string;
+	conversationId: string;
+	memberId: string;
+	bodyMd: string;
+	parentId: string | null;
+	createdAt: number;
+	deleted: boolean;
+	mentions: string[];
+}
+
+export interface SearchHit {
+	messageId: string;
+	conversationId: string;
+	/** HTML-escaped text with matches in `<mark>`; sanitise before showing anyway. */
+	snippet: string;
+	ts: string;
+	memberId: string;
+}
+
+export interface SearchQuery {
+	q: string;
+	conversationId?: string;
+	from?: string;
+	limit?: number;
+}
+
 export interface BrowseChannel {
 	id: string;
 	name: string;
@@ -265,6 +293,17 @@ export const api = {
 	leave: (id: string) => request<{ ok: true }>('POST', `/conversations/${id}/leave`, {}),
 	addMembers: (id: string, memberIds: string[]) =>
 		request<{ conversation: Conversation }>('POST', `/conversations/${id}/members`, { memberIds }),
+	latestMessages: (conversationId: string, limit = 1) =>
+		request<{ messages: ApiMessage[]; hasMore: boolean }>('GET', `/conversations/${encodeURIComponent(conversationId)}/messages?limit=${limit}`),
+	/** One message and the doc holding it (`conv:<id>:<segment>` or `thread:<root>`). */
+	message: (id: string) => request<{ message: ApiMessage; doc: string }>('GET', `/messages/${encodeURIComponent(id)}`),
+	search: (query: SearchQuery) => {
+		const params = new URLSearchParams({ q: query.q });
+		if (query.conversationId) params.set('conversationId', query.conversationId);
+		if (query.from) params.set('from', query.from);
+		if (query.limit) params.set('limit', String(query.limit));
+		return request<{ results: SearchHit[] }>('GET', `/search?${params}`);
+	},
 	agents: () => request<{ agents: Agent[] }>('GET', '/agents'),
 	agent: (id: string) => request<AgentDetail>('GET', `/agents/${encodeURIComponent(id)}`),
 	provisionAgent: (input: ProvisionAgentInput) =>

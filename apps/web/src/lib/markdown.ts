@@ -72,3 +72,8 @@ export function renderMarkdown(body: string, isHandle?: (handle: string) => bool
 	}
 	return tpl.innerHTML;
 }
+
+/** A search snippet from the server: escaped text with `<mark>`; anything else is dropped. */
+export function sanitizeSnippet(html: string): string {
+	return purifier().sanitize(html, { ALLOWED_TAGS: ['mark'], ALLOWED_ATTR: [] });
+}

@@ -16,6 +16,7 @@ import {
 	findMessage,
 	listMessages,
 	messagesOf,
+	toggleReaction,
 	type Message
 } from '@circlechat/model';
 import { SyncedDoc } from '$lib/sync';
@@ -93,6 +94,18 @@ export class ConversationState {
 		if (oldest > 0) this.#segments = [this.#open(oldest - 1), ...this.#segments];
 	}
 
+	/**
+	 * Opens every segment from the oldest open one down to `segment` (a jump to an old message).
+	 * The chain stays contiguous so the list scrolls on without gaps.
+	 */
+	loadThrough(segment: number) {
+		const oldest = this.#segments[0]?.segment ?? 0;
+		if (segment >= oldest) return;
+		const more: Segment[] = [];
+		for (let s = Math.max(0, segment); s < oldest; s++) more.push(this.#open(s));
+		this.#segments = [...more, ...this.#segments];
+	}
+
 	/** Ids of members whose `@handle` appears in the body. */
 	mentionsIn(body: string): string[] {
 		const ids = new Set<string>();
@@ -132,6 +145,11 @@ export class ConversationState {
 	remove(id: string): boolean {
 		const doc = this.#docOf(id);
 		return doc ? deleteMessage(doc, id) : false;
+	}
+
+	react(id: string, emoji: string) {
+		const doc = this.#docOf(id);
+		if (doc) toggleReaction(doc, id, this.#ws.me.id, emoji);
 	}
 
 	/** Moves my read marker to the newest message shown. */

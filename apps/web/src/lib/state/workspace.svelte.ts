@@ -11,6 +11,7 @@ import {
 	meConversationsOf,
 	meUnreadOf,
 	meDraftsOf,
+	meMutesOf,
 	markRead,
 	type ConversationSummary,
 	type DirMember,
@@ -20,6 +21,9 @@ import { api, type Conversation, type Member, type Session } from '$lib/api';
 import { SyncedDoc } from '$lib/sync';
 import { describeRejection, toasts } from './toasts.svelte';
 import { emit } from './events.svelte';
+import { Presence } from './presence.svelte';
+import { SearchState } from './search.svelte';
+import { Notifier } from './notifier.svelte';
 
 export type DialogName = 'createChannel' | 'newDm' | 'invite' | 'browseChannels';
 
@@ -31,11 +35,15 @@ export class WorkspaceState {
 	/** Conversations the REST API just handed us, shown until the `me:` doc catches up. */
 	#pending = $state.raw<Map<string, ConversationSummary>>(new Map());
 	#unread = $state.raw<Map<string, UnreadCount>>(new Map());
+	#mutes = $state.raw<Set<string>>(new Set());
 	#members = $state.raw<Map<string, DirMember>>(new Map());
 	#restMembers = $state.raw<Map<string, DirMember>>(new Map());
 	#workspaceName = $state('');
 	dialog = $state<DialogName | null>(null);
 	drawerOpen = $state(false);
+	readonly presence: Presence;
+	readonly search: SearchState;
+	readonly notifier: Notifier;
 
 	constructor(session: Session) {
 		this.session = session;
@@ -71,6 +79,13 @@ export class WorkspaceState {
 			return () => map.unobserve(read);
 		});
 		$effect(() => {
+			const map = meMutesOf(this.meDoc.doc);
+			const read = () => (this.#mutes = new Set([...map.entries()].filter(([, on]) => on).map(([id]) => id)));
+			read();
+			map.observe(read);
+			return () => map.unobserve(read);
+		});
+		$effect(() => {
 			const doc = this.dirDoc.doc;
 			const members = dirMembersOf(doc);
 			const ws = dirWorkspaceOf(doc);
@@ -92,6 +107,9 @@ export class WorkspaceState {
 			this.meDoc.destroy();
 			this.dirDoc.destroy();
 		});
+		this.presence = new Presence(() => this.dirDoc, session.member.id);
+		this.search = new SearchState(this);
+		this.notifier = new Notifier(this);
 		void this.refreshMembers();
 	}
 
@@ -131,6 +149,22 @@ export class WorkspaceState {
 
 	unread(id: string): UnreadCount {
 		return this.#unread.get(id) ?? { count: 0, mentions: 0 };
+	}
+
+	/** Every unread figure the server published, by conversation id. */
+	get unreadAll(): Map<string, UnreadCount> {
+		return this.#unread;
+	}
+
+	/** Muted conversations do not notify and show dimmed (kept in my `me:` doc's `mutes`). */
+	isMuted(id: string): boolean {
+		return this.#mutes.has(id);
+	}
+
+	setMuted(id: string, muted: boolean) {
+		const mutes = meMutesOf(this.meDoc.doc);
+		if (mutes.get(id) === true ? muted : !muted) return;
+		this.meDoc.doc.transact(() => (muted ? mutes.set(id, true) : mutes.delete(id)));
 	}
 
 	get members(): DirMember[] {
