@@ -8,8 +8,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['**/src/**/*.test.ts', 'examples/**/*.test.ts', 'sync-server/test/**/*.test.ts', 'agent-gateway/test/**/*.test.ts'],
-          exclude: ['**/node_modules/**', 'apps/web/**'],
+          include: ['**/src/**/*.test.ts', 'apps/web/src/**/*.spec.ts', 'examples/**/*.test.ts', 'sync-server/test/**/*.test.ts', 'agent-gateway/test/**/*.test.ts'],
+          exclude: ['**/node_modules/**', 'apps/web/build/**', 'apps/web/.svelte-kit/**'],
           testTimeout: 30_000,
           hookTimeout: 30_000
         }
