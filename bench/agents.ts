@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as Y from 'yjs'
 import { appendMessage, docName, listMessages } from '@circlechat/model'
-import { startServer } from '../agent-gateway/src/server.js'
+import { openDb } from '@circlechat/db'
 import { addPerson, signupAdmin, type Client } from '../agent-gateway/src/test/harness.js'
 import { syncClient, whenSynced } from '../agent-gateway/src/test/sync-client.js'
-import { fmt, percentile } from './lib/stats.js'
+import { fmt, percentile, startServerChild } from './lib/stats.js'
 
 const AGENTS = 20
 const SENDERS = 10
@@ -47,7 +47,16 @@ async function hook(): Promise<Hook> {
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cc-bench-agents-'))
-const server = await startServer({ dataDir, port: 0, host: '127.0.0.1', webRoot: null, agentAllowPrivateUrls: true })
+// The server runs in its own process: the fake agents and sync clients here must not share
+// its event loop, or their work would show up as relay latency.
+const { child, url: serverUrl } = await startServerChild(dataDir)
+const server = { url: serverUrl }
+const db = openDb(join(dataDir, 'circlechat.db'))
+/** No run queued or running (the server's queue is in the other process). */
+async function runsSettled() {
+  await new Promise((r) => setTimeout(r, 200))
+  while ((db.$client.prepare("SELECT count(*) FROM agent_runs WHERE status IN ('queued', 'running')").pluck().get() as number) > 0) await new Promise((r) => setTimeout(r, 50))
+}
 const ada = await signupAdmin(server.url)
 const people: Array<{ client: Client; member: { id: string } }> = [ada]
 for (let i = 1; i <= SENDERS; i++) people.push(await addPerson(server.url, ada.client, `person${i}`))
@@ -73,7 +82,7 @@ for (let round = 0; round < 5; round++) {
     latencies.push(hooks[i]!.received[before]!.at - accepted)
   }
 }
-await server.agents.queue.idle()
+await runsSettled()
 latencies.sort((a, b) => a - b)
 log(`trigger latency, ${AGENTS} agents mentioned in turn (${latencies.length} mentions): p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(percentile(latencies, 99))}, max ${fmt(latencies.at(-1)!)}`)
 
@@ -82,7 +91,7 @@ const everyone = await ada.client.post(`/api/conversations/${agentsChannel}/mess
 while (hooks.some((h, i) => h.received.length === marks[i])) await new Promise((r) => setTimeout(r, 1))
 const woke = hooks.map((h, i) => h.received[marks[i]!]!.at - everyone.body.message.createdAt).sort((a, b) => a - b)
 log(`@everyone → ${AGENTS} agents: first ${fmt(woke[0]!)}, last ${fmt(woke.at(-1)!)} (staggered 400 ms apart by design)`)
-await server.agents.queue.idle()
+await runsSettled()
 
 // 2. Relay throughput and latency.
 async function relay(label: string, channelId: string) {
@@ -121,15 +130,15 @@ await relay('agents idle', quiet)
 
 const busy = await create('busy', people.slice(1).map((p) => p.member.id))
 for (const a of agents) await ada.client.post(`/api/conversations/${busy}/members`, { memberIds: [a.memberId] })
-const inBusy = server.gateway.db.$client.prepare('SELECT count(*) FROM conversation_members cm JOIN members m ON m.id = cm.member_id WHERE cm.conversation_id = ? AND m.kind = ?').pluck().get(busy, 'agent')
+const inBusy = db.$client.prepare('SELECT count(*) FROM conversation_members cm JOIN members m ON m.id = cm.member_id WHERE cm.conversation_id = ? AND m.kind = ?').pluck().get(busy, 'agent')
 let answers = 0
 for (const h of hooks) {
   h.delayMs = SLOW_MS
   h.reply = (p) => ({ actions: [{ type: 'post_message', conversation_id: p.triggerConversationId, body_md: `Slow answer number ${++answers} from a busy agent` }] })
 }
-const runsBefore = server.gateway.db.$client.prepare('SELECT count(*) FROM agent_runs').pluck().get() as number
+const runsBefore = db.$client.prepare('SELECT count(*) FROM agent_runs').pluck().get() as number
 await relay(`${inBusy} agents in the channel, each post waking them, ${SLOW_MS / 1000} s runs`, busy)
-const runsDuring = (server.gateway.db.$client.prepare('SELECT count(*) FROM agent_runs').pluck().get() as number) - runsBefore
+const runsDuring = (db.$client.prepare('SELECT count(*) FROM agent_runs').pluck().get() as number) - runsBefore
 log(`  agent runs started during that window: ${runsDuring} (coalesced from ${RATE * SECONDS * AGENTS} wakes); agent replies posted: ${answers}`)
 
 for (const h of hooks) {
@@ -137,6 +146,8 @@ for (const h of hooks) {
   h.server.closeAllConnections()
   h.server.close()
 }
-await server.close()
+db.$client.close()
+child.kill('SIGTERM')
+await new Promise((r) => child.once('exit', r))
 rmSync(dataDir, { recursive: true, force: true })
 process.exit(0)

@@ -22,3 +22,10 @@ export async function startRelayChild<T>(dataFile: string, members: number): Pro
   const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve))
   return { child, info: JSON.parse(line) as T }
 }
+
+/** Starts bench/lib/server-child.ts on `dataDir` and returns the child and its URL. */
+export async function startServerChild(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'server-child.ts'), dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const url = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve))
+  return { child, url }
+}

@@ -59,6 +59,8 @@ export async function runAgent(gw: Gateway, opts: RunnerOptions, agentId: string
   }
 }
 
+const yieldToRelay = () => new Promise<void>((resolve) => setImmediate(resolve))
+
 /**
  * The first half of a run, which needs only the database and the network: builds the packet,
  * records the run, and delivers it with retries. Split from applyRun so a separate worker
@@ -71,6 +73,9 @@ export async function deliverRun(db: Db, opts: DeliverOptions, agentId: string, 
   const isHeartbeat = event.trigger === 'scheduled' || event.trigger === 'ambient'
   if (rec.agent.adapter === 'socket' && isHeartbeat && !opts.hub.isConnected(agentId)) return null
   const runId = newId('run')
+  // Many runs start in the same tick (one post wakes every agent of a channel); yielding first
+  // lets the relay's messages in between packet builds instead of behind all of them.
+  await yieldToRelay()
   const packet = buildPacket(db, rec, event, runId)
   if (!packet) return null // a heartbeat with nothing new: the agent is not called
 
@@ -113,6 +118,7 @@ export async function applyRun(gw: Gateway, d: Delivery): Promise<void> {
       finish(gw.db, runId, agentId, startedAt, { status: 'error', attempts, errors: [{ index: -1, type: 'dispatch', error: d.failure }], agentError: d.failure })
       return
     }
+    await yieldToRelay() // replies of agents woken together arrive together; interleave with chat
     const rec = agentById(gw.db, agentId)
     if (!rec) return
     const reply = d.reply

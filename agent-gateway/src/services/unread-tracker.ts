@@ -3,7 +3,7 @@ import type * as Y from 'yjs'
 import { docName, meReadsOf, parseDocName } from '@circlechat/model'
 import type { MessageChange, Principal } from '@circlechat/sync-server'
 import type { Gateway } from '../deps.js'
-import { UNREAD_ORIGIN, conversationIdsOf, memberIdsOf, refreshUnread } from './unread.js'
+import { UNREAD_ORIGIN, conversationIdsOf, peopleOf, refreshUnread } from './unread.js'
 
 type Deps = Pick<Gateway, 'db' | 'sync'>
 
@@ -130,7 +130,7 @@ export class UnreadTracker {
   async #recompute(conversationId: string, members: Set<string> | null) {
     const deps = this.#deps
     if (!deps) return
-    const ids = members ? [...members] : memberIdsOf(deps.db, conversationId)
+    const ids = members ? [...members] : peopleOf(deps.db, conversationId)
     // All at once: the relay group-commits writes queued in one turn into one SQLite transaction.
     await Promise.all(ids.map(async (memberId) => {
       await refreshUnread(deps, memberId, conversationId)

@@ -54,7 +54,10 @@ function statements(db: Db): Statements {
       newest: sqlite.prepare('SELECT max(created_at) FROM messages WHERE conversation_id = ? AND parent_id IS NULL').pluck(),
       isMember: sqlite.prepare('SELECT 1 FROM conversation_members WHERE conversation_id = ? AND member_id = ?').pluck(),
       conversationsOf: sqlite.prepare('SELECT conversation_id FROM conversation_members WHERE member_id = ?').pluck(),
-      membersOf: sqlite.prepare('SELECT member_id FROM conversation_members WHERE conversation_id = ?').pluck()
+      // People only: agents read through packets and REST (computed from SQL there), so keeping
+      // their me: docs' badges current would be writes nobody reads, on every post.
+      membersOf: sqlite.prepare(`SELECT cm.member_id FROM conversation_members cm JOIN members m ON m.id = cm.member_id
+        WHERE cm.conversation_id = ? AND m.kind = 'user'`).pluck()
     } as unknown as Statements
     cache.set(db, s)
   }
@@ -70,7 +73,7 @@ export function countUnread(db: Db, conversationId: string, memberId: string, re
 export const isMemberOf = (db: Db, conversationId: string, memberId: string) =>
   statements(db).isMember.get(conversationId, memberId) === 1
 export const conversationIdsOf = (db: Db, memberId: string) => statements(db).conversationsOf.all(memberId)
-export const memberIdsOf = (db: Db, conversationId: string) => statements(db).membersOf.all(conversationId)
+export const peopleOf = (db: Db, conversationId: string) => statements(db).membersOf.all(conversationId)
 
 /**
  * Unread figures for REST answers (`GET /api/conversations`), computed now from SQLite and the
