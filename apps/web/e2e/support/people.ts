@@ -23,3 +23,30 @@ export async function signUpFirst(page: Page, who = { name: 'Ada Lovelace', emai
 	await page.waitForURL('**/c/**');
 	await page.locator('[data-testid=composer]').waitFor();
 }
+
+/**
+ * The admin on `admin` invites `who` through the UI; the invitee joins in a fresh context made by
+ * `open` (so a test can pick its viewport or init scripts). Returns once #general is open.
+ */
+export async function invite(admin: Page, who: { name: string; email: string }, open: () => Promise<Page>): Promise<Page> {
+	await admin.locator('[data-testid=open-invite]').click();
+	await admin.locator('[data-testid=invite-email-input]').fill(who.email);
+	await admin.locator('[data-testid=invite-create]').click();
+	const link = await admin.locator('[data-testid=invite-link]').inputValue();
+	await admin.keyboard.press('Escape');
+	const page = await open();
+	await page.goto(new URL(link).pathname);
+	await page.locator('[data-testid=invite-name]').fill(who.name);
+	await page.locator('[data-testid=invite-password]').fill('another long password');
+	await page.locator('[data-testid=invite-submit]').click();
+	await page.waitForURL('**/c/**');
+	await page.locator('[data-testid=composer]').waitFor();
+	return page;
+}
+
+/** Hover a message and press one of its actions (`message-react`, `message-reply`, …). */
+export async function messageAction(page: Page, text: string, action: string) {
+	const row = message(page, text);
+	await row.hover();
+	await row.locator(`[data-testid=${action}]`).click();
+}
