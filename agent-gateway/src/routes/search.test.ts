@@ -42,6 +42,8 @@ describe('GET /api/search', () => {
     expect(first.snippet).toContain('<mark>deployment</mark>')
     expect(first.snippet).toContain('&lt;script&gt;')
     expect(first.snippet).not.toContain('<script>')
+    // Each hit's snippet is its own text (a rowid bound as a JS number must still pick the row).
+    expect(res.body.results.find((r: { messageId: string }) => r.messageId === b.id).snippet).toContain('checklist')
     // All words must match (AND).
     expect(ids(await search(bob, 'q=deployment%20checklist'))).toEqual([b.id])
   })

@@ -76,7 +76,7 @@ export function search(gw: Gateway, auth: AuthContext, input: SearchInput): Sear
   try {
     const sqlite = gw.db.$client
     rows = sqlite.prepare(ranked).all(...params) as typeof rows
-    const snippet = sqlite.prepare(`SELECT snippet(messages_fts, 0, '${MARK_OPEN}', '${MARK_CLOSE}', '…', ${SNIPPET_TOKENS}) FROM messages_fts WHERE messages_fts MATCH ? AND rowid = ?`).pluck()
+    const snippet = sqlite.prepare(`SELECT snippet(messages_fts, 0, '${MARK_OPEN}', '${MARK_CLOSE}', '…', ${SNIPPET_TOKENS}) FROM messages_fts WHERE messages_fts MATCH ? AND rowid = CAST(? AS INTEGER)`).pluck()
     for (const r of rows) snippets.set(r.rid, (snippet.get(match, r.rid) as string | undefined) ?? '')
   } catch (err) {
     // toFtsQuery only emits quoted phrases, so this is a guard against what we did not foresee:
