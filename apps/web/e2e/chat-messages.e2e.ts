@@ -63,6 +63,13 @@ describe('chat: messages', () => {
 		await ada.keyboard.press('Enter');
 		await poll(() => pane.locator('[data-testid=message]', { hasText: 'booking the room' }).count()).toBe(1);
 		await poll(() => message(bob, 'Shall we ship').first().locator('[data-testid=thread-summary]').getAttribute('data-count')).toBe('2');
+		// The root can be edited from the pane too.
+		const root = adaPane.locator('[data-testid=thread-root] [data-testid=message]');
+		await root.hover();
+		await root.locator('[data-testid=message-edit]').click();
+		await adaPane.locator('[data-testid=message-edit-input]').fill('Shall we ship on Friday, team?');
+		await ada.keyboard.press('Enter');
+		await poll(() => message(bob, 'Friday, team?').count()).toBe(2);
 		await ada.locator('[data-testid=thread-close]').click();
 		await poll(() => adaPane.count()).toBe(0);
 	});
