@@ -206,7 +206,7 @@ export class Relay implements SyncServer {
     for (let i = 0; i < count; i++) {
       const id = decoding.readVarUint(d)
       decoding.readVarUint(d)
-      decoding.readVarString(d)
+      if (!ownsPresence(decoding.readVarString(d), conn.principal.memberId)) return
       if (owned.has(id) || (conn.awarenessClients.size >= 4 && !conn.awarenessClients.has(id))) return
       ids.push(id)
     }
@@ -378,6 +378,23 @@ export class Relay implements SyncServer {
 }
 
 const serverOrigin = (reason: string): Origin => ({ source: 'server', reason })
+
+/**
+ * Presence and typing name their member: a client may only speak as itself, and never set the
+ * server's own keys (`thinking`). Awareness is not stored, but a spoofed "X is typing" misleads.
+ */
+function ownsPresence(stateJson: string, memberId: string): boolean {
+  let state: unknown
+  try {
+    state = JSON.parse(stateJson)
+  } catch {
+    return false
+  }
+  if (state === null) return true
+  if (typeof state !== 'object' || Array.isArray(state)) return false
+  const s = state as Record<string, unknown>
+  return !('thinking' in s) && (s.memberId === undefined || s.memberId === memberId)
+}
 
 function refuseUpgrade(socket: Duplex, status: number, text: string) {
   if (!socket.writable) return socket.destroy()

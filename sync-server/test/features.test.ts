@@ -103,3 +103,18 @@ describe('read-only docs', () => {
     expect(relay.rejects).toEqual([])
   })
 })
+
+describe('presence', () => {
+  beforeEach(async () => { h = await startHarness() })
+
+  it('a client speaks in awareness only as itself, and never as the server', async () => {
+    const { alice, bob, a, b } = await pairInConversation(h)
+    const seenByBob = () => [...b.awareness.getStates().entries()].filter(([id]) => id !== b.awareness.clientID).map(([, s]) => s)
+    a.awareness.setLocalState({ memberId: bob.memberId, typing: true })
+    a.awareness.setLocalState({ thinking: [alice.memberId] })
+    await new Promise((r) => setTimeout(r, 300))
+    expect(seenByBob()).toEqual([])
+    a.awareness.setLocalState({ memberId: alice.memberId, typing: true })
+    await until(() => seenByBob().some((s) => s.memberId === alice.memberId && s.typing === true), 5000, 'own presence relayed')
+  })
+})
