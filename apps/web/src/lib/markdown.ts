@@ -75,5 +75,7 @@ export function renderMarkdown(body: string, isHandle?: (handle: string) => bool
 
 /** A search snippet from the server: escaped text with `<mark>`; anything else is dropped. */
 export function sanitizeSnippet(html: string): string {
-	return purifier().sanitize(html, { ALLOWED_TAGS: ['mark'], ALLOWED_ATTR: [] });
+	// Snippets are cut from the markdown source; emphasis markers read as noise in a result line.
+	const plain = html.replace(/\*\*|__|~~|`/g, '');
+	return purifier().sanitize(plain, { ALLOWED_TAGS: ['mark'], ALLOWED_ATTR: [] });
 }
