@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto'
 import { heartbeatTriggers, type AgentPacket } from '@circlechat/protocol'
 import { checkCallbackUrl } from './ssrf.js'
+import { postWebhook } from './webhook-client.js'
 import type { SocketHub } from './socket-hub.js'
 
 export interface DispatchTarget {
@@ -33,26 +34,20 @@ export async function dispatchPacket(target: DispatchTarget, packet: AgentPacket
   if (!checked.ok) throw new Error(`callback URL refused: ${checked.reason}`)
   const url = new URL(isHeartbeat ? 'heartbeat' : 'event', checked.url.href.endsWith('/') ? checked.url : `${checked.url.href}/`)
   const body = JSON.stringify(packet)
-  const res = await fetch(url, {
-    method: 'POST',
-    redirect: 'error',
-    signal: AbortSignal.timeout(opts.webhookTimeoutMs),
-    headers: {
-      'content-type': 'application/json',
-      authorization: `Bearer ${target.token}`,
-      'x-cc-agent': target.agentId,
-      'x-cc-run': packet.runId,
-      'x-cc-signature': `sha256=${createHmac('sha256', target.token).update(body).digest('hex')}`
-    },
-    body
-  })
-  const text = await res.text()
+  const res = await postWebhook(url, {
+    'content-type': 'application/json',
+    authorization: `Bearer ${target.token}`,
+    'x-cc-agent': target.agentId,
+    'x-cc-run': packet.runId,
+    'x-cc-signature': `sha256=${createHmac('sha256', target.token).update(body).digest('hex')}`
+  }, body, opts.webhookTimeoutMs, opts.allowPrivateUrls)
+  const text = res.text
   if (res.status >= 500) throw new Error(`webhook answered HTTP ${res.status}`)
-  if (res.status >= 400) throw new PermanentDispatchError(`webhook answered HTTP ${res.status}: ${text.slice(0, 200)}`)
+  if (res.status >= 300) throw new PermanentDispatchError(`webhook answered HTTP ${res.status}${res.status < 400 ? ' (redirects are not followed)' : ''}: ${text.slice(0, 200)}`)
   // Prose is a valid reply, so garbage has to be recognised here or it would be posted to chat:
   // a body that claims JSON but does not parse, an HTML page (a proxy's error page with 200) or
   // binary. Each fails the attempt like a 5xx.
-  const type = res.headers.get('content-type') ?? ''
+  const type = res.contentType
   if (/json/i.test(type) && text.trim() !== '') {
     try {
       JSON.parse(text)
