@@ -17,11 +17,11 @@ export class MessageIndex {
   constructor(db: Db) {
     const sqlite = db.$client
     this.#upsert = sqlite.prepare(`
-      INSERT INTO messages (id, conversation_id, doc, parent_id, author, created_at, edited_at, deleted, body, mentions, attachments, reactions, thread_count, last_reply_at)
-      VALUES (@id, @conversationId, @doc, @parentId, @author, @createdAt, @editedAt, @deleted, @body, @mentions, @attachments, @reactions, @threadCount, @lastReplyAt)
+      INSERT INTO messages (id, conversation_id, doc, parent_id, author, created_at, edited_at, deleted, body, mentions, attachments, reactions, thread_count, last_reply_at, card)
+      VALUES (@id, @conversationId, @doc, @parentId, @author, @createdAt, @editedAt, @deleted, @body, @mentions, @attachments, @reactions, @threadCount, @lastReplyAt, @card)
       ON CONFLICT(id) DO UPDATE SET edited_at = excluded.edited_at, deleted = excluded.deleted, body = excluded.body,
         mentions = excluded.mentions, attachments = excluded.attachments, reactions = excluded.reactions,
-        thread_count = excluded.thread_count, last_reply_at = excluded.last_reply_at`)
+        thread_count = excluded.thread_count, last_reply_at = excluded.last_reply_at, card = excluded.card`)
     this.#exists = sqlite.prepare('SELECT 1 FROM messages WHERE id = ?').pluck()
     this.#rootDoc = sqlite.prepare('SELECT doc FROM messages WHERE id = ?').pluck()
   }
@@ -47,7 +47,7 @@ export class MessageIndex {
             id: m.id, conversationId, doc: docName, parentId: m.parentId, author: m.author, createdAt: m.createdAt,
             editedAt: m.editedAt, deleted: m.deleted ? 1 : 0, body: m.body, mentions: JSON.stringify(m.mentions),
             attachments: JSON.stringify(m.attachments), reactions: JSON.stringify(m.reactions),
-            threadCount: m.threadCount, lastReplyAt: m.lastReplyAt
+            threadCount: m.threadCount, lastReplyAt: m.lastReplyAt, card: m.card ? JSON.stringify(m.card) : null
           })
         }
       },

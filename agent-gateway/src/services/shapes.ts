@@ -1,5 +1,5 @@
 import type { conversations, messages, users } from '@circlechat/db'
-import type { Message } from '@circlechat/model'
+import type { Message, MessageCard } from '@circlechat/model'
 import type { MemberRow, WorkspaceRow } from '../auth/principal.js'
 
 /** The JSON shapes of docs/api.md, built in one place so every route answers alike. */
@@ -50,6 +50,8 @@ export interface MessageJson {
   attachments: unknown[]
   threadCount: number
   lastReplyAt: number | null
+  /** An approval card on an agent's message (server-written). */
+  card: MessageCard | null
 }
 
 /** From the messages index table (REST reads). */
@@ -67,7 +69,8 @@ export const messageRowShape = (r: typeof messages.$inferSelect): MessageJson =>
   reactions: r.reactions,
   attachments: r.attachments,
   threadCount: r.threadCount,
-  lastReplyAt: r.lastReplyAt
+  lastReplyAt: r.lastReplyAt,
+  card: r.card ?? null
 })
 
 /** From the live doc (REST writes answer with what they just wrote, before the index catches up). */
@@ -85,5 +88,6 @@ export const messageDocShape = (m: Message, conversationId: string): MessageJson
   reactions: m.reactions,
   attachments: m.attachments,
   threadCount: m.threadCount,
-  lastReplyAt: m.lastReplyAt
+  lastReplyAt: m.lastReplyAt,
+  card: m.card
 })

@@ -132,11 +132,12 @@ describe('agent actions', () => {
   it('approvals: card message, only admins or the manager decide, the decision wakes the agent', async () => {
     const { run } = await runWith(() => ({ actions: [{ type: 'request_approval', scope: 'deploy', action: 'Ship v2 to production', payload: { version: 2 } }] }))
     const approvalId = run.applied[0]!.result.approvalId as string
-    // The card lives in the conversation document (what clients render), not in the REST index.
+    // The card is in the conversation document (what clients render) and in REST listings.
     const doc = await w.server.gateway.sync.getDoc(docName.conv(w.channelId, 0))
     const card = listMessages(doc).find((m) => m.author === bot.memberId && m.card)
     expect(card?.card).toEqual({ kind: 'approval', approvalId, status: 'pending' })
     expect(card?.body).toContain('Ship v2 to production')
+    expect((await messagesOf(w.bob.client, w.channelId)).find((m) => m.id === card!.id)?.card).toEqual({ kind: 'approval', approvalId, status: 'pending' })
     const listed = await w.bob.client.get('/api/approvals')
     expect(listed.body.approvals.find((a: { id: string }) => a.id === approvalId)).toMatchObject({ status: 'pending', scope: 'deploy', canDecide: false })
     // Bob is neither admin nor the agent's manager.
@@ -149,6 +150,7 @@ describe('agent actions', () => {
     expect(woke.packet.approvalResponse).toEqual({ id: approvalId, scope: 'deploy', action: 'Ship v2 to production', status: 'approved', note: 'go ahead', decidedByHandle: 'ada', payload: { version: 2 } })
     expect((await w.ada.client.post(`/api/approvals/${approvalId}/decide`, { decision: 'deny' })).status).toBe(409)
     await waitFor(() => listMessages(doc).find((m) => m.id === card!.id && m.card?.status === 'approved'), 5000, 'card updated')
+    expect((await messagesOf(w.bob.client, w.channelId)).find((m) => m.id === card!.id)?.card).toEqual({ kind: 'approval', approvalId, status: 'approved' })
     await w.server.agents.queue.idle()
   })
 

@@ -101,7 +101,9 @@ export const messages = sqliteTable('messages', {
   attachments: text('attachments', { mode: 'json' }).$type<unknown[]>().notNull(),
   reactions: text('reactions', { mode: 'json' }).$type<Array<{ emoji: string; memberId: string }>>().notNull(),
   threadCount: integer('thread_count').notNull().default(0),
-  lastReplyAt: integer('last_reply_at')
+  lastReplyAt: integer('last_reply_at'),
+  /** Server-written card (an agent's approval request), so REST readers see it too. */
+  card: text('card', { mode: 'json' }).$type<{ kind: 'approval'; approvalId: string; status?: 'pending' | 'approved' | 'denied' }>()
 }, (t) => [index('messages_conv_time').on(t.conversationId, t.parentId, t.createdAt), index('messages_parent').on(t.parentId, t.createdAt)])
 
 export const agents = sqliteTable('agents', {
