@@ -1,11 +1,12 @@
 import { eq } from 'drizzle-orm'
 import { conversationMembers, conversations, type Db } from '@circlechat/db'
 import {
-  docName, putChannel, putConversation, putMember, putWorkspace,
+  docName, meConversationsOf, putChannel, putConversation, putMember, putWorkspace,
   removeConversation, type ConversationSummary
 } from '@circlechat/model'
 import type { SyncServer } from '@circlechat/sync-server'
 import type { MemberRow, WorkspaceRow } from '../auth/principal.js'
+import { refreshUnread } from './unread.js'
 
 /**
  * Keeps the server-written documents (`dir:<ws>`, `me:<member>`) in step with SQLite, which
@@ -52,7 +53,14 @@ export async function mirrorConversation(d: Deps, conversationId: string, remove
   if (!found) return
   const { summary, workspaceId } = found
   for (const memberId of summary.memberIds) {
-    await d.sync.transact(docName.me(memberId), origin('conversation'), (doc) => putConversation(doc, summary))
+    const isNew = await d.sync.transact(docName.me(memberId), origin('conversation'), (doc) => {
+      const known = meConversationsOf(doc).has(conversationId)
+      putConversation(doc, summary)
+      return !known
+    })
+    // Someone who just joined sees the conversation's history as unread at once, not only
+    // after the next post.
+    if (isNew) await refreshUnread(d, memberId, conversationId)
   }
   for (const memberId of removed) {
     await d.sync.transact(docName.me(memberId), origin('conversation-left'), (doc) => removeConversation(doc, conversationId))

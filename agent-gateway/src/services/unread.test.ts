@@ -38,6 +38,14 @@ describe('unread counts (live in the me doc)', () => {
     await server.close()
   })
 
+  it('shows a newly added member the history they have not read, at once', async () => {
+    const room = (await ada.client.post('/api/conversations', { kind: 'channel', name: 'late-join', memberIds: [cy.member.id] })).body.conversation.id
+    await post(ada, room, 'before bob')
+    await post(cy, room, 'also before bob, @bob')
+    expect((await ada.client.post(`/api/conversations/${room}/members`, { memberIds: [bob.member.id] })).status).toBe(200)
+    await bothTabs(room, { count: 2, mentions: 1 })
+  })
+
   it('counts others\' top-level posts live, mentions (incl. @everyone) separately, in every tab', async () => {
     const first = await post(ada, general, 'hello team')
     await bothTabs(general, { count: 1, mentions: 0 })
