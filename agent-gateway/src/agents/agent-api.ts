@@ -70,11 +70,11 @@ export function agentApiRoutes(gw: Gateway, _rt: AgentRuntime) {
     })
     .get('/messages', (c) => {
       agentOf(c)
-      const q = z.object({ conversationId: z.string(), parentId: z.string().optional(), before: z.string().optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }).safeParse(c.req.query())
+      const q = z.object({ conversationId: z.string(), parentId: z.string().optional(), before: z.string().optional(), cursor: z.string().min(1).max(200).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }).safeParse(c.req.query())
       if (!q.success) throw badRequest('invalid_input', 'conversationId is required; limit is 1–200.')
       const before = q.data.before === undefined ? undefined : /^\d+$/.test(q.data.before) ? Number(q.data.before) : Date.parse(q.data.before)
       if (before !== undefined && Number.isNaN(before)) throw badRequest('invalid_input', 'before is a time: epoch ms or ISO 8601.')
-      return c.json(listMessages(gw, authOf(c), q.data.conversationId, { before, limit: q.data.limit, parentId: q.data.parentId }))
+      return c.json(listMessages(gw, authOf(c), q.data.conversationId, { before, cursor: q.data.cursor, limit: q.data.limit, parentId: q.data.parentId }))
     })
     .get('/thread', (c) => {
       agentOf(c)

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { agents, members } from '@circlechat/db'
-import { docName, listMessages, newId } from '@circlechat/model'
+import { appendMessage, docName, listMessages, newId } from '@circlechat/model'
 import { createApp } from '../app.js'
 import { hashSecret, newBotToken } from '../auth/tokens.js'
 import { Client, addPerson, signupAdmin, startTestServer } from '../test/harness.js'
@@ -63,6 +63,43 @@ describe('message routes', () => {
     const all = await ada.client.get(msgs(id))
     expect(all.body.messages.map((m: { id: string }) => m.id)).toEqual(posted)
     expect(all.body.hasMore).toBe(false)
+  })
+
+  it('pages 300 messages sharing one millisecond with nextCursor: each exactly once, in order', async () => {
+    const conv = await ada.client.post('/api/conversations', { kind: 'channel', name: 'same-ms' })
+    const id = conv.body.conversation.id
+    const createdAt = Date.now() - 60_000
+    // Server-authored through the model helpers, as REST and agents write: three edits of 100.
+    const posted: string[] = []
+    for (let batch = 0; batch < 3; batch++) {
+      posted.push(...(await server.gateway.sync.transact(docName.conv(id, 0), { source: 'rest', memberId: ada.member.id }, (doc) =>
+        Array.from({ length: 100 }, (_, i) => appendMessage(doc, { author: ada.member.id, body: `same ${batch * 100 + i}`, createdAt })))))
+    }
+    const pages: Array<Array<{ id: string; createdAt: number }>> = []
+    let cursor: string | null = null
+    do {
+      const res = await ada.client.get(`${msgs(id)}?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+      expect(res.status).toBe(200)
+      expect(res.body.nextCursor === null).toBe(!res.body.hasMore)
+      pages.push(res.body.messages)
+      cursor = res.body.nextCursor
+    } while (cursor && pages.length < 20)
+    expect(pages).toHaveLength(6)
+    const all = pages.reverse().flat()
+    expect(all).toHaveLength(300)
+    expect(new Set(all.map((m) => m.id))).toEqual(new Set(posted))
+    // Oldest → newest across pages: (createdAt, id) ascending, as each page is.
+    const key = (m: { createdAt: number; id: string }) => [m.createdAt, m.id] as const
+    for (let i = 1; i < all.length; i++) {
+      const [a, b] = [key(all[i - 1]!), key(all[i]!)]
+      expect(a[0] < b[0] || (a[0] === b[0] && a[1] < b[1])).toBe(true)
+    }
+    // Old clients' before=<ms> still pages by time.
+    const old = await ada.client.get(`${msgs(id)}?limit=50&before=${createdAt + 1}`)
+    expect(old.body.messages).toHaveLength(50)
+    expect(old.body.hasMore).toBe(true)
+    // A cursor that is not one of ours is a 400, not a 500.
+    expect((await ada.client.get(`${msgs(id)}?cursor=not-a-cursor`)).status).toBe(400)
   })
 
   it('threads: replies go to the thread doc, are listed by parent_id, and count on the root', async () => {

@@ -8,6 +8,7 @@ import { bodyMd } from './schemas.js'
 
 const listQuery = z.object({
   before: z.coerce.number().int().nonnegative().optional(),
+  cursor: z.string().min(1).max(200).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   parent_id: z.string().min(1).max(64).optional()
 })
@@ -24,7 +25,7 @@ export function messageRoutes(gw: Gateway) {
     .use('/messages/*', requireAuth())
     .get('/conversations/:id/messages', validate('query', listQuery), (c) => {
       const q = c.req.valid('query')
-      return c.json(listMessages(gw, authOf(c), c.req.param('id'), { before: q.before, limit: q.limit, parentId: q.parent_id }))
+      return c.json(listMessages(gw, authOf(c), c.req.param('id'), { before: q.before, cursor: q.cursor, limit: q.limit, parentId: q.parent_id }))
     })
     .post('/conversations/:id/messages', validate('json', postBody), async (c) =>
       c.json({ message: await postMessage(gw, authOf(c), c.req.param('id'), c.req.valid('json')) }, 201)

@@ -1,11 +1,11 @@
-import { and, desc, eq, inArray, isNull, lt, type SQL } from 'drizzle-orm'
+import { and, desc, eq, inArray, isNull, lt, lte, or, type SQL } from 'drizzle-orm'
 import { members, messages } from '@circlechat/db'
 import {
   appendMessage, deleteMessage, docName, editMessage, extractMentionHandles, findMessage, readMessage, type Message
 } from '@circlechat/model'
 import type { AuthContext } from '../auth/principal.js'
 import type { Gateway } from '../deps.js'
-import { ApiError, forbidden, notFound } from '../errors.js'
+import { ApiError, badRequest, forbidden, notFound } from '../errors.js'
 import { requireMembership } from './conversations.js'
 import { messageDocShape, messageRowShape, type MessageJson } from './shapes.js'
 
@@ -35,17 +35,38 @@ export function resolveMentions(gw: Gateway, workspaceId: string, body: string):
   return out
 }
 
+/**
+ * An opaque page cursor: the (createdAt, id) of the oldest message of the page just served.
+ * Messages are ordered by that pair, so messages sharing a millisecond still page exactly once.
+ */
+export function encodeCursor(createdAt: number, id: string): string {
+  return Buffer.from(`${createdAt}:${id}`, 'utf8').toString('base64url')
+}
+
+export function decodeCursor(cursor: string): { createdAt: number; id: string } | null {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8')
+  const m = /^(\d{1,16}):([\w-]{1,64})$/.exec(text)
+  return m ? { createdAt: Number(m[1]), id: m[2]! } : null
+}
+
 export function listMessages(
   gw: Gateway,
   auth: AuthContext,
   conversationId: string,
-  q: { before?: number; limit: number; parentId?: string }
-): { messages: MessageJson[]; hasMore: boolean } {
+  q: { before?: number; cursor?: string; limit: number; parentId?: string }
+): { messages: MessageJson[]; hasMore: boolean; nextCursor: string | null } {
   requireMembership(gw, auth, conversationId)
   const where: SQL[] = [eq(messages.conversationId, conversationId)]
   where.push(q.parentId ? eq(messages.parentId, q.parentId) : isNull(messages.parentId))
-  if (q.before !== undefined) where.push(lt(messages.createdAt, q.before))
-  // Newest first to take the page nearest `before`, then reversed: the client renders oldest → newest.
+  if (q.cursor !== undefined) {
+    const c = decodeCursor(q.cursor)
+    if (!c) throw badRequest('invalid_input', 'cursor: pass back a nextCursor from an earlier page.')
+    // (createdAt, id) < cursor, written so the created_at index bounds the scan.
+    where.push(lte(messages.createdAt, c.createdAt), or(lt(messages.createdAt, c.createdAt), lt(messages.id, c.id))!)
+  } else if (q.before !== undefined) {
+    where.push(lt(messages.createdAt, q.before))
+  }
+  // Newest first to take the page nearest the cursor, then reversed: the client renders oldest → newest.
   const rows = gw.db
     .select()
     .from(messages)
@@ -54,7 +75,9 @@ export function listMessages(
     .limit(q.limit + 1)
     .all()
   const hasMore = rows.length > q.limit
-  return { messages: rows.slice(0, q.limit).reverse().map(messageRowShape), hasMore }
+  const page = rows.slice(0, q.limit)
+  const oldest = page.at(-1)
+  return { messages: page.reverse().map(messageRowShape), hasMore, nextCursor: hasMore && oldest ? encodeCursor(oldest.createdAt, oldest.id) : null }
 }
 
 export async function postMessage(
