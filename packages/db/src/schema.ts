@@ -156,6 +156,11 @@ export const approvals = sqliteTable('approvals', {
   scope: text('scope').notNull(),
   action: text('action').notNull(),
   payload: text('payload', { mode: 'json' }),
+  /**
+   * Set only by the server, never from an agent's payload: the out-of-scope action this approval
+   * holds back. Executed once when approved (agents/scope-approvals.ts).
+   */
+  pendingAction: text('pending_action', { mode: 'json' }),
   status: text('status', { enum: ['pending', 'approved', 'denied'] }).notNull(),
   note: text('note'),
   decidedBy: text('decided_by'),

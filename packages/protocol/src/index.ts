@@ -19,6 +19,10 @@ export {
 export type { AgentAction, AgentActionType, TaskStatus } from './agent/actions.js'
 export { HEARTBEAT_OK, agentUsageSchema, agentReplyJsonSchema, parseAgentReply, validateAction } from './agent/reply.js'
 export type { AgentUsage, AgentReplyJson, ParsedReply, ValidatedAction } from './agent/reply.js'
+export {
+  READ_SCOPE, REPLY_SCOPE, TASKS_SCOPE, ALL_SCOPES, DEFAULT_SCOPES, actionScopes, effectiveScopes, hasScope, missingScope
+} from './agent/scopes.js'
+export type { ScopedActionType } from './agent/scopes.js'
 export { socketHelloSchema, socketDispatchSchema, socketReplySchema, socketPongSchema } from './agent/socket.js'
 export type { SocketHello, SocketDispatch, SocketReply, SocketPong } from './agent/socket.js'
 export { samplePacket } from './agent/sample-packet.js'

@@ -1,0 +1,1 @@
+ALTER TABLE `approvals` ADD `pending_action` text;
