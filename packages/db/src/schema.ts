@@ -106,6 +106,19 @@ export const messages = sqliteTable('messages', {
   card: text('card', { mode: 'json' }).$type<{ kind: 'approval'; approvalId: string; status?: 'pending' | 'approved' | 'denied' }>()
 }, (t) => [index('messages_conv_time').on(t.conversationId, t.parentId, t.createdAt), index('messages_parent').on(t.parentId, t.createdAt)])
 
+/**
+ * REST `Idempotency-Key` → the message id it posts, per member. Reserved before the post, so a
+ * retry after a cut connection or a restart finds the message (or posts it under the same id).
+ */
+export const idempotencyKeys = sqliteTable('idempotency_keys', {
+  memberId: text('member_id').notNull(),
+  key: text('key').notNull(),
+  messageId: text('message_id').notNull(),
+  /** What the key was first used for (conversation, parent, body): a different request is refused. */
+  fingerprint: text('fingerprint').notNull(),
+  createdAt: integer('created_at').notNull()
+}, (t) => [primaryKey({ columns: [t.memberId, t.key] }), index('idempotency_keys_created').on(t.createdAt)])
+
 export const agents = sqliteTable('agents', {
   id: text('id').primaryKey(),
   memberId: text('member_id').notNull().references(() => members.id),
