@@ -1,6 +1,7 @@
 import type { Db } from '@circlechat/db'
 import type { SyncServer } from '@circlechat/sync-server'
 import type { RateLimiter } from './auth/rate-limit.js'
+import type { Revocations } from './auth/revocation.js'
 import type { Config } from './config.js'
 
 /**
@@ -14,4 +15,6 @@ export interface Gateway {
   /** Secure cookies only when the public URL is https (browsers drop them over plain http). */
   secureCookies: boolean
   loginLimiter: RateLimiter
+  /** Announce here whatever ends access (logout, rotation, deactivation, leave): sockets close. */
+  revocations: Revocations
 }

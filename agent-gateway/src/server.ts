@@ -8,7 +8,8 @@ import { openDb } from '@circlechat/db'
 import { createSyncServer, type SyncServer } from '@circlechat/sync-server'
 import { createApp } from './app.js'
 import { createAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './agents/runtime.js'
-import { principalFromRequest } from './auth/principal.js'
+import { credentialExpiryChecker, principalFromRequest } from './auth/principal.js'
+import { Revocations } from './auth/revocation.js'
 import { upgradeOriginAllowed } from './middleware/csrf.js'
 import { createRateLimiter } from './auth/rate-limit.js'
 import type { Gateway } from './deps.js'
@@ -72,15 +73,19 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       // ?token=cc_…, as on /agent-socket; only bot tokens are read from the URL, never sessions.
       const urlToken = req.headers.authorization ? null : new URL(req.url ?? '/', 'http://x').searchParams.get('token')
       const headers = urlToken ? { ...req.headers, authorization: `Bearer ${urlToken}` } : req.headers
-      const auth = principalFromRequest(db, headers)
+      // No sliding renewal here: a 101 cannot re-send the cookie (docs/decisions.md).
+      const auth = principalFromRequest(db, headers, Date.now(), { renew: false })
       if (auth?.via === 'cookie' && !upgradeOriginAllowed(req.headers.origin, req.headers.host, config.publicBaseUrl)) return null
       return unread.onSyncUpgrade(req, auth?.principal ?? null)
     },
+    // Re-read before each write and at the credential's expiry: logout, rotation, deactivation.
+    credentialExpiry: credentialExpiryChecker(db),
     segmentSize: opts.segmentSize
   })
 
   const gateway: Gateway = {
-    db, sync, config, secureCookies: false, loginLimiter: createRateLimiter(LOGIN_LIMIT, LOGIN_WINDOW_MS)
+    db, sync, config, secureCookies: false, loginLimiter: createRateLimiter(LOGIN_LIMIT, LOGIN_WINDOW_MS),
+    revocations: new Revocations(sync)
   }
   unread.start(gateway)
 

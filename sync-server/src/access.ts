@@ -2,6 +2,11 @@ import type { Db } from '@circlechat/db'
 import type { DocName } from '@circlechat/model'
 import type { Principal } from './types.js'
 
+interface ConvRow {
+  workspaceId: string
+  liveSegment: number
+}
+
 export interface Access {
   canWrite: boolean
   /** The conversation a conv/thread/board doc belongs to. */
@@ -14,13 +19,13 @@ export interface Access {
  */
 export class AccessControl {
   #isMember
-  #convWorkspace
+  #conv
   #threadConv
 
   constructor(db: Db) {
     const sqlite = db.$client
     this.#isMember = sqlite.prepare('SELECT 1 FROM conversation_members WHERE conversation_id = ? AND member_id = ?').pluck()
-    this.#convWorkspace = sqlite.prepare('SELECT workspace_id FROM conversations WHERE id = ?').pluck()
+    this.#conv = sqlite.prepare('SELECT workspace_id AS workspaceId, live_segment AS liveSegment FROM conversations WHERE id = ?')
     this.#threadConv = sqlite.prepare('SELECT conversation_id FROM messages WHERE id = ? AND parent_id IS NULL').pluck()
   }
 
@@ -31,9 +36,15 @@ export class AccessControl {
         return doc.workspaceId === who.workspaceId ? { canWrite: false, conversationId: null } : null
       case 'me':
         return doc.memberId === who.memberId ? { canWrite: true, conversationId: null } : null
-      case 'conv':
+      case 'conv': {
+        // Segments beyond the live one do not exist yet: only the server opens the next, on seal.
+        // Opening one would have the relay create and persist it (any N up to 999,999,999).
+        const conv = this.#conv.get(doc.conversationId) as ConvRow | undefined
+        if (!conv || doc.segment > conv.liveSegment) return null
+        return this.#isMemberOf(who, conv, doc.conversationId) ? { canWrite: true, conversationId: doc.conversationId } : null
+      }
       case 'board':
-        return this.isConversationMember(who, doc.conversationId) ? { canWrite: doc.kind === 'conv', conversationId: doc.conversationId } : null
+        return this.isConversationMember(who, doc.conversationId) ? { canWrite: false, conversationId: doc.conversationId } : null
       case 'thread': {
         const conversationId = this.#threadConv.get(doc.rootMessageId) as string | undefined
         return conversationId && this.isConversationMember(who, conversationId) ? { canWrite: true, conversationId } : null
@@ -42,6 +53,11 @@ export class AccessControl {
   }
 
   isConversationMember(who: Principal, conversationId: string): boolean {
-    return this.#convWorkspace.get(conversationId) === who.workspaceId && this.#isMember.get(conversationId, who.memberId) === 1
+    const conv = this.#conv.get(conversationId) as ConvRow | undefined
+    return conv !== undefined && this.#isMemberOf(who, conv, conversationId)
+  }
+
+  #isMemberOf(who: Principal, conv: ConvRow, conversationId: string): boolean {
+    return conv.workspaceId === who.workspaceId && this.#isMember.get(conversationId, who.memberId) === 1
   }
 }

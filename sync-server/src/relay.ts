@@ -24,6 +24,8 @@ import { Connection } from './connection.js'
 import { guardUpdate } from './guard/index.js'
 
 const LOAD = Symbol('load')
+/** Longest single wait of a credential-expiry timer (setTimeout overflows past ~24.8 days). */
+const MAX_EXPIRY_WAIT_MS = 24 * 60 * 60 * 1000
 
 /**
  * The relay: y-websocket protocol over `ws`, with every client update passed through the guard
@@ -37,6 +39,7 @@ export class Relay implements SyncServer {
   readonly #access: AccessControl
   readonly #index: MessageIndex
   readonly #authenticate: SyncServerOptions['authenticate']
+  readonly #credentialExpiry: SyncServerOptions['credentialExpiry']
   readonly #segmentSize: number
   readonly #wss: WebSocketServer
   readonly #rooms = new Map<string, Room>()
@@ -51,6 +54,7 @@ export class Relay implements SyncServer {
     this.#access = new AccessControl(options.db)
     this.#index = new MessageIndex(options.db)
     this.#authenticate = options.authenticate
+    this.#credentialExpiry = options.credentialExpiry
     this.#segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.config.maxFrameBytes })
     const sqlite = options.db.$client
@@ -88,6 +92,7 @@ export class Relay implements SyncServer {
   #connect(ws: WebSocket, principal: Principal, name: string) {
     // Messages may arrive while the doc loads; handle them strictly in order.
     let chain: Promise<Connection | null> = this.#room(name).then((room) => {
+      if (!this.#admit(ws, principal, room)) return null
       const conn = new Connection(ws, principal, room, this.config)
       room.conns.add(conn)
       room.lastUsed = Date.now()
@@ -100,7 +105,8 @@ export class Relay implements SyncServer {
     })
     ws.on('message', (data: Buffer) => {
       chain = chain.then((conn) => {
-        if (conn) this.#onMessage(conn, new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+        // A socket being closed (revoked) is heard no more: no update, no presence, no read.
+        if (conn && ws.readyState === ws.OPEN) this.#onMessage(conn, new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
         return conn
       })
     })
@@ -108,6 +114,45 @@ export class Relay implements SyncServer {
       void chain.then((conn) => conn && this.#disconnect(conn))
     })
     ws.on('error', () => ws.terminate())
+  }
+
+  /**
+   * Re-checks the credential and access once the doc has loaded: a logout, deactivation or leave
+   * that happened since the upgrade was authorised found no connection to close. Then arms the
+   * close at the credential's expiry.
+   */
+  #admit(ws: WebSocket, principal: Principal, room: Room): boolean {
+    const until = this.#validUntil(principal)
+    if (until === null || until <= Date.now()) {
+      ws.close(closeCode.unauthorized, 'session ended')
+      return false
+    }
+    if (!this.#access.check(principal, room.parsed)) {
+      ws.close(closeCode.revoked, 'access revoked')
+      return false
+    }
+    this.#closeAtExpiry(ws, principal, until)
+    return true
+  }
+
+  #validUntil(principal: Principal): number | null {
+    return this.#credentialExpiry ? this.#credentialExpiry(principal) : (principal.expiresAt ?? Infinity)
+  }
+
+  /** One timer per connection, at its credential's expiry; re-armed if the session was renewed. */
+  #closeAtExpiry(ws: WebSocket, principal: Principal, until: number) {
+    if (until === Infinity) return
+    let timer: NodeJS.Timeout | undefined
+    const arm = (at: number) => {
+      timer = setTimeout(() => {
+        const next = this.#validUntil(principal)
+        if (next === null || next <= Date.now()) ws.close(closeCode.unauthorized, 'session expired')
+        else arm(next)
+      }, Math.min(Math.max(0, at - Date.now()), MAX_EXPIRY_WAIT_MS))
+      timer.unref()
+    }
+    arm(until)
+    ws.once('close', () => clearTimeout(timer))
   }
 
   #greet(conn: Connection) {
@@ -161,6 +206,11 @@ export class Relay implements SyncServer {
 
   #onClientUpdate(conn: Connection, update: Uint8Array) {
     const { room, principal } = conn
+    const until = this.#validUntil(principal)
+    if (until === null || until <= Date.now()) {
+      conn.ws.close(closeCode.unauthorized, 'session ended')
+      return
+    }
     const access = this.#access.check(principal, room.parsed)
     if (!access) {
       conn.sendReject(R.notMember, 'you are no longer a member')
@@ -357,10 +407,29 @@ export class Relay implements SyncServer {
     room.awareness.setLocalState(state)
   }
 
-  revoke(memberId: string, prefix: string): void {
+  revokeCredential(credentialId: string): void {
     for (const room of this.#rooms.values()) {
-      if (!room.name.startsWith(prefix)) continue
-      for (const c of room.conns) if (c.principal.memberId === memberId) c.ws.close(closeCode.revoked, 'access revoked')
+      for (const c of room.conns) if (c.principal.credentialId === credentialId) c.ws.close(closeCode.unauthorized, 'session ended')
+    }
+  }
+
+  revokeMember(memberId: string): void {
+    for (const room of this.#rooms.values()) {
+      for (const c of room.conns) if (c.principal.memberId === memberId) c.ws.close(closeCode.unauthorized, 'member deactivated')
+    }
+  }
+
+  revokeConversation(memberId: string, conversationId: string): void {
+    for (const room of this.#rooms.values()) {
+      const kind = room.parsed.kind
+      if (kind !== 'conv' && kind !== 'board' && kind !== 'thread') continue
+      // Rooms know their conversation (a thread's from its root); one loaded before its root was
+      // indexed does not, and is decided by the access check itself.
+      if (room.conversationId !== conversationId && room.conversationId !== null) continue
+      for (const c of room.conns) {
+        if (c.principal.memberId !== memberId) continue
+        if (room.conversationId === conversationId || !this.#access.check(c.principal, room.parsed)) c.ws.close(closeCode.revoked, 'access revoked')
+      }
     }
   }
 

@@ -11,6 +11,14 @@ export interface Principal {
   workspaceId: string
   role: 'admin' | 'member'
   kind: 'user' | 'agent'
+  /**
+   * The credential the principal came with, e.g. `session:<sha256 of the cookie token>` or
+   * `bot:<sha256 of the bot token>`: revokeCredential(id) closes its sockets. Absent: a principal
+   * no credential revocation applies to (tests, in-process peers).
+   */
+  credentialId?: string
+  /** When that credential expires (ms since epoch); absent: it does not expire by time. */
+  expiresAt?: number
 }
 
 /** One message created, edited, deleted or reacted to: the change feed's unit. */
@@ -26,6 +34,13 @@ export interface SyncServerOptions {
   db: Db
   /** Resolves the session cookie or bot token of an upgrade request; null answers 401. */
   authenticate(req: IncomingMessage): Promise<Principal | null>
+  /**
+   * Until when the principal's credential holds (ms since epoch; Infinity: no expiry), or null if
+   * it no longer does (logged out, expired, token rotated, member deactivated). Called before
+   * every client write and when a connection reaches its credential's expiry, so it must be cheap
+   * (one prepared SQLite statement). Absent: an authenticated principal holds until revoked.
+   */
+  credentialExpiry?(principal: Principal): number | null
   /** Messages per conversation segment before it is sealed (default DEFAULT_SEGMENT_SIZE). */
   segmentSize?: number
 }
@@ -43,8 +58,19 @@ export interface SyncServer {
   /** Sets (null clears) the server's own awareness state on a doc, e.g. which agents are
    *  thinking in a conversation. Relayed like any presence, never stored. */
   setServerPresence(docName: string, state: Record<string, unknown> | null): Promise<void>
-  /** Closes a member's connections to docs whose name starts with `prefix` (access revoked). */
-  revoke(memberId: string, prefix: string): void
+  /**
+   * Closes every connection that came with this credential (logout, token rotation), on every
+   * doc, with close code `unauthorized`. Call after the credential is gone from SQLite.
+   */
+  revokeCredential(credentialId: string): void
+  /** Closes every connection of a member (deactivation), with close code `unauthorized`. */
+  revokeMember(memberId: string): void
+  /**
+   * Closes a member's connections to every doc of a conversation: its segments, its board and
+   * the threads of its messages (replied to or not), with close code `revoked`. Call after the
+   * membership is gone from SQLite.
+   */
+  revokeConversation(memberId: string, conversationId: string): void
   /** Subscribes to the change feed (after the change is durable). Returns an unsubscribe. */
   onMessageChange(listener: (change: MessageChange) => void): () => void
   close(): Promise<void>

@@ -7,6 +7,7 @@ import { addConversationMembers, getConversation } from '../services/conversatio
 import { mirrorConversation, mirrorMember } from '../services/doc-mirror.js'
 import { badRequest } from '../errors.js'
 import { hashSecret, newBotToken } from '../auth/tokens.js'
+import { botCredential } from '../auth/principal.js'
 import { checkCallbackUrl } from './ssrf.js'
 import type { TokenVault } from './token-vault.js'
 import { agentById, type AgentRecord } from './store.js'
@@ -64,9 +65,15 @@ export async function provisionAgent(gw: Gateway, vault: TokenVault, workspaceId
   return { record, botToken }
 }
 
+/**
+ * Replaces an agent's bot token. The old one (perhaps leaked) must not live on in connections it
+ * already opened: its sync sockets and /agent-socket close at once.
+ */
 export function rotateToken(gw: Gateway, vault: TokenVault, agentId: string): string {
   const botToken = newBotToken()
+  const old = gw.db.select({ tokenHash: agents.tokenHash }).from(agents).where(eq(agents.id, agentId)).get()
   gw.db.update(agents).set({ tokenHash: hashSecret(botToken), tokenCipher: vault.seal(botToken) }).where(eq(agents.id, agentId)).run()
+  if (old) gw.revocations.credential(botCredential(old.tokenHash))
   return botToken
 }
 

@@ -108,10 +108,8 @@ export function agentRoutes(gw: Gateway, rt: AgentRuntime) {
     })
     .post('/:id/rotate-token', requireAdmin(), (c) => {
       const rec = inWorkspace(c, c.req.param('id'))
+      // Closes the old token's sync sockets and /agent-socket too (provision.ts).
       const botToken = rotateToken(gw, rt.vault, rec.agent.id)
-      // A rotated (perhaps leaked) token must not live on in connections it already opened.
-      rt.hub.drop(rec.agent.id, 'bot token rotated')
-      gw.sync.revoke(rec.member.id, '')
       return c.json({ botToken })
     })
     .post('/:id/test', requireAdmin(), (c) => {

@@ -51,7 +51,7 @@ export function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptions = {
     const headers = token && !req.headers.authorization ? { ...req.headers, authorization: `Bearer ${token}` } : req.headers
     const auth = principalFromRequest(gw.db, headers)
     const rec = auth?.via === 'bearer' ? agentByMember(gw.db, auth.member.id) : null
-    return rec ? { agentId: rec.agent.id, handle: rec.member.handle } : null
+    return rec && auth?.principal.credentialId ? { agentId: rec.agent.id, handle: rec.member.handle, memberId: rec.member.id, credentialId: auth.principal.credentialId } : null
   })
   const thinking = new Thinking(gw.db, gw.sync)
   const runner: RunnerOptions = {
@@ -111,6 +111,15 @@ export function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptions = {
     scheduler.startAll()
   }
 
+  // A rotated token or a deactivated agent loses its /agent-socket at once (auth/revocation.ts).
+  const unrevoke = gw.revocations.onRevoke((r) => {
+    if (r.kind === 'credential') hub.revoke({ credentialId: r.credentialId }, 'bot token rotated')
+    if (r.kind !== 'member') return
+    hub.revoke({ memberId: r.memberId }, 'agent deactivated')
+    const rec = agentByMember(gw.db, r.memberId)
+    if (rec) agentChanged(rec.agent.id) // no more heartbeats
+  })
+
   let closed = false
   const router = new TriggerRouter(gw.db, options.botTurnLimit ?? 20)
   const unsubscribe = gw.sync.onMessageChange((change) => {
@@ -130,6 +139,7 @@ export function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptions = {
     async close() {
       closed = true
       unsubscribe()
+      unrevoke()
       scheduler.stop()
       await queue.close()
       hub.close()

@@ -7,6 +7,9 @@ import { newId } from '@circlechat/model'
 export interface SocketAgentIdentity {
   agentId: string
   handle: string
+  memberId: string
+  /** The bot token's credential id (auth/principal.ts botCredential): rotation closes the socket. */
+  credentialId: string
 }
 
 interface Waiting {
@@ -24,6 +27,7 @@ export class SocketHub {
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 2 * 1024 * 1024 })
   readonly #sockets = new Map<string, WebSocket>()
   readonly #waiting = new Map<string, Waiting & { agentId: string }>()
+  readonly #identity = new WeakMap<WebSocket, SocketAgentIdentity>()
 
   constructor(private readonly authenticate: (req: IncomingMessage) => SocketAgentIdentity | null) {}
 
@@ -34,6 +38,7 @@ export class SocketHub {
       if (!agent) return ws.close(closeCode.unauthorized, 'invalid bot token')
       this.#sockets.get(agent.agentId)?.close(closeCode.replaced, 'replaced by a newer connection')
       this.#sockets.set(agent.agentId, ws)
+      this.#identity.set(ws, agent)
       ws.send(JSON.stringify({ type: 'hello', agentId: agent.agentId, handle: agent.handle }))
       ws.on('message', (data) => this.#onMessage(data.toString()))
       ws.on('close', () => {
@@ -48,6 +53,18 @@ export class SocketHub {
       })
       ws.on('error', () => ws.terminate())
     })
+  }
+
+  /**
+   * Closes, as unauthorized, the sockets opened with a credential (a rotated bot token) or by a
+   * member (deactivated): they must dial again, and will be refused.
+   */
+  revoke(match: { credentialId: string } | { memberId: string }, reason: string) {
+    for (const ws of this.#sockets.values()) {
+      const who = this.#identity.get(ws)
+      if (!who) continue
+      if ('credentialId' in match ? who.credentialId === match.credentialId : who.memberId === match.memberId) ws.close(closeCode.unauthorized, reason)
+    }
   }
 
   /** Closes the agent's socket as unauthorized (its token was rotated): it must dial again. */

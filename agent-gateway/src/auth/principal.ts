@@ -31,7 +31,13 @@ function header(headers: HeaderSource, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v
 }
 
-const toPrincipal = (m: MemberRow): Principal => ({ memberId: m.id, workspaceId: m.workspaceId, role: m.role, kind: m.kind })
+const toPrincipal = (m: MemberRow, credentialId: string, expiresAt?: number): Principal => ({
+  memberId: m.id, workspaceId: m.workspaceId, role: m.role, kind: m.kind, credentialId, ...(expiresAt !== undefined ? { expiresAt } : {})
+})
+
+/** Credential ids a Principal carries: what revokeCredential and credentialExpiry key on. */
+export const sessionCredential = (sessionId: string) => `session:${sessionId}`
+export const botCredential = (tokenHash: string) => `bot:${tokenHash}`
 
 /** The bearer token of an `Authorization: Bearer cc_…` header, or null. */
 export function bearerToken(headers: HeaderSource): string | null {
@@ -45,12 +51,12 @@ export function bearerToken(headers: HeaderSource): string | null {
  * middleware and the sync server's upgrade `authenticate`, so both doors apply the same rules
  * (expiry, sliding renewal, deactivated members locked out).
  */
-export function principalFromRequest(db: Db, headers: HeaderSource, now = Date.now()): AuthContext | null {
+export function principalFromRequest(db: Db, headers: HeaderSource, now = Date.now(), opts: { renew?: boolean } = {}): AuthContext | null {
   const bot = bearerToken(headers)
   if (bot) return fromBotToken(db, bot)
   const cookie = header(headers, 'cookie')
   const token = cookie ? parseCookies(cookie, SESSION_COOKIE)[SESSION_COOKIE] : undefined
-  return token ? fromSessionToken(db, token, now) : null
+  return token ? fromSessionToken(db, token, now, opts.renew ?? true) : null
 }
 
 function fromBotToken(db: Db, token: string): AuthContext | null {
@@ -62,11 +68,11 @@ function fromBotToken(db: Db, token: string): AuthContext | null {
     .where(eq(agents.tokenHash, hashSecret(token)))
     .get()
   if (!row || row.member.deactivated) return null
-  return { principal: toPrincipal(row.member), member: row.member, workspace: row.workspace, user: null, session: null, sessionToken: null, via: 'bearer' }
+  return { principal: toPrincipal(row.member, botCredential(hashSecret(token))), member: row.member, workspace: row.workspace, user: null, session: null, sessionToken: null, via: 'bearer' }
 }
 
-function fromSessionToken(db: Db, token: string, now: number): AuthContext | null {
-  const session = validateSessionToken(db, token, now)
+function fromSessionToken(db: Db, token: string, now: number, renew: boolean): AuthContext | null {
+  const session = validateSessionToken(db, token, now, { renew })
   if (!session) return null
   // One workspace per installation: a person has one member row in it.
   const row = db
@@ -77,5 +83,24 @@ function fromSessionToken(db: Db, token: string, now: number): AuthContext | nul
     .where(eq(users.id, session.userId))
     .get()
   if (!row) return null
-  return { principal: toPrincipal(row.member), ...row, session, sessionToken: token, via: 'cookie' }
+  return { principal: toPrincipal(row.member, sessionCredential(session.id), session.expiresAt), ...row, session, sessionToken: token, via: 'cookie' }
+}
+
+/**
+ * The sync relay's `credentialExpiry`: until when a principal's credential holds, read fresh from
+ * SQLite (a session may have been renewed, ended or expired; a bot token rotated; the member
+ * deactivated). One prepared statement; Infinity for bot tokens, null once it no longer holds.
+ */
+export function credentialExpiryChecker(db: Db): (principal: Principal) => number | null {
+  const sqlite = db.$client
+  const session = sqlite.prepare(`SELECT s.expires_at FROM sessions s JOIN members m ON m.user_id = s.user_id
+    WHERE s.id = ? AND m.id = ? AND m.deactivated = 0`).pluck()
+  const bot = sqlite.prepare(`SELECT 1 FROM agents a JOIN members m ON m.id = a.member_id
+    WHERE a.token_hash = ? AND m.id = ? AND m.deactivated = 0`).pluck()
+  return (principal) => {
+    const id = principal.credentialId ?? ''
+    if (id.startsWith('session:')) return (session.get(id.slice('session:'.length), principal.memberId) as number | undefined) ?? null
+    if (id.startsWith('bot:')) return bot.get(id.slice('bot:'.length), principal.memberId) === 1 ? Infinity : null
+    return null // a principal from this gateway always carries one of the two
+  }
 }

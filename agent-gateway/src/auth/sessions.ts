@@ -29,7 +29,11 @@ export function createSession(db: Db, userId: string, now = Date.now()): { token
   return { token, session }
 }
 
-export function validateSessionToken(db: Db, token: string, now = Date.now()): Session | null {
+/**
+ * `renew: false` never slides the expiry: for a sync upgrade, whose response cannot re-send the
+ * cookie, so renewing there would keep the server's row alive past the browser's cookie.
+ */
+export function validateSessionToken(db: Db, token: string, now = Date.now(), opts: { renew?: boolean } = {}): Session | null {
   const id = hashSecret(token)
   const row = db.select().from(sessions).where(eq(sessions.id, id)).get()
   if (!row) return null
@@ -37,7 +41,7 @@ export function validateSessionToken(db: Db, token: string, now = Date.now()): S
     db.delete(sessions).where(eq(sessions.id, id)).run()
     return null
   }
-  if (row.expiresAt - now < RENEW_BELOW_MS) {
+  if (opts.renew !== false && row.expiresAt - now < RENEW_BELOW_MS) {
     const expiresAt = now + SESSION_TTL_MS
     db.update(sessions).set({ expiresAt }).where(eq(sessions.id, id)).run()
     return { ...row, expiresAt, renewed: true }

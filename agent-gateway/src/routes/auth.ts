@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { z } from 'zod'
-import type { MemberRow, WorkspaceRow } from '../auth/principal.js'
+import { sessionCredential, type MemberRow, type WorkspaceRow } from '../auth/principal.js'
 import { clearSessionCookie, createSession, invalidateSession, setSessionCookie } from '../auth/sessions.js'
 import type { Gateway } from '../deps.js'
 import { ApiError } from '../errors.js'
@@ -56,7 +56,11 @@ export function authRoutes(gw: Gateway) {
     })
     .post('/auth/logout', (c) => {
       const auth = c.get('auth')
-      if (auth?.session) invalidateSession(gw.db, auth.session.id)
+      if (auth?.session) {
+        invalidateSession(gw.db, auth.session.id)
+        // Its sync sockets were authorised at upgrade: close them now, not at their next write.
+        gw.revocations.credential(sessionCredential(auth.session.id))
+      }
       clearSessionCookie(c, gw.secureCookies)
       return c.json({ ok: true })
     })

@@ -3,6 +3,8 @@ import { Hono } from 'hono'
 import { members } from '@circlechat/db'
 import type { Gateway } from '../deps.js'
 import { authOf, requireAuth } from '../middleware/require-auth.js'
+import { requireAdmin } from '../middleware/require-admin.js'
+import { deactivateMember } from '../services/members.js'
 import { memberShape } from '../services/shapes.js'
 
 /** Mounted at /api/members: the workspace's people and agents (deactivated ones left out). */
@@ -17,4 +19,5 @@ export function memberRoutes(gw: Gateway) {
       .all()
     return c.json({ members: rows.map(memberShape) })
   })
+    .post('/:id/deactivate', requireAdmin(), async (c) => c.json({ member: memberShape(await deactivateMember(gw, authOf(c), c.req.param('id'))) }))
 }

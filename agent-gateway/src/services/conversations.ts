@@ -1,5 +1,3 @@
-import { and, eq, gt, isNull } from 'drizzle-orm'
-import { messages } from '@circlechat/db'
 import { docName, meUnreadOf } from '@circlechat/model'
 import type { AuthContext } from '../auth/principal.js'
 import type { Gateway } from '../deps.js'
@@ -112,17 +110,10 @@ export async function leave(gw: Gateway, auth: AuthContext, id: string): Promise
   const c = requireMembership(gw, auth, id)
   if (c.kind === 'dm') throw badRequest('cannot_leave_dm', 'A direct message cannot be left; mute it instead.')
   removeConversationMember(gw.db, id, auth.member.id)
+  // Open sockets were authorised at upgrade; close them (segments, board, every thread of the
+  // conversation) before anything else is relayed to a non-member.
+  gw.revocations.conversation(auth.member.id, id)
   await mirrorConversation(gw, id, [auth.member.id])
-  // Open sockets were authorised at upgrade; close them so no more updates reach a non-member.
-  const who = auth.member.id
-  gw.sync.revoke(who, `conv:${id}:`)
-  gw.sync.revoke(who, docName.board(id))
-  const roots = gw.db
-    .select({ id: messages.id })
-    .from(messages)
-    .where(and(eq(messages.conversationId, id), isNull(messages.parentId), gt(messages.threadCount, 0)))
-    .all()
-  for (const r of roots) gw.sync.revoke(who, docName.thread(r.id))
 }
 
 export async function addMembers(gw: Gateway, auth: AuthContext, id: string, ids: string[]): Promise<ConversationJson> {
