@@ -67,11 +67,6 @@ export class SocketHub {
     }
   }
 
-  /** Closes the agent's socket as unauthorized (its token was rotated): it must dial again. */
-  drop(agentId: string, reason: string) {
-    this.#sockets.get(agentId)?.close(closeCode.unauthorized, reason)
-  }
-
   isConnected(agentId: string): boolean {
     return this.#sockets.has(agentId)
   }
