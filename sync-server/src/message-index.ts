@@ -21,7 +21,8 @@ export class MessageIndex {
       VALUES (@id, @conversationId, @doc, @parentId, @author, @createdAt, @editedAt, @deleted, @body, @mentions, @attachments, @reactions, @threadCount, @lastReplyAt, @card)
       ON CONFLICT(id) DO UPDATE SET edited_at = excluded.edited_at, deleted = excluded.deleted, body = excluded.body,
         mentions = excluded.mentions, attachments = excluded.attachments, reactions = excluded.reactions,
-        thread_count = excluded.thread_count, last_reply_at = excluded.last_reply_at, card = excluded.card`)
+        thread_count = excluded.thread_count, last_reply_at = excluded.last_reply_at, card = excluded.card
+      WHERE messages.doc = excluded.doc AND messages.conversation_id = excluded.conversation_id`)
     this.#exists = sqlite.prepare('SELECT 1 FROM messages WHERE id = ?').pluck()
     this.#rootDoc = sqlite.prepare('SELECT doc FROM messages WHERE id = ?').pluck()
   }
@@ -43,12 +44,14 @@ export class MessageIndex {
       messages,
       write: () => {
         for (const m of messages) {
-          this.#upsert.run({
+          const { changes } = this.#upsert.run({
             id: m.id, conversationId, doc: docName, parentId: m.parentId, author: m.author, createdAt: m.createdAt,
             editedAt: m.editedAt, deleted: m.deleted ? 1 : 0, body: m.body, mentions: JSON.stringify(m.mentions),
             attachments: JSON.stringify(m.attachments), reactions: JSON.stringify(m.reactions),
             threadCount: m.threadCount, lastReplyAt: m.lastReplyAt, card: m.card ? JSON.stringify(m.card) : null
           })
+          // An id already indexed for another doc is never overwritten: fail the whole commit.
+          if (changes !== 1) throw new Error(`message ${m.id} belongs to another document`)
         }
       },
       done: () => {

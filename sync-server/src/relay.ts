@@ -9,7 +9,7 @@ import * as awarenessProtocol from 'y-protocols/awareness'
 import type { Db } from '@circlechat/db'
 import {
   parseDocName, docName, readSegmentMeta, initSegment, sealSegment, messagesOf, noteThreadReply,
-  meConversationsOf, putConversation, DEFAULT_SEGMENT_SIZE
+  meConversationsOf, putConversation, snapshotMessage, DEFAULT_SEGMENT_SIZE, type MessageWriteContext
 } from '@circlechat/model'
 import { messageType, rejectReason as R, closeCode } from '@circlechat/protocol'
 import type { MessageChange, Principal, SyncServer, SyncServerOptions } from './types.js'
@@ -22,6 +22,9 @@ import { MessageIndex } from './message-index.js'
 import { Room } from './room.js'
 import { Connection } from './connection.js'
 import { guardUpdate } from './guard/index.js'
+import { afterApplyViolations } from './guard/after-apply.js'
+import { StorageFailure } from './storage-failure.js'
+import { closeGracefully } from './socket-health.js'
 
 const LOAD = Symbol('load')
 /** Longest single wait of a credential-expiry timer (setTimeout overflows past ~24.8 days). */
@@ -46,6 +49,10 @@ export class Relay implements SyncServer {
   readonly #loading = new Map<string, Promise<Room>>()
   readonly #listeners = new Set<(change: MessageChange) => void>()
   readonly #sql
+  /** Set by close(): no new upgrades, and client messages are no longer applied. */
+  #closing = false
+  /** The last storage failure, until a write succeeds again (health reports it). */
+  #storageError: string | null = null
 
   constructor(options: SyncServerOptions, config: Partial<SyncConfig> = {}) {
     this.config = { ...syncDefaults, ...config }
@@ -63,7 +70,8 @@ export class Relay implements SyncServer {
       bumpSegment: sqlite.prepare('UPDATE conversations SET live_segment = ? WHERE id = ? AND live_segment = ?'),
       convMembers: sqlite.prepare('SELECT member_id FROM conversation_members WHERE conversation_id = ?').pluck(),
       clients: sqlite.prepare('SELECT client_id, member_id FROM doc_clients WHERE doc = ?'),
-      bind: sqlite.prepare('INSERT OR IGNORE INTO doc_clients (doc, client_id, member_id) VALUES (?, ?, ?)')
+      bind: sqlite.prepare('INSERT OR IGNORE INTO doc_clients (doc, client_id, member_id) VALUES (?, ?, ?)'),
+      joinedAt: sqlite.prepare('SELECT joined_at FROM conversation_members WHERE conversation_id = ? AND member_id = ?').pluck()
     }
   }
 
@@ -71,6 +79,10 @@ export class Relay implements SyncServer {
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy())
+    if (this.#closing) {
+      refuseUpgrade(socket, 503, 'Service Unavailable')
+      return
+    }
     this.#accept(req, socket, head).catch((err) => {
       console.error('sync upgrade failed', err)
       refuseUpgrade(socket, 500, 'Internal Server Error')
@@ -122,6 +134,7 @@ export class Relay implements SyncServer {
    * close at the credential's expiry.
    */
   #admit(ws: WebSocket, principal: Principal, room: Room): boolean {
+    if (ws.readyState !== ws.OPEN) return false // gone while the doc loaded: nothing to attach
     const until = this.#validUntil(principal)
     if (until === null || until <= Date.now()) {
       ws.close(closeCode.unauthorized, 'session ended')
@@ -179,6 +192,9 @@ export class Relay implements SyncServer {
   }
 
   #onMessage(conn: Connection, bytes: Uint8Array) {
+    // Shutting down: an update taken now could not be acknowledged; the client resends it to
+    // the next process when it resyncs.
+    if (this.#closing) return
     try {
       const decoder = decoding.createDecoder(bytes)
       const type = decoding.readVarUint(decoder)
@@ -206,6 +222,7 @@ export class Relay implements SyncServer {
 
   #onClientUpdate(conn: Connection, update: Uint8Array) {
     const { room, principal } = conn
+    if (room.discarded) return
     const until = this.#validUntil(principal)
     if (until === null || until <= Date.now()) {
       conn.ws.close(closeCode.unauthorized, 'session ended')
@@ -218,11 +235,16 @@ export class Relay implements SyncServer {
       return
     }
     if (!conn.updates.take()) return conn.sendReject(R.rateLimited, 'too many updates; slow down')
-    const result = guardUpdate(room.doc, update, {
-      docName: room.parsed,
+    const rules: MessageWriteContext = {
       sender: principal.memberId,
       isAdmin: principal.role === 'admin',
       now: Date.now(),
+      joinedAt: this.#joinedAt(room, principal.memberId),
+      threadRoot: room.parsed.kind === 'thread' ? room.parsed.rootMessageId : null
+    }
+    const result = guardUpdate(room.doc, update, {
+      ...rules,
+      docName: room.parsed,
       maxUpdateBytes: this.config.maxUpdateBytes,
       acceptsNewMessages: this.#acceptsNewMessages(room),
       idTaken: (id) => this.#index.idTaken(id),
@@ -235,9 +257,39 @@ export class Relay implements SyncServer {
     if (result.empty) return // e.g. y-websocket's step 2 answer on a read-only doc: nothing to refuse
     if (!access.canWrite) return conn.sendReject(R.readOnly, `${room.parsed.kind} docs are written by the server`)
     if (result.newMessages > 0 && !conn.messages.take(result.newMessages)) return conn.sendReject(R.rateLimited, 'too many messages; slow down')
-    room.pendingBindings = result.newClients.map((client) => ({ client, memberId: principal.memberId }))
     const origin: Origin = { source: 'connection', memberId: principal.memberId, connectionId: conn.id }
-    Y.applyUpdate(room.doc, update, origin)
+    // What #onDocUpdate needs to bind client ids and re-check the result; tied to this origin so
+    // it can never be taken for another update.
+    room.applying = { origin, newClients: result.newClients, rules, before: new Map(result.touched.map((m) => [m, snapshotMessage(m)])) }
+    try {
+      Y.applyUpdate(room.doc, update, origin)
+    } catch (err) {
+      return this.#discard(room, `applying an accepted update threw: ${err instanceof Error ? err.message : err}`, update)
+    } finally {
+      room.applying = null
+    }
+    // The guard only accepts updates that resolve completely; anything pending is a guard bug.
+    if (room.doc.store.pendingStructs !== null || room.doc.store.pendingDs !== null) this.#discard(room, 'an accepted update left pending state', update)
+  }
+
+  /** When the member joined the doc's conversation: nobody writes messages dated before that. */
+  #joinedAt(room: Room, memberId: string): number {
+    if (!room.conversationId) return 0
+    return (this.#sql.joinedAt.get(room.conversationId, memberId) as number | undefined) ?? Number.MAX_SAFE_INTEGER
+  }
+
+  /**
+   * The in-memory doc may no longer match what is stored (an update that could not be stored,
+   * or a guard bug): drop it, so the next open reloads it from SQLite, and send its clients back
+   * to re-sync. Nothing unstored was relayed: relaying follows the commit.
+   */
+  #discard(room: Room, why: string, update?: Uint8Array) {
+    if (room.discarded) return
+    console.error(`relay: reloading ${room.name} from storage: ${why}${update ? ` (update base64 ${Buffer.from(update).toString('base64')})` : ''}`)
+    room.discarded = true
+    if (this.#rooms.get(room.name) === room) this.#rooms.delete(room.name)
+    for (const c of room.conns) c.ws.close(closeCode.resync, 'reconnect to re-sync')
+    void room.lastCommit.finally(() => room.doc.destroy())
   }
 
   #acceptsNewMessages(room: Room): boolean {
@@ -311,16 +363,26 @@ export class Relay implements SyncServer {
     if (origin === LOAD) return
     const who: Origin = isOrigin(origin) ? origin : serverOrigin('unattributed')
     const { created, updated } = room.takeChanges()
+    const applying = room.applying?.origin === origin ? room.applying : null
+    if (applying) {
+      const violations = afterApplyViolations(applying, created, updated)
+      if (violations.length > 0) return this.#discard(room, `an accepted update broke the rules: ${violations.join('; ')}`, update)
+    }
     const convId = room.conversationId
     const indexed = convId ? this.#index.prepare(room.name, convId, [...created, ...updated]) : null
-    const bindings = room.pendingBindings
-    room.pendingBindings = []
+    const bindings = applying?.newClients.map((client) => ({ client, memberId: applying.origin.memberId })) ?? []
     for (const b of bindings) room.clientOwners.set(b.client, b.memberId)
+    room.inflight++
     const commit = this.#store.appendUpdate(room.name, update, () => {
+      // A discarded room's later updates may build on one that was never stored.
+      if (room.discarded) throw new Error('the document is being reloaded')
       indexed?.write()
       for (const b of bindings) this.#sql.bind.run(room.name, b.client, b.memberId)
     })
+    room.lastAppend = commit
     room.lastCommit = commit.then(() => {
+      room.inflight--
+      this.#storageError = null
       indexed?.done()
       const e = encoding.createEncoder()
       encoding.writeVarUint(e, messageType.sync)
@@ -340,14 +402,19 @@ export class Relay implements SyncServer {
         }
         if (created.length > 0) void this.#afterNewMessages(room).catch((err) => console.error('post-commit work failed', room.name, err))
       }
-      if (++room.updatesSinceCompact >= this.config.compactEvery) {
+      // Snapshot only when memory equals storage: every applied update of this doc is committed.
+      if (++room.updatesSinceCompact >= this.config.compactEvery && room.inflight === 0 && !room.discarded) {
         room.updatesSinceCompact = 0
-        void this.#store.compact(room.name, Y.encodeStateAsUpdate(room.doc))
+        void this.#store.compact(room.name, Y.encodeStateAsUpdate(room.doc)).catch((err) => console.error('compaction failed', room.name, err))
       }
     }, (err) => {
+      room.inflight--
       indexed?.done()
-      console.error('could not persist update; closing its connections', room.name, err)
-      for (const c of room.conns) c.ws.close(1011, 'storage failure')
+      if (room.discarded) return
+      this.#storageError = err instanceof Error ? err.message : String(err)
+      const writer = who.source === 'connection' ? [...room.conns].find((c) => c.id === who.connectionId) : undefined
+      writer?.sendReject(R.storageFailure, 'the server could not store this change (storage full or read-only); it was not applied')
+      this.#discard(room, `could not persist an update: ${this.#storageError}`)
     })
   }
 
@@ -389,13 +456,23 @@ export class Relay implements SyncServer {
   async transact<T>(name: string, origin: Origin, fn: (doc: Y.Doc) => T): Promise<T> {
     const room = await this.#room(name)
     room.lastUsed = Date.now()
-    const before = room.lastCommit
+    const before = room.lastAppend
     let result!: T
     room.doc.transact(() => {
       result = fn(room.doc)
     }, origin)
-    if (room.lastCommit !== before) await room.lastCommit
+    if (room.lastAppend !== before) {
+      try {
+        await room.lastAppend
+      } catch (err) {
+        throw new StorageFailure(err)
+      }
+    }
     return result
+  }
+
+  storageError(): string | null {
+    return this.#storageError
   }
 
   async getDoc(name: string): Promise<Y.Doc> {
@@ -438,10 +515,16 @@ export class Relay implements SyncServer {
     return () => this.#listeners.delete(listener)
   }
 
-  async close(): Promise<void> {
-    for (const room of this.#rooms.values()) for (const c of room.conns) c.ws.terminate()
+  /**
+   * Graceful: stops taking upgrades and client updates, lets pending commits finish (their acks
+   * go out), then closes every socket with closeCode.restarting so clients reconnect to the next
+   * process; sockets that do not finish the close handshake within `graceMs` are terminated.
+   */
+  async close(graceMs = 1000): Promise<void> {
+    this.#closing = true
     await Promise.all([...this.#rooms.values()].map((r) => r.lastCommit.catch(() => {})))
     await this.#store.close()
+    await closeGracefully(this.#wss.clients, closeCode.restarting, 'server restarting', graceMs)
     this.#wss.close()
   }
 }

@@ -2,6 +2,7 @@ import * as Y from 'yjs'
 import { Awareness } from 'y-protocols/awareness'
 import { messagesOf, type DocName } from '@circlechat/model'
 import type { Connection } from './connection.js'
+import type { ApplyingUpdate } from './guard/after-apply.js'
 
 /**
  * One live document in memory with its connections and awareness. Collects the message maps each
@@ -13,10 +14,16 @@ export class Room {
   readonly conns = new Set<Connection>()
   /** Yjs client id → member id (OWN8), loaded from doc_clients. */
   readonly clientOwners = new Map<number, string>()
-  /** Client ids the update being applied introduces; stored with it. */
-  pendingBindings: Array<{ client: number; memberId: string }> = []
-  /** Settles when the last update applied to this doc is durable. */
+  /** The client update being applied right now, with what the guard decided about it. */
+  applying: ApplyingUpdate | null = null
+  /** Settles (never rejects) when the last update applied to this doc is durable or failed. */
   lastCommit: Promise<void> = Promise.resolve()
+  /** The last update's append itself: rejects if it could not be stored. */
+  lastAppend: Promise<void> = Promise.resolve()
+  /** Updates applied in memory whose commit has not settled yet. */
+  inflight = 0
+  /** Memory may differ from storage: the room is being dropped and reloaded. */
+  discarded = false
   updatesSinceCompact = 0
   lastUsed = Date.now()
   #created = new Set<Y.Map<unknown>>()

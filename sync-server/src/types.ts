@@ -71,6 +71,8 @@ export interface SyncServer {
    * membership is gone from SQLite.
    */
   revokeConversation(memberId: string, conversationId: string): void
+  /** The last storage failure (disk full, read-only), or null once a write has succeeded. */
+  storageError(): string | null
   /** Subscribes to the change feed (after the change is durable). Returns an unsubscribe. */
   onMessageChange(listener: (change: MessageChange) => void): () => void
   close(): Promise<void>

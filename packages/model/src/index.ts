@@ -18,3 +18,10 @@ export {
   meBoardVisitsOf, putConversation, removeConversation, setUnread, markRead
 } from './docs/me.js'
 export type { ConversationSummary, UnreadCount, MemberWritableMeKey } from './docs/me.js'
+export {
+  MAX_MENTIONS, MAX_ATTACHMENTS, fieldValueProblem, reactionProblem, snapshotMessage, messageViolations,
+  snapshotMessageDoc, messageDocViolations
+} from './docs/message-rules.js'
+export type { MessageWriteContext, MessageSnapshot, MessageDocSnapshot } from './docs/message-rules.js'
+export { isMemberWritableMeRoot, meValueProblem, snapshotMeDoc, meDocViolations } from './docs/me-rules.js'
+export type { MeDocSnapshot } from './docs/me-rules.js'

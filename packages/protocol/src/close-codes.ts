@@ -10,7 +10,13 @@ export const closeCode = {
   rateLimited: 4429,
   /** Membership was revoked while connected. */
   revoked: 4410,
+  /** The server reloaded its copy of the document from storage; reconnect and re-sync. */
+  resync: 4409,
   /** A newer socket for the same agent replaced this one. */
-  replaced: 4000
+  replaced: 4000,
+  /** The client read too slowly: its send buffer passed the server's limit. Reconnect. */
+  tooSlow: 4408,
+  /** The server is restarting (graceful drain on SIGTERM); RFC 6455's Service Restart. Reconnect. */
+  restarting: 1012
 } as const
 export type CloseCode = (typeof closeCode)[keyof typeof closeCode]

@@ -27,6 +27,10 @@ export const rejectReason = {
   tooLarge: 'tooLarge',
   rateLimited: 'rateLimited',
   malformed: 'malformed',
-  sealed: 'sealed'
+  sealed: 'sealed',
+  /** Two items for one map key in one update that are not a chain of edits: only one would win. */
+  duplicateKey: 'duplicateKey',
+  /** The change could not be stored (disk full, read-only); nothing was applied or relayed. */
+  storageFailure: 'storageFailure'
 } as const
 export type RejectReason = (typeof rejectReason)[keyof typeof rejectReason]
