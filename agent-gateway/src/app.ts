@@ -8,6 +8,7 @@ import type { Gateway } from './deps.js'
 import { ApiError } from './errors.js'
 import { csrf } from './middleware/csrf.js'
 import { session } from './middleware/session.js'
+import { securityHeaders } from './middleware/security-headers.js'
 import { describeIssues } from './middleware/validate.js'
 import { authRoutes } from './routes/auth.js'
 import { conversationRoutes } from './routes/conversations.js'
@@ -30,7 +31,7 @@ export interface AppOptions {
 /** Composes middleware and routes; all behaviour lives in routes/ and services/. */
 export function createApp(gw: Gateway, opts: AppOptions = {}): Hono {
   const app = new Hono()
-  app.use('*', requestId())
+  app.use('*', requestId(), securityHeaders())
   // 1 MiB: a 40,000-character message is at most ~160 KB of UTF-8; anything far larger is abuse.
   app.use('/api/*', bodyLimit({ maxSize: 1024 * 1024, onError: () => { throw new ApiError(413, 'too_large', 'The request body is over 1 MiB.') } }))
   app.use('/api/*', session({ db: gw.db, secureCookies: gw.secureCookies }), csrf({ publicBaseUrl: gw.config.publicBaseUrl }))

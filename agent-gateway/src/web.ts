@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { serveStatic } from '@hono/node-server/serve-static'
 import type { Hono } from 'hono'
+import { webAppCsp } from './middleware/security-headers.js'
 
 /** Paths the server owns; everything else is the web app's. */
 const SERVER_PATHS = /^\/(api|sync|agent-socket|health)(\/|$)/
@@ -10,7 +11,9 @@ const SERVER_PATHS = /^\/(api|sync|agent-socket|health)(\/|$)/
 /**
  * Serves the SvelteKit static build (adapter-static). Files are served as they are; any other
  * GET gets the fallback page `200.html`, so client-side routes (`/invite/<token>`, deep links,
- * offline reloads) boot the app instead of a 404.
+ * offline reloads) boot the app instead of a 404. Every HTML response is that page, with a
+ * Content-Security-Policy hashing its own inline bootstrap script, so the policy always matches
+ * the build on disk (the SPA build has no other HTML page).
  */
 export function mountWebApp(app: Hono, webRoot: string): void {
   const fallback = join(webRoot, '200.html')
@@ -23,7 +26,10 @@ export function mountWebApp(app: Hono, webRoot: string): void {
   }
   const files = serveStatic({ root: webRoot })
   app.use('*', async (c, next) => {
-    if ((c.req.method !== 'GET' && c.req.method !== 'HEAD') || SERVER_PATHS.test(c.req.path)) return next()
+    if ((c.req.method !== 'GET' && c.req.method !== 'HEAD') || SERVER_PATHS.test(c.req.path) || c.req.path.endsWith('.html')) return next()
+    // Assets carry the page's policy too: sw.js runs under its own response's CSP. Set before
+    // serving: the file's response is built from the headers prepared so far.
+    c.header('Content-Security-Policy', webAppCsp())
     return files(c, next)
   })
   app.get('*', async (c, next) => {
@@ -31,6 +37,7 @@ export function mountWebApp(app: Hono, webRoot: string): void {
     // Read per request: a rebuild while the server runs must not leave a stale shell behind.
     const html = await readFile(fallback, 'utf8').catch(() => null)
     if (html === null) return c.text('The web app build has no 200.html fallback page; rebuild it.', 503)
+    c.header('Content-Security-Policy', webAppCsp(html))
     return c.html(html)
   })
 }
