@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { serve } from '@hono/node-server'
 import { openDb } from '@circlechat/db'
-import { createSyncServer, type SyncServer } from '@circlechat/sync-server'
+import { createSyncServer, type SocketLimits, type SyncServer } from '@circlechat/sync-server'
 import { createApp } from './app.js'
 import { createAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './agents/runtime.js'
 import { credentialExpiryChecker, principalFromRequest } from './auth/principal.js'
@@ -15,6 +15,7 @@ import { createRateLimiter } from './auth/rate-limit.js'
 import type { Gateway } from './deps.js'
 import type { Config } from './config.js'
 import { UnreadTracker } from './services/unread-tracker.js'
+import { HttpDrain } from './drain.js'
 
 /** apps/web/build, found from this file so the server works from any working directory. */
 export const DEFAULT_WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../apps/web/build')
@@ -34,6 +35,10 @@ export interface StartOptions {
   webRoot?: string | null
   /** Agent runtime tuning (retries, timeouts, damping); production uses the defaults. */
   agents?: AgentRuntimeOptions
+  /** Send-buffer limit and ping timing of /sync and /agent-socket sockets (tests use short ones). */
+  sockets?: Partial<SocketLimits>
+  /** On close(), how long in-flight HTTP requests get to answer before sockets close anyway. */
+  drainMs?: number
 }
 
 export interface RunningServer {
@@ -81,7 +86,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     // Re-read before each write and at the credential's expiry: logout, rotation, deactivation.
     credentialExpiry: credentialExpiryChecker(db),
     segmentSize: opts.segmentSize
-  })
+  }, { ...opts.sockets })
 
   const gateway: Gateway = {
     db, sync, config, secureCookies: false, loginLimiter: createRateLimiter(LOGIN_LIMIT, LOGIN_WINDOW_MS),
@@ -111,11 +116,13 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   gateway.secureCookies = config.publicBaseUrl.startsWith('https:')
 
   const webRoot = opts.webRoot === undefined ? DEFAULT_WEB_ROOT : opts.webRoot
-  const agents = createAgentRuntime(gateway, opts.agents)
+  const agents = createAgentRuntime(gateway, { ...opts.agents, sockets: opts.sockets })
   const app = createApp(gateway, { webRoot: webRoot ?? undefined, routes: agents.routes })
-  fetchApp = (req, env) => app.fetch(req, env) // env carries the Node socket (client IP)
+  const drain = new HttpDrain()
+  fetchApp = drain.wrap((req, env) => app.fetch(req, env)) // env carries the Node socket (client IP)
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (drain.draining) return socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     if (path.startsWith('/sync/')) return sync.handleUpgrade(req, socket, head)
     if (path === '/agent-socket') return agents.socketUpgrade(req, socket, head)
@@ -129,11 +136,15 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     agents,
     close: () =>
       (closing ??= (async () => {
+        // Drain: stop accepting connections, let in-flight requests answer (later ones get 503),
+        // stop agent runs, flush pending commits, then close sockets with closeCode.restarting.
         const stopped = new Promise<void>((done) => server.close(() => done()))
+        server.closeIdleConnections()
+        await drain.drain(opts.drainMs ?? 5000)
         server.closeIdleConnections()
         await agents.close()
         unread.stop()
-        await sync.close() // terminates sync sockets and waits for pending commits
+        await sync.close() // waits for pending commits, then closes sync sockets (restarting)
         server.closeAllConnections()
         await stopped
         db.$client.close()

@@ -1,3 +1,5 @@
+import { socketDefaults } from './socket-health.js'
+
 /** Relay defaults in one place; each says why, with the figure it rests on where measured. */
 export const syncDefaults = {
   /** A one-message update is ~144 B; 256 KiB leaves room for pasted text and offline batches. */
@@ -13,6 +15,10 @@ export const syncDefaults = {
   /** Live docs kept in memory; idle ones beyond this are evicted (SQLite has them). */
   maxLiveDocs: 2000,
   /** Rewrite a doc's update log as one snapshot after this many appended updates. */
-  compactEvery: 500
+  compactEvery: 500,
+  /** Per socket: send-buffer limit, ping interval and missed pongs (see socket-health.ts). */
+  maxBufferedBytes: socketDefaults.maxBufferedBytes,
+  pingIntervalMs: socketDefaults.pingIntervalMs,
+  missedPongLimit: socketDefaults.missedPongLimit
 } as const
 export type SyncConfig = { -readonly [K in keyof typeof syncDefaults]: number }

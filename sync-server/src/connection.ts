@@ -5,6 +5,7 @@ import type { Principal } from './types.js'
 import type { Room } from './room.js'
 import { TokenBucket } from './rate-limit.js'
 import type { SyncConfig } from './config.js'
+import { keepAlive, sendBounded } from './socket-health.js'
 
 let nextId = 1
 
@@ -17,13 +18,18 @@ export class Connection {
   readonly awarenessClients = new Set<number>()
   acked = 0
 
+  readonly #maxBufferedBytes: number
+
   constructor(readonly ws: WebSocket, readonly principal: Principal, readonly room: Room, config: SyncConfig) {
     this.updates = new TokenBucket(config.updatesPerSecond, config.updateBurst)
     this.messages = new TokenBucket(config.messagesPerSecond, config.messageBurst)
+    this.#maxBufferedBytes = config.maxBufferedBytes
+    keepAlive(ws, config)
   }
 
+  /** Queues bytes for the client; one that stopped reading is closed (tooSlow), not buffered for. */
   send(bytes: Uint8Array) {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(bytes)
+    sendBounded(this.ws, bytes, this.#maxBufferedBytes)
   }
 
   sendReject(reason: RejectReason, detail: string) {

@@ -10,7 +10,7 @@ import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
 import { openDb, type Db } from '@circlechat/db'
 import { docName, newId } from '@circlechat/model'
-import { createSyncServer, type Principal, type SyncServer } from '../src/index.js'
+import { createSyncServer, type Principal, type SyncConfig, type SyncServer } from '../src/index.js'
 
 /**
  * A real relay on a loopback port over a real SQLite file. Authentication is the one injected
@@ -29,7 +29,7 @@ export interface Harness {
   close(): Promise<void>
 }
 
-export async function startHarness(opts: { dataFile?: string; segmentSize?: number } = {}): Promise<Harness> {
+export async function startHarness(opts: { dataFile?: string; segmentSize?: number; config?: Partial<SyncConfig> } = {}): Promise<Harness> {
   const dataFile = opts.dataFile ?? join(mkdtempSync(join(tmpdir(), 'cc-sync-')), 'test.db')
   const db = openDb(dataFile)
   const tokens = new Map<string, Principal>()
@@ -37,7 +37,7 @@ export async function startHarness(opts: { dataFile?: string; segmentSize?: numb
     db,
     segmentSize: opts.segmentSize,
     authenticate: async (req) => tokens.get(new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? '') ?? null
-  })
+  }, opts.config)
   const server: Server = createServer((_, res) => res.end('ok'))
   server.on('upgrade', (req, socket, head) => sync.handleUpgrade(req, socket, head))
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

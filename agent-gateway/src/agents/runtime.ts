@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { Hono } from 'hono'
+import type { SocketLimits } from '@circlechat/sync-server'
 import type { Gateway } from '../deps.js'
 import { principalFromRequest } from '../auth/principal.js'
 import { SocketHub } from './socket-hub.js'
@@ -26,6 +27,8 @@ export interface AgentRuntimeOptions {
   ambientCooldownMs?: number
   /** Redis key prefix of the BullMQ queues (default `cc`). */
   queuePrefix?: string
+  /** /agent-socket send-buffer limit and ping timing (tests use short ones). */
+  sockets?: Partial<SocketLimits>
 }
 
 export interface AgentRuntime {
@@ -52,7 +55,7 @@ export function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptions = {
     const auth = principalFromRequest(gw.db, headers)
     const rec = auth?.via === 'bearer' ? agentByMember(gw.db, auth.member.id) : null
     return rec && auth?.principal.credentialId ? { agentId: rec.agent.id, handle: rec.member.handle, memberId: rec.member.id, credentialId: auth.principal.credentialId } : null
-  })
+  }, options.sockets)
   const thinking = new Thinking(gw.db, gw.sync)
   const runner: RunnerOptions = {
     vault, hub, thinking,
@@ -142,7 +145,7 @@ export function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptions = {
       unrevoke()
       scheduler.stop()
       await queue.close()
-      hub.close()
+      await hub.close()
     }
   }
   rt.routes.push(['/api/agents', agentRoutes(gw, rt)], ['/api/approvals', approvalRoutes(gw, rt)], ['/api/agent-api', agentApiRoutes(gw, rt)])

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { closeCode, socketReplySchema, type AgentPacket } from '@circlechat/protocol'
 import { newId } from '@circlechat/model'
+import { closeGracefully, keepAlive, sendBounded, socketDefaults, type SocketLimits } from '@circlechat/sync-server'
 
 export interface SocketAgentIdentity {
   agentId: string
@@ -29,7 +30,11 @@ export class SocketHub {
   readonly #waiting = new Map<string, Waiting & { agentId: string }>()
   readonly #identity = new WeakMap<WebSocket, SocketAgentIdentity>()
 
-  constructor(private readonly authenticate: (req: IncomingMessage) => SocketAgentIdentity | null) {}
+  readonly #limits: SocketLimits
+
+  constructor(private readonly authenticate: (req: IncomingMessage) => SocketAgentIdentity | null, limits: Partial<SocketLimits> = {}) {
+    this.#limits = { ...socketDefaults, ...limits }
+  }
 
   handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy())
@@ -39,7 +44,8 @@ export class SocketHub {
       this.#sockets.get(agent.agentId)?.close(closeCode.replaced, 'replaced by a newer connection')
       this.#sockets.set(agent.agentId, ws)
       this.#identity.set(ws, agent)
-      ws.send(JSON.stringify({ type: 'hello', agentId: agent.agentId, handle: agent.handle }))
+      keepAlive(ws, this.#limits)
+      sendBounded(ws, JSON.stringify({ type: 'hello', agentId: agent.agentId, handle: agent.handle }), this.#limits.maxBufferedBytes)
       ws.on('message', (data) => this.#onMessage(data.toString()))
       ws.on('close', () => {
         if (this.#sockets.get(agent.agentId) !== ws) return
@@ -82,7 +88,12 @@ export class SocketHub {
         reject(new Error(`no reply within ${Math.round(timeoutMs / 1000)} s`))
       }, timeoutMs)
       this.#waiting.set(correlationId, { agentId, resolve, reject, timer })
-      ws.send(JSON.stringify({ correlation_id: correlationId, type, packet }))
+      // An agent that stopped reading is closed (tooSlow) rather than buffered for; the run fails.
+      if (!sendBounded(ws, JSON.stringify({ correlation_id: correlationId, type, packet }), this.#limits.maxBufferedBytes)) {
+        clearTimeout(timer)
+        this.#waiting.delete(correlationId)
+        reject(new Error('the agent is not reading its socket fast enough; it was closed and must reconnect'))
+      }
     })
   }
 
@@ -102,12 +113,18 @@ export class SocketHub {
     waiting.resolve('status' in reply.data ? 'HEARTBEAT_OK' : { actions: reply.data.actions, trace: reply.data.trace, usage: reply.data.usage })
   }
 
-  close() {
-    for (const ws of this.#sockets.values()) ws.terminate()
+  /**
+   * Closes every agent socket with closeCode.restarting (they reconnect to the next process),
+   * waits up to `graceMs` for the close handshakes, then terminates what is left.
+   */
+  async close(graceMs = 1000) {
+    const sockets = [...this.#sockets.values()]
     for (const w of this.#waiting.values()) {
       clearTimeout(w.timer)
       w.reject(new Error('server shutting down'))
     }
+    this.#waiting.clear()
+    await closeGracefully(sockets, closeCode.restarting, 'server restarting', graceMs)
     this.#wss.close()
   }
 }
