@@ -78,7 +78,7 @@ describe('message routes', () => {
     const pages: Array<Array<{ id: string; createdAt: number }>> = []
     let cursor: string | null = null
     do {
-      const res = await ada.client.get(`${msgs(id)}?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+      const res: { status: number; body: any } = await ada.client.get(`${msgs(id)}?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
       expect(res.status).toBe(200)
       expect(res.body.nextCursor === null).toBe(!res.body.hasMore)
       pages.push(res.body.messages)
@@ -100,6 +100,32 @@ describe('message routes', () => {
     expect(old.body.hasMore).toBe(true)
     // A cursor that is not one of ours is a 400, not a 500.
     expect((await ada.client.get(`${msgs(id)}?cursor=not-a-cursor`)).status).toBe(400)
+  })
+
+  it('Idempotency-Key: a retry answers 200 with the first message and posts nothing', async () => {
+    const conv = await ada.client.post('/api/conversations', { kind: 'channel', name: 'retries', memberIds: [bob.member.id] })
+    const id = conv.body.conversation.id
+    const post = (who: Client, body: string, key: string) => who.request('POST', msgs(id), { bodyMd: body }, { 'idempotency-key': key })
+    const first = await post(ada.client, 'once only', 'key-1')
+    expect(first.status).toBe(201)
+    const retry = await post(ada.client, 'once only', 'key-1')
+    expect(retry.status).toBe(200)
+    expect(retry.body.message).toMatchObject({ id: first.body.message.id, bodyMd: 'once only', memberId: ada.member.id })
+    // Concurrent retries share one post.
+    const burst = await Promise.all(Array.from({ length: 5 }, () => post(ada.client, 'burst', 'key-2')))
+    expect(burst.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 201])
+    expect(new Set(burst.map((r) => r.body.message.id)).size).toBe(1)
+    // Keys are per member: bob's key-1 is his own post.
+    const bobs = await post(bob.client, 'once only', 'key-1')
+    expect(bobs.status).toBe(201)
+    expect(bobs.body.message.id).not.toBe(first.body.message.id)
+    // A key reused for a different post is refused, not silently answered with the old one.
+    const reused = await post(ada.client, 'something else', 'key-1')
+    expect(reused.status).toBe(409)
+    expect(reused.body.error).toBe('idempotency_key_reused')
+    expect((await post(ada.client, 'x', 'has spaces')).status).toBe(400)
+    const stored = (await ada.client.get(msgs(id))).body.messages.map((m: { bodyMd: string; memberId: string }) => [m.memberId, m.bodyMd])
+    expect(stored).toEqual([[ada.member.id, 'once only'], [ada.member.id, 'burst'], [bob.member.id, 'once only']])
   })
 
   it('threads: replies go to the thread doc, are listed by parent_id, and count on the root', async () => {

@@ -5,6 +5,8 @@ import { authOf, requireAuth } from '../middleware/require-auth.js'
 import { validate } from '../middleware/validate.js'
 import { editMessageBody, getMessage, listMessages, postMessage, removeMessage } from '../services/messages.js'
 import { bodyMd } from './schemas.js'
+import { badRequest } from '../errors.js'
+import { IDEMPOTENCY_KEY_PATTERN } from '../services/idempotency.js'
 
 const listQuery = z.object({
   before: z.coerce.number().int().nonnegative().optional(),
@@ -27,9 +29,12 @@ export function messageRoutes(gw: Gateway) {
       const q = c.req.valid('query')
       return c.json(listMessages(gw, authOf(c), c.req.param('id'), { before: q.before, cursor: q.cursor, limit: q.limit, parentId: q.parent_id }))
     })
-    .post('/conversations/:id/messages', validate('json', postBody), async (c) =>
-      c.json({ message: await postMessage(gw, authOf(c), c.req.param('id'), c.req.valid('json')) }, 201)
-    )
+    .post('/conversations/:id/messages', validate('json', postBody), async (c) => {
+      const key = c.req.header('idempotency-key')
+      if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key)) throw badRequest('invalid_input', 'Idempotency-Key: 1–200 visible ASCII characters, e.g. a UUID.')
+      const { message, replayed } = await postMessage(gw, authOf(c), c.req.param('id'), c.req.valid('json'), { idempotencyKey: key })
+      return c.json({ message }, replayed ? 200 : 201)
+    })
     .get('/messages/:id', (c) => c.json(getMessage(gw, authOf(c), c.req.param('id'))))
     .patch('/messages/:id', validate('json', editBody), async (c) =>
       c.json({ message: await editMessageBody(gw, authOf(c), c.req.param('id'), c.req.valid('json').bodyMd) })

@@ -8,6 +8,7 @@ import type { Gateway } from '../deps.js'
 import { ApiError, badRequest, forbidden, notFound } from '../errors.js'
 import { requireMembership } from './conversations.js'
 import { messageDocShape, messageRowShape, type MessageJson } from './shapes.js'
+import { fingerprint, withIdempotencyKey } from './idempotency.js'
 
 /**
  * REST reads come from the `messages` index (the relay writes it in the same SQLite transaction
@@ -80,12 +81,17 @@ export function listMessages(
   return { messages: page.reverse().map(messageRowShape), hasMore, nextCursor: hasMore && oldest ? encodeCursor(oldest.createdAt, oldest.id) : null }
 }
 
+/**
+ * Posts a message. With an `idempotencyKey` the post happens once per (member, key): a retry
+ * answers with the message the first attempt stored (`replayed`), posting nothing.
+ */
 export async function postMessage(
   gw: Gateway,
   auth: AuthContext,
   conversationId: string,
-  input: { bodyMd: string; parentId?: string }
-): Promise<MessageJson> {
+  input: { bodyMd: string; parentId?: string },
+  opts: { idempotencyKey?: string } = {}
+): Promise<{ message: MessageJson; replayed: boolean }> {
   const conv = requireMembership(gw, auth, conversationId)
   let target = docName.conv(conv.id, conv.liveSegment)
   if (input.parentId) {
@@ -97,11 +103,23 @@ export async function postMessage(
     target = docName.thread(root.id)
   }
   const mentions = resolveMentions(gw, auth.workspace.id, input.bodyMd)
-  const message = await gw.sync.transact(target, { source: 'rest', memberId: auth.member.id }, (doc) => {
-    const id = appendMessage(doc, { author: auth.member.id, body: input.bodyMd, mentions, parentId: input.parentId })
-    return readMessage(findMessage(doc, id)!)
-  })
-  return messageDocShape(message, conv.id)
+  const write = async (id?: string) => {
+    const message = await gw.sync.transact(target, { source: 'rest', memberId: auth.member.id }, (doc) => {
+      const posted = appendMessage(doc, { id, author: auth.member.id, body: input.bodyMd, mentions, parentId: input.parentId })
+      return readMessage(findMessage(doc, posted)!)
+    })
+    return messageDocShape(message, conv.id)
+  }
+  if (opts.idempotencyKey === undefined) return { message: await write(), replayed: false }
+  const { result, replayed } = await withIdempotencyKey(
+    gw, auth.member.id, opts.idempotencyKey, fingerprint([conv.id, input.parentId, input.bodyMd]),
+    (id) => {
+      const row = gw.db.select().from(messages).where(eq(messages.id, id)).get()
+      return row ? messageRowShape(row) : null
+    },
+    write
+  )
+  return { message: result, replayed }
 }
 
 /** The message's index row, if the caller may see it (member of its conversation). */
