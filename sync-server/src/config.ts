@@ -12,6 +12,11 @@ export const syncDefaults = {
   /** Per connection: new messages per second and burst; beyond this is a flood, not a chat. */
   messagesPerSecond: 5,
   messageBurst: 20,
+  /** Per connection: presence updates per second and burst, and bytes per update. The web app
+   *  renews presence every ~15 s and sends typing at most a few times a second. */
+  awarenessPerSecond: 5,
+  awarenessBurst: 20,
+  maxAwarenessBytes: 4 * 1024,
   /** Live docs kept in memory; idle ones beyond this are evicted (SQLite has them). */
   maxLiveDocs: 2000,
   /** Rewrite a doc's update log as one snapshot after this many appended updates. */

@@ -14,6 +14,7 @@ export class Connection {
   readonly id = nextId++
   readonly updates: TokenBucket
   readonly messages: TokenBucket
+  readonly awareness: TokenBucket
   /** Awareness client ids this connection introduced; it may update only these. */
   readonly awarenessClients = new Set<number>()
   acked = 0
@@ -23,6 +24,7 @@ export class Connection {
   constructor(readonly ws: WebSocket, readonly principal: Principal, readonly room: Room, config: SyncConfig) {
     this.updates = new TokenBucket(config.updatesPerSecond, config.updateBurst)
     this.messages = new TokenBucket(config.messagesPerSecond, config.messageBurst)
+    this.awareness = new TokenBucket(config.awarenessPerSecond, config.awarenessBurst)
     this.#maxBufferedBytes = config.maxBufferedBytes
     keepAlive(ws, config)
   }

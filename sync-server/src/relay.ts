@@ -27,6 +27,8 @@ import { StorageFailure } from './storage-failure.js'
 import { closeGracefully } from './socket-health.js'
 
 const LOAD = Symbol('load')
+/** Awareness client ids one connection may speak for: a tab reconnecting keeps a few. */
+const MAX_AWARENESS_CLIENTS = 4
 /** Longest single wait of a credential-expiry timer (setTimeout overflows past ~24.8 days). */
 const MAX_EXPIRY_WAIT_MS = 24 * 60 * 60 * 1000
 
@@ -299,19 +301,24 @@ export class Relay implements SyncServer {
   }
 
   #onAwareness(conn: Connection, update: Uint8Array) {
-    // Each entry is (clientID, clock, state); a connection may speak only for its own ids.
+    if (update.byteLength > this.config.maxAwarenessBytes) return conn.sendReject(R.tooLarge, `presence updates are limited to ${this.config.maxAwarenessBytes} bytes`)
+    if (!conn.awareness.take()) return conn.sendReject(R.rateLimited, 'too many presence updates; slow down')
+    // Each entry is (clientID, clock, state); a connection may speak only for its own ids, never
+    // for the server's (its "thinking" rows), and introduces at most a few.
     const d = decoding.createDecoder(update)
     const count = decoding.readVarUint(d)
-    const owned = new Set<number>()
+    const owned = new Set<number>([conn.room.awareness.clientID])
     for (const c of conn.room.conns) if (c !== conn) for (const id of c.awarenessClients) owned.add(id)
-    const ids: number[] = []
+    const ids = new Set<number>()
     for (let i = 0; i < count; i++) {
       const id = decoding.readVarUint(d)
       decoding.readVarUint(d)
       if (!ownsPresence(decoding.readVarString(d), conn.principal.memberId)) return
-      if (owned.has(id) || (conn.awarenessClients.size >= 4 && !conn.awarenessClients.has(id))) return
-      ids.push(id)
+      if (owned.has(id)) return
+      ids.add(id)
     }
+    const introduced = [...ids].filter((id) => !conn.awarenessClients.has(id)).length
+    if (conn.awarenessClients.size + introduced > MAX_AWARENESS_CLIENTS) return
     for (const id of ids) conn.awarenessClients.add(id)
     awarenessProtocol.applyAwarenessUpdate(conn.room.awareness, update, conn)
   }
