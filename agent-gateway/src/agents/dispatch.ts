@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto'
 import { heartbeatTriggers, type AgentPacket } from '@circlechat/protocol'
 import { checkCallbackUrl } from './ssrf.js'
-import { postWebhook } from './webhook-client.js'
+import { MAX_REPLY_BYTES, postWebhook } from './webhook-client.js'
 import type { SocketHub } from './socket-hub.js'
 
 export interface DispatchTarget {
@@ -43,6 +43,7 @@ export async function dispatchPacket(target: DispatchTarget, packet: AgentPacket
   }, body, opts.webhookTimeoutMs, opts.allowPrivateUrls)
   const text = res.text
   if (res.status >= 500) throw new Error(`webhook answered HTTP ${res.status}`)
+  if (res.truncated) throw new PermanentDispatchError(`webhook reply is over ${MAX_REPLY_BYTES / 1024 / 1024} MiB; answer with at most 20 actions of at most 40,000 characters each`)
   if (res.status >= 300) throw new PermanentDispatchError(`webhook answered HTTP ${res.status}${res.status < 400 ? ' (redirects are not followed)' : ''}: ${text.slice(0, 200)}`)
   // Prose is a valid reply, so garbage has to be recognised here or it would be posted to chat:
   // a body that claims JSON but does not parse, an HTML page (a proxy's error page with 200) or
@@ -58,7 +59,7 @@ export async function dispatchPacket(target: DispatchTarget, packet: AgentPacket
   if (/html/i.test(type)) throw new Error('webhook answered an HTML page, not a reply')
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000e-\u001f]/.test(text)) throw new Error('webhook answered a binary body')
-  return text.slice(0, 1_000_000)
+  return text
 }
 
 /** A failure retrying cannot fix (4xx): the run fails at once. */

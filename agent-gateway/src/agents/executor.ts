@@ -5,6 +5,7 @@ import type { Origin } from '@circlechat/sync-server'
 import type { Gateway } from '../deps.js'
 import { resolveMentions } from '../services/messages.js'
 import { checkBody } from './reply-guard.js'
+import { bodyTooLong, takePostAllowance } from './post-limits.js'
 import { setMemory, MAX_MEMORY_VALUE_BYTES } from './memory.js'
 import type { AgentRecord } from './store.js'
 
@@ -136,6 +137,9 @@ function requireMember(db: Db, rec: AgentRecord, conversationId: string) {
 /** Posts a text body after the reply-guard; replies go to the root's thread. */
 async function post(gw: Gateway, rec: AgentRecord, origin: Origin, conversationId: string, body: string, replyTo: string | null) {
   requireMember(gw.db, rec, conversationId)
+  // A person's limits (post-limits.ts): size first, so no rule reads an oversized body.
+  const tooLong = bodyTooLong(body)
+  if (tooLong) refuse(tooLong)
   const recent = gw.db.$client.prepare('SELECT body FROM messages WHERE conversation_id = ? AND deleted = 0 ORDER BY created_at DESC LIMIT 20').pluck().all(conversationId) as string[]
   const verdict = checkBody(body, { recentBodies: recent })
   if (!verdict.ok) refuse(`reply-guard (${verdict.category}): ${verdict.reason}`)
@@ -145,6 +149,8 @@ async function post(gw: Gateway, rec: AgentRecord, origin: Origin, conversationI
     if (target.conversation_id !== conversationId) refuse('reply_to names a message of another conversation')
     root = target.parent_id ?? target.id
   }
+  const overLimit = takePostAllowance(gw, rec.agent.id, conversationId) // only posts that would land count
+  if (overLimit) refuse(overLimit)
   const id = await postRaw(gw, rec, origin, conversationId, (verdict as { body: string }).body, root)
   return { messageId: id }
 }

@@ -14,6 +14,7 @@ import { applyRun, runAgent, type RunnerOptions } from './runner.js'
 import { agentById, agentByMember } from './store.js'
 import { agentRoutes, approvalRoutes } from './routes.js'
 import { agentApiRoutes } from './agent-api.js'
+import { configurePostLimits, type AgentPostLimits } from './post-limits.js'
 
 export interface AgentRuntimeOptions {
   /** Delivery attempts per run and the first backoff (doubling). */
@@ -29,6 +30,8 @@ export interface AgentRuntimeOptions {
   queuePrefix?: string
   /** /agent-socket send-buffer limit and ping timing (tests use short ones). */
   sockets?: Partial<SocketLimits>
+  /** Message rate and per-conversation cap of agent posts (post-limits.ts). */
+  postLimits?: Partial<AgentPostLimits>
 }
 
 export interface AgentRuntime {
@@ -49,6 +52,7 @@ export interface AgentRuntime {
  */
 export function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptions = {}): AgentRuntime {
   const vault = new TokenVault(gw.config.dataDir)
+  configurePostLimits(gw, options.postLimits)
   const hub = new SocketHub((req: IncomingMessage) => {
     const token = new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? (req.headers['x-cc-token'] as string | undefined)
     const headers = token && !req.headers.authorization ? { ...req.headers, authorization: `Bearer ${token}` } : req.headers

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { closeCode, socketReplySchema, type AgentPacket } from '@circlechat/protocol'
 import { newId } from '@circlechat/model'
+import { MAX_REPLY_BYTES } from './webhook-client.js'
 import { closeGracefully, keepAlive, sendBounded, socketDefaults, type SocketLimits } from '@circlechat/sync-server'
 
 export interface SocketAgentIdentity {
@@ -25,7 +26,8 @@ interface Waiting {
  * at once rather than waiting out the timeout.
  */
 export class SocketHub {
-  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 2 * 1024 * 1024 })
+  // Replies: the same cap as a webhook's (the largest valid reply fits).
+  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: MAX_REPLY_BYTES })
   readonly #sockets = new Map<string, WebSocket>()
   readonly #waiting = new Map<string, Waiting & { agentId: string }>()
   readonly #identity = new WeakMap<WebSocket, SocketAgentIdentity>()

@@ -8,10 +8,16 @@ export interface WebhookResponse {
   status: number
   contentType: string
   text: string
+  /** The body was longer than MAX_REPLY_BYTES; `text` holds only the start. */
+  truncated: boolean
 }
 
-/** A reply larger than this is cut off: packets are answered with actions, not documents. */
-const MAX_REPLY_BYTES = 1_000_000
+/**
+ * A reply larger than this is cut off and refused: packets are answered with actions, not
+ * documents. 4 MiB fits the largest valid reply (20 actions of 40,000 characters of up to four
+ * UTF-8 bytes each, ~3.2 MB), so an oversized post is refused for its size, post by post.
+ */
+export const MAX_REPLY_BYTES = 4 * 1024 * 1024
 
 /**
  * POSTs a body to an agent's callback. Unless private addresses are allowed, the address is
@@ -35,7 +41,8 @@ export function postWebhook(url: URL, headers: Record<string, string>, body: str
       })
       res.on('end', () => {
         clearTimeout(deadline)
-        resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8').slice(0, MAX_REPLY_BYTES) })
+        const text = Buffer.concat(chunks).subarray(0, MAX_REPLY_BYTES).toString('utf8')
+        resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), text, truncated: size > MAX_REPLY_BYTES })
       })
       res.on('error', reject)
     })
