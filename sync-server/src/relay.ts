@@ -111,6 +111,7 @@ export class Relay implements SyncServer {
       room.conns.add(conn)
       room.lastUsed = Date.now()
       this.#greet(conn)
+      if (room.parsed.kind === 'me') void this.#reconcileSegments(room).catch((err) => console.error('segment reconcile failed', room.name, err))
       return conn
     }).catch((err) => {
       console.error('sync load failed', name, err)
@@ -362,6 +363,7 @@ export class Relay implements SyncServer {
     })
     this.#rooms.set(name, room)
     if (parsed.kind === 'conv' && !readSegmentMeta(room.doc)) initSegment(room.doc, parsed.conversationId, parsed.segment, serverOrigin('init segment'))
+    if (parsed.kind === 'conv') void this.#reconcileSegments(room).catch((err) => console.error('segment reconcile failed', name, err))
     this.#evictIdle()
     return room
   }
@@ -423,6 +425,33 @@ export class Relay implements SyncServer {
       writer?.sendReject(R.storageFailure, 'the server could not store this change (storage full or read-only); it was not applied')
       this.#discard(room, `could not persist an update: ${this.#storageError}`)
     })
+  }
+
+  /**
+   * Sealing is several writes (SQLite's live_segment, the old segment's meta, each member's
+   * summary); a crash between them must not leave clients writing to an old segment. So a
+   * member's summaries are brought to SQLite's live segment whenever they attach their `me:`
+   * doc, and a segment behind the live one is sealed whenever it loads.
+   */
+  async #reconcileSegments(room: Room) {
+    if (room.parsed.kind === 'me') {
+      const stale: Array<{ id: string; live: number }> = []
+      for (const [id, summary] of meConversationsOf(room.doc)) {
+        const live = this.#sql.liveSegment.get(id) as number | undefined
+        if (live !== undefined && live !== summary.liveSegment) stale.push({ id, live })
+      }
+      if (stale.length === 0) return
+      await this.transact(room.name, serverOrigin('reconcile segments'), (d) => {
+        for (const { id, live } of stale) {
+          const summary = meConversationsOf(d).get(id)
+          if (summary) putConversation(d, { ...summary, liveSegment: live })
+        }
+      })
+    } else if (room.parsed.kind === 'conv') {
+      const live = this.#sql.liveSegment.get(room.parsed.conversationId) as number | undefined
+      const meta = readSegmentMeta(room.doc)
+      if (live !== undefined && room.parsed.segment < live && meta && !meta.sealed) await this.transact(room.name, serverOrigin('reconcile segments'), (d) => sealSegment(d))
+    }
   }
 
   /** Thread replies count on their root; a full live segment is sealed and the next one opened. */
