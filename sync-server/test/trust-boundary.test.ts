@@ -175,6 +175,25 @@ describe('3. structs behind a clock gap', () => {
   })
 })
 
+describe('bounded work', () => {
+  it('refuses maps nested 15,000 deep without walking them', async () => {
+    const { bob, name } = await setup()
+    const update = await forge(name, (d) => d.transact(() => {
+      const top = new Y.Map<unknown>()
+      messagesOf(d).push([top])
+      let m = top
+      for (let i = 0; i < 15_000; i++) {
+        const next = new Y.Map<unknown>()
+        m.set('x', next)
+        m = next
+      }
+    }))
+    expect(update.byteLength).toBeLessThan(256 * 1024)
+    await expectRefused(name, bob.token, update, 'invalidField')
+    expect(listMessages(await h.sync.getDoc(name)).map((m) => m.body)).toEqual(['original'])
+  })
+})
+
 describe('4. moderation', () => {
   it('an author cannot undo an admin\'s delete', async () => {
     const { alice, admin, name, aliceMsg } = await setup()
