@@ -5,8 +5,13 @@ describe('loadConfig', () => {
   it('fills every default', () => {
     expect(loadConfig({})).toEqual({
       port: 8080, host: '0.0.0.0', dataDir: './data', publicBaseUrl: 'http://localhost:8080',
-      segmentSize: undefined, redisUrl: undefined, agentAllowPrivateUrls: false, agentWorkers: 'inline'
+      segmentSize: undefined, redisUrl: undefined, agentAllowPrivateUrls: false, agentWorkers: 'inline', trustProxy: []
     })
+  })
+
+  it('reads TRUST_PROXY as a list of addresses and ranges, and refuses anything else', () => {
+    expect(loadConfig({ TRUST_PROXY: '127.0.0.1, ::1,172.28.0.0/16' }).trustProxy).toEqual(['127.0.0.1', '::1', '172.28.0.0/16'])
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY.*not an IP address/)
   })
 
   it('derives the public URL from PORT and trims a trailing slash from an explicit one', () => {

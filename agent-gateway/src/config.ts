@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { parseProxyEntry } from './auth/client-ip.js'
 
 /** Treats "1", "true", "yes" as on; anything else (or unset) as off. Env values are strings. */
 const flag = z
@@ -24,7 +25,17 @@ const envSchema = z.object({
   AGENT_ALLOW_PRIVATE_URLS: flag,
   // inline: this process runs agent jobs. external (needs REDIS_URL): `pnpm worker` processes
   // deliver them and this process only applies their replies (it owns the live documents).
-  AGENT_WORKERS: z.enum(['inline', 'external']).default('inline')
+  AGENT_WORKERS: z.enum(['inline', 'external']).default('inline'),
+  // Unset: the client IP is the socket's peer and X-Forwarded-For is ignored (anyone can write
+  // it). Behind a reverse proxy, list the proxy's addresses (IPs or CIDR ranges, comma-separated):
+  // requests from them take the client IP from X-Forwarded-For.
+  TRUST_PROXY: z.string().optional().transform((v, ctx) => {
+    const entries = (v ?? '').split(',').map((e) => e.trim()).filter(Boolean)
+    for (const e of entries) {
+      if (!parseProxyEntry(e)) ctx.addIssue({ code: 'custom', message: `not an IP address or CIDR range: ${e} (list the proxy's addresses, e.g. 127.0.0.1,::1)` })
+    }
+    return entries
+  })
 })
 
 export interface Config {
@@ -36,6 +47,8 @@ export interface Config {
   redisUrl: string | undefined
   agentAllowPrivateUrls: boolean
   agentWorkers?: 'inline' | 'external'
+  /** Reverse-proxy addresses whose X-Forwarded-For is believed (auth/client-ip.ts); [] trusts none. */
+  trustProxy?: string[]
 }
 
 /** Parses the environment once at startup; a bad value stops the process with a readable error. */
@@ -56,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     segmentSize: e.SEGMENT_SIZE,
     redisUrl: e.REDIS_URL,
     agentAllowPrivateUrls: e.AGENT_ALLOW_PRIVATE_URLS,
-    agentWorkers: e.AGENT_WORKERS
+    agentWorkers: e.AGENT_WORKERS,
+    trustProxy: e.TRUST_PROXY
   }
 }

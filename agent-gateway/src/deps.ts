@@ -1,6 +1,6 @@
 import type { Db } from '@circlechat/db'
 import type { SyncServer } from '@circlechat/sync-server'
-import type { RateLimiter } from './auth/rate-limit.js'
+import type { LoginThrottle } from './auth/login-throttle.js'
 import type { Revocations } from './auth/revocation.js'
 import type { Config } from './config.js'
 
@@ -14,7 +14,8 @@ export interface Gateway {
   config: Config
   /** Secure cookies only when the public URL is https (browsers drop them over plain http). */
   secureCookies: boolean
-  loginLimiter: RateLimiter
+  /** Failed sign-ins: growing delays per account, a cap per IP (auth/login-throttle.ts). */
+  loginThrottle: LoginThrottle
   /** Announce here whatever ends access (logout, rotation, deactivation, leave): sockets close. */
   revocations: Revocations
 }

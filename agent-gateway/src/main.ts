@@ -11,7 +11,8 @@ const server = await startServer({
   segmentSize: config.segmentSize,
   redisUrl: config.redisUrl,
   agentAllowPrivateUrls: config.agentAllowPrivateUrls,
-  agentWorkers: config.agentWorkers
+  agentWorkers: config.agentWorkers,
+  trustProxy: config.trustProxy
 })
 console.log(`CircleChat listening on ${server.url} (public URL ${server.gateway.config.publicBaseUrl}, data in ${config.dataDir})`)
 

@@ -11,7 +11,7 @@ import { createAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from 
 import { credentialExpiryChecker, principalFromRequest } from './auth/principal.js'
 import { Revocations } from './auth/revocation.js'
 import { upgradeOriginAllowed } from './middleware/csrf.js'
-import { createRateLimiter } from './auth/rate-limit.js'
+import { createLoginThrottle, type LoginThrottleOptions } from './auth/login-throttle.js'
 import type { Gateway } from './deps.js'
 import type { Config } from './config.js'
 import { UnreadTracker } from './services/unread-tracker.js'
@@ -39,6 +39,10 @@ export interface StartOptions {
   sockets?: Partial<SocketLimits>
   /** On close(), how long in-flight HTTP requests get to answer before sockets close anyway. */
   drainMs?: number
+  /** Reverse-proxy addresses (IPs, CIDR ranges) whose X-Forwarded-For is believed; default none. */
+  trustProxy?: string[]
+  /** Failed sign-in delays and per-IP cap (tests use short ones). */
+  loginThrottle?: Partial<LoginThrottleOptions>
 }
 
 export interface RunningServer {
@@ -47,10 +51,6 @@ export interface RunningServer {
   agents: AgentRuntime
   close(): Promise<void>
 }
-
-/** Login throttle: 10 tries per IP and email per 15 minutes (docs/api.md). */
-const LOGIN_LIMIT = 10
-const LOGIN_WINDOW_MS = 15 * 60 * 1000
 
 /**
  * The one process: SQLite, the sync relay, the REST API and the web app on one port. Returns
@@ -66,7 +66,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     segmentSize: opts.segmentSize,
     redisUrl: opts.redisUrl,
     agentAllowPrivateUrls: opts.agentAllowPrivateUrls ?? false,
-    agentWorkers: opts.agentWorkers ?? 'inline'
+    agentWorkers: opts.agentWorkers ?? 'inline',
+    trustProxy: opts.trustProxy ?? []
   }
   // Watches read markers of me docs as members connect (see services/unread-tracker.ts).
   const unread = new UnreadTracker()
@@ -89,7 +90,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   }, { ...opts.sockets })
 
   const gateway: Gateway = {
-    db, sync, config, secureCookies: false, loginLimiter: createRateLimiter(LOGIN_LIMIT, LOGIN_WINDOW_MS),
+    db, sync, config, secureCookies: false, loginThrottle: createLoginThrottle(opts.loginThrottle),
     revocations: new Revocations(sync)
   }
   unread.start(gateway)

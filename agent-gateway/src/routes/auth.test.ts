@@ -157,14 +157,16 @@ describe('auth routes', () => {
     })
   })
 
-  it('rate limits login to 10 tries per IP and email (429), per email', async () => {
+  it('after 5 failed logins for an account, the next waits (429 with Retry-After); other accounts do not', async () => {
+    // More in login-throttle.test.ts: growing delays, the per-IP cap, TRUST_PROXY.
     const inv = await admin.post('/api/auth/invite', { email: 'rl@example.com' })
     await new Client(server.url).post('/api/auth/accept-invite', { token: inv.body.token, email: 'rl@example.com', name: 'RL', handle: 'rl', password: PASSWORD })
     const c = new Client(server.url)
-    for (let i = 0; i < 10; i++) expect((await c.post('/api/auth/login', { email: 'rl@example.com', password: 'wrong-password' })).status).toBe(401)
+    for (let i = 0; i < 5; i++) expect((await c.post('/api/auth/login', { email: 'rl@example.com', password: 'wrong-password' })).status).toBe(401)
     const blocked = await c.post('/api/auth/login', { email: 'rl@example.com', password: PASSWORD })
     expect(blocked.status).toBe(429)
     expect(blocked.body.error).toBe('rate_limited')
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0)
     // Another email from the same address is unaffected.
     expect((await c.post('/api/auth/login', { email: 'ada@example.com', password: PASSWORD })).status).toBe(200)
   })

@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono'
-import { getConnInfo } from '@hono/node-server/conninfo'
+import { clientIpResolver } from '../auth/client-ip.js'
 import { z } from 'zod'
 import { sessionCredential, type MemberRow, type WorkspaceRow } from '../auth/principal.js'
 import { clearSessionCookie, createSession, invalidateSession, setSessionCookie } from '../auth/sessions.js'
@@ -23,17 +23,12 @@ type Account = { user: { id: string; email: string }; member: MemberRow; workspa
 
 const accountJson = (a: Account) => ({ user: userShape(a.user), member: memberShape(a.member), workspace: workspaceShape(a.workspace) })
 
-/** The socket's address; there is no proxy header trust by default (it could be forged). */
-function clientIp(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown'
-  } catch {
-    return 'unknown' // app.request() in tests has no socket
-  }
-}
+const waitText = (s: number) => (s < 120 ? `${s} seconds` : `${Math.ceil(s / 60)} minutes`)
 
 /** Mounted at /api: accounts, sessions and invites. */
 export function authRoutes(gw: Gateway) {
+  // The socket's peer, or X-Forwarded-For from a trusted proxy only (TRUST_PROXY).
+  const clientIp = clientIpResolver(gw.config.trustProxy ?? [])
   const startSession = (c: Context, userId: string) => {
     const { token, session } = createSession(gw.db, userId)
     setSessionCookie(c, token, session.expiresAt, gw.secureCookies)
@@ -47,10 +42,17 @@ export function authRoutes(gw: Gateway) {
     })
     .post('/auth/login', validate('json', loginBody), async (c) => {
       const { email, password } = c.req.valid('json')
-      const key = `${clientIp(c)}|${email}`
-      if (!gw.loginLimiter.hit(key)) throw new ApiError(429, 'rate_limited', 'Too many sign-in attempts; wait 15 minutes and try again.')
+      const ip = clientIp(c)
+      const verdict = gw.loginThrottle.attempt(email, ip)
+      if (!verdict.ok) {
+        const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))
+        c.header('retry-after', String(seconds))
+        throw new ApiError(429, 'rate_limited', verdict.why === 'ip'
+          ? `Too many failed sign-ins from your network; try again in ${waitText(seconds)}.`
+          : `Too many failed sign-ins for this account; try again in ${waitText(seconds)}.`)
+      }
       const account = await checkCredentials(gw, email, password)
-      gw.loginLimiter.reset(key)
+      gw.loginThrottle.succeeded(email, ip)
       startSession(c, account.user.id)
       return c.json(accountJson(account))
     })
