@@ -187,6 +187,12 @@ const contents = (): Y.AbstractContent[] => [
   new Y.ContentType(new Y.Map()), new Y.ContentType(new Y.Text()), new Y.ContentString('s'), new Y.ContentDeleted(1), new Y.ContentAny([NOW])
 ]
 
+/** Index of a random item of the decoded update matching `where`, or -1. */
+function pickItem(structs: Array<Y.Item | Y.GC | Y.Skip>, pick: (n: number) => number, where: (i: Y.Item) => boolean = () => true): number {
+  const items = structs.filter((t): t is Y.Item => t instanceof Y.Item && where(t))
+  return items.length ? structs.indexOf(items[pick(items.length)]!) : -1
+}
+
 const mutations: Record<string, Mutation> = {
   duplicateKey(u, s, p) {
     const x = decode(u)
@@ -207,9 +213,8 @@ const mutations: Record<string, Mutation> = {
   },
   moveOrigin(u, s, p) {
     const x = decode(u)
-    const items = x.structs.filter((t): t is Y.Item => t instanceof Y.Item)
-    if (!items.length) return u
-    const i = x.structs.indexOf(items[p(items.length)]!)
+    const i = pickItem(x.structs, p)
+    if (i < 0) return u
     const item = x.structs[i] as Y.Item
     const target = p(3) === 0 ? null : someServerId(s, p) ?? (x.structs[p(x.structs.length)]!.id)
     x.structs[i] = p(2) ? withItem(item, { origin: target, parent: target ? null : item.parent }) : withItem(item, { rightOrigin: target })
@@ -257,18 +262,16 @@ const mutations: Record<string, Mutation> = {
   },
   swapContent(u, _s, p) {
     const x = decode(u)
-    const items = x.structs.filter((t): t is Y.Item => t instanceof Y.Item && t.length === 1)
-    if (!items.length) return u
-    const i = x.structs.indexOf(items[p(items.length)]!)
+    const i = pickItem(x.structs, p, (t) => t.length === 1)
+    if (i < 0) return u
     const options = contents()
     x.structs[i] = withItem(x.structs[i] as Y.Item, { content: options[p(options.length)]! })
     return encode(x)
   },
   reparent(u, s, p) {
     const x = decode(u)
-    const items = x.structs.filter((t): t is Y.Item => t instanceof Y.Item)
-    if (!items.length) return u
-    const i = x.structs.indexOf(items[p(items.length)]!)
+    const i = pickItem(x.structs, p)
+    if (i < 0) return u
     const parent = p(3) === 0 ? ['messages', 'meta', 'unread', 'reads'][p(4)]! : someServerId(s, p) ?? 'messages'
     x.structs[i] = withItem(x.structs[i] as Y.Item, { origin: null, rightOrigin: null, parent, parentSub: p(2) ? ['author', 'body', 'deleted', `${alice}|👍`, conv][p(5)]! : null })
     return encode(x)

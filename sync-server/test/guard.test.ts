@@ -4,29 +4,17 @@ import {
   appendMessage, docName, editMessage, deleteMessage, listMessages, messagesOf, reactionKey, REACTIONS,
   findMessage, dirMembersOf, newId
 } from '@circlechat/model'
-import { startHarness, until, synced, watchRelay, rawClient, pairInConversation, type Harness } from './harness.js'
+import { startHarness, until, synced, watchRelay, rawClient, pairInConversation, type Harness, mirrorDoc, forgeUpdate, storedUpdates as storedUpdatesOf } from './harness.js'
 
 let h: Harness
 beforeEach(async () => { h = await startHarness() })
 afterEach(async () => { await h.close() })
 
-/** Stored rows of a doc: what survives a restart. */
-const storedUpdates = (name: string) => h.db.$client.prepare('SELECT count(*) FROM doc_updates WHERE doc = ?').pluck().get(name) as number
+const storedUpdates = (name: string) => storedUpdatesOf(h, name)
+const mirror = (name: string) => mirrorDoc(h, name)
+const forge = (name: string, edit: (doc: Y.Doc) => void) => forgeUpdate(h, name, edit)
 
-/** A doc that mirrors the server's copy, for crafting an update against it. */
-async function mirror(name: string) {
-  const doc = new Y.Doc()
-  Y.applyUpdate(doc, Y.encodeStateAsUpdate(await h.sync.getDoc(name)))
-  return doc
-}
 
-/** The update `edit` makes to a mirror of `name`. */
-async function forge(name: string, edit: (doc: Y.Doc) => void) {
-  const doc = await mirror(name)
-  const before = Y.encodeStateVector(doc)
-  edit(doc)
-  return Y.encodeStateAsUpdate(doc, before)
-}
 
 describe('relay', () => {
   it('two clients see each other\'s messages (OWN1)', async () => {

@@ -5,7 +5,7 @@ import * as awarenessProtocol from 'y-protocols/awareness'
 import {
   appendMessage, deleteMessage, docName, editMessage, findMessage, listMessages, messagesOf, REACTIONS
 } from '@circlechat/model'
-import { startHarness, until, synced, rawClient, type Harness } from './harness.js'
+import { startHarness, until, synced, rawClient, type Harness, mirrorDoc, forgeUpdate, storedUpdates as storedUpdatesOf } from './harness.js'
 import { decode, encode, withItem } from './forge.js'
 
 /**
@@ -18,7 +18,9 @@ let h: Harness
 beforeEach(async () => { h = await startHarness() })
 afterEach(async () => { await h.close() })
 
-const storedUpdates = (name: string) => h.db.$client.prepare('SELECT count(*) FROM doc_updates WHERE doc = ?').pluck().get(name) as number
+const storedUpdates = (name: string) => storedUpdatesOf(h, name)
+const mirror = (name: string) => mirrorDoc(h, name)
+const forge = (name: string, edit: (doc: Y.Doc) => void) => forgeUpdate(h, name, edit)
 
 async function setup() {
   const alice = h.seedMember()
@@ -33,18 +35,6 @@ async function setup() {
   return { alice, bob, admin, conv, name, a, aliceMsg }
 }
 
-/** A copy of the server's doc under a fresh client id, to write an update against. */
-async function mirror(name: string) {
-  const doc = new Y.Doc()
-  Y.applyUpdate(doc, Y.encodeStateAsUpdate(await h.sync.getDoc(name)))
-  return doc
-}
-async function forge(name: string, edit: (doc: Y.Doc) => void) {
-  const doc = await mirror(name)
-  const sv = Y.encodeStateVector(doc)
-  edit(doc)
-  return Y.encodeStateAsUpdate(doc, sv)
-}
 
 /** Sends `update` as `token` and expects a refusal with `reason`, nothing stored or changed. */
 async function expectRefused(name: string, token: string, update: Uint8Array, reason: string) {
