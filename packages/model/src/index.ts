@@ -4,7 +4,7 @@ export { parseDocName, formatDocName, docName } from './doc-names.js'
 export type { DocName } from './doc-names.js'
 export {
   MESSAGES, META, REACTIONS, MAX_BODY_CHARS, MAX_CLOCK_SKEW_MS, messageFieldOwner,
-  reactionKey, parseReactionKey, isValidEmoji, messagesOf, metaOf, readMessage, listMessages,
+  reactionKey, parseReactionKey, isValidEmoji, messagesOf, metaOf, readMessage, listMessages, uniqueMessages,
   findMessage, appendMessage, setCard, editMessage, deleteMessage, toggleReaction, noteThreadReply,
   extractMentionHandles
 } from './docs/messages.js'

@@ -119,6 +119,13 @@ export function listMessages(doc: Y.Doc): Message[] {
   return messagesOf(doc).toArray().map(readMessage)
 }
 
+/** Keeps the first message of each id. The guard keeps ids unique, but a view keyed by id must
+ *  never break on a doc that holds a duplicate (older data, another server). */
+export function uniqueMessages(messages: Message[]): Message[] {
+  const seen = new Set<string>()
+  return messages.filter((m) => !seen.has(m.id) && (seen.add(m.id), true))
+}
+
 /** Finds a message map by id. Linear, newest first: recent messages are the ones edited. */
 export function findMessage(doc: Y.Doc, id: string): Y.Map<unknown> | null {
   const arr = messagesOf(doc)

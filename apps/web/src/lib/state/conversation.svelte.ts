@@ -15,6 +15,7 @@ import {
 	extractMentionHandles,
 	findMessage,
 	listMessages,
+	uniqueMessages,
 	messagesOf,
 	toggleReaction,
 	type Message
@@ -79,7 +80,7 @@ export class ConversationState {
 		return this.#segments.at(-1)!.synced;
 	}
 	get messages(): Message[] {
-		return this.#segments.flatMap((s) => this.#bySegment.get(s.segment) ?? []);
+		return uniqueMessages(this.#segments.flatMap((s) => this.#bySegment.get(s.segment) ?? []));
 	}
 	get loaded(): boolean {
 		return this.live.loaded;

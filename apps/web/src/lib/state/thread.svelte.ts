@@ -3,7 +3,7 @@
  * `parentId` = root). The root itself lives in its conversation's segment and carries the
  * server-written `threadCount` / `lastReplyAt`.
  */
-import { appendMessage, deleteMessage, docName, editMessage, listMessages, messagesOf, toggleReaction, type Message } from '@circlechat/model';
+import { appendMessage, deleteMessage, docName, editMessage, listMessages, messagesOf, uniqueMessages, toggleReaction, type Message } from '@circlechat/model';
 import { SyncedDoc } from '$lib/sync';
 import { describeRejection, toasts } from './toasts.svelte';
 import type { WorkspaceState } from './workspace.svelte';
@@ -27,7 +27,7 @@ export class ThreadState {
 		$effect(() => {
 			const doc = this.synced.doc;
 			const arr = messagesOf(doc);
-			const read = () => (this.#replies = listMessages(doc).sort((a, b) => a.createdAt - b.createdAt));
+			const read = () => (this.#replies = uniqueMessages(listMessages(doc)).sort((a, b) => a.createdAt - b.createdAt));
 			read();
 			arr.observeDeep(read);
 			return () => arr.unobserveDeep(read);
