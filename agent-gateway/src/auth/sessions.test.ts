@@ -6,7 +6,6 @@ import { openDb, users, type Db } from '@circlechat/db'
 import { SESSION_TTL_MS, createSession, invalidateSession, validateSessionToken } from './sessions.js'
 import { hashSecret } from './tokens.js'
 import { principalFromRequest } from './principal.js'
-import { createRateLimiter } from './rate-limit.js'
 
 const DAY = 24 * 60 * 60 * 1000
 
@@ -52,16 +51,5 @@ describe('sessions', () => {
     expect(principalFromRequest(db, { authorization: 'Bearer abc' })).toBeNull()
     expect(principalFromRequest(db, { authorization: 'Basic Zm9v' })).toBeNull()
     expect(principalFromRequest(db, {})).toBeNull()
-  })
-})
-
-describe('rate limiter', () => {
-  it('allows `limit` hits per window per key', () => {
-    const rl = createRateLimiter(3, 1000)
-    expect([1, 2, 3, 4].map(() => rl.hit('a', 0))).toEqual([true, true, true, false])
-    expect(rl.hit('b', 0)).toBe(true)
-    expect(rl.hit('a', 1000)).toBe(true) // new window
-    rl.reset('a')
-    expect(rl.hit('a', 1001)).toBe(true)
   })
 })
