@@ -1,8 +1,8 @@
-import { Hono } from 'hono'
+import { Hono, type MiddlewareHandler } from 'hono'
 import { z } from 'zod'
 import { and, eq } from 'drizzle-orm'
 import { agentRuns, members } from '@circlechat/db'
-import { agentUsageSchema } from '@circlechat/protocol'
+import { READ_SCOPE, agentUsageSchema, hasScope } from '@circlechat/protocol'
 import type { Gateway } from '../deps.js'
 import { authOf, requireAuth } from '../middleware/require-auth.js'
 import { validate } from '../middleware/validate.js'
@@ -41,8 +41,15 @@ export function agentApiRoutes(gw: Gateway, _rt: AgentRuntime) {
     return out
   }
 
+  // Reading conversations needs channels.read (packages/protocol/src/agent/scopes.ts).
+  const readScope: MiddlewareHandler = async function readScope(c, next) {
+    if (!hasScope(agentOf(c).agent.scopes, READ_SCOPE)) throw forbidden('scope_missing', 'Reading conversations needs the channels.read scope; ask an admin to grant it.')
+    await next()
+  }
+
   return new Hono()
     .use(requireAuth())
+    .use('/conversations', readScope).use('/messages', readScope).use('/thread', readScope).use('/search', readScope)
     .get('/me', (c) => {
       const rec = agentOf(c)
       return c.json({ agentId: rec.agent.id, memberId: rec.member.id, workspaceId: rec.member.workspaceId, handle: rec.member.handle })

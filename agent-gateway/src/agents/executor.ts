@@ -1,13 +1,15 @@
-import { approvals, type Db } from '@circlechat/db'
+import { eq } from 'drizzle-orm'
+import { agentRuns, approvals, type Db } from '@circlechat/db'
 import { newId, docName, appendMessage, toggleReaction, findMessage, isValidEmoji, type MessageCard } from '@circlechat/model'
-import { validateAction, type AgentAction } from '@circlechat/protocol'
+import { missingScope, validateAction, type AgentAction } from '@circlechat/protocol'
 import type { Origin } from '@circlechat/sync-server'
 import type { Gateway } from '../deps.js'
 import { resolveMentions } from '../services/messages.js'
 import { checkBody } from './reply-guard.js'
 import { bodyTooLong, takePostAllowance } from './post-limits.js'
 import { setMemory, MAX_MEMORY_VALUE_BYTES } from './memory.js'
-import type { AgentRecord } from './store.js'
+import { agentById, type AgentRecord } from './store.js'
+import type { ApprovalRow } from './approvals.js'
 
 export interface ActionError {
   index: number
@@ -22,6 +24,8 @@ export interface RunContext {
   runId: string
   /** The trigger's conversation: default for approvals and leftover prose. */
   conversationId: string | null
+  /** Set when a person approved this very action: its scope is then not asked for again. */
+  approvalId?: string
 }
 
 /** Thrown inside an action to refuse it with a reason the agent reads in `lastRun`. */
@@ -68,6 +72,8 @@ async function apply(gw: Gateway, rec: AgentRecord, action: AgentAction, ctx: Ru
   const reason = unavailable[action.type]
   if (reason) refuse(reason)
   const origin: Origin = { source: 'agent', agentId: rec.agent.id, memberId: rec.member.id, runId: ctx.runId }
+  const needs = ctx.approvalId ? null : missingScope(rec.agent.scopes, action.type)
+  if (needs) return holdForApproval(gw, rec, origin, action, needs, ctx)
   switch (action.type) {
     case 'post_message':
       return post(gw, rec, origin, action.conversation_id, action.body_md, action.reply_to ?? null)
@@ -115,6 +121,60 @@ async function apply(gw: Gateway, rec: AgentRecord, action: AgentAction, ctx: Ru
   }
 }
 
+/**
+ * An action the agent's scopes do not cover waits for a person (the approvals machinery: a
+ * card in the action's conversation, an admin or the manager decides) and runs once if approved
+ * (executeApproved). What it would touch is checked now, so a request that could never run is
+ * refused at once instead of asking anyone; the same pending request is not asked twice.
+ */
+async function holdForApproval(gw: Gateway, rec: AgentRecord, origin: Origin, action: AgentAction, scope: string, ctx: RunContext) {
+  let target: string | null = null
+  if (action.type === 'post_message' || action.type === 'share_files') target = action.conversation_id
+  else if (action.type === 'react' || action.type === 'open_thread') target = messageInReach(gw.db, rec, action.message_id).conversation_id
+  else if (action.type === 'create_task') target = action.conversation_id ?? null
+  if (target) requireMember(gw.db, rec, target)
+  const conversationId = target ?? (ctx.conversationId && isMember(gw.db, rec, ctx.conversationId) ? ctx.conversationId : null)
+  const sql = gw.db.$client
+  const pendingJson = JSON.stringify(action)
+  const existing = sql.prepare(`SELECT id FROM approvals WHERE agent_id = ? AND status = 'pending' AND pending_action = ?`).pluck().get(rec.agent.id, pendingJson) as string | undefined
+  if (existing) return { approvalId: existing, status: 'pending', needsScope: scope }
+  const id = newId('approval')
+  gw.db.insert(approvals).values({
+    id, workspaceId: rec.member.workspaceId, agentId: rec.agent.id, runId: ctx.runId, conversationId,
+    scope, action: action.type, payload: action, pendingAction: action, status: 'pending', createdAt: Date.now()
+  }).run()
+  if (conversationId) {
+    const card: MessageCard = { kind: 'approval', approvalId: id, status: 'pending' }
+    const messageId = await postRaw(gw, rec, origin, conversationId, `Requesting approval (${scope}): ${action.type}`, null, card)
+    sql.prepare('UPDATE approvals SET message_id = ? WHERE id = ?').run(messageId, id)
+  }
+  return { approvalId: id, status: 'pending', needsScope: scope }
+}
+
+/**
+ * Runs the action an approval held back, once: the caller has just moved the approval from
+ * pending to approved (in one conditional UPDATE, so two deciders cannot both get here). The
+ * outcome is appended to the run that asked, under index -1 with the approval's id.
+ */
+export async function executeApproved(gw: Gateway, ap: ApprovalRow): Promise<{ ok: boolean; result?: unknown; error?: string }> {
+  const rec = agentById(gw.db, ap.agentId)
+  let outcome: { ok: boolean; result?: unknown; error?: string }
+  if (!rec || rec.member.deactivated) outcome = { ok: false, error: 'the agent no longer exists or is deactivated' }
+  else {
+    const out = await executeActions(gw, rec, [ap.pendingAction], { runId: ap.runId ?? 'approval', conversationId: ap.conversationId, approvalId: ap.id })
+    outcome = out.applied[0] ? { ok: true, result: out.applied[0].result } : { ok: false, error: out.errors[0]?.error ?? 'not applied' }
+  }
+  const run = ap.runId ? gw.db.select().from(agentRuns).where(eq(agentRuns.id, ap.runId)).get() : undefined
+  if (run) {
+    const type = String((ap.pendingAction as { type?: unknown } | null)?.type ?? 'unknown')
+    const set = outcome.ok
+      ? { applied: [...(run.applied ?? []), { index: -1, type, approvalId: ap.id, ...(outcome.result === undefined ? {} : { result: outcome.result }) }] }
+      : { errors: [...(run.errors ?? []), { index: -1, type, approvalId: ap.id, error: `approved, then failed: ${outcome.error}` }] }
+    gw.db.update(agentRuns).set(set).where(eq(agentRuns.id, run.id)).run()
+  }
+  return outcome
+}
+
 interface IndexRow { id: string; conversation_id: string; doc: string; parent_id: string | null; reactions: string; body: string }
 
 /** A message the agent can see: in its workspace and in a conversation it belongs to. */
@@ -125,6 +185,10 @@ function messageInReach(db: Db, rec: AgentRecord, messageId: string): IndexRow {
   if (!row) return refuse(`message ${messageId} does not exist in this workspace`)
   requireMember(db, rec, row.conversation_id)
   return row
+}
+
+function isMember(db: Db, rec: AgentRecord, conversationId: string): boolean {
+  return !!db.$client.prepare('SELECT 1 FROM conversation_members WHERE conversation_id = ? AND member_id = ?').pluck().get(conversationId, rec.member.id)
 }
 
 function requireMember(db: Db, rec: AgentRecord, conversationId: string) {

@@ -1,5 +1,5 @@
 import type { Db } from '@circlechat/db'
-import type { AgentPacket, AgentTrigger, PacketMessage, InboxEntry } from '@circlechat/protocol'
+import { READ_SCOPE, hasScope, type AgentPacket, type AgentTrigger, type PacketMessage, type InboxEntry } from '@circlechat/protocol'
 import { lastRunOf, memoryOf, type AgentRecord } from './store.js'
 
 /** What woke an agent. `byAgent`: caused by another agent's post (bot-loop damping). */
@@ -58,7 +58,10 @@ export function buildPacket(db: Db, rec: AgentRecord, event: TriggerEvent, runId
 
   const isHeartbeat = event.trigger === 'scheduled' || event.trigger === 'ambient'
   const inbox: InboxEntry[] = []
-  if (isHeartbeat) {
+  if (!hasScope(rec.agent.scopes, READ_SCOPE)) {
+    // Without channels.read the agent hears that something happened, not what was said.
+    if (event.trigger === 'scheduled') return null
+  } else if (isHeartbeat) {
     // "New" is per conversation: since the agent last saw it, i.e. its last good heartbeat (which
     // sees everything) or its last good run triggered there. Using the agent's last run of any kind
     // lost news: a channel_post coalesced away behind a mention elsewhere, or a failed run, moved
@@ -89,10 +92,13 @@ export function buildPacket(db: Db, rec: AgentRecord, event: TriggerEvent, runId
     thread = { conversationId: inbox[0].conversationId, conversationKind: inbox[0].conversationKind, conversationName: inbox[0].conversationName, rootMessageId: rootId, messages: rows.map(shape) }
   }
 
+  // Its own approvals and those of conversations it is in: never another conversation's requests.
   const approvals = sql.prepare(`
     SELECT ap.id, ap.scope, ap.action, ap.status, ap.created_at, ap.agent_id, m.handle FROM approvals ap
     JOIN agents a ON a.id = ap.agent_id JOIN members m ON m.id = a.member_id
-    WHERE ap.workspace_id = ? AND ap.status = 'pending' ORDER BY ap.created_at DESC LIMIT 20`).all(me.workspaceId) as Array<{ id: string; scope: string; action: string; status: 'pending'; created_at: number; agent_id: string; handle: string }>
+    WHERE ap.workspace_id = ? AND ap.status = 'pending'
+      AND (ap.agent_id = ? OR ap.conversation_id IN (SELECT conversation_id FROM conversation_members WHERE member_id = ?))
+    ORDER BY ap.created_at DESC LIMIT 20`).all(me.workspaceId, rec.agent.id, me.id) as Array<{ id: string; scope: string; action: string; status: 'pending'; created_at: number; agent_id: string; handle: string }>
   let approvalResponse: AgentPacket['approvalResponse']
   if (event.approvalId) {
     const ap = sql.prepare('SELECT a.*, m.handle AS decided_handle FROM approvals a LEFT JOIN members m ON m.id = a.decided_by WHERE a.id = ?').get(event.approvalId) as { id: string; scope: string; action: string; status: 'approved' | 'denied'; note: string | null; decided_handle: string | null; payload: string | null } | undefined

@@ -1,6 +1,6 @@
-import { Hono } from 'hono'
+import { Hono, type MiddlewareHandler } from 'hono'
 import { z } from 'zod'
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import { agents, approvals, members } from '@circlechat/db'
 import { setCard } from '@circlechat/model'
 import type { Gateway } from '../deps.js'
@@ -13,7 +13,9 @@ import { mirrorMember } from '../services/doc-mirror.js'
 import { provisionAgent, rotateToken, requireWorkspaceMember } from './provision.js'
 import { agentById, agentsOfWorkspace, memoryOf, runsOf, type AgentRecord, type RunRow } from './store.js'
 import { approvalById, canDecide } from './approvals.js'
+import { executeApproved } from './executor.js'
 import type { AgentRuntime } from './runtime.js'
+import { AgentViewer } from './visibility.js'
 
 const handle = z.string().trim().toLowerCase().regex(/^[a-z0-9][a-z0-9._-]*$/, 'Handles use a–z, 0–9, ".", "_" and "-".').min(2).max(40)
 const provisionSchema = z.object({
@@ -33,19 +35,50 @@ const provisionSchema = z.object({
 const updateSchema = provisionSchema.pick({ name: true, title: true, brief: true, model: true, avatar: true, heartbeatIntervalSec: true, scopes: true, callbackUrl: true })
   .extend({ reportsTo: z.string().max(64).nullable().optional() }).partial()
 
-export const agentShape = ({ agent, member }: AgentRecord) => ({
+/**
+ * `manage`: the caller is an admin or the agent's manager. Everyone else sees the member side
+ * and the status, not how the agent is wired or briefed (callbackUrl, brief, model, scopes, and
+ * lastError, which can quote the callback).
+ */
+export const agentShape = ({ agent, member }: AgentRecord, manage = true) => ({
   id: agent.id, memberId: member.id, name: member.name, handle: member.handle, title: member.title, avatar: member.avatar,
-  reportsTo: member.reportsTo, adapter: agent.adapter, callbackUrl: agent.callbackUrl, brief: agent.brief, model: agent.model,
-  scopes: agent.scopes, heartbeatIntervalSec: agent.heartbeatIntervalSec, status: agent.status, lastError: agent.lastError,
-  lastRunAt: agent.lastRunAt, createdAt: agent.createdAt
+  reportsTo: member.reportsTo, adapter: agent.adapter,
+  ...(manage ? { callbackUrl: agent.callbackUrl, brief: agent.brief, model: agent.model, scopes: agent.scopes, lastError: agent.lastError } : {}),
+  heartbeatIntervalSec: agent.heartbeatIntervalSec, status: agent.status, lastRunAt: agent.lastRunAt, createdAt: agent.createdAt, canManage: manage
 })
 
 export const runShape = (r: RunRow) => ({
   id: r.id, trigger: r.trigger, conversationId: r.conversationId, messageId: r.messageId, status: r.status, attempts: r.attempts,
   packet: r.packet, reply: r.reply, applied: r.applied, errors: r.errors, trace: r.trace, usage: r.usage,
   costUsd: r.costUsd === null ? null : r.costUsd / 1_000_000, startedAt: r.startedAt, finishedAt: r.finishedAt,
-  durationMs: r.startedAt && r.finishedAt ? r.finishedAt - r.startedAt : null, createdAt: r.createdAt
+  durationMs: r.startedAt && r.finishedAt ? r.finishedAt - r.startedAt : null, createdAt: r.createdAt, redacted: false
 })
+
+/**
+ * A run as `viewer` may see it: whole for an admin or the manager when nothing in it names a
+ * conversation they are not in; otherwise only when and how it ran, with its conversation and
+ * message ids only if the viewer is in that conversation (docs/decisions.md "Agents").
+ */
+export function runView(viewer: AgentViewer, rec: AgentRecord, r: RunRow) {
+  const full = runShape(r)
+  const { packet, reply, applied, errors, trace, usage } = full
+  if (viewer.manages(rec) && viewer.mayRead({ id: r.conversationId, m: r.messageId, packet, reply, applied, errors, trace })) return full
+  const inConv = viewer.inConversation(r.conversationId)
+  return {
+    ...full, conversationId: inConv ? r.conversationId : null, messageId: inConv && viewer.mayRead(r.messageId) ? r.messageId : null,
+    packet: null, reply: null, applied: null, errors: null, trace: null, usage: usage === null ? null : { ...pick(usage, ['inputTokens', 'outputTokens', 'costUsd']) }, redacted: true
+  }
+}
+
+const pick = (o: unknown, keys: string[]) => Object.fromEntries(Object.entries(o as Record<string, unknown>).filter(([k]) => keys.includes(k)))
+
+/** Agent and approval pages are for people; an agent reads its own state through /api/agent-api. */
+function peopleOnly(): MiddlewareHandler {
+  return async function peopleOnly(c, next) {
+    if (authOf(c).via !== 'cookie') throw forbidden('people_only', 'Bot tokens cannot read agents or approvals here; an agent reads its own state through /api/agent-api.')
+    await next()
+  }
+}
 
 /** Mounted at /api/agents: provisioning and the agent page (runs, memory, Test button). */
 export function agentRoutes(gw: Gateway, rt: AgentRuntime) {
@@ -55,8 +88,11 @@ export function agentRoutes(gw: Gateway, rt: AgentRuntime) {
     return rec
   }
   return new Hono()
-    .use(requireAuth())
-    .get('/', (c) => c.json({ agents: agentsOfWorkspace(gw.db, authOf(c).workspace.id).map(agentShape) }))
+    .use(requireAuth(), peopleOnly())
+    .get('/', (c) => {
+      const viewer = new AgentViewer(gw.db, authOf(c))
+      return c.json({ agents: agentsOfWorkspace(gw.db, authOf(c).workspace.id).map((rec) => agentShape(rec, viewer.manages(rec))) })
+    })
     .post('/', requireAdmin(), validate('json', provisionSchema), async (c) => {
       const { record, botToken } = await provisionAgent(gw, rt.vault, authOf(c).workspace.id, c.req.valid('json'))
       rt.agentChanged(record.agent.id)
@@ -64,20 +100,27 @@ export function agentRoutes(gw: Gateway, rt: AgentRuntime) {
     })
     .get('/:id', (c) => {
       const rec = inWorkspace(c, c.req.param('id'))
+      const viewer = new AgentViewer(gw.db, authOf(c))
+      const manage = viewer.manages(rec)
       const costs = gw.db.$client.prepare('SELECT count(*) AS runs, coalesce(sum(cost_micro_usd), 0) AS micro FROM agent_runs WHERE agent_id = ?').get(rec.agent.id) as { runs: number; micro: number }
+      // Memory is the agent's working state: managers only, and conversation memory only for
+      // conversations the caller is in (a value naming another conversation is held back too).
+      const memory = manage
+        ? memoryOf(gw.db, rec.agent.id).filter((m) => (m.scope !== 'conversation' || viewer.inConversation(m.scopeId)) && viewer.mayRead({ id: m.scopeId, key: m.key, value: m.value }))
+        : []
       return c.json({
-        agent: agentShape(rec),
+        agent: agentShape(rec, manage),
         connected: rt.hub.isConnected(rec.agent.id),
-        runs: runsOf(gw.db, rec.agent.id, 50).map(runShape),
+        runs: runsOf(gw.db, rec.agent.id, 50).map((r) => runView(viewer, rec, r)),
         totals: { runs: costs.runs, costUsd: costs.micro / 1_000_000 },
-        memory: memoryOf(gw.db, rec.agent.id).map((m) => ({ scope: m.scope, scopeId: m.scopeId, key: m.key, value: m.value, updatedAt: m.updatedAt }))
+        memory: memory.map((m) => ({ scope: m.scope, scopeId: m.scopeId, key: m.key, value: m.value, updatedAt: m.updatedAt }))
       })
     })
     .get('/:id/runs/:runId', (c) => {
       const rec = inWorkspace(c, c.req.param('id'))
       const run = runsOf(gw.db, rec.agent.id, 1000).find((r) => r.id === c.req.param('runId'))
       if (!run) throw notFound('run_not_found', 'No such run.')
-      return c.json({ run: runShape(run) })
+      return c.json({ run: runView(new AgentViewer(gw.db, authOf(c)), rec, run) })
     })
     .patch('/:id', requireAdmin(), validate('json', updateSchema), async (c) => {
       const rec = inWorkspace(c, c.req.param('id'))
@@ -124,21 +167,36 @@ const decideSchema = z.object({ decision: z.enum(['approve', 'deny']), note: z.s
 /** Mounted at /api/approvals: the Approvals page and the card's buttons. */
 export function approvalRoutes(gw: Gateway, rt: AgentRuntime) {
   return new Hono()
-    .use(requireAuth())
+    .use(requireAuth(), peopleOnly())
     .get('/', (c) => {
       const auth = authOf(c)
       const status = c.req.query('status')
+      if (status !== undefined && !['pending', 'approved', 'denied'].includes(status)) throw badRequest('invalid_input', 'status is pending, approved or denied.')
+      // Only approvals in the caller's conversations, or ones the caller may decide (an admin, the
+      // agent's manager: canDecide). Membership is read here, per request.
       const rows = gw.db.$client.prepare(`
         SELECT ap.*, m.handle AS agent_handle, m.name AS agent_name, d.handle AS decided_by_handle, m.reports_to AS manager
         FROM approvals ap JOIN agents a ON a.id = ap.agent_id JOIN members m ON m.id = a.member_id LEFT JOIN members d ON d.id = ap.decided_by
-        WHERE ap.workspace_id = ? ${status ? 'AND ap.status = ?' : ''} ORDER BY ap.created_at DESC LIMIT 200`).all(...[auth.workspace.id, ...(status ? [status] : [])]) as Array<Record<string, unknown>>
+        WHERE ap.workspace_id = @ws ${status ? 'AND ap.status = @status' : ''}
+          AND (@admin = 1 OR m.reports_to = @me OR ap.conversation_id IN (SELECT conversation_id FROM conversation_members WHERE member_id = @me))
+        ORDER BY ap.created_at DESC LIMIT 200`)
+        .all({ ws: auth.workspace.id, me: auth.member.id, admin: auth.member.role === 'admin' ? 1 : 0, ...(status ? { status } : {}) }) as Array<Record<string, unknown>>
+      const viewer = new AgentViewer(gw.db, auth)
       return c.json({
-        approvals: rows.map((r) => ({
-          id: r.id, agentId: r.agent_id, agentHandle: r.agent_handle, agentName: r.agent_name, conversationId: r.conversation_id,
-          messageId: r.message_id, scope: r.scope, action: r.action, payload: r.payload ? JSON.parse(String(r.payload)) : null,
-          status: r.status, note: r.note, decidedByHandle: r.decided_by_handle, decidedAt: r.decided_at, createdAt: r.created_at,
-          canDecide: r.status === 'pending' && (auth.member.role === 'admin' || r.manager === auth.member.id)
-        }))
+        approvals: rows.map((r) => {
+          // A decider outside the conversation sees what is asked, not where: no conversation or
+          // message id, and no payload that names a conversation they are not in.
+          const inConv = viewer.inConversation(r.conversation_id as string | null)
+          const payload = r.payload ? JSON.parse(String(r.payload)) as unknown : null
+          const showPayload = viewer.mayRead(payload)
+          return {
+            id: r.id, agentId: r.agent_id, agentHandle: r.agent_handle, agentName: r.agent_name, conversationId: inConv ? r.conversation_id : null,
+            messageId: inConv ? r.message_id : null, scope: r.scope, action: r.action, payload: showPayload ? payload : null,
+            status: r.status, note: r.note, decidedByHandle: r.decided_by_handle, decidedAt: r.decided_at, createdAt: r.created_at,
+            canDecide: r.status === 'pending' && (auth.member.role === 'admin' || r.manager === auth.member.id),
+            redacted: !showPayload || (!!r.conversation_id && !inConv)
+          }
+        })
       })
     })
     .post('/:id/decide', validate('json', decideSchema), async (c) => {
@@ -149,10 +207,17 @@ export function approvalRoutes(gw: Gateway, rt: AgentRuntime) {
       if (ap.status !== 'pending') throw conflict('already_decided', `This request was already ${ap.status}.`)
       const { decision, note } = c.req.valid('json')
       const status = decision === 'approve' ? 'approved' : 'denied'
-      gw.db.update(approvals).set({ status, note: note ?? null, decidedBy: auth.member.id, decidedAt: Date.now() }).where(eq(approvals.id, ap.id)).run()
+      // Conditional on still pending: of two deciders racing, one wins and a held action runs once.
+      const won = gw.db.update(approvals).set({ status, note: note ?? null, decidedBy: auth.member.id, decidedAt: Date.now() })
+        .where(and(eq(approvals.id, ap.id), eq(approvals.status, 'pending'))).run()
+      if (won.changes === 0) throw conflict('already_decided', 'This request was just decided by someone else.')
+      const executed = status === 'approved' && ap.pendingAction != null ? await executeApproved(gw, ap) : undefined
       const doc = ap.messageId ? gw.db.$client.prepare('SELECT doc FROM messages WHERE id = ?').pluck().get(ap.messageId) as string | undefined : undefined
       if (doc) await gw.sync.transact(doc, { source: 'server', reason: 'approval decided' }, (d) => setCard(d, ap.messageId!, { kind: 'approval', approvalId: ap.id, status }))
       rt.queue.enqueue(ap.agentId, { trigger: 'approval_response', conversationId: ap.conversationId, approvalId: ap.id })
-      return c.json({ ok: true, status })
+      // The outcome (a message id, an error naming a conversation) is on the run; the decider may
+      // not be in that conversation, so only whether it ran comes back here.
+      const shown = executed && { ok: executed.ok, ...(executed.error && new AgentViewer(gw.db, auth).mayRead(executed.error) ? { error: executed.error } : {}) }
+      return c.json({ ok: true, status, ...(shown ? { executed: shown } : {}) })
     })
 }

@@ -48,7 +48,7 @@ export class SocketHub {
       this.#identity.set(ws, agent)
       keepAlive(ws, this.#limits)
       sendBounded(ws, JSON.stringify({ type: 'hello', agentId: agent.agentId, handle: agent.handle }), this.#limits.maxBufferedBytes)
-      ws.on('message', (data) => this.#onMessage(data.toString()))
+      ws.on('message', (data) => this.#onMessage(agent.agentId, data.toString()))
       ws.on('close', () => {
         if (this.#sockets.get(agent.agentId) !== ws) return
         this.#sockets.delete(agent.agentId)
@@ -99,7 +99,7 @@ export class SocketHub {
     })
   }
 
-  #onMessage(text: string) {
+  #onMessage(agentId: string, text: string) {
     let frame: unknown
     try {
       frame = JSON.parse(text)
@@ -109,7 +109,9 @@ export class SocketHub {
     const reply = socketReplySchema.safeParse(frame)
     if (!reply.success) return // pongs and anything unknown are ignored
     const waiting = this.#waiting.get(reply.data.correlation_id)
-    if (!waiting) return
+    // Only the socket of the agent the packet went to may answer it: another agent that learned
+    // the correlation id (it is in no packet, but ids leak) must not put actions in its run.
+    if (!waiting || waiting.agentId !== agentId) return
     clearTimeout(waiting.timer)
     this.#waiting.delete(reply.data.correlation_id)
     waiting.resolve('status' in reply.data ? 'HEARTBEAT_OK' : { actions: reply.data.actions, trace: reply.data.trace, usage: reply.data.usage })
@@ -130,3 +132,4 @@ export class SocketHub {
     this.#wss.close()
   }
 }
+

@@ -90,7 +90,7 @@ describe('agent actions', () => {
   })
 
   it('refuses each bad action for its reason and applies the rest; lastRun reports them', async () => {
-    const { run } = await runWith(() => ({
+    const { run: shown } = await runWith(() => ({
       actions: [
         { type: 'post_message', conversation_id: secretId, body_md: 'Sneaking into a private channel' },
         { type: 'post_message', conversation_id: foreignChannelId, body_md: 'Hello from across the fence' },
@@ -103,6 +103,11 @@ describe('agent actions', () => {
         { type: 'post_message', conversation_id: w.channelId, body_md: 'This one is fine and should land' }
       ]
     }))
+    // The reply names a conversation of another workspace, which ada is not in: her view of the
+    // run is withheld (docs/decisions.md "Agents"), so read the audit row itself.
+    expect(shown).toMatchObject({ redacted: true, applied: null, errors: null })
+    const row = w.server.gateway.db.$client.prepare('SELECT id, status, applied, errors FROM agent_runs WHERE id = ?').get(shown.id) as { id: string; status: string; applied: string; errors: string }
+    const run = { ...row, applied: JSON.parse(row.applied) as typeof shown.applied, errors: JSON.parse(row.errors) as typeof shown.errors }
     expect(run.status).toBe('ok')
     expect(run.applied.map((a) => [a.index, a.type])).toEqual([[8, 'post_message']])
     const byIndex = Object.fromEntries(run.errors.map((e) => [e.index, e.error]))

@@ -95,7 +95,9 @@ describe('agent runtimes', () => {
     await waitFor(async () => (await messagesOf(w.bob.client, dm)).find((m) => m.memberId === a.memberId && m.bodyMd.includes('psst')), 15_000, 'socket DM reply')
     const info = await agentInfo(w.ada.client, a.id)
     expect(info.runs.map((r) => r.trigger).sort()).toEqual(['dm', 'mention'])
-    for (const r of info.runs) expect(agentPacketSchema.safeParse(r.packet).success).toBe(true)
+    expect(agentPacketSchema.safeParse(info.runs.find((r) => r.trigger === 'mention')!.packet).success).toBe(true)
+    // Ada (admin) is not in bob's DM with the agent: that run's packet is withheld from her.
+    expect(info.runs.find((r) => r.trigger === 'dm')!.packet).toBeNull()
   })
 
   it('socket: a bad token is closed with 4401', async () => {

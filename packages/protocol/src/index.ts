@@ -20,7 +20,7 @@ export type { AgentAction, AgentActionType, TaskStatus } from './agent/actions.j
 export { HEARTBEAT_OK, agentUsageSchema, agentReplyJsonSchema, parseAgentReply, validateAction } from './agent/reply.js'
 export type { AgentUsage, AgentReplyJson, ParsedReply, ValidatedAction } from './agent/reply.js'
 export {
-  READ_SCOPE, REPLY_SCOPE, TASKS_SCOPE, ALL_SCOPES, DEFAULT_SCOPES, actionScopes, effectiveScopes, hasScope, missingScope
+  READ_SCOPE, REPLY_SCOPE, TASKS_SCOPE, ALL_SCOPES, DEFAULT_SCOPES, TRIGGER_SCOPES, actionScopes, effectiveScopes, hasScope, missingScope
 } from './agent/scopes.js'
 export type { ScopedActionType } from './agent/scopes.js'
 export { socketHelloSchema, socketDispatchSchema, socketReplySchema, socketPongSchema } from './agent/socket.js'

@@ -14,6 +14,12 @@ describe('agent scopes', () => {
     expect(hasScope([], 'channels.read')).toBe(true)
   })
 
+  it('trigger opt-ins (ambient) grant nothing and take nothing away', () => {
+    expect(effectiveScopes(['ambient'])).toEqual(['channels.read', 'channels.reply', 'ambient'])
+    expect(missingScope(['ambient'], 'post_message')).toBeNull()
+    expect(missingScope(['ambient', 'channels.read'], 'post_message')).toBe('channels.reply')
+  })
+
   it('a read-only agent needs channels.reply to speak and tasks.write for boards', () => {
     const scopes = ['channels.read']
     for (const t of ['post_message', 'react', 'open_thread', 'share_files']) expect(missingScope(scopes, t)).toBe('channels.reply')

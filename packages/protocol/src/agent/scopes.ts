@@ -13,6 +13,12 @@ export const TASKS_SCOPE = 'tasks.write'
 export const ALL_SCOPES = '*'
 /** What an agent provisioned with no scopes may do: read and reply, as the seed's agents expect. */
 export const DEFAULT_SCOPES: readonly string[] = [READ_SCOPE, REPLY_SCOPE]
+/**
+ * Scopes that opt an agent into a trigger rather than grant an action (`ambient`: quiet-channel
+ * wakes). They do not count when deciding whether an agent has "no scopes": ["ambient"] is an
+ * agent with the defaults that also wants ambient wakes.
+ */
+export const TRIGGER_SCOPES: readonly string[] = ['ambient']
 
 /** Action names the table covers: the allowlist plus the seed agents' memory and tool actions. */
 export type ScopedActionType = AgentActionType | 'delete_memory' | 'memory_append' | 'memory_rethink' | 'call_tool'
@@ -40,9 +46,9 @@ export const actionScopes: Readonly<Record<ScopedActionType, string | null>> = {
   call_tool: null
 }
 
-/** The scopes an agent actually holds: an empty list means the defaults. */
+/** The scopes an agent actually holds: a list granting nothing (empty, or only trigger opt-ins) means the defaults. */
 export function effectiveScopes(scopes: readonly string[]): readonly string[] {
-  return scopes.length === 0 ? DEFAULT_SCOPES : scopes
+  return scopes.every((s) => TRIGGER_SCOPES.includes(s)) ? [...DEFAULT_SCOPES, ...scopes] : scopes
 }
 
 export function hasScope(scopes: readonly string[], needed: string): boolean {
