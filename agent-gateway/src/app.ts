@@ -4,6 +4,7 @@ import { HTTPException } from 'hono/http-exception'
 import { requestId } from 'hono/request-id'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { z } from 'zod'
+import { StorageFailure } from '@circlechat/sync-server'
 import type { Gateway } from './deps.js'
 import { ApiError } from './errors.js'
 import { csrf } from './middleware/csrf.js'
@@ -36,7 +37,7 @@ export function createApp(gw: Gateway, opts: AppOptions = {}): Hono {
   app.use('/api/*', bodyLimit({ maxSize: 1024 * 1024, onError: () => { throw new ApiError(413, 'too_large', 'The request body is over 1 MiB.') } }))
   app.use('/api/*', session({ db: gw.db, secureCookies: gw.secureCookies }), csrf({ publicBaseUrl: gw.config.publicBaseUrl }))
 
-  app.route('/health', healthRoutes())
+  app.route('/health', healthRoutes(gw.sync))
   app.route('/api', authRoutes(gw))
   app.route('/api/members', memberRoutes(gw))
   app.route('/api/conversations', conversationRoutes(gw))
@@ -49,7 +50,8 @@ export function createApp(gw: Gateway, opts: AppOptions = {}): Hono {
   app.notFound((c) => c.json({ error: 'not_found', message: `Nothing at ${c.req.path}.` }, 404))
   app.onError((err, c) => {
     const { status, body } = toErrorResponse(err)
-    if (status >= 500) console.error(`${c.req.method} ${c.req.path} failed (request ${c.get('requestId')}):`, err)
+    if (status === 507) console.error(`${c.req.method} ${c.req.path} not stored: ${err instanceof Error ? err.message : err}`)
+    else if (status >= 500) console.error(`${c.req.method} ${c.req.path} failed (request ${c.get('requestId')}):`, err)
     return c.json(body, status)
   })
   return app
@@ -69,12 +71,20 @@ export function toErrorResponse(err: unknown): { status: ContentfulStatusCode; b
     return { status, body: { error: codeForStatus[status] ?? 'error', message: err.message || 'Request refused.' } }
   }
   if (err instanceof z.ZodError) return { status: 400, body: { error: 'invalid_input', message: describeIssues(err.issues) } }
+  if (isStorageFailure(err)) {
+    return { status: 507, body: { error: 'storage_full', message: 'The server could not store this (disk full or read-only). Nothing was saved; try again later.' } }
+  }
   if (isUniqueViolation(err)) {
     // Two requests raced past the same check (e.g. one handle claimed twice at once).
     return { status: 409, body: { error: 'conflict', message: 'That already exists; reload and try again.' } }
   }
   return { status: 500, body: { error: 'internal', message: 'Something went wrong on the server; try again, and tell an admin if it persists.' } }
 }
+
+/** The disk refused the write: a relay commit (StorageFailure) or a relational one. */
+const STORAGE_CODES = /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN)/
+const isStorageFailure = (err: unknown) =>
+  err instanceof StorageFailure || (typeof err === 'object' && err !== null && 'code' in err && STORAGE_CODES.test(String(err.code)))
 
 const isUniqueViolation = (err: unknown) =>
   typeof err === 'object' && err !== null && 'code' in err && (err.code === 'SQLITE_CONSTRAINT_UNIQUE' || err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY')

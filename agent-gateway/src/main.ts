@@ -13,6 +13,10 @@ const server = await startServer({
   agentAllowPrivateUrls: config.agentAllowPrivateUrls,
   agentWorkers: config.agentWorkers,
   trustProxy: config.trustProxy
+}).catch((err: unknown) => {
+  // Storage that cannot be written, a port in use: say what to do, without a stack trace.
+  console.error(`CircleChat did not start: ${err instanceof Error ? err.message : String(err)}`)
+  process.exit(1)
 })
 console.log(`CircleChat listening on ${server.url} (public URL ${server.gateway.config.publicBaseUrl}, data in ${config.dataDir})`)
 

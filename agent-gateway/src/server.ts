@@ -4,7 +4,6 @@ import type { Duplex } from 'node:stream'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { serve } from '@hono/node-server'
-import { openDb } from '@circlechat/db'
 import { createSyncServer, type SocketLimits, type SyncServer } from '@circlechat/sync-server'
 import { createApp } from './app.js'
 import { createAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './agents/runtime.js'
@@ -16,6 +15,7 @@ import type { Gateway } from './deps.js'
 import type { Config } from './config.js'
 import { UnreadTracker } from './services/unread-tracker.js'
 import { HttpDrain } from './drain.js'
+import { openWritableDb } from './storage-probe.js'
 
 /** apps/web/build, found from this file so the server works from any working directory. */
 export const DEFAULT_WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../apps/web/build')
@@ -57,7 +57,7 @@ export interface RunningServer {
  * once listening; close() stops accepting, closes sockets, flushes the relay, then the database.
  */
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
-  const db = openDb(join(opts.dataDir, 'circlechat.db'))
+  const db = openWritableDb(opts.dataDir)
   const config: Config = {
     port: opts.port,
     host: opts.host,

@@ -18,11 +18,17 @@ const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), '..', 'dr
 export function openDb(file: string): Db {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
   const sqlite = new Database(file)
-  sqlite.pragma('journal_mode = WAL')
-  sqlite.pragma('synchronous = FULL')
-  sqlite.pragma('foreign_keys = ON')
-  sqlite.pragma('busy_timeout = 5000')
-  const db = drizzle(sqlite, { schema }) as Db
-  migrate(db, { migrationsFolder })
-  return db
+  try {
+    sqlite.pragma('journal_mode = WAL')
+    sqlite.pragma('synchronous = FULL')
+    sqlite.pragma('foreign_keys = ON')
+    sqlite.pragma('busy_timeout = 5000')
+    const db = drizzle(sqlite, { schema }) as Db
+    migrate(db, { migrationsFolder })
+    return db
+  } catch (err) {
+    // e.g. a read-only or full disk: do not leak the open file.
+    sqlite.close()
+    throw err
+  }
 }

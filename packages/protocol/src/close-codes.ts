@@ -10,8 +10,9 @@ export const closeCode = {
   rateLimited: 4429,
   /** Membership was revoked while connected. */
   revoked: 4410,
-  /** The server reloaded its copy of the document from storage; reconnect and re-sync. */
-  resync: 4409,
+  /** The server reloaded its copy of the document from storage; reconnect and re-sync. Outside
+   *  4400–4499, which y-websocket treats as final. */
+  resync: 4009,
   /** A newer socket for the same agent replaced this one. */
   replaced: 4000,
   /** The client read too slowly: its send buffer passed the server's limit. Reconnect. */
