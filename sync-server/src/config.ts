@@ -12,6 +12,15 @@ export const syncDefaults = {
   /** Per connection: new messages per second and burst; beyond this is a flood, not a chat. */
   messagesPerSecond: 5,
   messageBurst: 20,
+  /** Catch-up: a client back from offline flushes its outbox (one update per local change) right
+   *  after connecting. For the first `catchUpWindowMs` of a connection it may draw on a pool of
+   *  this many updates and new messages beyond the buckets above — a day of heavy offline use is
+   *  ~650 updates and 500 messages. The pool is per member and doc, shared by their connections,
+   *  and refills over `catchUpEveryMs`, so reconnecting in a loop buys no more than that. */
+  catchUpUpdates: 2000,
+  catchUpMessages: 600,
+  catchUpWindowMs: 60_000,
+  catchUpEveryMs: 10 * 60_000,
   /** Per connection: presence updates per second and burst, and bytes per update. The web app
    *  renews presence every ~15 s and sends typing at most a few times a second. */
   awarenessPerSecond: 5,

@@ -15,3 +15,16 @@ export class TokenBucket {
     return true
   }
 }
+
+/**
+ * A connection's bucket plus a shared catch-up pool (per member and doc) it may draw on during
+ * its first seconds, when a client back from offline flushes its outbox. The pool is spent first.
+ */
+export class CatchUpBucket {
+  constructor(readonly bucket: TokenBucket, readonly pool: TokenBucket, readonly until: number) {}
+
+  take(count = 1, now = Date.now()): boolean {
+    if (now < this.until && this.pool.take(count, now)) return true
+    return this.bucket.take(count, now)
+  }
+}

@@ -11,7 +11,7 @@ import {
   parseDocName, docName, readSegmentMeta, initSegment, sealSegment, messagesOf, noteThreadReply,
   meConversationsOf, putConversation, snapshotMessage, DEFAULT_SEGMENT_SIZE, type MessageWriteContext
 } from '@circlechat/model'
-import { messageType, rejectReason as R, closeCode } from '@circlechat/protocol'
+import { messageType, rejectReason as R, closeCode, type RejectReason } from '@circlechat/protocol'
 import type { MessageChange, Principal, SyncServer, SyncServerOptions } from './types.js'
 import { isOrigin, type Origin } from './origins.js'
 import { syncDefaults, type SyncConfig } from './config.js'
@@ -24,6 +24,7 @@ import { Connection } from './connection.js'
 import { guardUpdate } from './guard/index.js'
 import { afterApplyViolations } from './guard/after-apply.js'
 import { StorageFailure } from './storage-failure.js'
+import { TokenBucket } from './rate-limit.js'
 import { closeGracefully } from './socket-health.js'
 
 const LOAD = Symbol('load')
@@ -53,6 +54,8 @@ export class Relay implements SyncServer {
   readonly #sql
   /** Set by close(): no new upgrades, and client messages are no longer applied. */
   #closing = false
+  /** `<doc>|<member>` → that member's catch-up pools on that doc (config.catchUp*). */
+  readonly #catchUps = new Map<string, { updates: TokenBucket; messages: TokenBucket; used: number }>()
   /** The last storage failure, until a write succeeds again (health reports it). */
   #storageError: string | null = null
 
@@ -107,7 +110,7 @@ export class Relay implements SyncServer {
     // Messages may arrive while the doc loads; handle them strictly in order.
     let chain: Promise<Connection | null> = this.#room(name).then((room) => {
       if (!this.#admit(ws, principal, room)) return null
-      const conn = new Connection(ws, principal, room, this.config)
+      const conn = new Connection(ws, principal, room, this.config, this.#catchUpPools(room.name, principal.memberId))
       room.conns.add(conn)
       room.lastUsed = Date.now()
       this.#greet(conn)
@@ -149,6 +152,22 @@ export class Relay implements SyncServer {
     }
     this.#closeAtExpiry(ws, principal, until)
     return true
+  }
+
+  /** The member's catch-up pools on a doc; pools untouched for a full refill are forgotten. */
+  #catchUpPools(name: string, memberId: string) {
+    const now = Date.now()
+    const c = this.config
+    if (this.#catchUps.size > 10_000) for (const [k, p] of this.#catchUps) if (now - p.used >= c.catchUpEveryMs) this.#catchUps.delete(k)
+    const key = `${name}|${memberId}`
+    let pools = this.#catchUps.get(key)
+    if (!pools) {
+      const per = c.catchUpEveryMs / 1000
+      pools = { updates: new TokenBucket(c.catchUpUpdates / per, c.catchUpUpdates), messages: new TokenBucket(c.catchUpMessages / per, c.catchUpMessages), used: now }
+      this.#catchUps.set(key, pools)
+    }
+    pools.used = now
+    return pools
   }
 
   #validUntil(principal: Principal): number | null {
@@ -237,7 +256,7 @@ export class Relay implements SyncServer {
       conn.ws.close(closeCode.revoked, 'access revoked')
       return
     }
-    if (!conn.updates.take()) return conn.sendReject(R.rateLimited, 'too many updates; slow down')
+    if (!conn.updates.take()) return refuseInOrder(conn, R.rateLimited, 'too many updates; slow down')
     const rules: MessageWriteContext = {
       sender: principal.memberId,
       isAdmin: principal.role === 'admin',
@@ -255,11 +274,13 @@ export class Relay implements SyncServer {
     })
     if (!result.ok) {
       console.warn(`guard: rejected update from ${principal.memberId} on ${room.name}: ${result.reason} (${result.detail})`)
-      return conn.sendReject(result.reason, result.detail)
+      return refuseInOrder(conn, result.reason, result.detail)
     }
-    if (result.empty) return // e.g. y-websocket's step 2 answer on a read-only doc: nothing to refuse
-    if (!access.canWrite) return conn.sendReject(R.readOnly, `${room.parsed.kind} docs are written by the server`)
-    if (result.newMessages > 0 && !conn.messages.take(result.newMessages)) return conn.sendReject(R.rateLimited, 'too many messages; slow down')
+    // e.g. y-websocket's step 2 answer on a read-only doc: nothing to refuse. Acknowledged, after
+    // the commits before it, so a client counting acks (its outbox) never waits for it.
+    if (result.empty) return void afterCommits(conn, () => conn.sendAck())
+    if (!access.canWrite) return refuseInOrder(conn, R.readOnly, `${room.parsed.kind} docs are written by the server`)
+    if (result.newMessages > 0 && !conn.messages.take(result.newMessages)) return refuseInOrder(conn, R.rateLimited, 'too many messages; slow down')
     const origin: Origin = { source: 'connection', memberId: principal.memberId, connectionId: conn.id }
     // What #onDocUpdate needs to bind client ids and re-check the result; tied to this origin so
     // it can never be taken for another update.
@@ -566,6 +587,15 @@ export class Relay implements SyncServer {
 }
 
 const serverOrigin = (reason: string): Origin => ({ source: 'server', reason })
+
+/** Runs once the room's pending commits are through (and their acks sent). */
+const afterCommits = (conn: Connection, fn: () => void) => void conn.room.lastCommit.catch(() => {}).then(fn)
+
+/**
+ * A refusal answers its update after the acks of the updates before it: a client with several
+ * updates in flight (the outbox) then knows which one each answer is for.
+ */
+const refuseInOrder = (conn: Connection, reason: RejectReason, detail: string) => afterCommits(conn, () => conn.sendReject(reason, detail))
 
 /**
  * Presence and typing name their member: a client may only speak as itself, and never set the

@@ -67,6 +67,7 @@ export async function startHarness(opts: { dataFile?: string; segmentSize?: numb
     },
     connect(docName, token, doc = new Y.Doc()) {
       const p = new WebsocketProvider(url, docName, doc, { WebSocketPolyfill: WebSocket as never, disableBc: true, params: { token } })
+      p.messageHandlers[101] = () => {} // acks (watchRelay records them)
       providers.push(p)
       return p
     },
