@@ -2,6 +2,8 @@
  * Names of docs this browser has cached in IndexedDB, so signing out can erase them: the next
  * person on this browser must not read the last one's conversations offline.
  */
+import { outboxDbName } from './outbox';
+
 const KEY = 'circlechat:cached-docs';
 
 function read(): string[] {
@@ -24,7 +26,7 @@ export async function clearCachedDocs() {
 	const names = read();
 	localStorage.removeItem(KEY);
 	await Promise.all(
-		names.map(
+		names.flatMap((name) => [name, outboxDbName(name)]).map(
 			(name) =>
 				new Promise<void>((resolve) => {
 					const req = indexedDB.deleteDatabase(name);

@@ -2,10 +2,11 @@
  * One Yjs document kept in sync three ways: in memory (Y.Doc), on disk (y-indexeddb, so the app
  * opens offline) and with the relay (y-websocket on `/sync/<docName>`, the session cookie
  * authenticates). Adds what the stock provider lacks for our relay:
- *   - message 100 (reject): the guard refused our last update. The doc is now ahead of the server
- *     with changes the server will never take, so we drop the local copy (memory and IndexedDB)
- *     and reopen from the server. `doc` is replaced: readers must follow `doc`, never keep it.
- *   - message 101 (ack): how many of this connection's updates are durable; drives `unsynced`.
+ *   - the outbox (./outbox.ts): each local change is kept as its own update, persisted, and sent
+ *     in order after the sync exchange; message 101 (ack) removes it; drives `unsynced`.
+ *   - message 100 (reject): the guard refused that change. It is set aside in `refused`, the
+ *     local copy (memory and IndexedDB) is dropped and reopened from the server, and the rest of
+ *     the outbox is replayed as new edits. `doc` is replaced: readers must follow `doc`.
  *   - close codes 4401/4403/4400/4410: reconnecting cannot help; stop and report `error`.
  */
 import * as Y from 'yjs';
@@ -14,6 +15,10 @@ import { IndexeddbPersistence } from 'y-indexeddb';
 import * as decoding from 'lib0/decoding';
 import { closeCode, messageType } from '@circlechat/protocol';
 import { rememberCachedDoc } from './cache';
+import { bindOutbox, indexedDbOutboxStore, Outbox, replayOutbox, type RefusedChange } from './outbox';
+
+/** Origin of the outbox's replayed edits after a refusal: local, so they are recorded. */
+const REPLAY = Symbol('replay');
 
 export type SyncStatus = 'offline' | 'connecting' | 'handshaking' | 'synced' | 'error';
 
@@ -53,18 +58,21 @@ export class SyncedDoc {
 	#provider: WebsocketProvider | null = null;
 	#idb: IndexeddbPersistence | null = null;
 	#destroyed = false;
-	// Unsynced bookkeeping. A local change is queued while disconnected, or in flight once sent;
-	// each in-flight entry is one update message, acknowledged in order by message 101.
-	#queued = 0;
-	#carry = 0;
-	#inflight: number[] = [];
-	#acked = 0;
+	#outbox: Outbox | null = null;
+	#unbind: (() => void) | null = null;
+	#refused = $state.raw<RefusedChange[]>([]);
+	/** Set while reopening after a refusal: what to replay once the server's state is in. */
+	#replay: { refused: Uint8Array | null; remaining: Uint8Array[] } | null = null;
 
 	#rejects: number[] = [];
 
 	constructor(name: string, opts: SyncedDocOptions = {}) {
 		this.name = name;
 		this.#opts = opts;
+		if (!opts.readOnly) {
+			this.#outbox = new Outbox(indexedDbOutboxStore(name));
+			this.#outbox.onChange = () => (this.#unsynced = this.#outbox?.pending ?? 0);
+		}
 		this.#open();
 	}
 
@@ -90,6 +98,13 @@ export class SyncedDoc {
 	get unsynced(): number {
 		return this.#unsynced;
 	}
+	/** Local changes the relay refused (newest last), until dismissed. */
+	get refused(): RefusedChange[] {
+		return this.#refused;
+	}
+	dismissRefused() {
+		this.#refused = [];
+	}
 	/**
 	 * Presence on this doc (the server publishes e.g. `{thinking: [memberId…]}` here). Belongs to
 	 * the current connection and is replaced with `doc` on reset: read it in an effect that also
@@ -100,19 +115,13 @@ export class SyncedDoc {
 		return this.#provider?.awareness ?? null;
 	}
 
-	#count() {
-		this.#unsynced = this.#queued + this.#carry + this.#inflight.reduce((a, b) => a + b, 0);
-	}
-
 	#open() {
 		const doc = new Y.Doc();
 		this.#doc = doc;
 		this.#loaded = false;
 		this.#synced = false;
 		this.#error = null;
-		this.#queued = this.#carry = this.#acked = 0;
-		this.#inflight = [];
-		this.#count();
+		this.#unsynced = this.#outbox?.pending ?? 0;
 		rememberCachedDoc(this.name);
 
 		const idb = new IndexeddbPersistence(this.name, doc);
@@ -124,21 +133,21 @@ export class SyncedDoc {
 		const provider = new WebsocketProvider(syncServerUrl(), this.name, doc, {
 			disableBc: true,
 			maxBackoffTime: 5000,
+			// Connect once the local copy and the outbox are loaded (below).
+			connect: false,
 			// 4429 (rate limited) is worth retrying; the rest of 44xx is a decision, not a hiccup.
 			shouldReconnect: (event) => event.code === closeCode.rateLimited || !(event.code >= 4400 && event.code < 4500)
 		});
 		this.#provider = provider;
 		this.#status = navigator.onLine ? 'connecting' : 'offline';
+		const localLoaded = Promise.race([idb.whenSynced, new Promise((r) => setTimeout(r, 2000))]);
+		void Promise.all([localLoaded, this.#outbox?.ready]).then(() => {
+			if (this.#provider === provider) provider.connect();
+		});
 
-		const baseSync = provider.messageHandlers[messageType.sync]!;
-		provider.messageHandlers[messageType.sync] = (encoder, decoder, p, emitSynced, type) => {
-			if (this.#opts.readOnly && decoding.peekVarUint(decoder) === 0) return;
-			this.#peekServerStep1(decoder, doc);
-			baseSync(encoder, decoder, p, emitSynced, type);
-		};
-		provider.messageHandlers[messageType.reject] = (_encoder, decoder) => {
-			const reason = decoding.readVarString(decoder);
-			const detail = decoding.hasContent(decoder) ? decoding.readVarString(decoder) : '';
+		const onReject = (change: RefusedChange | null, reason: string, detail: string) => {
+			if (this.#provider !== provider) return;
+			if (change) this.#refused = [...this.#refused, change];
 			this.#opts.onReject?.(reason, detail, this.name);
 			// A doc refused again and again would reset in a tight loop: stop and say so.
 			const now = Date.now();
@@ -149,19 +158,29 @@ export class SyncedDoc {
 				return;
 			}
 			// Not from inside the provider's message loop: reset tears the provider down.
-			setTimeout(() => void this.reset(), 0);
+			setTimeout(() => void this.#reopenAndReplay(change), 0);
 		};
-		provider.messageHandlers[messageType.ack] = (_encoder, decoder) => {
-			this.#onAck(decoding.readVarUint(decoder));
-		};
+		if (this.#outbox) {
+			this.#unbind = bindOutbox(this.#outbox, provider, { isRemote: (origin) => origin === idb, onReject });
+		} else {
+			// Read-only (`dir:`): never answer the server's step 1; a reject still resets.
+			const baseSync = provider.messageHandlers[messageType.sync]!;
+			provider.messageHandlers[messageType.sync] = (encoder, decoder, p, emitSynced, type) => {
+				if (decoding.peekVarUint(decoder) === 0) return;
+				baseSync(encoder, decoder, p, emitSynced, type);
+			};
+			provider.messageHandlers[messageType.reject] = (_encoder, decoder) => {
+				const reason = decoding.readVarString(decoder);
+				onReject(null, reason, decoding.hasContent(decoder) ? decoding.readVarString(decoder) : '');
+			};
+			provider.messageHandlers[messageType.ack] = () => {};
+		}
 
 		provider.on('status', ({ status }) => {
 			if (this.#provider !== provider) return;
 			if (status === 'connecting') this.#status = navigator.onLine ? 'connecting' : 'offline';
-			else if (status === 'connected') {
-				this.#status = 'handshaking';
-				this.#startConnection();
-			} else this.#status = 'offline';
+			else if (status === 'connected') this.#status = 'handshaking';
+			else this.#status = 'offline';
 		});
 		provider.on('sync', (isSynced) => {
 			if (this.#provider !== provider) return;
@@ -169,6 +188,9 @@ export class SyncedDoc {
 				this.#status = 'synced';
 				this.#synced = true;
 				this.#loaded = true;
+				const replay = this.#replay;
+				this.#replay = null;
+				if (replay) replayOutbox(doc, replay.refused, replay.remaining, REPLAY);
 			}
 		});
 		provider.on('closed', ({ code, reason }) => {
@@ -177,12 +199,6 @@ export class SyncedDoc {
 			this.#opts.onFatal?.(code, this.#error ?? '', this.name);
 		});
 
-		doc.on('update', (_update: Uint8Array, origin: unknown) => {
-			if (origin === provider || origin === idb || this.#doc !== doc) return;
-			if (provider.wsconnected) this.#inflight.push(1);
-			else this.#queued++;
-			this.#count();
-		});
 	}
 
 	#fail(message: string) {
@@ -190,39 +206,19 @@ export class SyncedDoc {
 		this.#error = message;
 	}
 
-	/** A new connection: everything not acknowledged on the last one goes out in sync step 2. */
-	#startConnection() {
-		this.#carry += this.#queued + this.#inflight.reduce((a, b) => a + b, 0);
-		this.#queued = 0;
-		this.#inflight = [];
-		this.#acked = 0;
-		this.#count();
-	}
-
 	/**
-	 * The server's sync step 1 carries its state vector. If we hold nothing it lacks, our step 2
-	 * is empty and will never be acknowledged, so the carried changes are already durable.
+	 * After a refusal: the refused change is already out of the outbox; the rest is taken out
+	 * too and re-done as new edits on the doc reopened from the server (outbox.ts, replayOutbox),
+	 * where the new outbox entries record them.
 	 */
-	#peekServerStep1(decoder: decoding.Decoder, doc: Y.Doc) {
-		if (this.#carry === 0) return;
-		try {
-			const peek = decoding.clone(decoder);
-			if (decoding.readVarUint(peek) !== 0) return;
-			const stateVector = decoding.readVarUint8Array(peek);
-			const { structs } = Y.decodeUpdate(Y.encodeStateAsUpdate(doc, stateVector));
-			if (structs.length > 0) this.#inflight.push(this.#carry);
-			this.#carry = 0;
-			this.#count();
-		} catch {
-			// Not decodable here; the stock handler reports it.
+	async #reopenAndReplay(change: RefusedChange | null) {
+		if (this.#destroyed) return;
+		const outbox = this.#outbox;
+		if (outbox) {
+			this.#replay = { refused: change?.update ?? null, remaining: outbox.entries.map((e) => e.update) };
+			outbox.clear();
 		}
-	}
-
-	#onAck(total: number) {
-		let n = total - this.#acked;
-		this.#acked = total;
-		while (n-- > 0 && this.#inflight.length > 0) this.#inflight.shift();
-		this.#count();
+		await this.reset();
 	}
 
 	/** Drops the local copy (memory and IndexedDB) and reopens the doc from the server. */
@@ -239,6 +235,8 @@ export class SyncedDoc {
 	}
 
 	#teardown(): IndexeddbPersistence | null {
+		this.#unbind?.();
+		this.#unbind = null;
 		const provider = this.#provider;
 		const idb = this.#idb;
 		const doc = this.#doc;
