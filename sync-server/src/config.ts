@@ -26,6 +26,13 @@ export const syncDefaults = {
   awarenessPerSecond: 5,
   awarenessBurst: 20,
   maxAwarenessBytes: 4 * 1024,
+  /** Presence transitions (online/away/offline, typing, thinking) reach other sockets batched,
+   *  at most this late: one frame per socket per flush, not one per change. */
+  presenceFlushMs: 1000,
+  /** Renewals (same state, clock bumped every 15–18 s) are batched this long. Not never: clients
+   *  drop a peer whose clock stood still for 30 s (y-websocket also reconnects after 30 s of
+   *  silence), so 18 s + this + delivery must stay under 30 s. */
+  presenceRenewMs: 6000,
   /** Live docs kept in memory; idle ones beyond this are evicted (SQLite has them). */
   maxLiveDocs: 2000,
   /** Rewrite a doc's update log as one snapshot after this many appended updates. */

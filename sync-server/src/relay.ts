@@ -26,6 +26,7 @@ import { afterApplyViolations } from './guard/after-apply.js'
 import { StorageFailure } from './storage-failure.js'
 import { TokenBucket } from './rate-limit.js'
 import { closeGracefully } from './socket-health.js'
+import { PresenceFanout, changesNothing } from './presence.js'
 
 const LOAD = Symbol('load')
 /** Awareness client ids one connection may speak for: a tab reconnecting keeps a few. */
@@ -324,6 +325,8 @@ export class Relay implements SyncServer {
 
   #onAwareness(conn: Connection, update: Uint8Array) {
     if (update.byteLength > this.config.maxAwarenessBytes) return conn.sendReject(R.tooLarge, `presence updates are limited to ${this.config.maxAwarenessBytes} bytes`)
+    // Echoes of what we relayed (y-websocket sends back every update it applies): nothing to do.
+    if (changesNothing(conn.room.awareness, update)) return
     if (!conn.awareness.take()) return conn.sendReject(R.rateLimited, 'too many presence updates; slow down')
     // Each entry is (clientID, clock, state); a connection may speak only for its own ids, never
     // for the server's (its "thinking" rows), and introduces at most a few.
@@ -374,14 +377,11 @@ export class Relay implements SyncServer {
     room.updatesSinceCompact = updates.length
     for (const row of this.#sql.clients.all(name) as Array<{ client_id: number; member_id: string }>) room.clientOwners.set(row.client_id, row.member_id)
     room.doc.on('update', (update: Uint8Array, origin: unknown) => this.#onDocUpdate(room, update, origin))
-    room.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) => {
-      const changed = [...added, ...updated, ...removed]
-      const e = encoding.createEncoder()
-      encoding.writeVarUint(e, messageType.awareness)
-      encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(room.awareness, changed))
-      const bytes = encoding.toUint8Array(e)
+    // Presence goes out in batches (transitions within a second, renewals within a few), never
+    // one frame per renewal per socket: see presence.ts.
+    new PresenceFanout(room.awareness, (bytes) => {
       for (const c of room.conns) c.send(bytes)
-    })
+    }, { flushMs: this.config.presenceFlushMs, renewMs: this.config.presenceRenewMs })
     this.#rooms.set(name, room)
     if (parsed.kind === 'conv' && !readSegmentMeta(room.doc)) initSegment(room.doc, parsed.conversationId, parsed.segment, serverOrigin('init segment'))
     if (parsed.kind === 'conv') void this.#reconcileSegments(room).catch((err) => console.error('segment reconcile failed', name, err))
