@@ -92,7 +92,7 @@ interface AwarenessChange { added: number[]; updated: number[]; removed: number[
  * True when applying `update` to `awareness` would change nothing: every entry is at or behind
  * the clock already known (a removal at the same clock only of a state already gone). y-websocket
  * clients send back every awareness update they apply, so each flush comes back once from every
- * socket; those echoes are dropped before the rate limit and the ownership checks, which they
+ * socket; those echoes are dropped before the size and rate limits and the ownership checks, which they
  * would otherwise fail (the ids are other connections') or pass wrongly (a departed peer's id,
  * which the echoing connection would then claim, shutting out the peer when it reconnects).
  * Throws on a malformed update, like applyAwarenessUpdate.

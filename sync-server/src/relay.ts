@@ -324,9 +324,10 @@ export class Relay implements SyncServer {
   }
 
   #onAwareness(conn: Connection, update: Uint8Array) {
-    if (update.byteLength > this.config.maxAwarenessBytes) return conn.sendReject(R.tooLarge, `presence updates are limited to ${this.config.maxAwarenessBytes} bytes`)
-    // Echoes of what we relayed (y-websocket sends back every update it applies): nothing to do.
+    // Echoes of what we relayed (y-websocket sends back every update it applies, a flush can be
+    // larger than a client's own limit): nothing to do, and nothing to refuse.
     if (changesNothing(conn.room.awareness, update)) return
+    if (update.byteLength > this.config.maxAwarenessBytes) return conn.sendReject(R.tooLarge, `presence updates are limited to ${this.config.maxAwarenessBytes} bytes`)
     if (!conn.awareness.take()) return conn.sendReject(R.rateLimited, 'too many presence updates; slow down')
     // Each entry is (clientID, clock, state); a connection may speak only for its own ids, never
     // for the server's (its "thinking" rows), and introduces at most a few.
