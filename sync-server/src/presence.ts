@@ -27,6 +27,8 @@ export class PresenceFanout {
   readonly #timing: PresenceTiming
   readonly #pending = new Set<number>()
   #changed = new Set<number>()
+  /** The last few flushes' awareness payloads: an echo of a batch is usually byte-identical. */
+  readonly #recent: Buffer[] = []
   #timer: NodeJS.Timeout | null = null
   #due = Infinity
   #stopped = false
@@ -61,10 +63,25 @@ export class PresenceFanout {
     if (this.#stopped || this.#pending.size === 0) return
     const ids = [...this.#pending]
     this.#pending.clear()
+    const payload = awarenessProtocol.encodeAwarenessUpdate(this.#awareness, ids)
+    this.#recent.push(Buffer.from(payload))
+    if (this.#recent.length > RECENT_FLUSHES) this.#recent.shift()
     const e = encoding.createEncoder()
     encoding.writeVarUint(e, messageType.awareness)
-    encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(this.#awareness, ids))
+    encoding.writeVarUint8Array(e, payload)
     this.#send(encoding.toUint8Array(e))
+  }
+
+  /**
+   * True when applying `update` would change nothing (see changesNothing). A byte-for-byte copy
+   * of a recent flush is checked first: comparing bytes is far cheaper than decoding a batch of
+   * a thousand states once per socket per flush.
+   */
+  changesNothing(update: Uint8Array): boolean {
+    for (const sent of this.#recent) {
+      if (sent.byteLength === update.byteLength && sent.equals(update) && changesNothingCached(sent, this.#awareness)) return true
+    }
+    return changesNothing(this.#awareness, update)
   }
 
   stop() {
@@ -72,6 +89,7 @@ export class PresenceFanout {
     if (this.#timer) clearTimeout(this.#timer)
     this.#timer = null
     this.#pending.clear()
+    this.#recent.length = 0
   }
 
   /** Flushes within `delay` of now; an earlier deadline already set stands. */
@@ -84,6 +102,29 @@ export class PresenceFanout {
     this.#timer = setTimeout(() => this.flush(), delay)
     this.#timer.unref()
   }
+}
+
+const RECENT_FLUSHES = 4
+
+/**
+ * A flush stays a no-op until one of its ids moves on (and then it is further behind: still a
+ * no-op) — except a removal, which a re-added state at the same clock would turn into a real
+ * removal. So a cached flush counts as an echo only while no id it removed has a state again.
+ */
+const removalsOf = new WeakMap<Buffer, number[]>()
+function changesNothingCached(sent: Buffer, awareness: awarenessProtocol.Awareness): boolean {
+  let removed = removalsOf.get(sent)
+  if (!removed) {
+    removed = []
+    const d = decoding.createDecoder(sent)
+    for (let n = decoding.readVarUint(d); n > 0; n--) {
+      const id = decoding.readVarUint(d)
+      decoding.readVarUint(d)
+      if (decoding.readVarString(d) === 'null') removed.push(id)
+    }
+    removalsOf.set(sent, removed)
+  }
+  return removed.every((id) => !awareness.states.has(id))
 }
 
 interface AwarenessChange { added: number[]; updated: number[]; removed: number[] }

@@ -52,6 +52,8 @@ export class Relay implements SyncServer {
   readonly #rooms = new Map<string, Room>()
   readonly #loading = new Map<string, Promise<Room>>()
   readonly #listeners = new Set<(change: MessageChange) => void>()
+  /** Each room's presence batching (presence.ts). */
+  readonly #presence = new WeakMap<Room, PresenceFanout>()
   readonly #sql
   /** Set by close(): no new upgrades, and client messages are no longer applied. */
   #closing = false
@@ -326,7 +328,7 @@ export class Relay implements SyncServer {
   #onAwareness(conn: Connection, update: Uint8Array) {
     // Echoes of what we relayed (y-websocket sends back every update it applies, a flush can be
     // larger than a client's own limit): nothing to do, and nothing to refuse.
-    if (changesNothing(conn.room.awareness, update)) return
+    if (this.#presence.get(conn.room)?.changesNothing(update) ?? changesNothing(conn.room.awareness, update)) return
     if (update.byteLength > this.config.maxAwarenessBytes) return conn.sendReject(R.tooLarge, `presence updates are limited to ${this.config.maxAwarenessBytes} bytes`)
     if (!conn.awareness.take()) return conn.sendReject(R.rateLimited, 'too many presence updates; slow down')
     // Each entry is (clientID, clock, state); a connection may speak only for its own ids, never
@@ -380,9 +382,9 @@ export class Relay implements SyncServer {
     room.doc.on('update', (update: Uint8Array, origin: unknown) => this.#onDocUpdate(room, update, origin))
     // Presence goes out in batches (transitions within a second, renewals within a few), never
     // one frame per renewal per socket: see presence.ts.
-    new PresenceFanout(room.awareness, (bytes) => {
+    this.#presence.set(room, new PresenceFanout(room.awareness, (bytes) => {
       for (const c of room.conns) c.send(bytes)
-    }, { flushMs: this.config.presenceFlushMs, renewMs: this.config.presenceRenewMs })
+    }, { flushMs: this.config.presenceFlushMs, renewMs: this.config.presenceRenewMs }))
     this.#rooms.set(name, room)
     if (parsed.kind === 'conv' && !readSegmentMeta(room.doc)) initSegment(room.doc, parsed.conversationId, parsed.segment, serverOrigin('init segment'))
     if (parsed.kind === 'conv') void this.#reconcileSegments(room).catch((err) => console.error('segment reconcile failed', name, err))
