@@ -53,6 +53,14 @@ describe('security headers', () => {
     }
   })
 
+  it('a missing asset is a 404, never the shell served as HTML', async () => {
+    for (const path of ['/_app/immutable/entry/gone.js', '/missing.css', '/icons/none.png']) {
+      const res = await fetch(server.url + path)
+      expect(res.status, path).toBe(404)
+      expect(await res.text()).not.toBe(SHELL)
+    }
+  })
+
   it('static files carry nosniff and the page policy (the service worker runs under its own)', async () => {
     for (const path of ['/_app/start.js', '/sw.js']) {
       const res = await fetch(server.url + path)

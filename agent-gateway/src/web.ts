@@ -7,6 +7,8 @@ import { webAppCsp } from './middleware/security-headers.js'
 
 /** Paths the server owns; everything else is the web app's. */
 const SERVER_PATHS = /^\/(api|sync|agent-socket|health)(\/|$)/
+/** Build output and files with an extension: a miss is a 404, never the app shell. */
+const ASSET_PATH = /^\/_app\/|\.(js|mjs|css|map|json|webmanifest|png|svg|ico|txt|woff2?)$/
 
 /**
  * Serves the SvelteKit static build (adapter-static). Files are served as they are; any other
@@ -34,6 +36,9 @@ export function mountWebApp(app: Hono, webRoot: string): void {
   })
   app.get('*', async (c, next) => {
     if (SERVER_PATHS.test(c.req.path)) return next()
+    // A missing script or asset (an old page after a rebuild) must not come back as HTML with
+    // 200: the browser would refuse it as the wrong type instead of reloading.
+    if (ASSET_PATH.test(c.req.path)) return c.text('Not found: this asset is not in the current build; reload the page.', 404)
     // Read per request: a rebuild while the server runs must not leave a stale shell behind.
     const html = await readFile(fallback, 'utf8').catch(() => null)
     if (html === null) return c.text('The web app build has no 200.html fallback page; rebuild it.', 503)
