@@ -5,6 +5,7 @@
 // post 20 messages/s. Prints the relay child's CPU (from /proc/<pid>/stat), post send→receive
 // p50/p99 at every socket, and frames/s the relay sent to the sockets.
 // Run: pnpm --filter @circlechat/bench exec tsx presence.ts [sockets] [seconds]
+//      (POST_RATE=1 RENEW_MS=15000 … for idle sockets at the web app's real renewal rate)
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -21,9 +22,11 @@ interface Info { url: string; name: string; members: Array<{ id: string; token: 
 
 const SOCKETS = Number(process.argv[2] ?? 1000)
 const SECONDS = Number(process.argv[3] ?? 20)
-const RATE = 20 // posts per second in the conversation
+/** Posts per second in the conversation (POST_RATE=1 for an almost idle room). */
+const RATE = Number(process.env.POST_RATE ?? 20)
 const POSTERS = 10
-const RENEW_MS = 1500 // the web app renews every 15–18 s; compressed 10×
+/** The web app renews every 15–18 s; compressed 10× by default (RENEW_MS=15000 for the real rate). */
+const RENEW_MS = Number(process.env.RENEW_MS ?? 1500)
 const TYPING_PER_S = 2
 const CLK_TCK = Number(execSync('getconf CLK_TCK').toString().trim()) || 100
 
