@@ -43,7 +43,8 @@ export async function newPerson(browser: Browser, baseURL: string, opts: NewPage
 	const errors: string[] = [];
 	page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
 	page.on('console', (msg) => {
-		if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+		// The location names the resource a "Failed to load resource" line is about.
+		if (msg.type() === 'error') errors.push(`console: ${msg.text()} (${msg.location().url})`);
 	});
 	return { context, page, errors };
 }
