@@ -25,9 +25,13 @@ export function replyFromModelText(text: string, packet: AgentPacket, usage?: Ag
   return { actions, ...(trace.length ? { trace } : {}), ...(usage ? { usage } : {}) }
 }
 
-/** In task-only mode there is no conversation, so prose becomes a comment on my first open task. */
+/**
+ * Prose goes to the trigger conversation, or a heartbeat's freshest one; in task-only mode there
+ * is none, so it becomes a comment on my first open task.
+ */
 function asAction(body: string, packet: AgentPacket): AgentAction | null {
-  if (packet.triggerConversationId) return { type: 'post_message', conversation_id: packet.triggerConversationId, body_md: body }
+  const conversationId = packet.triggerConversationId ?? packet.inbox[0]?.conversationId
+  if (conversationId) return { type: 'post_message', conversation_id: conversationId, body_md: body }
   const task = packet.task ?? packet.myTasks[0]
   return task ? { type: 'task_comment', task_id: task.id, body_md: body } : null
 }

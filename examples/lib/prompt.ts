@@ -21,7 +21,8 @@ Task statuses: backlog, in_progress, review, done, blocked.`
 
 export function buildPrompt(packet: AgentPacket): Prompt {
   const { agent, workspace } = packet
-  const taskOnly = packet.triggerConversationId === null
+  // Scheduled runs have no trigger conversation either; only an empty inbox means task-only.
+  const taskOnly = packet.inbox.length === 0
   const system = [
     `You are ${agent.name} (@${agent.handle}, member id ${agent.memberId})${agent.title ? `, ${agent.title}` : ''}, a member of the ${workspace.name} workspace in CircleChat.`,
     agent.brief && `Your brief: ${agent.brief}`,

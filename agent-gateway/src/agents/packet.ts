@@ -1,4 +1,5 @@
 import type { Db } from '@circlechat/db'
+import { expandMentions } from '@circlechat/model'
 import { READ_SCOPE, hasScope, type AgentPacket, type AgentTrigger, type PacketMessage, type InboxEntry } from '@circlechat/protocol'
 import { lastRunOf, memoryOf, type AgentRecord } from './store.js'
 
@@ -13,6 +14,8 @@ export interface TriggerEvent {
 
 const RECENT = 20
 const THREAD = 50
+/** The Test button shows the agent its freshest conversations, not all of them. */
+const TEST_CONVERSATIONS = 10
 const MEMORY_KEYS = 50
 const MEMORY_VALUE_CHARS = 2000
 
@@ -25,8 +28,9 @@ interface MemberLite { id: string; kind: 'user' | 'agent'; name: string; handle:
 /**
  * Builds the context packet for one run (AGENT-CONTRACT.md "Packet"): per trigger, not a
  * firehose. Event triggers see their conversation; scheduled and ambient runs see every
- * conversation of the agent with news since its last run. Returns null when a heartbeat has
- * nothing new to look at, so the agent is not called at all.
+ * conversation of the agent with news since its last run; the Test button sees the agent's
+ * freshest conversations. Returns null when a heartbeat has nothing new to look at, so the agent
+ * is not called at all.
  */
 export function buildPacket(db: Db, rec: AgentRecord, event: TriggerEvent, runId: string): AgentPacket | null {
   const sql = db.$client
@@ -34,62 +38,91 @@ export function buildPacket(db: Db, rec: AgentRecord, event: TriggerEvent, runId
   const ws = sql.prepare('SELECT id, name, handle FROM workspaces WHERE id = ?').get(me.workspaceId) as { id: string; name: string; handle: string }
   const people = sql.prepare('SELECT id, kind, name, handle, title, reports_to FROM members WHERE workspace_id = ? AND deactivated = 0').all(me.workspaceId) as MemberLite[]
   const byId = new Map(people.map((p) => [p.id, p]))
+  const membersStmt = sql.prepare('SELECT member_id FROM conversation_members WHERE conversation_id = ?').pluck()
+  const memberCache = new Map<string, string[]>()
+  const membersOf = (conversationId: string) => {
+    let ids = memberCache.get(conversationId)
+    if (!ids) memberCache.set(conversationId, (ids = membersStmt.all(conversationId) as string[]))
+    return ids
+  }
 
   const shape = (r: MessageRow): PacketMessage => {
     const author = byId.get(r.author)
     const reactions = JSON.parse(r.reactions) as Array<{ emoji: string; memberId: string }>
+    // A broadcast reaches the conversation's active members; the stored row keeps the keyword only.
+    const reached = membersOf(r.conversation_id).filter((id) => byId.has(id))
     return {
       id: r.id, memberId: r.author, memberHandle: author?.handle ?? 'unknown', memberName: author?.name ?? 'Unknown',
-      bodyMd: r.deleted ? '' : r.body, parentId: r.parent_id, ts: new Date(r.created_at).toISOString(),
-      mentions: JSON.parse(r.mentions) as string[],
+      bodyMd: r.body, parentId: r.parent_id, ts: new Date(r.created_at).toISOString(),
+      mentions: expandMentions(JSON.parse(r.mentions) as string[], reached, r.author),
       reactions: reactions.map((x) => ({ ...x, memberHandle: byId.get(x.memberId)?.handle ?? 'unknown' })),
       attachments: JSON.parse(r.attachments) as PacketMessage['attachments']
     }
   }
-  const recent = (conversationId: string, since = 0) => (sql.prepare(`
-      SELECT * FROM messages WHERE conversation_id = ? AND parent_id IS NULL AND created_at > ?
-      ORDER BY created_at DESC LIMIT ${RECENT}`).all(conversationId, since) as MessageRow[]).reverse().map(shape)
-  const entry = (conversationId: string, messages: PacketMessage[]): InboxEntry | null => {
+  // Deleted messages never reach an agent. Cut at `upTo` (the trigger message), so it is the last
+  // message even when newer ones arrived while the run waited: those are the next run's news.
+  const lastOf = (column: 'conversation_id' | 'parent_id', key: string, limit: number, upTo?: MessageRow): MessageRow[] => {
+    const tail = upTo && !upTo.deleted ? [upTo] : []
+    const rows = sql.prepare(`
+      SELECT * FROM messages WHERE ${column} = ? AND deleted = 0 AND created_at <= ? AND id != ?
+      ORDER BY created_at DESC, id DESC LIMIT ?`).all(key, upTo?.created_at ?? Number.MAX_SAFE_INTEGER, upTo?.id ?? '', limit - tail.length) as MessageRow[]
+    return [...rows.reverse(), ...tail]
+  }
+  const entry = (conversationId: string, upTo?: MessageRow): InboxEntry | null => {
     const c = sql.prepare('SELECT id, kind, name, topic FROM conversations WHERE id = ?').get(conversationId) as { id: string; kind: 'channel' | 'dm'; name: string; topic: string } | undefined
     if (!c) return null
-    const memberIds = sql.prepare('SELECT member_id FROM conversation_members WHERE conversation_id = ?').pluck().all(c.id) as string[]
-    return { conversationId: c.id, conversationKind: c.kind, conversationName: c.name, conversationTopic: c.topic || null, conversationMembers: memberIds, messages }
+    return {
+      conversationId: c.id, conversationKind: c.kind, conversationName: c.name, conversationTopic: c.topic || null,
+      conversationMembers: membersOf(c.id), messages: lastOf('conversation_id', c.id, RECENT, upTo).map(shape)
+    }
   }
 
+  const triggerRow = event.messageId ? (sql.prepare('SELECT * FROM messages WHERE id = ?').get(event.messageId) as MessageRow | undefined) : undefined
   const isHeartbeat = event.trigger === 'scheduled' || event.trigger === 'ambient'
-  const inbox: InboxEntry[] = []
-  if (!hasScope(rec.agent.scopes, READ_SCOPE)) {
+  const reads = hasScope(rec.agent.scopes, READ_SCOPE)
+  let conversationIds: string[] = []
+  if (!reads) {
     // Without channels.read the agent hears that something happened, not what was said.
     if (event.trigger === 'scheduled') return null
   } else if (isHeartbeat) {
     // "New" is per conversation: since the agent last saw it, i.e. its last good heartbeat (which
-    // sees everything) or its last good run triggered there. Using the agent's last run of any kind
-    // lost news: a channel_post coalesced away behind a mention elsewhere, or a failed run, moved
-    // the mark past messages the agent never received.
+    // sees everything) or its last good run triggered there, up to that run's trigger message.
+    // Using the agent's last run of any kind lost news: a channel_post coalesced away behind a
+    // mention elsewhere, or a failed run, moved the mark past messages the agent never received.
     const lastHeartbeat = sql.prepare(`
       SELECT coalesce(max(started_at), 0) FROM agent_runs WHERE agent_id = ? AND trigger IN ('scheduled', 'ambient') AND status IN ('ok', 'silent')`)
       .pluck().get(rec.agent.id) as number
-    const convs = sql.prepare(`
-      SELECT DISTINCT m.conversation_id FROM messages m JOIN conversation_members cm ON cm.conversation_id = m.conversation_id
-      WHERE cm.member_id = ? AND m.author != ? AND m.created_at > max(?, coalesce((
-        SELECT max(r.started_at) FROM agent_runs r WHERE r.agent_id = ? AND r.conversation_id = m.conversation_id AND r.status IN ('ok', 'silent')), 0))`)
+    conversationIds = sql.prepare(`
+      SELECT m.conversation_id FROM messages m JOIN conversation_members cm ON cm.conversation_id = m.conversation_id
+      WHERE cm.member_id = ? AND m.author != ? AND m.deleted = 0 AND m.created_at > max(?, coalesce((
+        SELECT max(coalesce(t.created_at, r.started_at)) FROM agent_runs r LEFT JOIN messages t ON t.id = r.message_id
+        WHERE r.agent_id = ? AND r.conversation_id = m.conversation_id AND r.status IN ('ok', 'silent')), 0))
+      GROUP BY m.conversation_id ORDER BY max(m.created_at) DESC`)
       .pluck().all(me.id, me.id, lastHeartbeat, rec.agent.id) as string[]
-    for (const id of convs) {
-      const e = entry(id, recent(id))
-      if (e) inbox.push(e)
-    }
-    if (inbox.length === 0 && event.trigger === 'scheduled') return null
-  } else if (event.conversationId) {
-    const e = entry(event.conversationId, recent(event.conversationId))
-    if (e) inbox.push(e)
+    if (conversationIds.length === 0 && event.trigger === 'scheduled') return null
+  } else if (event.trigger === 'test') {
+    conversationIds = sql.prepare(`
+      SELECT m.conversation_id FROM messages m JOIN conversation_members cm ON cm.conversation_id = m.conversation_id
+      WHERE cm.member_id = ? AND m.deleted = 0 GROUP BY m.conversation_id ORDER BY max(m.created_at) DESC LIMIT ${TEST_CONVERSATIONS}`)
+      .pluck().all(me.id) as string[]
   }
+  // The trigger's conversation first (an ambient wake's quiet channel has no news of its own).
+  if (event.conversationId && reads) conversationIds = [event.conversationId, ...conversationIds.filter((id) => id !== event.conversationId)]
+  const cut = triggerRow?.conversation_id === event.conversationId ? triggerRow : undefined
+  const inbox = conversationIds.map((id) => entry(id, id === event.conversationId ? cut : undefined)).filter((e) => e !== null)
 
+  // The trigger message's thread, whether it is a reply or a root that has replies. A deleted
+  // root is left out of `messages` but still names the thread.
   let thread: AgentPacket['thread'] = null
-  const triggerRow = event.messageId ? (sql.prepare('SELECT * FROM messages WHERE id = ?').get(event.messageId) as MessageRow | undefined) : undefined
-  const rootId = triggerRow?.parent_id ?? null
-  if (rootId && inbox[0]) {
-    const rows = sql.prepare(`SELECT * FROM messages WHERE id = ? OR parent_id = ? ORDER BY created_at LIMIT ${THREAD}`).all(rootId, rootId) as MessageRow[]
-    thread = { conversationId: inbox[0].conversationId, conversationKind: inbox[0].conversationKind, conversationName: inbox[0].conversationName, rootMessageId: rootId, messages: rows.map(shape) }
+  const home = inbox[0]
+  if (cut && home?.conversationId === cut.conversation_id) {
+    const rootId = cut.parent_id ?? cut.id
+    const root = cut.parent_id ? (sql.prepare('SELECT * FROM messages WHERE id = ?').get(rootId) as MessageRow | undefined) : cut
+    const replies = lastOf('parent_id', rootId, THREAD - 1, cut.parent_id ? cut : undefined)
+    if (replies.length) {
+      const rows = root && !root.deleted ? [root, ...replies] : replies
+      thread = { conversationId: home.conversationId, conversationKind: home.conversationKind, conversationName: home.conversationName, rootMessageId: rootId, messages: rows.map(shape) }
+    }
   }
 
   // Its own approvals and those of conversations it is in: never another conversation's requests.
@@ -121,13 +154,17 @@ export function buildPacket(db: Db, rec: AgentRecord, event: TriggerEvent, runId
   const org = (p: MemberLite) => ({ memberId: p.id, kind: p.kind, name: p.name, handle: p.handle, title: p.title })
   const manager = me.reportsTo ? byId.get(me.reportsTo) : undefined
   const last = lastRunOf(db, rec.agent.id)
+  const finished = sql.prepare(`
+    SELECT status, errors, finished_at FROM agent_runs WHERE agent_id = ? AND finished_at IS NOT NULL ORDER BY created_at DESC LIMIT 1`)
+    .get(rec.agent.id) as { status: string; errors: string | null; finished_at: number } | undefined
 
   return {
     runId,
     agent: { id: rec.agent.id, memberId: me.id, handle: me.handle, name: me.name, model: rec.agent.model, title: me.title, scopes: rec.agent.scopes, brief: rec.agent.brief },
     workspace: ws,
     trigger: event.trigger,
-    triggerConversationId: event.conversationId ?? inbox[0]?.conversationId ?? null,
+    // Scheduled and test triggers are about no one conversation, however full their inbox.
+    triggerConversationId: event.conversationId ?? null,
     triggerMessageId: event.messageId ?? null,
     members: Object.fromEntries(people.map((p) => [p.id, { memberId: p.id, kind: p.kind, name: p.name, handle: p.handle, ...(p.id === me.id ? { isMe: true } : {}) }])),
     inbox,
@@ -141,8 +178,15 @@ export function buildPacket(db: Db, rec: AgentRecord, event: TriggerEvent, runId
       peers: me.reportsTo ? people.filter((p) => p.reports_to === me.reportsTo && p.id !== me.id).map(org) : []
     },
     myTasks: [],
-    lastRun: last ? { runId: last.id, status: last.status, errors: last.errors ?? [] } : null
+    lastRun: last ? { runId: last.id, status: last.status, errors: last.errors ?? [] } : null,
+    previousRunFailure: finished?.status === 'error' ? { errorText: errorText(finished.errors), finishedAt: new Date(finished.finished_at).toISOString() } : null
   }
+}
+
+/** The run's errors column (`[{type, error}]`) as one line for the agent. */
+function errorText(errors: string | null): string {
+  const list = errors ? (JSON.parse(errors) as Array<{ error?: unknown }>) : []
+  return list.map((e) => String(e.error ?? JSON.stringify(e))).join('; ') || 'the run failed'
 }
 
 /** Memory values are fed back every run: keep each small. */

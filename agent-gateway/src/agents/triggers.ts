@@ -1,4 +1,5 @@
 import type { Db } from '@circlechat/db'
+import { partitionMentions } from '@circlechat/model'
 import type { MessageChange } from '@circlechat/sync-server'
 import type { TriggerEvent } from './packet.js'
 
@@ -8,7 +9,6 @@ export interface Wake {
   delayMs: number
 }
 
-const BROADCAST = new Set(['everyone', 'channel', 'here'])
 /** @everyone wakes every agent of the channel, spaced out so they do not answer in one burst. */
 const STAGGER_MS = 400
 
@@ -52,8 +52,9 @@ export class TriggerRouter {
       this.#botTurns.delete(conversationId)
     }
     const kind = this.#convKind.get(conversationId) as 'channel' | 'dm' | undefined
-    const broadcast = message.mentions.some((m) => BROADCAST.has(m))
-    const direct = new Set(message.mentions.filter((m) => !BROADCAST.has(m)))
+    const mentions = partitionMentions(message.mentions)
+    const broadcast = mentions.broadcast.length > 0
+    const direct = new Set(mentions.direct)
     const base = { conversationId, messageId: message.id, byAgent }
     const wakes: Wake[] = []
     let staggered = 0

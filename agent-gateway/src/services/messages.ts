@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, isNull, lt, lte, or, type SQL } from 'drizzle-orm'
 import { members, messages } from '@circlechat/db'
 import {
-  appendMessage, deleteMessage, docName, editMessage, extractMentionHandles, findMessage, readMessage, type Message
+  appendMessage, deleteMessage, docName, editMessage, extractMentionHandles, findMessage, partitionMentions, readMessage, type Message
 } from '@circlechat/model'
 import type { AuthContext } from '../auth/principal.js'
 import type { Gateway } from '../deps.js'
@@ -15,16 +15,11 @@ import { fingerprint, withIdempotencyKey } from './idempotency.js'
  * as the doc update); REST writes are server-authored edits of the same Yjs docs browsers edit.
  */
 
-/** Keywords that notify a whole conversation; stored as these literal strings. */
-const BROADCAST = new Set(['everyone', 'channel'])
-
 const messageNotFound = () => notFound('message_not_found', 'No such message, or you cannot see it.')
 
 /** `@handle` → member ids of this workspace, plus the literal 'everyone' / 'channel'. */
 export function resolveMentions(gw: Gateway, workspaceId: string, body: string): string[] {
-  const handles = extractMentionHandles(body)
-  const out = handles.filter((h) => BROADCAST.has(h))
-  const wanted = handles.filter((h) => !BROADCAST.has(h))
+  const { broadcast: out, direct: wanted } = partitionMentions(extractMentionHandles(body))
   if (wanted.length) {
     const rows = gw.db
       .select({ id: members.id })

@@ -9,6 +9,7 @@ export {
   extractMentionHandles
 } from './docs/messages.js'
 export type { Message, MessageCard, Attachment, Reaction, NewMessage, MessageField } from './docs/messages.js'
+export { BROADCAST_MENTIONS, partitionMentions, expandMentions } from './mentions.js'
 export { DEFAULT_SEGMENT_SIZE, readSegmentMeta, initSegment, sealSegment } from './docs/segments.js'
 export type { SegmentMeta } from './docs/segments.js'
 export { dirMembersOf, dirChannelsOf, dirWorkspaceOf, putMember, putChannel, removeChannel, putWorkspace } from './docs/directory.js'

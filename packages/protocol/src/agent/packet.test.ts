@@ -20,6 +20,17 @@ describe('agentPacketSchema', () => {
     expect(agentPacketSchema.safeParse(p).success).toBe(true)
   })
 
+  it('accepts a test trigger with no trigger conversation and a failed previous run', () => {
+    const p = samplePacket({
+      trigger: 'test',
+      triggerConversationId: null,
+      triggerMessageId: null,
+      previousRunFailure: { errorText: 'webhook answered 502', finishedAt: '2026-11-24T16:59:00.000Z' }
+    })
+    expect(agentPacketSchema.safeParse(p).success).toBe(true)
+    expect(agentPacketSchema.safeParse({ ...p, previousRunFailure: { errorText: 'x' } }).success).toBe(false)
+  })
+
   it('rejects an unknown trigger and a missing runId', () => {
     expect(agentPacketSchema.safeParse({ ...samplePacket(), trigger: 'cron' }).success).toBe(false)
     const { runId: _, ...noRun } = samplePacket()

@@ -24,6 +24,7 @@ export const packetMessageSchema = z.object({
   bodyMd: z.string(),
   parentId: z.string().nullable(),
   ts: z.string(),
+  /** Member ids; `everyone` / `channel` stay as keywords, each followed by the members it reaches. */
   mentions: z.array(z.string()),
   reactions: z.array(packetReactionSchema),
   attachments: z.array(packetAttachmentSchema)
@@ -127,6 +128,12 @@ export const lastRunSchema = z.object({
   errors: z.array(z.unknown())
 })
 
+/** The seed's feedback: my last finished run failed (delivery or server), and why. */
+export const previousRunFailureSchema = z.object({
+  errorText: z.string(),
+  finishedAt: z.string()
+})
+
 export const agentPacketSchema = z.object({
   runId: id,
   agent: z.object({
@@ -141,12 +148,17 @@ export const agentPacketSchema = z.object({
   }),
   workspace: z.object({ id, name: z.string(), handle: z.string() }),
   trigger: agentTriggerSchema,
-  /** Null in task-only mode: a heartbeat with quiet channels but open work. */
+  /** Null on scheduled and test triggers: they are about no one conversation. */
   triggerConversationId: z.string().nullable(),
   triggerMessageId: z.string().nullable().optional(),
   members: z.record(z.string(), packetMemberSchema),
-  /** The trigger's conversation comes first. */
+  /**
+   * The trigger's conversation comes first. Each entry's messages are its last 20, thread
+   * replies included, oldest first, deleted ones left out; for a trigger message, that message
+   * is the last one.
+   */
   inbox: z.array(inboxEntrySchema),
+  /** The trigger message's thread (it is a reply, or a root with replies): root first, then replies. */
   thread: packetThreadSchema.nullable(),
   openApprovals: z.array(openApprovalSchema),
   approvalResponse: approvalResponseSchema.optional(),
@@ -160,6 +172,7 @@ export const agentPacketSchema = z.object({
   myTasks: z.array(myTaskSchema),
   task: packetTaskSchema.optional(),
   /** What went wrong with my previous actions, so the agent can correct itself. */
-  lastRun: lastRunSchema.nullable().optional()
+  lastRun: lastRunSchema.nullable().optional(),
+  previousRunFailure: previousRunFailureSchema.nullable().optional()
 })
 export type AgentPacket = z.infer<typeof agentPacketSchema>

@@ -35,6 +35,7 @@ export function samplePacket(overrides: Partial<AgentPacket> = {}): AgentPacket 
     reporting: { manager: null, directReports: [], peers: [] },
     myTasks: [],
     lastRun: null,
+    previousRunFailure: null,
     ...overrides
   }
 }
