@@ -1,13 +1,14 @@
-import { eq } from 'drizzle-orm'
+import { and, eq, isNotNull, isNull } from 'drizzle-orm'
 import { agentRuns, approvals, type Db } from '@circlechat/db'
 import { newId, docName, appendMessage, toggleReaction, findMessage, isValidEmoji, type MessageCard } from '@circlechat/model'
-import { missingScope, validateAction, type AgentAction } from '@circlechat/protocol'
+import { actionAliases, agentActionTypes, missingScope, validateAction, type AgentAction } from '@circlechat/protocol'
 import type { Origin } from '@circlechat/sync-server'
 import type { Gateway } from '../deps.js'
 import { resolveMentions } from '../services/messages.js'
 import { checkBody } from './reply-guard.js'
 import { bodyTooLong, takePostAllowance } from './post-limits.js'
-import { setMemory, MAX_MEMORY_VALUE_BYTES } from './memory.js'
+import { deleteMemory, updateMemory, type MemoryChange, type MemoryRef } from './memory.js'
+import { findNearDuplicate } from './near-duplicate.js'
 import { agentById, type AgentRecord } from './store.js'
 import type { ApprovalRow } from './approvals.js'
 
@@ -68,9 +69,20 @@ export async function executeActions(gw: Gateway, rec: AgentRecord, raw: unknown
   return result
 }
 
+/** How much of a call_tool's arguments the run keeps: enough to read what was asked. */
+const MAX_RECORDED_TOOL_ARGS = 2000
+/** An agent's own approval payload (a held action's is bounded by the action's own limits). */
+const MAX_APPROVAL_PAYLOAD_BYTES = 16 * 1024
+/** A request identical or near-identical to one denied this recently is refused, not asked again. */
+const DENIED_COOLDOWN_MS = 60 * 60_000
+
 async function apply(gw: Gateway, rec: AgentRecord, action: AgentAction, ctx: RunContext): Promise<unknown> {
   const reason = unavailable[action.type]
   if (reason) refuse(reason)
+  // Refused whole, before any approval: posting the text without its files would be half a post.
+  if ((action.type === 'post_message' || action.type === 'open_thread') && action.attachments?.length) {
+    refuse('attachments are not supported yet (file sharing is not enabled on this server); nothing was posted: send the text alone, with links to the files')
+  }
   const origin: Origin = { source: 'agent', agentId: rec.agent.id, memberId: rec.member.id, runId: ctx.runId }
   const needs = ctx.approvalId ? null : missingScope(rec.agent.scopes, action.type)
   if (needs) return holdForApproval(gw, rec, origin, action, needs, ctx)
@@ -89,32 +101,41 @@ async function apply(gw: Gateway, rec: AgentRecord, action: AgentAction, ctx: Ru
       return undefined
     }
     case 'request_approval': {
-      const conversationId = action.conversation_id ?? ctx.conversationId
+      const held = heldPayload(action.payload)
+      const target = held ? checkReach(gw.db, rec, held) : null
+      const conversationId = action.conversation_id ?? target ?? ctx.conversationId
       if (conversationId) requireMember(gw.db, rec, conversationId)
-      const id = newId('approval')
-      gw.db.insert(approvals).values({
-        id, workspaceId: rec.member.workspaceId, agentId: rec.agent.id, runId: ctx.runId, conversationId: conversationId ?? null,
-        scope: action.scope, action: action.action, payload: action.payload ?? null, status: 'pending', createdAt: Date.now()
-      }).run()
-      if (conversationId) {
-        const card: MessageCard = { kind: 'approval', approvalId: id, status: 'pending' }
-        const messageId = await postRaw(gw, rec, origin, conversationId, `Requesting approval (${action.scope}): ${action.action}`, null, card)
-        gw.db.$client.prepare('UPDATE approvals SET message_id = ? WHERE id = ?').run(messageId, id)
-      }
+      const payload = action.payload ?? null
+      if (!held && Buffer.byteLength(JSON.stringify(payload)) > MAX_APPROVAL_PAYLOAD_BYTES) refuse(`approval payloads are limited to ${MAX_APPROVAL_PAYLOAD_BYTES} bytes`)
+      const ask = { scope: action.scope, action: action.action, payload, conversationId: conversationId ?? null }
+      refuseRepeat(gw.db, rec, ask)
+      // Says on the card what approving runs, so a decider is never surprised by it.
+      const text = `Requesting approval (${action.scope}): ${action.action}${held ? ` (approving runs ${held.type})` : ''}`
+      const id = await recordApproval(gw, rec, origin, ctx, { ...ask, pendingAction: held }, text)
       return { approvalId: id }
     }
-    case 'set_memory': {
-      const scope = action.scope ?? 'global'
-      let scopeId = ''
-      if (scope === 'conversation') {
-        scopeId = action.scope_id ?? ctx.conversationId ?? refuse('conversation memory needs scope_id or a trigger conversation')
-        requireMember(gw.db, rec, scopeId)
-      } else if (scope === 'task') {
-        scopeId = action.scope_id ?? refuse('task memory needs scope_id')
-      }
-      if (Buffer.byteLength(JSON.stringify(action.value ?? null)) > MAX_MEMORY_VALUE_BYTES) refuse(`memory values are limited to ${MAX_MEMORY_VALUE_BYTES} bytes`)
-      setMemory(gw.db, rec.agent.id, scope, scopeId, action.key, action.value ?? null)
+    case 'set_memory':
+    case 'memory_rethink': {
+      const value = action.value ?? null
+      writeMemory(gw.db, memoryRef(gw.db, rec, action, ctx), () => ({ value }))
       return undefined
+    }
+    case 'memory_append': {
+      // Appends to text; absent or null starts it; anything else is structured and never coerced.
+      writeMemory(gw.db, memoryRef(gw.db, rec, action, ctx), (old) => {
+        if (old === undefined || old === null || old === '') return { value: action.text }
+        if (typeof old === 'string') return { value: `${old}\n${action.text}` }
+        return { error: `memory ${action.key} holds ${Array.isArray(old) ? 'a list' : `a ${typeof old}`}, not text: memory_append adds to text only; memory_rethink replaces it` }
+      })
+      return undefined
+    }
+    case 'delete_memory': {
+      const ref = memoryRef(gw.db, rec, action, ctx)
+      return { deleted: deleteMemory(gw.db, ref.agentId, ref.scope, ref.scopeId, ref.key) }
+    }
+    case 'call_tool': {
+      const args = JSON.stringify(action.args)
+      return { name: action.name, args: args.length > MAX_RECORDED_TOOL_ARGS ? `${args.slice(0, MAX_RECORDED_TOOL_ARGS)}…` : args, executed: false }
     }
     default:
       return refuse(`${action.type} is not supported`)
@@ -125,45 +146,108 @@ async function apply(gw: Gateway, rec: AgentRecord, action: AgentAction, ctx: Ru
  * An action the agent's scopes do not cover waits for a person (the approvals machinery: a
  * card in the action's conversation, an admin or the manager decides) and runs once if approved
  * (executeApproved). What it would touch is checked now, so a request that could never run is
- * refused at once instead of asking anyone; the same pending request is not asked twice.
+ * refused at once instead of asking anyone; the same pending request is not asked twice, and
+ * one a person denied within the hour is not asked again.
  */
 async function holdForApproval(gw: Gateway, rec: AgentRecord, origin: Origin, action: AgentAction, scope: string, ctx: RunContext) {
-  let target: string | null = null
-  if (action.type === 'post_message' || action.type === 'share_files') target = action.conversation_id
-  else if (action.type === 'react' || action.type === 'open_thread') target = messageInReach(gw.db, rec, action.message_id).conversation_id
-  else if (action.type === 'create_task') target = action.conversation_id ?? null
-  if (target) requireMember(gw.db, rec, target)
+  const target = checkReach(gw.db, rec, action)
   const conversationId = target ?? (ctx.conversationId && isMember(gw.db, rec, ctx.conversationId) ? ctx.conversationId : null)
-  const sql = gw.db.$client
-  const pendingJson = JSON.stringify(action)
-  const existing = sql.prepare(`SELECT id FROM approvals WHERE agent_id = ? AND status = 'pending' AND pending_action = ?`).pluck().get(rec.agent.id, pendingJson) as string | undefined
+  const existing = gw.db.$client.prepare(`SELECT id FROM approvals WHERE agent_id = ? AND status = 'pending' AND pending_action = ?`).pluck().get(rec.agent.id, JSON.stringify(action)) as string | undefined
   if (existing) return { approvalId: existing, status: 'pending', needsScope: scope }
-  const id = newId('approval')
-  gw.db.insert(approvals).values({
-    id, workspaceId: rec.member.workspaceId, agentId: rec.agent.id, runId: ctx.runId, conversationId,
-    scope, action: action.type, payload: action, pendingAction: action, status: 'pending', createdAt: Date.now()
-  }).run()
-  if (conversationId) {
-    const card: MessageCard = { kind: 'approval', approvalId: id, status: 'pending' }
-    const messageId = await postRaw(gw, rec, origin, conversationId, `Requesting approval (${scope}): ${action.type}`, null, card)
-    sql.prepare('UPDATE approvals SET message_id = ? WHERE id = ?').run(messageId, id)
-  }
+  const ask = { scope, action: action.type, payload: action, conversationId }
+  refuseRepeat(gw.db, rec, ask)
+  const id = await recordApproval(gw, rec, origin, ctx, { ...ask, pendingAction: action }, `Requesting approval (${scope}): ${action.type}`)
   return { approvalId: id, status: 'pending', needsScope: scope }
 }
 
+interface Ask { scope: string; action: string; payload: unknown; conversationId: string | null }
+
+/** Inserts a pending approval and, when it has a conversation, its card there. */
+async function recordApproval(gw: Gateway, rec: AgentRecord, origin: Origin, ctx: RunContext, ask: Ask & { pendingAction: AgentAction | null }, text: string) {
+  const id = newId('approval')
+  gw.db.insert(approvals).values({
+    id, workspaceId: rec.member.workspaceId, agentId: rec.agent.id, runId: ctx.runId, conversationId: ask.conversationId,
+    scope: ask.scope, action: ask.action, payload: ask.payload, pendingAction: ask.pendingAction, status: 'pending', createdAt: Date.now()
+  }).run()
+  if (ask.conversationId) {
+    const card: MessageCard = { kind: 'approval', approvalId: id, status: 'pending' }
+    const messageId = await postRaw(gw, rec, origin, ask.conversationId, text, null, card)
+    gw.db.$client.prepare('UPDATE approvals SET message_id = ? WHERE id = ?').run(messageId, id)
+  }
+  return id
+}
+
 /**
- * Runs the action an approval held back, once: the caller has just moved the approval from
- * pending to approved (in one conditional UPDATE, so two deciders cannot both get here). The
- * outcome is appended to the run that asked, under index -1 with the approval's id.
+ * Checks what an action would touch (membership, and a body a post could never carry) and
+ * returns the conversation it lands in, if it names one.
+ */
+function checkReach(db: Db, rec: AgentRecord, action: AgentAction): string | null {
+  let target: string | null = null
+  if (action.type === 'post_message' || action.type === 'share_files') target = action.conversation_id
+  else if (action.type === 'react' || action.type === 'open_thread') target = messageInReach(db, rec, action.message_id).conversation_id
+  else if (action.type === 'create_task') target = action.conversation_id ?? null
+  if (target) requireMember(db, rec, target)
+  const tooLong = 'body_md' in action && action.body_md !== undefined ? bodyTooLong(action.body_md) : null
+  if (tooLong) refuse(tooLong)
+  return target
+}
+
+/**
+ * A request_approval payload that is one of our actions is what approving runs; anything else
+ * is the agent's own data and runs nothing. An action-shaped payload that does not validate is
+ * refused now rather than approved to no effect.
+ */
+function heldPayload(payload: unknown): AgentAction | null {
+  const type = (payload as { type?: unknown } | null)?.type
+  if (typeof type !== 'string' || !(agentActionTypes.includes(type as AgentAction['type']) || Object.hasOwn(actionAliases, type))) return null
+  const checked = validateAction(payload)
+  if (!checked.ok) return refuse(`payload: ${checked.error}`)
+  if (checked.action.type === 'request_approval') refuse('payload: an approval cannot hold another request_approval')
+  const reason = unavailable[checked.action.type]
+  return reason ? refuse(`payload: ${reason}`) : checked.action
+}
+
+/**
+ * Refuses a request identical or near-identical (near-duplicate.ts, over its action and payload
+ * text) to a pending one of the same scope, or to one denied within the hour: an agent that
+ * asks again at once is looping, and a decider should not have to say no twice.
+ */
+function refuseRepeat(db: Db, rec: AgentRecord, ask: Ask) {
+  const rows = db.$client.prepare(`
+    SELECT id, action, payload, conversation_id, status, note, decided_at FROM approvals
+    WHERE agent_id = ? AND scope = ? AND (status = 'pending' OR (status = 'denied' AND decided_at > ?))
+    ORDER BY created_at DESC LIMIT 50`).all(rec.agent.id, ask.scope, Date.now() - DENIED_COOLDOWN_MS) as Array<{ id: string; action: string; payload: string | null; conversation_id: string | null; status: 'pending' | 'denied'; note: string | null; decided_at: number | null }>
+  if (rows.length === 0) return
+  const payload = JSON.stringify(ask.payload ?? null)
+  const what = (r: (typeof rows)[number]) => r.status === 'pending'
+    ? `approval ${r.id}, still waiting for a decision`
+    : `approval ${r.id}, denied ${Math.max(1, Math.round((Date.now() - r.decided_at!) / 60_000))} min ago${r.note ? ` ("${r.note.slice(0, 200)}")` : ''}; do not ask again within the hour`
+  const same = rows.find((r) => r.action === ask.action && r.conversation_id === ask.conversationId && (r.payload ?? 'null') === payload)
+  if (same) refuse(`duplicate request: the same as ${what(same)}`)
+  const near = findNearDuplicate(`${ask.action} ${payload}`, rows.map((r) => `${r.action} ${r.payload ?? 'null'}`))
+  if (near) refuse(`near-duplicate request (${Math.round(near.similarity * 100)}% alike): nearly the same as ${what(rows[near.index]!)}`)
+}
+
+/**
+ * Runs the action an approval held back, at most once: the caller has just moved the approval
+ * from pending to approved (one conditional UPDATE, so two deciders cannot both get here), and
+ * claiming executed_at is a second conditional UPDATE, so no other caller or process runs it
+ * again. A crash between the claim and the result leaves it unrun rather than run twice. The
+ * outcome goes on the approval (`result`, for the approval_response packet) and is appended to
+ * the run that asked, under index -1 with the approval's id.
  */
 export async function executeApproved(gw: Gateway, ap: ApprovalRow): Promise<{ ok: boolean; result?: unknown; error?: string }> {
+  const claimed = gw.db.update(approvals).set({ executedAt: Date.now() })
+    .where(and(eq(approvals.id, ap.id), eq(approvals.status, 'approved'), isNotNull(approvals.pendingAction), isNull(approvals.executedAt))).run()
+  if (claimed.changes === 0) return { ok: false, error: 'this approval was already executed, or is not approved' }
   const rec = agentById(gw.db, ap.agentId)
   let outcome: { ok: boolean; result?: unknown; error?: string }
   if (!rec || rec.member.deactivated) outcome = { ok: false, error: 'the agent no longer exists or is deactivated' }
   else {
     const out = await executeActions(gw, rec, [ap.pendingAction], { runId: ap.runId ?? 'approval', conversationId: ap.conversationId, approvalId: ap.id })
-    outcome = out.applied[0] ? { ok: true, result: out.applied[0].result } : { ok: false, error: out.errors[0]?.error ?? 'not applied' }
+    outcome = out.applied[0] ? { ok: true, ...(out.applied[0].result === undefined ? {} : { result: out.applied[0].result }) } : { ok: false, error: out.errors[0]?.error ?? 'not applied' }
   }
+  gw.db.update(approvals).set({ result: outcome }).where(eq(approvals.id, ap.id)).run()
   const run = ap.runId ? gw.db.select().from(agentRuns).where(eq(agentRuns.id, ap.runId)).get() : undefined
   if (run) {
     const type = String((ap.pendingAction as { type?: unknown } | null)?.type ?? 'unknown')
@@ -173,6 +257,24 @@ export async function executeApproved(gw: Gateway, ap: ApprovalRow): Promise<{ o
     gw.db.update(agentRuns).set(set).where(eq(agentRuns.id, run.id)).run()
   }
   return outcome
+}
+
+/** Where a memory action writes: its scope, checked like any other target. */
+function memoryRef(db: Db, rec: AgentRecord, action: { key: string; scope?: MemoryRef['scope']; scope_id?: string }, ctx: RunContext): MemoryRef {
+  const scope = action.scope ?? 'global'
+  let scopeId = ''
+  if (scope === 'conversation') {
+    scopeId = action.scope_id ?? ctx.conversationId ?? refuse('conversation memory needs scope_id or a trigger conversation')
+    requireMember(db, rec, scopeId)
+  } else if (scope === 'task') {
+    scopeId = action.scope_id ?? refuse('task memory needs scope_id')
+  }
+  return { agentId: rec.agent.id, scope, scopeId, key: action.key }
+}
+
+function writeMemory(db: Db, ref: MemoryRef, change: MemoryChange) {
+  const done = updateMemory(db, ref, change)
+  if (!done.ok) refuse(done.error)
 }
 
 interface IndexRow { id: string; conversation_id: string; doc: string; parent_id: string | null; reactions: string; body: string }

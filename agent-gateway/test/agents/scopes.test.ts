@@ -153,14 +153,21 @@ describe('agent scopes', () => {
     await w.server.agents.queue.idle()
   })
 
-  it("an agent's payload cannot smuggle in an action to run on approval", async () => {
+  it("an action in an agent's own payload runs on approval, and only where the agent may act", async () => {
     const a = await agentWith('sly', ['channels.read'])
     const api = botClient(w.server.url, a.botToken)
-    const smuggled = { type: 'post_message', conversation_id: w.channelId, body_md: 'Smuggled through a payload' }
-    const res = await api.post('/api/agent-api/act', { action: { type: 'request_approval', scope: 'channels.reply', action: 'post_message', payload: smuggled, conversation_id: w.channelId } })
+    const secret = (await w.ada.client.post('/api/conversations', { kind: 'channel', name: 'sly-secret', isPrivate: true })).body.conversation.id
+    const smuggled = { type: 'post_message', conversation_id: secret, body_md: 'Smuggled through a payload' }
+    const refused = await api.post('/api/agent-api/act', { action: { type: 'request_approval', scope: 'channels.reply', action: 'post_message', payload: smuggled, conversation_id: w.channelId } })
+    expect(refused.body.errors[0].error).toMatch(/not a member/)
+    // Aimed where it may post, the card names what approving runs (seed-actions.test.ts covers the rest).
+    const asked = { type: 'post_message', conversation_id: w.channelId, body_md: 'Asked for through a payload' }
+    const res = await api.post('/api/agent-api/act', { action: { type: 'request_approval', scope: 'channels.reply', action: 'Post a note', payload: asked, conversation_id: w.channelId } })
+    const card = (await messagesOf(w.bob.client, w.channelId)).find((m) => m.memberId === a.memberId && m.card)
+    expect(card?.bodyMd).toBe('Requesting approval (channels.reply): Post a note (approving runs post_message)')
     const decided = await w.ada.client.post(`/api/approvals/${res.body.applied[0].result.approvalId}/decide`, { decision: 'approve' })
-    expect(decided.body).toEqual({ ok: true, status: 'approved' })
-    expect(await postsBy(a.memberId, 'Smuggled through a payload')).toEqual([])
+    expect(decided.body).toEqual({ ok: true, status: 'approved', executed: { ok: true } })
+    expect((await postsBy(a.memberId, 'Asked for through a payload')).length).toBe(1)
     await w.server.agents.queue.idle()
   })
 })

@@ -170,11 +170,16 @@ export const approvals = sqliteTable('approvals', {
   action: text('action').notNull(),
   payload: text('payload', { mode: 'json' }),
   /**
-   * Set only by the server, never from an agent's payload: the out-of-scope action this approval
-   * holds back. Executed once when approved (agents/scope-approvals.ts).
+   * Set only by the server: the out-of-scope action this approval holds back, or the action a
+   * request_approval payload names once it has validated. Executed once when approved
+   * (agents/executor.ts executeApproved).
    */
   pendingAction: text('pending_action', { mode: 'json' }),
   status: text('status', { enum: ['pending', 'approved', 'denied'] }).notNull(),
+  /** When the held action was claimed to run: set once, before it runs, so it runs at most once. */
+  executedAt: integer('executed_at'),
+  /** What running the held action gave: {ok, result?} or {ok: false, error}. */
+  result: text('result', { mode: 'json' }).$type<{ ok: boolean; result?: unknown; error?: string }>(),
   note: text('note'),
   decidedBy: text('decided_by'),
   decidedAt: integer('decided_at'),

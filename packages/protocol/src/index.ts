@@ -14,7 +14,8 @@ export type { AgentPacket, PacketMessage, InboxEntry } from './agent/packet.js'
 export {
   agentActionSchema, agentActionTypes, actionAliases, MAX_ACTIONS_PER_REPLY, taskStatusSchema, actionFileSchema,
   memoryScopeSchema, postMessageSchema, reactSchema, openThreadSchema, shareFilesSchema, createTaskSchema,
-  updateTaskSchema, assignTaskSchema, taskCommentSchema, shareToTaskSchema, requestApprovalSchema, setMemorySchema
+  updateTaskSchema, assignTaskSchema, taskCommentSchema, shareToTaskSchema, requestApprovalSchema, setMemorySchema,
+  deleteMemorySchema, memoryAppendSchema, memoryRethinkSchema, callToolSchema
 } from './agent/actions.js'
 export type { AgentAction, AgentActionType, TaskStatus } from './agent/actions.js'
 export { HEARTBEAT_OK, agentUsageSchema, agentReplyJsonSchema, parseAgentReply, validateAction } from './agent/reply.js'

@@ -18,11 +18,17 @@ export const actionFileSchema = z.union([
 /** ISO date string or epoch ms; null clears it. */
 const dueAt = z.union([z.string(), z.number()]).nullable()
 
+/**
+ * Files ride on share_files. Declared on posts only so the executor can refuse them by name:
+ * zod would otherwise drop the key and post the text without its files.
+ */
+const attachments = z.array(z.unknown()).optional()
+
 export const postMessageSchema = z.object({
-  type: z.literal('post_message'), conversation_id: id, body_md: body, reply_to: id.nullish()
+  type: z.literal('post_message'), conversation_id: id, body_md: body, reply_to: id.nullish(), attachments
 })
 export const reactSchema = z.object({ type: z.literal('react'), message_id: id, emoji: z.string().min(1) })
-export const openThreadSchema = z.object({ type: z.literal('open_thread'), message_id: id, body_md: body })
+export const openThreadSchema = z.object({ type: z.literal('open_thread'), message_id: id, body_md: body, attachments })
 export const shareFilesSchema = z.object({
   type: z.literal('share_files'),
   conversation_id: id,
@@ -57,19 +63,59 @@ export const shareToTaskSchema = z.object({
 })
 export const requestApprovalSchema = z.object({
   type: z.literal('request_approval'),
-  scope: z.string().min(1),
-  action: z.string().min(1),
+  // Both go onto the card people read.
+  scope: z.string().min(1).max(200),
+  action: z.string().min(1).max(1000),
   payload: z.unknown().optional(),
   conversation_id: id.nullish()
 })
 export const memoryScopeSchema = z.enum(['global', 'conversation', 'task'])
+const memoryKey = z.string().min(1).max(200)
+const memoryScope = { scope: memoryScopeSchema.optional(), scope_id: z.string().min(1).max(200).optional() }
 export const setMemorySchema = z.object({
   type: z.literal('set_memory'),
-  key: z.string().min(1).max(200),
+  key: memoryKey,
   value: z.unknown(),
-  scope: memoryScopeSchema.optional(),
-  scope_id: id.optional()
+  ...memoryScope
 })
+export const deleteMemorySchema = z.object({ type: z.literal('delete_memory'), key: memoryKey, ...memoryScope })
+
+/**
+ * The seed's memory tools name a block `label` and its text `content` (append) or `new_memory`
+ * (rethink); ours say `key`, `text` (append) and `value` (rethink). Variants are read in the
+ * listed order and the action comes out in our names only, so the executor and a held approval
+ * see one shape.
+ */
+const pick = (v: Record<string, unknown>, names: readonly string[]) => names.map((n) => v[n]).find((x) => x !== undefined)
+const blockKey = { key: memoryKey.optional(), label: memoryKey.optional() }
+const keyGiven = (v: { key?: string; label?: string }) => (v.key ?? v.label) !== undefined
+const keyMissing = { message: 'key (or label) is required', path: ['key'] }
+const APPEND_TEXT = ['text', 'content', 'value'] as const
+const RETHINK_VALUE = ['value', 'new_value', 'new_memory', 'content'] as const
+
+export const memoryAppendSchema = z.object({
+  type: z.literal('memory_append'), ...blockKey, text: body.optional(), content: body.optional(), value: body.optional(), ...memoryScope
+})
+  .refine(keyGiven, keyMissing)
+  .refine((v) => pick(v, APPEND_TEXT) !== undefined, { message: 'text (or content, value) is required', path: ['text'] })
+  .transform(({ type, key, label, scope, scope_id, ...rest }) => ({
+    type, key: (key ?? label)!, text: pick(rest, APPEND_TEXT) as string, ...(scope ? { scope } : {}), ...(scope_id ? { scope_id } : {})
+  }))
+export const memoryRethinkSchema = z.object({
+  type: z.literal('memory_rethink'), ...blockKey, value: z.unknown().optional(), new_value: z.unknown().optional(), new_memory: z.unknown().optional(), content: z.unknown().optional(), ...memoryScope
+})
+  .refine(keyGiven, keyMissing)
+  .refine((v) => pick(v, RETHINK_VALUE) !== undefined, { message: 'value (or new_value, new_memory, content) is required', path: ['value'] })
+  .transform(({ type, key, label, scope, scope_id, ...rest }) => ({
+    type, key: (key ?? label)!, value: pick(rest, RETHINK_VALUE), ...(scope ? { scope } : {}), ...(scope_id ? { scope_id } : {})
+  }))
+
+/** Recorded on the run, never executed: the agent's own runtime calls its tools. `tool`/`arguments` are the seed's names. */
+export const callToolSchema = z.object({
+  type: z.literal('call_tool'), name: z.string().min(1).max(200).optional(), tool: z.string().min(1).max(200).optional(), args: z.unknown().optional(), arguments: z.unknown().optional()
+})
+  .refine((v) => (v.name ?? v.tool) !== undefined, { message: 'name (or tool) is required', path: ['name'] })
+  .transform((v) => ({ type: v.type, name: (v.name ?? v.tool)!, args: v.args ?? v.arguments ?? null }))
 
 export const agentActionSchema = z.discriminatedUnion('type', [
   postMessageSchema,
@@ -82,14 +128,19 @@ export const agentActionSchema = z.discriminatedUnion('type', [
   taskCommentSchema,
   shareToTaskSchema,
   requestApprovalSchema,
-  setMemorySchema
+  setMemorySchema,
+  deleteMemorySchema,
+  memoryAppendSchema,
+  memoryRethinkSchema,
+  callToolSchema
 ])
 export type AgentAction = z.infer<typeof agentActionSchema>
 export type AgentActionType = AgentAction['type']
 
 export const agentActionTypes: readonly AgentActionType[] = [
   'post_message', 'react', 'open_thread', 'share_files', 'create_task', 'update_task',
-  'assign_task', 'task_comment', 'share_to_task', 'request_approval', 'set_memory'
+  'assign_task', 'task_comment', 'share_to_task', 'request_approval', 'set_memory', 'delete_memory',
+  'memory_append', 'memory_rethink', 'call_tool'
 ]
 
 /** Names the seed's agents use for task_comment; normalised before validation. */
