@@ -34,6 +34,14 @@ class Refused extends Error {}
 const refuse = (reason: string): never => {
   throw new Refused(reason)
 }
+/** JSON of a value an agent sent; JSON.parse takes nesting that JSON.stringify overflows on. */
+const jsonOf = (value: unknown): string => {
+  try {
+    return JSON.stringify(value ?? null)
+  } catch {
+    return refuse('value is nested too deeply')
+  }
+}
 
 const unavailable: Partial<Record<AgentAction['type'], string>> = {
   create_task: 'boards are not enabled on this server yet',
@@ -106,7 +114,7 @@ async function apply(gw: Gateway, rec: AgentRecord, action: AgentAction, ctx: Ru
       const conversationId = action.conversation_id ?? target ?? ctx.conversationId
       if (conversationId) requireMember(gw.db, rec, conversationId)
       const payload = action.payload ?? null
-      if (!held && Buffer.byteLength(JSON.stringify(payload)) > MAX_APPROVAL_PAYLOAD_BYTES) refuse(`approval payloads are limited to ${MAX_APPROVAL_PAYLOAD_BYTES} bytes`)
+      if (!held && Buffer.byteLength(jsonOf(payload)) > MAX_APPROVAL_PAYLOAD_BYTES) refuse(`approval payloads are limited to ${MAX_APPROVAL_PAYLOAD_BYTES} bytes`)
       const ask = { scope: action.scope, action: action.action, payload, conversationId: conversationId ?? null }
       refuseRepeat(gw.db, rec, ask)
       // Says on the card what approving runs, so a decider is never surprised by it.
@@ -117,6 +125,7 @@ async function apply(gw: Gateway, rec: AgentRecord, action: AgentAction, ctx: Ru
     case 'set_memory':
     case 'memory_rethink': {
       const value = action.value ?? null
+      jsonOf(value)
       writeMemory(gw.db, memoryRef(gw.db, rec, action, ctx), () => ({ value }))
       return undefined
     }
@@ -125,7 +134,7 @@ async function apply(gw: Gateway, rec: AgentRecord, action: AgentAction, ctx: Ru
       writeMemory(gw.db, memoryRef(gw.db, rec, action, ctx), (old) => {
         if (old === undefined || old === null || old === '') return { value: action.text }
         if (typeof old === 'string') return { value: `${old}\n${action.text}` }
-        return { error: `memory ${action.key} holds ${Array.isArray(old) ? 'a list' : `a ${typeof old}`}, not text: memory_append adds to text only; memory_rethink replaces it` }
+        return { error: `memory ${action.key} holds ${Array.isArray(old) ? 'a list' : typeof old === 'object' ? 'an object' : `a ${typeof old}`}, not text: memory_append adds to text only; memory_rethink replaces it` }
       })
       return undefined
     }
@@ -134,7 +143,7 @@ async function apply(gw: Gateway, rec: AgentRecord, action: AgentAction, ctx: Ru
       return { deleted: deleteMemory(gw.db, ref.agentId, ref.scope, ref.scopeId, ref.key) }
     }
     case 'call_tool': {
-      const args = JSON.stringify(action.args)
+      const args = jsonOf(action.args)
       return { name: action.name, args: args.length > MAX_RECORDED_TOOL_ARGS ? `${args.slice(0, MAX_RECORDED_TOOL_ARGS)}…` : args, executed: false }
     }
     default:

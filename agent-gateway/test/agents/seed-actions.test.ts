@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AgentPacket } from '@circlechat/protocol'
 import { approvalById } from '../../src/agents/approvals.js'
 import { executeApproved } from '../../src/agents/executor.js'
-import { MAX_MEMORY_VALUE_BYTES } from '../../src/agents/memory.js'
+import { MAX_MEMORY_ENTRIES, MAX_MEMORY_VALUE_BYTES } from '../../src/agents/memory.js'
 import { FakeAgent, agentInfo, botClient, messagesOf, provision, say, waitFor, world, type Provisioned, type World } from './helpers.js'
 
 // The actions the seed's agents send beyond the original allowlist (memory blocks, call_tool),
@@ -81,7 +81,7 @@ describe('seed actions', () => {
     ] })
     expect(res.body.applied).toEqual([])
     const errors = res.body.errors.map((e: { error: string }) => e.error)
-    expect(errors[0]).toMatch(/holds a object, not text/)
+    expect(errors[0]).toMatch(/holds an object, not text: memory_append adds to text only/)
     expect(errors[1]).toMatch(/limited to 8192 bytes/)
     expect(errors[2]).toMatch(/key \(or label\) is required/)
     expect(errors[3]).toMatch(/text \(or content, value\) is required/)
@@ -91,6 +91,28 @@ describe('seed actions', () => {
     // Nothing changed.
     expect(await memory('plan')).toEqual({ step: 1 })
     expect(String(await memory('big')).length).toBe(MAX_MEMORY_VALUE_BYTES - 100)
+  })
+
+  it('a value nested deeper than JSON.stringify goes is refused, not an internal error', async () => {
+    // Raw text: JSON.parse takes this nesting, JSON.stringify overflows on it.
+    const deep = '['.repeat(20_000) + ']'.repeat(20_000)
+    const { run } = await runWith(bot, () => `{"actions":[{"type":"call_tool","name":"deep","args":${deep}},{"type":"memory_rethink","key":"deep","value":${deep}},{"type":"request_approval","scope":"s","action":"a","payload":${deep}}]}`)
+    expect(run.errors.map((e) => e.error)).toEqual(['value is nested too deeply', 'value is nested too deeply', 'value is nested too deeply'])
+  })
+
+  it('an agent keeps a bounded number of memory entries; changing one it has is still allowed', async () => {
+    const api = botClient(w.server.url, bot.botToken)
+    const sql = w.server.gateway.db.$client
+    const held = sql.prepare('SELECT count(*) FROM agent_memory WHERE agent_id = ?').pluck().get(bot.id) as number
+    const fill = sql.prepare("INSERT INTO agent_memory (agent_id, scope, scope_id, key, value, updated_at) VALUES (?, 'task', 'task_fill', ?, '1', 0)")
+    sql.transaction(() => { for (let i = held; i < MAX_MEMORY_ENTRIES; i++) fill.run(bot.id, `fill_${i}`) })()
+    const res = await api.post('/api/agent-api/act', { actions: [
+      { type: 'memory_append', key: 'one-too-many', text: 'x' },
+      { type: 'memory_rethink', key: 'fill_499', scope: 'task', scope_id: 'task_fill', value: 2 }
+    ] })
+    expect(res.body.errors).toEqual([{ index: 0, type: 'memory_append', error: expect.stringMatching(/at most 500 memory entries/) }])
+    expect(res.body.applied.map((a: { type: string }) => a.type)).toEqual(['memory_rethink'])
+    sql.prepare("DELETE FROM agent_memory WHERE agent_id = ? AND scope_id = 'task_fill'").run(bot.id)
   })
 
   it('the memory actions and call_tool through POST /api/agent-api/act', async () => {
