@@ -131,6 +131,19 @@ describe('the seed packet contract', () => {
     expect(beat.inbox[0]!.messages.map((m) => m.id)).toEqual(expect.arrayContaining([r1.id, r2.id]))
   })
 
+  it('a deleted root leaves the thread: its replies stay, still naming it', async () => {
+    const { a, packets } = await webhookAgent('orphan')
+    const c = await channel('orphan', [a.memberId])
+    const root = await say(w.bob.client, c, 'A root that will be deleted')
+    const reply = await say(w.bob.client, c, 'A reply that outlives its root', root.id)
+    expect((await w.bob.client.delete(`/api/messages/${root.id}`)).status).toBe(200)
+    const ask = await say(w.bob.client, c, '@orphan what was this about?', root.id)
+    const packet = await mentionPacket(packets, ask.id)
+    expect(packet.inbox[0]!.messages.map((m) => m.id)).toEqual([reply.id, ask.id])
+    expect(packet.thread).toMatchObject({ rootMessageId: root.id })
+    expect(packet.thread!.messages.map((m) => [m.id, m.parentId])).toEqual([[reply.id, root.id], [ask.id, root.id]])
+  })
+
   it('the Test button reaches the agent with its conversations and their history', async () => {
     const { a, packets } = await webhookAgent('tested')
     const c1 = await channel('tested-one', [a.memberId])
