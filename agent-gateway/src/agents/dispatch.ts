@@ -19,8 +19,8 @@ export interface DispatchOptions {
   socketTimeoutMs: number
 }
 
-/** The agent's answer: raw text (webhook body) or a parsed object (socket reply). */
-export type RawReply = string | unknown
+/** The agent's answer as sent: the webhook body, or the text of the socket reply frame. */
+export type RawReply = string
 
 /**
  * Delivers one packet and returns the agent's raw reply; throws on timeouts, transport errors

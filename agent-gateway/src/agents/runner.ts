@@ -14,8 +14,15 @@ export interface RunnerOptions extends DeliverOptions {
   thinking: Thinking
 }
 
-/** Rough list price when an agent reports no cost: $3 / $15 per million input / output tokens. */
-export const estimateUsd = (u: { inputTokens: number; outputTokens: number }) => (u.inputTokens * 3 + u.outputTokens * 15) / 1_000_000
+/**
+ * Rough list price when an agent reports no cost: $3 / $15 per million input / output tokens,
+ * except cached input tokens (a part of inputTokens) at a tenth of the input price, $0.30, the
+ * way providers bill prompt-cache reads (Anthropic a tenth, OpenAI a tenth to a half).
+ */
+export function estimateUsd(u: { inputTokens: number; outputTokens: number; cachedInputTokens?: number }): number {
+  const cached = Math.min(u.cachedInputTokens ?? 0, u.inputTokens)
+  return ((u.inputTokens - cached) * 3 + cached * 0.3 + u.outputTokens * 15) / 1_000_000
+}
 
 /** What the deliver half hands the apply half: plain JSON, so it can cross a queue. */
 export interface Delivery {
@@ -25,7 +32,7 @@ export interface Delivery {
   attempts: number
   /** Why delivery failed, or null with the agent's raw reply. */
   failure: string | null
-  reply: unknown
+  reply: string | null
   triggerConversationId: string | null
   /** Packet size, for the token estimate when the agent reports no usage. */
   packetChars: number
@@ -121,11 +128,13 @@ export async function applyRun(gw: Gateway, d: Delivery): Promise<void> {
     await yieldToRelay() // replies of agents woken together arrive together; interleave with chat
     const rec = agentById(gw.db, agentId)
     if (!rec) return
-    const reply = d.reply
-    const parsed = parseAgentReply(reply)
-    const replyText = typeof reply === 'string' ? reply : JSON.stringify(reply)
+    const replyText = d.reply ?? ''
+    const parsed = parseAgentReply(replyText)
+    // Parts of the reply that could not be read (a bad usage, a bad <actions> block) never fail
+    // the run: they are recorded, and the agent sees them in its next packet's lastRun.
+    const replyErrors: ActionError[] = (parsed.errors ?? []).map((error) => ({ index: -1, type: 'reply', error }))
     if (parsed.kind === 'silent') {
-      finish(gw.db, runId, agentId, startedAt, { status: 'silent', attempts, reply: replyText })
+      finish(gw.db, runId, agentId, startedAt, { status: 'silent', attempts, reply: replyText, errors: replyErrors, trace: parsed.trace, usage: parsed.usage })
       return
     }
     const actions = [...parsed.actions]
@@ -134,7 +143,7 @@ export async function applyRun(gw: Gateway, d: Delivery): Promise<void> {
       if (d.triggerConversationId) actions.push({ type: 'post_message', conversation_id: d.triggerConversationId, body_md: parsed.leftoverText })
     }
     const result = await executeActions(gw, rec, actions, { runId, conversationId: d.triggerConversationId })
-    const errors: ActionError[] = [...(parsed.errors ?? []).map((error) => ({ index: -1, type: 'reply', error })), ...result.errors]
+    const errors: ActionError[] = [...replyErrors, ...result.errors]
     if (parsed.truncated) errors.push({ index: -1, type: 'reply', error: `${parsed.truncated} actions beyond the limit of 20 were dropped` })
     const usage = parsed.usage ?? { inputTokens: Math.ceil(d.packetChars / 4), outputTokens: Math.ceil(replyText.length / 4) }
     finish(gw.db, runId, agentId, startedAt, { status: 'ok', attempts, reply: replyText, applied: result.applied, errors, trace: parsed.trace, usage })

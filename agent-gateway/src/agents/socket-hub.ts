@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { closeCode, socketReplySchema, type AgentPacket } from '@circlechat/protocol'
+import { closeCode, socketReplyEnvelopeSchema, type AgentPacket } from '@circlechat/protocol'
 import { newId } from '@circlechat/model'
 import { MAX_REPLY_BYTES } from './webhook-client.js'
 import { closeGracefully, keepAlive, sendBounded, socketDefaults, type SocketLimits } from '@circlechat/sync-server'
@@ -15,7 +15,8 @@ export interface SocketAgentIdentity {
 }
 
 interface Waiting {
-  resolve: (reply: unknown) => void
+  /** With the reply frame's raw text: the runner reads the rest of it, field by field. */
+  resolve: (reply: string) => void
   reject: (err: Error) => void
   timer: NodeJS.Timeout
 }
@@ -79,8 +80,8 @@ export class SocketHub {
     return this.#sockets.has(agentId)
   }
 
-  /** Sends a packet and resolves with the agent's reply frame. */
-  dispatch(agentId: string, type: 'heartbeat' | 'event', packet: AgentPacket, timeoutMs: number): Promise<unknown> {
+  /** Sends a packet and resolves with the text of the agent's reply frame. */
+  dispatch(agentId: string, type: 'heartbeat' | 'event', packet: AgentPacket, timeoutMs: number): Promise<string> {
     const ws = this.#sockets.get(agentId)
     if (!ws) return Promise.reject(new Error('the agent is not connected to /agent-socket'))
     const correlationId = newId('run').replace('run_', 'cor_')
@@ -106,15 +107,18 @@ export class SocketHub {
     } catch {
       return
     }
-    const reply = socketReplySchema.safeParse(frame)
-    if (!reply.success) return // pongs and anything unknown are ignored
-    const waiting = this.#waiting.get(reply.data.correlation_id)
+    // Only the envelope decides whether this answers a run; nothing else in the frame may leave
+    // the run waiting for its timeout. Pongs and anything unknown are ignored.
+    const envelope = socketReplyEnvelopeSchema.safeParse(frame)
+    if (!envelope.success) return
+    const id = envelope.data.correlation_id
+    const waiting = this.#waiting.get(id)
     // Only the socket of the agent the packet went to may answer it: another agent that learned
     // the correlation id (it is in no packet, but ids leak) must not put actions in its run.
     if (!waiting || waiting.agentId !== agentId) return
     clearTimeout(waiting.timer)
-    this.#waiting.delete(reply.data.correlation_id)
-    waiting.resolve('status' in reply.data ? 'HEARTBEAT_OK' : { actions: reply.data.actions, trace: reply.data.trace, usage: reply.data.usage })
+    this.#waiting.delete(id)
+    waiting.resolve(text)
   }
 
   /**

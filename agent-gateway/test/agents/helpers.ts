@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { WebSocket } from 'ws'
 import { agentPacketSchema, type AgentPacket } from '@circlechat/protocol'
 import { Client, PASSWORD, addPerson, signupAdmin, startTestServer } from '../../src/test/harness.js'
 import type { StartOptions } from '../../src/server.js'
@@ -142,12 +143,27 @@ export class Raw {
 }
 export const raw = (status: number, body = '', type = 'text/plain') => new Raw(status, body, type)
 
+export interface AgentFrame { type?: string; correlation_id?: string; packet?: AgentPacket }
+
+/** A raw agent on /agent-socket: records the frames it gets and how it closed; the test answers. */
+export async function dialAgentSocket(base: string, token: string) {
+  const ws = new WebSocket(`${base.replace('http', 'ws')}/agent-socket?token=${token}`)
+  const frames: AgentFrame[] = []
+  const seen = { close: null as number | null }
+  ws.on('message', (d) => frames.push(JSON.parse(d.toString()) as AgentFrame))
+  ws.on('close', (code) => (seen.close = code))
+  ws.on('error', () => {})
+  await waitFor(() => frames.find((f) => f.type === 'hello'), 5000, 'hello')
+  return { ws, frames, seen, send: (frame: unknown) => ws.send(JSON.stringify(frame)) }
+}
+export type AgentSocket = Awaited<ReturnType<typeof dialAgentSocket>>
+
 /** A one-action reply posting `body` into the packet's trigger conversation. */
 export const postReply = (packet: AgentPacket, body: string) => ({
   actions: [{ type: 'post_message', conversation_id: packet.triggerConversationId, body_md: body }]
 })
 
-export interface RunRowShape { id: string; trigger: string; status: string; attempts: number; errors: Array<{ index: number; type: string; error: string }>; applied: Array<{ index: number; type: string; result?: any }>; packet: any; reply: string | null; usage: any; costUsd: number | null; durationMs: number | null }
+export interface RunRowShape { id: string; trigger: string; status: string; attempts: number; errors: Array<{ index: number; type: string; error: string }>; applied: Array<{ index: number; type: string; result?: any }>; packet: any; reply: string | null; trace: string[] | null; usage: any; costUsd: number | null; durationMs: number | null }
 
 export async function runsOf(admin: Client, agentId: string): Promise<RunRowShape[]> {
   const res = await admin.get(`/api/agents/${agentId}`)

@@ -1,34 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
-import { messagesOf, provision, say, sleep, waitFor, world, type Provisioned, type World } from './helpers.js'
+import { dialAgentSocket, messagesOf, provision, say, sleep, waitFor, world, type AgentSocket, type Provisioned, type World } from './helpers.js'
 
 // A reply on /agent-socket counts only on the socket of the agent the packet was sent to: another
 // agent that learns a correlation id cannot answer someone else's run.
-
-interface Frame { type?: string; correlation_id?: string; packet?: { runId: string } }
-
-/** A raw socket agent: records frames, and lets the test answer them. */
-async function dial(url: string, token: string) {
-  const ws = new WebSocket(`${url.replace('http', 'ws')}/agent-socket?token=${token}`)
-  const frames: Frame[] = []
-  ws.on('message', (d) => frames.push(JSON.parse(d.toString()) as Frame))
-  await waitFor(() => frames.find((f) => f.type === 'hello'), 5000, 'hello')
-  return { ws, frames, send: (frame: unknown) => ws.send(JSON.stringify(frame)) }
-}
 
 describe('agent socket correlation', () => {
   let w: World
   let alpha: Provisioned
   let beta: Provisioned
-  let a: Awaited<ReturnType<typeof dial>>
-  let b: Awaited<ReturnType<typeof dial>>
+  let a: AgentSocket
+  let b: AgentSocket
 
   beforeAll(async () => {
     w = await world()
     alpha = await provision(w.ada.client, { name: 'Alpha', handle: 'alpha', adapter: 'socket', channelIds: [w.channelId] })
     beta = await provision(w.ada.client, { name: 'Beta', handle: 'beta', adapter: 'socket', channelIds: [w.channelId] })
-    a = await dial(w.server.url, alpha.botToken)
-    b = await dial(w.server.url, beta.botToken)
+    a = await dialAgentSocket(w.server.url, alpha.botToken)
+    b = await dialAgentSocket(w.server.url, beta.botToken)
   })
   afterAll(async () => {
     a.ws.close()

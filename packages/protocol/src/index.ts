@@ -24,6 +24,6 @@ export {
   READ_SCOPE, REPLY_SCOPE, TASKS_SCOPE, ALL_SCOPES, DEFAULT_SCOPES, TRIGGER_SCOPES, actionScopes, effectiveScopes, hasScope, missingScope
 } from './agent/scopes.js'
 export type { ScopedActionType } from './agent/scopes.js'
-export { socketHelloSchema, socketDispatchSchema, socketReplySchema, socketPongSchema } from './agent/socket.js'
+export { socketHelloSchema, socketDispatchSchema, socketReplyEnvelopeSchema, socketReplySchema, socketPongSchema } from './agent/socket.js'
 export type { SocketHello, SocketDispatch, SocketReply, SocketPong } from './agent/socket.js'
 export { samplePacket } from './agent/sample-packet.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseAgentReply, validateAction } from './reply.js'
+import { MAX_TRACE_ENTRIES, MAX_TRACE_ENTRY_CHARS, agentUsageSchema, parseAgentReply, validateAction } from './reply.js'
 
 const post = { type: 'post_message', conversation_id: 'c_1', body_md: 'hi' }
 
@@ -26,17 +26,80 @@ describe('parseAgentReply: JSON', () => {
       .toMatchObject({ kind: 'actions', actions: [{ type: 'react' }] })
   })
   it('JSON without an actions array does nothing', () => {
-    for (const v of ['{"ok":true}', '{"actions":"post"}', '[{"type":"react"}]', '42', { reply: 'x' }]) {
+    for (const v of ['{"ok":true}', '{}', '[{"type":"react"}]', '42', { reply: 'x' }, { actions: null }]) {
       expect(parseAgentReply(v)).toEqual({ kind: 'silent' })
     }
   })
-  it('drops malformed trace and usage but keeps the actions', () => {
-    expect(parseAgentReply({ actions: [post], trace: 'x', usage: { inputTokens: -1 } })).toEqual({ kind: 'actions', actions: [post] })
+  it('actions that are not an array do nothing, and say so', () => {
+    expect(parseAgentReply('{"actions":"post"}')).toEqual({ kind: 'silent', errors: ['actions must be an array; none were applied'] })
   })
   it('keeps at most 20 actions', () => {
     const r = parseAgentReply({ actions: Array.from({ length: 25 }, () => post) })
     expect(r.kind === 'actions' && r.actions.length).toBe(20)
     expect(r).toMatchObject({ truncated: 5 })
+  })
+})
+
+describe('parseAgentReply: trace and usage are read on their own', () => {
+  const usage = { inputTokens: 10, outputTokens: 2 }
+  it('a null usage or trace is absent, with no error', () => {
+    expect(parseAgentReply({ actions: [post], usage: null, trace: null })).toEqual({ kind: 'actions', actions: [post] })
+  })
+  it('trace entries that are not strings are stringified', () => {
+    const r = parseAgentReply({ actions: [post], trace: ['read inbox', { tool: 'search', args: { q: 'x' } }, 42, null, true, ['a']] })
+    expect(r).toEqual({ kind: 'actions', actions: [post], trace: ['read inbox', '{"tool":"search","args":{"q":"x"}}', '42', 'null', 'true', '["a"]'] })
+  })
+  it('a trace that is not an array is one entry', () => {
+    expect(parseAgentReply({ actions: [post], trace: 'x' })).toMatchObject({ trace: ['x'] })
+    expect(parseAgentReply({ actions: [post], trace: { step: 1 } })).toMatchObject({ trace: ['{"step":1}'] })
+  })
+  it('trace entries and their count are bounded', () => {
+    const long = { blob: 'y'.repeat(10_000) }
+    const r = parseAgentReply({ actions: [], trace: [long, 'z'.repeat(5000), ...Array.from({ length: MAX_TRACE_ENTRIES + 5 }, () => 't')] })
+    expect(r.trace).toHaveLength(MAX_TRACE_ENTRIES)
+    expect(r.trace![0]).toHaveLength(MAX_TRACE_ENTRY_CHARS + 1)
+    expect(r.trace![0]!.endsWith('…')).toBe(true)
+    expect(r.trace![1]).toHaveLength(MAX_TRACE_ENTRY_CHARS + 1)
+    expect(r.errors).toEqual(['7 trace entries beyond the limit of 100 were dropped'])
+  })
+  it('a trace entry nested too deep to stringify is kept as text', () => {
+    let deep: unknown = []
+    for (let i = 0; i < 200_000; i++) deep = [deep]
+    expect(parseAgentReply({ actions: [post], trace: ['ok', deep] }).trace).toEqual(['ok', '(a trace entry nested too deep to show)'])
+  })
+  it.each([
+    ['floats', { inputTokens: 10.5, outputTokens: 2 }, /inputTokens/],
+    ['strings', { inputTokens: '10', outputTokens: '2' }, /inputTokens.*outputTokens/],
+    ['missing counts', { provider: 'openai', model: 'm' }, /inputTokens.*outputTokens/],
+    ['negative', { inputTokens: -1, outputTokens: 2 }, /inputTokens/],
+    ['not an object', 'lots', /\(usage\)/],
+    ['more cached than input', { inputTokens: 5, outputTokens: 2, cachedInputTokens: 6 }, /cachedInputTokens/]
+  ])('a usage with %s is dropped with the reason; the actions stand', (_, bad, reason) => {
+    const r = parseAgentReply(JSON.stringify({ actions: [post], trace: ['t'], usage: bad }))
+    expect(r).toMatchObject({ kind: 'actions', actions: [post], trace: ['t'] })
+    expect(r.usage).toBeUndefined()
+    expect(r.errors).toHaveLength(1)
+    expect(r.errors![0]).toMatch(/^usage dropped: /)
+    expect(r.errors![0]).toMatch(reason)
+  })
+  it('a silent reply keeps its trace, usage and errors', () => {
+    expect(parseAgentReply({ status: 'HEARTBEAT_OK', trace: [{ thought: 'nothing new' }], usage })).toEqual({ kind: 'silent', trace: ['{"thought":"nothing new"}'], usage })
+    expect(parseAgentReply('{"status":"HEARTBEAT_OK","usage":{"inputTokens":1.5}}')).toMatchObject({ kind: 'silent', errors: [expect.stringMatching(/^usage dropped/)] })
+  })
+  it('a reply with neither status nor actions is silent', () => {
+    expect(parseAgentReply({ trace: ['looked around'] })).toEqual({ kind: 'silent', trace: ['looked around'] })
+  })
+})
+
+describe('agentUsageSchema', () => {
+  it('accepts cachedInputTokens, a non-negative integer part of inputTokens', () => {
+    const u = { inputTokens: 1000, outputTokens: 10, cachedInputTokens: 800 }
+    expect(agentUsageSchema.parse(u)).toEqual(u)
+    expect(agentUsageSchema.parse({ inputTokens: 1000, outputTokens: 10, cachedInputTokens: 1000 })).toMatchObject({ cachedInputTokens: 1000 })
+    expect(agentUsageSchema.parse({ inputTokens: 1, outputTokens: 1 })).not.toHaveProperty('cachedInputTokens')
+  })
+  it.each([-1, 1.5, '800', 1001])('refuses cachedInputTokens %j', (cachedInputTokens) => {
+    expect(agentUsageSchema.safeParse({ inputTokens: 1000, outputTokens: 10, cachedInputTokens }).success).toBe(false)
   })
 })
 

@@ -14,7 +14,14 @@ export const socketDispatchSchema = z.object({
   packet: agentPacketSchema
 })
 
-/** Agent → server. Either stay silent or hand back actions. */
+/**
+ * Agent → server: what identifies the run a reply answers. The server reads this first and on
+ * its own: once it matches a pending run, the run finishes at once, and the rest of the frame
+ * is read leniently, field by field, as a webhook body is (parseAgentReply). `type` may be left out.
+ */
+export const socketReplyEnvelopeSchema = z.object({ type: z.literal('reply').optional(), correlation_id: z.string().min(1).max(200) })
+
+/** Agent → server, well formed: either stay silent or hand back actions. */
 export const socketReplySchema = z.union([
   z.object({ type: z.literal('reply'), correlation_id: z.string().min(1), status: z.literal('HEARTBEAT_OK') }),
   z.object({
