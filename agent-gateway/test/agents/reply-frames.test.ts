@@ -172,6 +172,17 @@ describe('socket reply frames', () => {
     }
   })
 
+  it('a frame nested too deep to re-serialise still finishes its run, with reasons', async () => {
+    const { correlationId, packet } = await wake()
+    const deep = `${'['.repeat(500_000)}${']'.repeat(500_000)}`
+    s.ws.send(`{"type":"reply","correlation_id":"${correlationId}","actions":[${deep}],"trace":[${deep}],"usage":${deep}}`)
+    const run = await finished(packet.runId)
+    expect(run.status).toBe('ok')
+    expect(run.trace).toEqual(['(a trace entry nested too deep to show)'])
+    expect(run.errors.map((e) => e.error)).toEqual([expect.stringMatching(/^usage dropped/), 'action must be a JSON object'])
+    expect(s.ws.readyState).toBe(WebSocket.OPEN)
+  })
+
   it('a frame over the size cap closes that socket and fails its run at once; others carry on', async () => {
     const bulky = await provision(w.ada.client, { name: 'Bulky', handle: 'bulky', adapter: 'socket', channelIds: [w.channelId] })
     const b = await dialAgentSocket(w.server.url, bulky.botToken)
