@@ -1,4 +1,4 @@
-import { Hono, type MiddlewareHandler } from 'hono'
+import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { z } from 'zod'
 import { and, eq } from 'drizzle-orm'
 import { agentRuns, members } from '@circlechat/db'
@@ -7,10 +7,10 @@ import type { Gateway } from '../deps.js'
 import { authOf, requireAuth } from '../middleware/require-auth.js'
 import { validate } from '../middleware/validate.js'
 import { forbidden, notFound, ApiError, badRequest } from '../errors.js'
-import { listMine, openDm } from '../services/conversations.js'
-import { listMessages } from '../services/messages.js'
+import { openDm } from '../services/conversations.js'
 import { memberShape } from '../services/shapes.js'
-import { executeActions } from './executor.js'
+import { executeActions, type ExecutionResult } from './executor.js'
+import { agentConversations, agentMessages, agentSearch, agentThread } from './agent-reads.js'
 import { estimateUsd } from './runner.js'
 import { deleteMemory } from './memory.js'
 import { agentByMember, memoryOf, type AgentRecord } from './store.js'
@@ -18,6 +18,21 @@ import type { AgentRuntime } from './runtime.js'
 
 const notEnabled = (what: string) => new ApiError(501, 'not_enabled', `${what} is not enabled on this server yet.`)
 const scope = z.enum(['global', 'conversation', 'task'])
+const searchQuery = z.object({
+  q: z.string().trim().min(1).max(500),
+  conversationId: z.string().min(1).optional(),
+  from: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  k: z.coerce.number().int().min(1).max(100).optional()
+})
+
+/** One line per applied action for the seed's `trace`: what happened, with the id it made. */
+function traceLine({ type, result }: ExecutionResult['applied'][number]): string {
+  const r = (result ?? {}) as { status?: string; approvalId?: string; needsScope?: string; messageId?: string }
+  if (r.status === 'pending') return `${type} held for approval ${r.approvalId} (needs ${r.needsScope})`
+  if (r.approvalId) return `${type} opened approval ${r.approvalId}`
+  return r.messageId ? `${type} ${r.messageId}` : type
+}
 
 /**
  * Mounted at /api/agent-api: the REST side of the agent contract, bearer token only. Writes go
@@ -33,12 +48,23 @@ export function agentApiRoutes(gw: Gateway, _rt: AgentRuntime) {
   }
   const act = async (rec: AgentRecord, actions: unknown[]) => {
     const out = await executeActions(gw, rec, actions, { runId: 'api', conversationId: null })
-    return { ok: out.errors.length === 0, applied: out.applied, errors: out.errors, trace: [] as string[] }
+    // The seed's shape first (a count and lines of text); our per-action lists beside it.
+    return {
+      ok: out.errors.length === 0, applied: out.applied.length, errors: out.errors.map((e) => `${e.type}: ${e.error}`), trace: out.applied.map(traceLine),
+      results: out.applied, errorDetails: out.errors
+    }
   }
   const single = async (rec: AgentRecord, action: Record<string, unknown>) => {
     const out = await act(rec, [action])
-    if (!out.ok) throw badRequest('action_refused', String((out.errors[0] as { error: string }).error))
+    if (!out.ok) throw badRequest('action_refused', out.errorDetails[0]!.error)
     return out
+  }
+  const searchRoute = (c: Context) => {
+    agentOf(c)
+    const q = searchQuery.safeParse(c.req.query())
+    if (!q.success) throw badRequest('invalid_input', 'q is required (words to find); limit is 1–100.')
+    const { k, limit, ...rest } = q.data
+    return c.json(agentSearch(gw, authOf(c), { ...rest, limit: limit ?? k ?? 20 }))
   }
 
   // Reading conversations needs channels.read (packages/protocol/src/agent/scopes.ts).
@@ -49,7 +75,7 @@ export function agentApiRoutes(gw: Gateway, _rt: AgentRuntime) {
 
   return new Hono()
     .use(requireAuth())
-    .use('/conversations', readScope).use('/messages', readScope).use('/thread', readScope).use('/search', readScope)
+    .use('/conversations', readScope).use('/messages', readScope).use('/thread', readScope).use('/search', readScope).use('/recall', readScope)
     .get('/me', (c) => {
       const rec = agentOf(c)
       return c.json({ agentId: rec.agent.id, memberId: rec.member.id, workspaceId: rec.member.workspaceId, handle: rec.member.handle })
@@ -58,9 +84,9 @@ export function agentApiRoutes(gw: Gateway, _rt: AgentRuntime) {
       const body = c.req.valid('json')
       return c.json(await act(agentOf(c), 'actions' in body ? body.actions : [body.action]))
     })
-    .post('/post_message', validate('json', z.object({ conversationId: z.string(), bodyMd: z.string(), replyTo: z.string().optional() })), async (c) => {
+    .post('/post_message', validate('json', z.object({ conversationId: z.string(), bodyMd: z.string(), replyTo: z.string().nullish() })), async (c) => {
       const b = c.req.valid('json')
-      return c.json(await single(agentOf(c), { type: 'post_message', conversation_id: b.conversationId, body_md: b.bodyMd, reply_to: b.replyTo }))
+      return c.json(await single(agentOf(c), { type: 'post_message', conversation_id: b.conversationId, body_md: b.bodyMd, reply_to: b.replyTo ?? undefined }))
     })
     .post('/react', validate('json', z.object({ messageId: z.string(), emoji: z.string() })), async (c) => {
       const b = c.req.valid('json')
@@ -73,7 +99,7 @@ export function agentApiRoutes(gw: Gateway, _rt: AgentRuntime) {
     })
     .get('/conversations', async (c) => {
       agentOf(c)
-      return c.json({ conversations: await listMine(gw, authOf(c)) })
+      return c.json({ conversations: await agentConversations(gw, authOf(c)) })
     })
     .get('/messages', (c) => {
       agentOf(c)
@@ -81,24 +107,22 @@ export function agentApiRoutes(gw: Gateway, _rt: AgentRuntime) {
       if (!q.success) throw badRequest('invalid_input', 'conversationId is required; limit is 1–200.')
       const before = q.data.before === undefined ? undefined : /^\d+$/.test(q.data.before) ? Number(q.data.before) : Date.parse(q.data.before)
       if (before !== undefined && Number.isNaN(before)) throw badRequest('invalid_input', 'before is a time: epoch ms or ISO 8601.')
-      return c.json(listMessages(gw, authOf(c), q.data.conversationId, { before, cursor: q.data.cursor, limit: q.data.limit, parentId: q.data.parentId }))
+      return c.json(agentMessages(gw, authOf(c), q.data.conversationId, { before, cursor: q.data.cursor, limit: q.data.limit, parentId: q.data.parentId }))
     })
     .get('/thread', (c) => {
       agentOf(c)
       const messageId = c.req.query('messageId')
       if (!messageId) throw badRequest('invalid_input', 'messageId is required.')
-      const root = gw.db.$client.prepare('SELECT conversation_id, parent_id FROM messages WHERE id = ?').get(messageId) as { conversation_id: string; parent_id: string | null } | undefined
-      if (!root) throw notFound('message_not_found', 'No such message.')
-      const rootId = root.parent_id ?? messageId
-      return c.json(listMessages(gw, authOf(c), root.conversation_id, { limit: 200, parentId: rootId }))
+      return c.json(agentThread(gw, authOf(c), messageId))
     })
-    .get('/search', () => {
-      throw notEnabled('Search for agents')
-    })
+    // `recall` is the seed's name for its knowledge search; here it is the same message search.
+    .get('/search', searchRoute)
+    .get('/recall', searchRoute)
     .get('/members', (c) => {
       const rec = agentOf(c)
       const rows = gw.db.select().from(members).where(and(eq(members.workspaceId, rec.member.workspaceId), eq(members.deactivated, false))).all()
-      return c.json({ humans: rows.filter((m) => m.kind === 'user').map(memberShape), agents: rows.filter((m) => m.kind === 'agent').map(memberShape) })
+      const entry = (m: (typeof rows)[number]) => ({ ...memberShape(m), memberId: m.id })
+      return c.json({ humans: rows.filter((m) => m.kind === 'user').map(entry), agents: rows.filter((m) => m.kind === 'agent').map(entry) })
     })
     .get('/memory', (c) => {
       const rec = agentOf(c)
@@ -110,9 +134,12 @@ export function agentApiRoutes(gw: Gateway, _rt: AgentRuntime) {
       const b = c.req.valid('json')
       return c.json(await single(agentOf(c), { type: 'set_memory', key: b.key, value: b.value, scope: b.scope, scope_id: b.scopeId }))
     })
-    .delete('/memory', (c) => {
+    .delete('/memory', async (c) => {
       const rec = agentOf(c)
-      const q = z.object({ key: z.string().min(1), scope: scope.default('global'), scopeId: z.string().default('') }).safeParse(c.req.query())
+      // The seed's client sends `{key, scope?, scopeId?}` as a JSON body; ours puts them in the query.
+      const body: unknown = c.req.header('content-type')?.includes('json') ? await c.req.json().catch(() => null) : {}
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('invalid_input', 'The body is a JSON object {key, scope?, scopeId?}.')
+      const q = z.object({ key: z.string().min(1), scope: scope.default('global'), scopeId: z.string().default('') }).safeParse({ ...c.req.query(), ...body })
       if (!q.success) throw badRequest('invalid_input', 'key is required; scope is global, conversation or task.')
       return c.json({ ok: deleteMemory(gw.db, rec.agent.id, q.data.scope, q.data.scopeId, q.data.key) })
     })

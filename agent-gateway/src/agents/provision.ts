@@ -33,11 +33,9 @@ export interface ProvisionInput {
  * need). Joins the requested channels.
  */
 export async function provisionAgent(gw: Gateway, vault: TokenVault, workspaceId: string, input: ProvisionInput): Promise<{ record: AgentRecord; botToken: string }> {
-  if (input.adapter === 'webhook') {
-    if (!input.callbackUrl) throw badRequest('invalid_input', 'A webhook agent needs a callbackUrl.')
-    const checked = await checkCallbackUrl(input.callbackUrl, gw.config.agentAllowPrivateUrls)
-    if (!checked.ok) throw badRequest('callback_refused', `Callback URL refused: ${checked.reason}.`)
-  }
+  // A webhook agent may come without a callback: it registers one itself later
+  // (POST /api/agents/:id/register) and is not called until then.
+  if (input.adapter === 'webhook' && input.callbackUrl) await requireSafeCallback(gw, input.callbackUrl)
   if (input.reportsTo) requireWorkspaceMember(gw, workspaceId, input.reportsTo)
   for (const id of input.channelIds ?? []) {
     if (getConversation(gw.db, id)?.workspaceId !== workspaceId) throw badRequest('invalid_input', `No conversation ${id} in this workspace.`)
@@ -75,6 +73,12 @@ export function rotateToken(gw: Gateway, vault: TokenVault, agentId: string): st
   gw.db.update(agents).set({ tokenHash: hashSecret(botToken), tokenCipher: vault.seal(botToken) }).where(eq(agents.id, agentId)).run()
   if (old) gw.revocations.credential(botCredential(old.tokenHash))
   return botToken
+}
+
+/** The SSRF rule for callback URLs, the same at provisioning, PATCH and registration (ssrf.ts). */
+export async function requireSafeCallback(gw: Gateway, url: string): Promise<void> {
+  const checked = await checkCallbackUrl(url, gw.config.agentAllowPrivateUrls)
+  if (!checked.ok) throw badRequest('callback_refused', `Callback URL refused: ${checked.reason}.`)
 }
 
 export function requireWorkspaceMember(gw: Gateway, workspaceId: string, memberId: string) {

@@ -8,10 +8,9 @@ import { authOf, requireAuth } from '../middleware/require-auth.js'
 import { requireAdmin } from '../middleware/require-admin.js'
 import { validate } from '../middleware/validate.js'
 import { badRequest, forbidden, notFound, conflict } from '../errors.js'
-import { checkCallbackUrl } from './ssrf.js'
 import { mirrorMember } from '../services/doc-mirror.js'
-import { provisionAgent, rotateToken, requireWorkspaceMember } from './provision.js'
-import { agentById, agentsOfWorkspace, memoryOf, runsOf, type AgentRecord, type RunRow } from './store.js'
+import { provisionAgent, requireSafeCallback, rotateToken, requireWorkspaceMember } from './provision.js'
+import { agentById, agentByMember, agentsOfWorkspace, memoryOf, runsOf, type AgentRecord, type RunRow } from './store.js'
 import { approvalById, canDecide } from './approvals.js'
 import { executeApproved } from './executor.js'
 import type { AgentRuntime } from './runtime.js'
@@ -32,6 +31,7 @@ const provisionSchema = z.object({
   reportsTo: z.string().max(64).optional(),
   channelIds: z.array(z.string().max(64)).max(200).optional()
 })
+const registerSchema = z.object({ callbackUrl: provisionSchema.shape.callbackUrl.unwrap() })
 const updateSchema = provisionSchema.pick({ name: true, title: true, brief: true, model: true, avatar: true, heartbeatIntervalSec: true, scopes: true, callbackUrl: true })
   .extend({ reportsTo: z.string().max(64).nullable().optional() }).partial()
 
@@ -88,7 +88,27 @@ export function agentRoutes(gw: Gateway, rt: AgentRuntime) {
     return rec
   }
   return new Hono()
-    .use(requireAuth(), peopleOnly())
+    .use(requireAuth())
+    // The guide's registration step for webhook agents, and the one route here for a bot token:
+    // only the agent itself (its own token; its agent or member id in the path) sets its callback.
+    // Registered before peopleOnly, which guards every route after it.
+    .post('/:id/register', async (c) => {
+      const auth = authOf(c)
+      const self = auth.via === 'bearer' ? agentByMember(gw.db, auth.member.id) : null
+      const id = c.req.param('id')
+      if (!self || (self.agent.id !== id && self.member.id !== id)) throw forbidden('not_this_agent', 'Only the agent itself registers its callback, with its own bot token.')
+      if (self.agent.adapter !== 'webhook') throw badRequest('not_webhook', `This is a ${self.agent.adapter} agent; only webhook agents have a callback URL.`)
+      // Read only after the caller is known to be the agent: a stranger learns nothing from a 400.
+      const body = registerSchema.safeParse(await c.req.json().catch(() => null))
+      if (!body.success) throw badRequest('invalid_input', 'The body is {callbackUrl}: an http or https URL.')
+      const { callbackUrl } = body.data
+      await requireSafeCallback(gw, callbackUrl)
+      // A failure from before it had a callback is no longer the agent's state.
+      gw.db.update(agents).set({ callbackUrl, ...(self.agent.status === 'error' ? { status: 'idle', lastError: null } : {}) }).where(eq(agents.id, self.agent.id)).run()
+      rt.agentChanged(self.agent.id) // heartbeats start now
+      return c.json({ ok: true, agentId: self.agent.id, memberId: self.member.id, callbackUrl })
+    })
+    .use(peopleOnly())
     .get('/', (c) => {
       const viewer = new AgentViewer(gw.db, authOf(c))
       return c.json({ agents: agentsOfWorkspace(gw.db, authOf(c).workspace.id).map((rec) => agentShape(rec, viewer.manages(rec))) })
@@ -128,10 +148,7 @@ export function agentRoutes(gw: Gateway, rt: AgentRuntime) {
       if (body.reportsTo) requireWorkspaceMember(gw, rec.member.workspaceId, body.reportsTo)
       if (body.reportsTo === rec.member.id) throw conflict('invalid_input', 'An agent cannot report to itself.')
       // The same SSRF rule as at provisioning: a PATCH must not smuggle in a private callback.
-      if (body.callbackUrl !== undefined) {
-        const checked = await checkCallbackUrl(body.callbackUrl, gw.config.agentAllowPrivateUrls)
-        if (!checked.ok) throw badRequest('callback_refused', `Callback URL refused: ${checked.reason}.`)
-      }
+      if (body.callbackUrl !== undefined) await requireSafeCallback(gw, body.callbackUrl)
       const memberSet = {
         ...(body.name !== undefined ? { name: body.name } : {}), ...(body.title !== undefined ? { title: body.title } : {}),
         ...(body.avatar !== undefined ? { avatar: body.avatar } : {}), ...(body.reportsTo !== undefined ? { reportsTo: body.reportsTo } : {})

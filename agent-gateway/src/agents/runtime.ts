@@ -108,7 +108,9 @@ export function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptions = {
   const scheduler = new HeartbeatScheduler(gw.db, queue, { quietMs: options.ambientQuietMs ?? 6 * 3600_000, cooldownMs: options.ambientCooldownMs ?? 24 * 3600_000 })
   const agentChanged = (agentId: string) => {
     const rec = agentById(gw.db, agentId)
-    const every = rec && !rec.member.deactivated && rec.agent.adapter !== 'peer' ? rec.agent.heartbeatIntervalSec : null
+    // A webhook agent without a callback has nowhere to be called: its heartbeats start when it registers one.
+    const callable = rec && !rec.member.deactivated && rec.agent.adapter !== 'peer' && (rec.agent.adapter !== 'webhook' || rec.agent.callbackUrl)
+    const every = callable ? rec.agent.heartbeatIntervalSec : null
     if (bull) void pickBull(agentId).setHeartbeat(agentId, every).catch((err) => console.error('could not schedule heartbeat', err))
     else scheduler.set(agentId, every)
   }

@@ -13,8 +13,9 @@ export class HeartbeatScheduler {
 
   constructor(private readonly db: Db, private readonly queue: RunQueue, private readonly ambient: { quietMs: number; cooldownMs: number }) {}
 
+  /** Agents that can be called; a webhook agent without a callback starts when it registers one. */
   startAll() {
-    const rows = this.db.$client.prepare(`SELECT a.id, a.heartbeat_interval_sec FROM agents a JOIN members m ON m.id = a.member_id WHERE m.deactivated = 0 AND a.adapter != 'peer'`).all() as Array<{ id: string; heartbeat_interval_sec: number }>
+    const rows = this.db.$client.prepare(`SELECT a.id, a.heartbeat_interval_sec FROM agents a JOIN members m ON m.id = a.member_id WHERE m.deactivated = 0 AND a.adapter != 'peer' AND (a.adapter != 'webhook' OR a.callback_url IS NOT NULL)`).all() as Array<{ id: string; heartbeat_interval_sec: number }>
     for (const r of rows) this.set(r.id, r.heartbeat_interval_sec)
   }
 

@@ -19,9 +19,19 @@ const notFoundConversation = () => notFound('conversation_not_found', 'No such c
  * private channel's existence never leaks.
  */
 export function requireMembership(gw: Gateway, auth: AuthContext, id: string): ConversationRow {
+  return requireReadable(gw, auth, id, { publicChannels: false })
+}
+
+/**
+ * Like requireMembership, but with `publicChannels` a public channel of the caller's workspace
+ * is readable without joining it: the agent API allows that, as the seed's did. Private channels
+ * and DMs stay members-only, with the same 404.
+ */
+export function requireReadable(gw: Gateway, auth: AuthContext, id: string, opts: { publicChannels: boolean }): ConversationRow {
   const c = getConversation(gw.db, id)
-  if (!c || c.workspaceId !== auth.workspace.id || !isConversationMember(gw.db, id, auth.member.id)) throw notFoundConversation()
-  return c
+  if (!c || c.workspaceId !== auth.workspace.id) throw notFoundConversation()
+  if (isConversationMember(gw.db, id, auth.member.id) || (opts.publicChannels && c.kind === 'channel' && !c.isPrivate)) return c
+  throw notFoundConversation()
 }
 
 async function shape(gw: Gateway, c: ConversationRow, viewerId: string): Promise<ConversationJson> {

@@ -2,7 +2,7 @@ import type { Db } from '@circlechat/db'
 import type { AuthContext } from '../auth/principal.js'
 import type { Gateway } from '../deps.js'
 import { badRequest } from '../errors.js'
-import { requireMembership } from './conversations.js'
+import { requireReadable } from './conversations.js'
 import { MARK_CLOSE, MARK_OPEN, snippetHtml, toFtsQuery } from './search-query.js'
 
 export interface SearchResult {
@@ -20,6 +20,8 @@ export interface SearchInput {
   /** A member id or `@handle`. */
   from?: string
   limit: number
+  /** Also the workspace's public channels the caller is not in (agents read those; requireReadable). */
+  publicChannels?: boolean
 }
 
 /** Matches ranked per query: the newest this many the caller can read (see search()). */
@@ -37,12 +39,19 @@ const SNIPPET_TOKENS = 16
 export function search(gw: Gateway, auth: AuthContext, input: SearchInput): SearchResult[] {
   const match = toFtsQuery(input.q)
   if (!match) return []
-  if (input.conversationId) requireMembership(gw, auth, input.conversationId) // 404 for non-members
+  const publicChannels = input.publicChannels ?? false
+  if (input.conversationId) requireReadable(gw, auth, input.conversationId, { publicChannels }) // 404 for non-members
   const author = input.from ? resolveAuthor(gw.db, auth.workspace.id, input.from) : null
   if (author === undefined) return [] // no such person: nothing they wrote
 
-  const params: unknown[] = [auth.member.id, match]
-  let filters = ''
+  // Who may read a match: the caller's own conversations (an inner join), or with publicChannels
+  // also every public channel of its workspace (private channels and DMs still need membership).
+  const access = publicChannels
+    ? `JOIN conversations c ON c.id = m.conversation_id AND c.workspace_id = ?
+      LEFT JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.member_id = ?`
+    : 'JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.member_id = ?'
+  const params: unknown[] = [...(publicChannels ? [auth.workspace.id] : []), auth.member.id, match]
+  let filters = publicChannels ? " AND (cm.member_id IS NOT NULL OR (c.kind = 'channel' AND c.is_private = 0))" : ''
   if (input.conversationId) {
     filters += ' AND m.conversation_id = ?'
     params.push(input.conversationId)
@@ -63,7 +72,7 @@ export function search(gw: Gateway, auth: AuthContext, input: SearchInput): Sear
       SELECT f.rowid AS rid, bm25(messages_fts) AS score
       FROM messages_fts f
       JOIN messages m ON m.rowid = f.rowid
-      JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.member_id = ?
+      ${access}
       WHERE messages_fts MATCH ? AND m.deleted = 0${filters}
       ORDER BY f.rowid DESC
       LIMIT ?

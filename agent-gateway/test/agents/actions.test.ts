@@ -164,7 +164,7 @@ describe('agent actions', () => {
     const api = botClient(w.server.url, mgd.botToken)
     const res = await api.post('/api/agent-api/act', { action: { type: 'request_approval', scope: 'spend', action: 'Buy a license', conversation_id: w.channelId } })
     expect(res.body.ok).toBe(true)
-    const approvalId = res.body.applied[0].result.approvalId
+    const approvalId = res.body.results[0].result.approvalId
     const decided = await w.bob.client.post(`/api/approvals/${approvalId}/decide`, { decision: 'deny', note: 'too pricey' })
     expect(decided.body.status).toBe('denied')
     await waitFor(() => agent.packets.find((p) => p.packet.trigger === 'approval_response' && p.packet.approvalResponse?.id === approvalId), 10_000, 'denial delivered')
@@ -180,13 +180,14 @@ describe('agent actions', () => {
 
     const posted = await api.post('/api/agent-api/post_message', { conversationId: w.channelId, bodyMd: 'Hello from the REST side of things' })
     expect(posted.status).toBe(200)
-    const messageId = posted.body.applied[0].result.messageId
+    const messageId = posted.body.results[0].result.messageId
     expect((await api.post('/api/agent-api/post_message', { conversationId: secretId, bodyMd: 'Not allowed in here though' })).status).toBe(400)
     expect((await api.post('/api/agent-api/react', { messageId, emoji: '✅' })).status).toBe(200)
     const act = await api.post('/api/agent-api/act', { actions: [{ type: 'react', message_id: messageId, emoji: '🚀' }, { type: 'nope' }] })
     expect(act.body.ok).toBe(false)
-    expect(act.body.applied.length).toBe(1)
-    expect(act.body.errors.length).toBe(1)
+    expect(act.body).toMatchObject({ applied: 1, errors: [expect.stringMatching(/^nope: /)], trace: ['react'] })
+    expect(act.body.results.length).toBe(1)
+    expect(act.body.errorDetails.length).toBe(1)
 
     const dm = await api.post('/api/agent-api/start_dm', { otherMemberId: w.bob.member.id })
     expect(dm.body.conversationId).toMatch(/^c/)

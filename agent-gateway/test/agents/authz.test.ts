@@ -80,7 +80,7 @@ describe('agent and approval authz', () => {
     // A read-only agent's post becomes an approval whose payload names the private channel.
     const held = await botClient(w.server.url, reader.botToken).post('/api/agent-api/post_message', { conversationId: vaultId, bodyMd: 'READER-VAULT-POST for the team' })
     expect(held.status).toBe(200)
-    approvalIds.reader = held.body.applied[0].result.approvalId
+    approvalIds.reader = held.body.results[0].result.approvalId
 
     clients = {
       anonymous: new Client(w.server.url),

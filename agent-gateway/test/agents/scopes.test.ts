@@ -140,8 +140,8 @@ describe('agent scopes', () => {
       { type: 'post_message', conversation_id: w.channelId, body_md: 'Planner would like to talk' }
     ] })
     expect(res.body.ok).toBe(true)
-    expect(res.body.applied.map((x: { type: string }) => x.type)).toEqual(['request_approval', 'set_memory', 'post_message'])
-    const [asked, , held] = res.body.applied
+    expect(res.body.results.map((x: { type: string }) => x.type)).toEqual(['request_approval', 'set_memory', 'post_message'])
+    const [asked, , held] = res.body.results
     expect(asked.result).toEqual({ approvalId: expect.any(String) })
     expect(held.result).toMatchObject({ status: 'pending', needsScope: 'channels.reply' })
     const rows = w.server.gateway.db.$client.prepare('SELECT scope, pending_action FROM approvals WHERE agent_id = ? ORDER BY created_at').all(a.id) as Array<{ scope: string; pending_action: string | null }>
@@ -159,13 +159,13 @@ describe('agent scopes', () => {
     const secret = (await w.ada.client.post('/api/conversations', { kind: 'channel', name: 'sly-secret', isPrivate: true })).body.conversation.id
     const smuggled = { type: 'post_message', conversation_id: secret, body_md: 'Smuggled through a payload' }
     const refused = await api.post('/api/agent-api/act', { action: { type: 'request_approval', scope: 'channels.reply', action: 'post_message', payload: smuggled, conversation_id: w.channelId } })
-    expect(refused.body.errors[0].error).toMatch(/not a member/)
+    expect(refused.body.errorDetails[0].error).toMatch(/not a member/)
     // Aimed where it may post, the card names what approving runs (seed-actions.test.ts covers the rest).
     const asked = { type: 'post_message', conversation_id: w.channelId, body_md: 'Asked for through a payload' }
     const res = await api.post('/api/agent-api/act', { action: { type: 'request_approval', scope: 'channels.reply', action: 'Post a note', payload: asked, conversation_id: w.channelId } })
     const card = (await messagesOf(w.bob.client, w.channelId)).find((m) => m.memberId === a.memberId && m.card)
     expect(card?.bodyMd).toBe('Requesting approval (channels.reply): Post a note (approving runs post_message)')
-    const decided = await w.ada.client.post(`/api/approvals/${res.body.applied[0].result.approvalId}/decide`, { decision: 'approve' })
+    const decided = await w.ada.client.post(`/api/approvals/${res.body.results[0].result.approvalId}/decide`, { decision: 'approve' })
     expect(decided.body).toEqual({ ok: true, status: 'approved', executed: { ok: true } })
     expect((await postsBy(a.memberId, 'Asked for through a payload')).length).toBe(1)
     await w.server.agents.queue.idle()

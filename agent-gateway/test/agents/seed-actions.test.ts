@@ -79,8 +79,8 @@ describe('seed actions', () => {
       { type: 'delete_memory', key: 'k', scope: 'task' },
       { type: 'memory_append', key: 'k'.repeat(201), text: 'x' }
     ] })
-    expect(res.body.applied).toEqual([])
-    const errors = res.body.errors.map((e: { error: string }) => e.error)
+    expect(res.body.results).toEqual([])
+    const errors = res.body.errorDetails.map((e: { error: string }) => e.error)
     expect(errors[0]).toMatch(/holds an object, not text: memory_append adds to text only/)
     expect(errors[1]).toMatch(/limited to 8192 bytes/)
     expect(errors[2]).toMatch(/key \(or label\) is required/)
@@ -110,8 +110,8 @@ describe('seed actions', () => {
       { type: 'memory_append', key: 'one-too-many', text: 'x' },
       { type: 'memory_rethink', key: 'fill_499', scope: 'task', scope_id: 'task_fill', value: 2 }
     ] })
-    expect(res.body.errors).toEqual([{ index: 0, type: 'memory_append', error: expect.stringMatching(/at most 500 memory entries/) }])
-    expect(res.body.applied.map((a: { type: string }) => a.type)).toEqual(['memory_rethink'])
+    expect(res.body.errorDetails).toEqual([{ index: 0, type: 'memory_append', error: expect.stringMatching(/at most 500 memory entries/) }])
+    expect(res.body.results.map((a: { type: string }) => a.type)).toEqual(['memory_rethink'])
     sql.prepare("DELETE FROM agent_memory WHERE agent_id = ? AND scope_id = 'task_fill'").run(bot.id)
   })
 
@@ -126,10 +126,10 @@ describe('seed actions', () => {
       { type: 'call_tool', tool: 'fetch', arguments: { url: 'https://example.com/'.padEnd(5000, 'z') } }
     ] })
     expect(res.body.ok).toBe(true)
-    expect(res.body.applied.map((a: { type: string }) => a.type)).toEqual(['memory_append', 'memory_append', 'memory_rethink', 'delete_memory', 'call_tool', 'call_tool'])
+    expect(res.body.results.map((a: { type: string }) => a.type)).toEqual(['memory_append', 'memory_append', 'memory_rethink', 'delete_memory', 'call_tool', 'call_tool'])
     expect(await memory('log')).toBeUndefined()
     expect(await memory('mood')).toEqual({ calm: true })
-    const [search, fetched] = res.body.applied.slice(4).map((a: { result: { name: string; args: string; executed: boolean } }) => a.result)
+    const [search, fetched] = res.body.results.slice(4).map((a: { result: { name: string; args: string; executed: boolean } }) => a.result)
     expect(search).toEqual({ name: 'web_search', args: '{"q":"circlechat"}', executed: false })
     // What is recorded is cut to a readable size.
     expect(fetched.name).toBe('fetch')
@@ -160,7 +160,7 @@ describe('seed actions', () => {
     // The REST side says the same.
     const api = botClient(w.server.url, bot.botToken)
     const res = await api.post('/api/agent-api/act', { action: { type: 'post_message', conversation_id: w.channelId, body_md: body, attachments: [{ url: 'https://example.com/r.pdf' }] } })
-    expect(res.body).toMatchObject({ ok: false, applied: [], errors: [{ index: 0, type: 'post_message', error: expect.stringMatching(/attachments are not supported/) }] })
+    expect(res.body).toMatchObject({ ok: false, applied: 0, results: [], errorDetails: [{ index: 0, type: 'post_message', error: expect.stringMatching(/attachments are not supported/) }] })
     expect(await postsBy(bot.memberId, body)).toEqual([])
   })
 
@@ -170,12 +170,12 @@ describe('seed actions', () => {
     const ask = { type: 'request_approval', scope: 'deploy', action: 'Ship v3 to production', payload: { version: 3, reason: `${reason} tonight` }, conversation_id: w.channelId }
     const first = await api.post('/api/agent-api/act', { action: ask })
     expect(first.body.ok).toBe(true)
-    const approvalId = first.body.applied[0].result.approvalId
+    const approvalId = first.body.results[0].result.approvalId
     const again = await api.post('/api/agent-api/act', { action: ask })
-    expect(again.body.errors[0].error).toMatch(new RegExp(`duplicate request: the same as approval ${approvalId}, still waiting`))
+    expect(again.body.errorDetails[0].error).toMatch(new RegExp(`duplicate request: the same as approval ${approvalId}, still waiting`))
     // A word changed is still the same request.
     const near = await api.post('/api/agent-api/act', { action: { ...ask, payload: { version: 3, reason: `${reason} today` } } })
-    expect(near.body.errors[0].error).toMatch(/near-duplicate request/)
+    expect(near.body.errorDetails[0].error).toMatch(/near-duplicate request/)
     // Elsewhere in scope or payload it is another request.
     expect((await api.post('/api/agent-api/act', { action: { ...ask, scope: 'spend' } })).body.ok).toBe(true)
     const count = () => w.server.gateway.db.$client.prepare("SELECT count(*) FROM approvals WHERE agent_id = ? AND scope = 'deploy'").pluck().get(bot.id)
@@ -183,7 +183,7 @@ describe('seed actions', () => {
 
     expect((await w.ada.client.post(`/api/approvals/${approvalId}/decide`, { decision: 'deny', note: 'not tonight' })).body.status).toBe('denied')
     const denied = await api.post('/api/agent-api/act', { action: ask })
-    expect(denied.body.errors[0].error).toMatch(/denied 1 min ago \("not tonight"\); do not ask again within the hour/)
+    expect(denied.body.errorDetails[0].error).toMatch(/denied 1 min ago \("not tonight"\); do not ask again within the hour/)
     expect(count()).toBe(1)
     // An hour on, it may ask again.
     w.server.gateway.db.$client.prepare('UPDATE approvals SET decided_at = decided_at - 3600001 WHERE id = ?').run(approvalId)
@@ -206,7 +206,7 @@ describe('seed actions', () => {
     const body = 'Posted once an admin said yes'
     const asked = await api.post('/api/agent-api/act', { action: { type: 'request_approval', scope: 'announce', action: 'Announce the launch', payload: { type: 'post_message', conversation_id: w.channelId, body_md: body } } })
     expect(asked.body.ok).toBe(true)
-    const approvalId = asked.body.applied[0].result.approvalId
+    const approvalId = asked.body.results[0].result.approvalId
     const listed = (await w.ada.client.get('/api/approvals')).body.approvals.find((a: { id: string }) => a.id === approvalId)
     expect(listed).toMatchObject({ status: 'pending', scope: 'announce', action: 'Announce the launch', payload: { type: 'post_message', body_md: body } })
 
@@ -247,8 +247,8 @@ describe('seed actions', () => {
       { type: 'request_approval', scope: 'x', action: 'Nested', payload: { type: 'request_approval', scope: 'y', action: 'z' } },
       { type: 'request_approval', scope: 'x', action: 'Too big', payload: { blob: 'b'.repeat(20_000) } }
     ] })
-    expect(res.body.applied).toEqual([])
-    expect(res.body.errors.map((e: { error: string }) => e.error)).toEqual([
+    expect(res.body.results).toEqual([])
+    expect(res.body.errorDetails.map((e: { error: string }) => e.error)).toEqual([
       expect.stringMatching(/^payload: post_message: conversation_id/),
       expect.stringMatching(/cannot hold another request_approval/),
       expect.stringMatching(/payloads are limited to/)

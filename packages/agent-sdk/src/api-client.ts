@@ -11,7 +11,15 @@ export interface AgentApiOptions {
 }
 
 export interface AgentMe { agentId: string; memberId: string; workspaceId: string; handle: string }
-export interface ActResult { ok: boolean; applied: unknown[]; errors: unknown[]; trace: string[] }
+/** The seed's shape (a count and lines of text), with the per-action lists beside it. */
+export interface ActResult {
+  ok: boolean
+  applied: number
+  errors: string[]
+  trace: string[]
+  results: Array<{ index: number; type: string; result?: unknown }>
+  errorDetails: Array<{ index: number; type: string; error: string }>
+}
 export interface UploadedFile { key: string; name: string; contentType: string; size: number; url: string }
 export interface MessagesQuery { conversationId: string; parentId?: string; before?: string; limit?: number }
 export interface NewTask {
@@ -46,7 +54,7 @@ export class AgentApiClient {
   act(actions: AgentAction | AgentAction[]): Promise<ActResult> {
     return this.#call('POST', 'act', Array.isArray(actions) ? { actions } : { action: actions })
   }
-  postMessage(body: { conversationId: string; bodyMd: string; replyTo?: string }): Promise<Json> { return this.#call('POST', 'post_message', body) }
+  postMessage(body: { conversationId: string; bodyMd: string; replyTo?: string | null }): Promise<Json> { return this.#call('POST', 'post_message', body) }
   react(body: { messageId: string; emoji: string }): Promise<Json> { return this.#call('POST', 'react', body) }
   startDm(otherMemberId: string): Promise<{ conversationId: string }> { return this.#call('POST', 'start_dm', { otherMemberId }) }
   conversations(): Promise<Json> { return this.#call('GET', 'conversations') }
