@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
+import type { WebSocket } from 'ws'
 import { agentPacketSchema, type AgentPacket } from '@circlechat/protocol'
-import { FakeAgent, messagesOf, provision, raw, say, waitFor, world, type World } from './helpers.js'
+import { FakeAgent, dialAgentSocket, messagesOf, provision, raw, say, waitFor, world, type AgentFrame, type World } from './helpers.js'
 
 // The packet as agents written against the seed read it (seed/circlechat-readme.txt): they take
 // `inbox[0].messages.at(-1)` as the message that woke them and answer in its thread with
@@ -18,20 +18,17 @@ function seedReply(packet: AgentPacket): unknown {
 
 /** A socket agent on /agent-socket answering with `logic`; records every packet it gets. */
 async function socketAgent(url: string, token: string, logic: (p: AgentPacket) => unknown) {
-  const ws = new WebSocket(`${url.replace('http', 'ws')}/agent-socket?token=${token}`)
+  const s = await dialAgentSocket(url, token)
   const packets: AgentPacket[] = []
-  let hello = false
-  ws.on('message', (d) => {
-    const frame = JSON.parse(d.toString()) as { type: string; correlation_id?: string; packet?: unknown }
-    if (frame.type === 'hello') hello = true
+  s.ws.on('message', (d) => {
+    const frame = JSON.parse(d.toString()) as AgentFrame
     if (!frame.packet) return
     const packet = agentPacketSchema.parse(frame.packet)
     packets.push(packet)
     const out = logic(packet)
-    ws.send(JSON.stringify(out === 'HEARTBEAT_OK' ? { type: 'reply', correlation_id: frame.correlation_id, status: out } : { type: 'reply', correlation_id: frame.correlation_id, ...(out as object) }))
+    s.send({ type: 'reply', correlation_id: frame.correlation_id, ...(out === 'HEARTBEAT_OK' ? { status: out } : (out as object)) })
   })
-  await waitFor(() => hello, 5000, 'hello')
-  return { ws, packets }
+  return { ws: s.ws, packets }
 }
 
 describe('the seed packet contract', () => {
