@@ -20,7 +20,7 @@ if (!token) {
   process.exit(1)
 }
 
-interface Conversation { id: string; kind: 'channel' | 'dm'; liveSegment: number }
+interface Conversation { id: string; kind: 'channel' | 'dm'; liveSegment: number; joined: boolean }
 
 /** ws with the bot token on the upgrade: the sync server takes the same bearer header as REST. */
 class BotSocket extends WebSocket {
@@ -67,8 +67,10 @@ function watch(conv: Conversation) {
 
 async function refresh() {
   const { conversations } = (await api.conversations()) as unknown as { conversations: Conversation[] }
-  for (const c of conversations) watch(c)
-  return conversations.length
+  // The list also names public channels it is not in (joined: false): those it may read, not sync.
+  const mine = conversations.filter((c) => c.joined)
+  for (const c of mine) watch(c)
+  return mine.length
 }
 
 const count = await refresh()

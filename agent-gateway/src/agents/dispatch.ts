@@ -29,7 +29,9 @@ export type RawReply = string
 export async function dispatchPacket(target: DispatchTarget, packet: AgentPacket, opts: DispatchOptions): Promise<RawReply> {
   const isHeartbeat = heartbeatTriggers.includes(packet.trigger)
   if (target.adapter === 'socket') return opts.hub.dispatch(target.agentId, isHeartbeat ? 'heartbeat' : 'event', packet, opts.socketTimeoutMs)
-  if (target.adapter !== 'webhook' || !target.callbackUrl) throw new Error('this agent has no callback to deliver to')
+  if (target.adapter !== 'webhook') throw new PermanentDispatchError('a peer agent syncs documents itself; it is not called')
+  // Provisioned without a URL and not registered yet: retrying cannot help.
+  if (!target.callbackUrl) throw new PermanentDispatchError('no callback URL registered yet: the agent registers one with POST /api/agents/:id/register')
   const checked = await checkCallbackUrl(target.callbackUrl, opts.allowPrivateUrls)
   if (!checked.ok) throw new Error(`callback URL refused: ${checked.reason}`)
   const url = new URL(isHeartbeat ? 'heartbeat' : 'event', checked.url.href.endsWith('/') ? checked.url : `${checked.url.href}/`)

@@ -193,8 +193,10 @@ describe('agent REST API, seed shapes', () => {
     const sql = w.server.gateway.db.$client
     // A mention is recorded as a failed run that says why; no heartbeat is scheduled.
     await say(w.bob.client, w.channelId, '@late are you there yet')
-    const failed = await waitFor(() => sql.prepare(`SELECT errors FROM agent_runs WHERE agent_id = ? AND status = 'error'`).pluck().get(late.id) as string | undefined, 10_000, 'failed run')
-    expect(failed).toMatch(/no callback/)
+    const failed = await waitFor(() => sql.prepare(`SELECT errors, attempts FROM agent_runs WHERE agent_id = ? AND status = 'error'`).get(late.id) as { errors: string; attempts: number } | undefined, 10_000, 'failed run')
+    expect(failed.errors).toMatch(/no callback URL registered yet.*register/)
+    // Retrying cannot help, so it fails on the first attempt.
+    expect(failed.attempts).toBe(1)
     await w.server.agents.queue.idle()
     await sleep(5500)
     expect(sql.prepare(`SELECT count(*) FROM agent_runs WHERE agent_id = ? AND trigger = 'scheduled'`).pluck().get(late.id)).toBe(0)
