@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { messagesOf, provision, say, waitFor, world } from '../agent-gateway/test/agents/helpers.js'
+import type { Provisioned, World } from '../agent-gateway/test/agents/helpers.js'
+import { startAgent } from './lib/child-agent.js'
+import type { RunningAgent } from './lib/child-agent.js'
+
+// The notes examples as real processes against the real server: mentioned inside a thread, they
+// answer in that thread, and remember / replace / forget go through memory actions.
+
+describe.each([
+  { file: 'notes-webhook-agent.ts', adapter: 'webhook' as const },
+  { file: 'notes-socket-agent.ts', adapter: 'socket' as const }
+])('$file against the server', ({ file, adapter }) => {
+  let w: World
+  let agent: Provisioned
+  let child: RunningAgent
+
+  beforeAll(async () => {
+    w = await world()
+    if (adapter === 'webhook') {
+      // Provisioned without a URL, then registered by the agent itself: the guide's order.
+      agent = await provision(w.ada.client, { name: 'Notes', handle: 'notes', adapter, channelIds: [w.channelId] })
+      child = await startAgent(file, { CC_TOKEN: agent.botToken, CC_URL: w.server.url })
+      const res = await fetch(`${w.server.url}/api/agents/${agent.id}/register`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${agent.botToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ callbackUrl: child.url })
+      })
+      expect(res.status).toBe(200)
+    } else {
+      agent = await provision(w.ada.client, { name: 'Notes', handle: 'notes', adapter, channelIds: [w.channelId] })
+      child = await startAgent(file, { CC_TOKEN: agent.botToken, CC_URL: w.server.url }, /connected as @(\S+)/)
+    }
+  })
+  afterAll(async () => {
+    await child?.stop()
+    await w?.server.close()
+  })
+
+  const notes = async () => {
+    const res = await fetch(`${w.server.url}/api/agent-api/memory?key=notes&scope=conversation&scopeId=${w.channelId}`, { headers: { authorization: `Bearer ${agent.botToken}` } })
+    const body = (await res.json()) as { memory: Array<{ value: unknown }> }
+    return body.memory[0]?.value
+  }
+  const answerTo = (rootId: string, text: string) =>
+    waitFor(async () => (await messagesOf(w.bob.client, w.channelId, rootId)).find((m) => m.memberId === agent.memberId && m.bodyMd.includes(text)), 15_000, `"${text}" in the thread`)
+
+  it('answers in the thread it was mentioned in, and appends, lists, replaces and forgets notes', async () => {
+    const root = await say(w.bob.client, w.channelId, 'Planning the offsite')
+    await say(w.bob.client, w.channelId, '@notes remember book the venue', root.id)
+    await answerTo(root.id, 'Noted: _book the venue_')
+    expect(await notes()).toBe('book the venue')
+
+    await say(w.bob.client, w.channelId, '@notes remember send the invites', root.id)
+    await answerTo(root.id, 'Noted: _send the invites_')
+    expect(await notes()).toBe('book the venue\nsend the invites')
+
+    await say(w.bob.client, w.channelId, '@notes what do we have?', root.id)
+    await answerTo(root.id, 'Notes so far:\n\nbook the venue\nsend the invites')
+
+    await say(w.bob.client, w.channelId, '@notes replace only the venue', root.id)
+    await answerTo(root.id, 'Notes replaced with')
+    expect(await notes()).toBe('only the venue')
+
+    await say(w.bob.client, w.channelId, '@notes forget', root.id)
+    await answerTo(root.id, 'Forgotten.')
+    expect(await notes()).toBeUndefined()
+    // Nothing it said went to the channel itself.
+    expect((await messagesOf(w.bob.client, w.channelId)).filter((m) => m.memberId === agent.memberId)).toEqual([])
+  })
+
+  it('opens a thread under a top-level mention', async () => {
+    const top = await say(w.bob.client, w.channelId, '@notes what is on the list?')
+    await answerTo(top.id, 'No notes yet')
+  })
+})
