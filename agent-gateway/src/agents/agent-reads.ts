@@ -1,11 +1,11 @@
-import { and, desc, eq, inArray, isNull, lt, lte, or, type SQL } from 'drizzle-orm'
+import { eq, inArray } from 'drizzle-orm'
 import { members, messages } from '@circlechat/db'
 import type { AuthContext } from '../auth/principal.js'
 import type { Gateway } from '../deps.js'
-import { badRequest, notFound } from '../errors.js'
+import { notFound } from '../errors.js'
 import { listMine, requireReadable } from '../services/conversations.js'
 import { memberIdsOf, publicChannels } from '../services/conversation-store.js'
-import { decodeCursor, encodeCursor } from '../services/messages.js'
+import { messagePage, type PageQuery } from '../services/messages.js'
 import { search, type SearchInput } from '../services/search.js'
 import { conversationShape, messageRowShape, type MessageJson } from '../services/shapes.js'
 
@@ -41,31 +41,9 @@ function shapeAll(gw: Gateway, rows: MessageRow[]): AgentMessageJson[] {
   })
 }
 
-export interface AgentPageQuery { before?: number; cursor?: string; limit: number; parentId?: string }
+const page = (gw: Gateway, conversationId: string, q: PageQuery) => messagePage(gw, conversationId, q, { liveOnly: true })
 
-/**
- * A page of a conversation (top-level messages, or one thread's replies with `parentId`), oldest
- * to newest, with the same cursor as the web's listMessages. Deleted messages are filtered in SQL,
- * so a page is never short of live ones.
- */
-function page(gw: Gateway, conversationId: string, q: AgentPageQuery) {
-  const where: SQL[] = [eq(messages.conversationId, conversationId), eq(messages.deleted, false)]
-  where.push(q.parentId ? eq(messages.parentId, q.parentId) : isNull(messages.parentId))
-  if (q.cursor !== undefined) {
-    const c = decodeCursor(q.cursor)
-    if (!c) throw badRequest('invalid_input', 'cursor: pass back a nextCursor from an earlier page.')
-    where.push(lte(messages.createdAt, c.createdAt), or(lt(messages.createdAt, c.createdAt), lt(messages.id, c.id))!)
-  } else if (q.before !== undefined) {
-    where.push(lt(messages.createdAt, q.before))
-  }
-  const rows = gw.db.select().from(messages).where(and(...where)).orderBy(desc(messages.createdAt), desc(messages.id)).limit(q.limit + 1).all()
-  const hasMore = rows.length > q.limit
-  const shown = rows.slice(0, q.limit)
-  const oldest = shown.at(-1)
-  return { rows: shown.reverse(), hasMore, nextCursor: hasMore && oldest ? encodeCursor(oldest.createdAt, oldest.id) : null }
-}
-
-export function agentMessages(gw: Gateway, auth: AuthContext, conversationId: string, q: AgentPageQuery) {
+export function agentMessages(gw: Gateway, auth: AuthContext, conversationId: string, q: PageQuery) {
   readable(gw, auth, conversationId)
   const { rows, hasMore, nextCursor } = page(gw, conversationId, q)
   return { messages: shapeAll(gw, rows), hasMore, nextCursor }

@@ -35,24 +35,32 @@ export function resolveMentions(gw: Gateway, workspaceId: string, body: string):
  * An opaque page cursor: the (createdAt, id) of the oldest message of the page just served.
  * Messages are ordered by that pair, so messages sharing a millisecond still page exactly once.
  */
-export function encodeCursor(createdAt: number, id: string): string {
+function encodeCursor(createdAt: number, id: string): string {
   return Buffer.from(`${createdAt}:${id}`, 'utf8').toString('base64url')
 }
 
-export function decodeCursor(cursor: string): { createdAt: number; id: string } | null {
+function decodeCursor(cursor: string): { createdAt: number; id: string } | null {
   const text = Buffer.from(cursor, 'base64url').toString('utf8')
   const m = /^(\d{1,16}):([\w-]{1,64})$/.exec(text)
   return m ? { createdAt: Number(m[1]), id: m[2]! } : null
 }
 
-export function listMessages(
-  gw: Gateway,
-  auth: AuthContext,
-  conversationId: string,
-  q: { before?: number; cursor?: string; limit: number; parentId?: string }
-): { messages: MessageJson[]; hasMore: boolean; nextCursor: string | null } {
+export interface PageQuery { before?: number; cursor?: string; limit: number; parentId?: string }
+
+export function listMessages(gw: Gateway, auth: AuthContext, conversationId: string, q: PageQuery): { messages: MessageJson[]; hasMore: boolean; nextCursor: string | null } {
   requireMembership(gw, auth, conversationId)
+  const { rows, hasMore, nextCursor } = messagePage(gw, conversationId, q)
+  return { messages: rows.map(messageRowShape), hasMore, nextCursor }
+}
+
+/**
+ * One page of a conversation's top-level messages (or of one thread's replies, with `parentId`),
+ * oldest to newest. No access check: callers check first. `liveOnly` filters deleted messages in
+ * SQL, so such a page is never short of live ones.
+ */
+export function messagePage(gw: Gateway, conversationId: string, q: PageQuery, opts: { liveOnly?: boolean } = {}) {
   const where: SQL[] = [eq(messages.conversationId, conversationId)]
+  if (opts.liveOnly) where.push(eq(messages.deleted, false))
   where.push(q.parentId ? eq(messages.parentId, q.parentId) : isNull(messages.parentId))
   if (q.cursor !== undefined) {
     const c = decodeCursor(q.cursor)
@@ -73,7 +81,7 @@ export function listMessages(
   const hasMore = rows.length > q.limit
   const page = rows.slice(0, q.limit)
   const oldest = page.at(-1)
-  return { messages: page.reverse().map(messageRowShape), hasMore, nextCursor: hasMore && oldest ? encodeCursor(oldest.createdAt, oldest.id) : null }
+  return { rows: page.reverse(), hasMore, nextCursor: hasMore && oldest ? encodeCursor(oldest.createdAt, oldest.id) : null }
 }
 
 /**
