@@ -33,7 +33,8 @@ export interface Delivery {
   /** Why delivery failed, or null with the agent's raw reply. */
   failure: string | null
   reply: string | null
-  triggerConversationId: string | null
+  /** Where prose and actions without a conversation go: the trigger's, else the packet's first (scheduled, test). */
+  replyConversationId: string | null
   /** Packet size, for the token estimate when the agent reports no usage. */
   packetChars: number
 }
@@ -94,7 +95,7 @@ export async function deliverRun(db: Db, opts: DeliverOptions, agentId: string, 
   db.update(agents).set({ status: 'running' }).where(eq(agents.id, agentId)).run()
   onStart?.(packet.triggerConversationId, rec.member.id)
 
-  const base = { runId, agentId, startedAt, triggerConversationId: packet.triggerConversationId, packetChars: JSON.stringify(packet).length }
+  const base = { runId, agentId, startedAt, replyConversationId: packet.triggerConversationId ?? packet.inbox[0]?.conversationId ?? null, packetChars: JSON.stringify(packet).length }
   let attempts = 0
   let failure: string | null = null
   try {
@@ -139,10 +140,10 @@ export async function applyRun(gw: Gateway, d: Delivery): Promise<void> {
     }
     const actions = [...parsed.actions]
     if (parsed.leftoverText?.trim()) {
-      // Prose outside the <actions> block is a message to the trigger's conversation.
-      if (d.triggerConversationId) actions.push({ type: 'post_message', conversation_id: d.triggerConversationId, body_md: parsed.leftoverText })
+      // Prose outside the <actions> block is a message to the conversation the agent was shown first.
+      if (d.replyConversationId) actions.push({ type: 'post_message', conversation_id: d.replyConversationId, body_md: parsed.leftoverText })
     }
-    const result = await executeActions(gw, rec, actions, { runId, conversationId: d.triggerConversationId })
+    const result = await executeActions(gw, rec, actions, { runId, conversationId: d.replyConversationId })
     const errors: ActionError[] = [...replyErrors, ...result.errors]
     if (parsed.truncated) errors.push({ index: -1, type: 'reply', error: `${parsed.truncated} actions beyond the limit of 20 were dropped` })
     const usage = parsed.usage ?? { inputTokens: Math.ceil(d.packetChars / 4), outputTokens: Math.ceil(replyText.length / 4) }

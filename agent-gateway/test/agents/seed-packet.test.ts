@@ -128,6 +128,19 @@ describe('the seed packet contract', () => {
     expect(beat.inbox[0]!.messages.map((m) => m.id)).toEqual(expect.arrayContaining([r1.id, r2.id]))
   })
 
+  it('prose answering a scheduled heartbeat (no trigger conversation) goes to the first conversation of its inbox', async () => {
+    const { a, fake } = await webhookAgent('prosy', (p) => (p.trigger === 'scheduled' ? 'Morning all, nothing blocking from me.' : 'HEARTBEAT_OK'))
+    const c = await channel('prosy', [a.memberId])
+    await say(w.bob.client, c, 'Standup in five')
+    await w.server.agents.queue.idle()
+    w.server.agents.queue.enqueue(a.id, { trigger: 'scheduled', conversationId: null })
+    const beat = await waitFor(() => fake.packets.find((p) => p.packet.trigger === 'scheduled')?.packet, 10_000, 'the heartbeat')
+    expect(beat.triggerConversationId).toBeNull()
+    expect(beat.inbox[0]!.conversationId).toBe(c)
+    const posted = await waitFor(() => sql().prepare('SELECT conversation_id FROM messages WHERE author = ? AND body = ?').pluck().get(a.memberId, 'Morning all, nothing blocking from me.'), 10_000, 'the prose posted')
+    expect(posted).toBe(c)
+  })
+
   it('a deleted root leaves the thread: its replies stay, still naming it', async () => {
     const { a, packets } = await webhookAgent('orphan')
     const c = await channel('orphan', [a.memberId])
