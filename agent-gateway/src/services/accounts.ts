@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm'
 import { members, users, type Db } from '@circlechat/db'
-import { newId } from '@circlechat/model'
+import { BROADCAST_MENTIONS, newId } from '@circlechat/model'
 import type { MemberRow } from '../auth/principal.js'
 import { conflict } from '../errors.js'
 
@@ -35,5 +35,5 @@ export function insertAccount(tx: Tx, a: NewAccount, now = Date.now()): { user: 
 export function assertHandleFree(tx: Tx, workspaceId: string, handle: string): void {
   const taken = tx.select({ id: members.id }).from(members).where(and(eq(members.workspaceId, workspaceId), eq(members.handle, handle))).get()
   // 'everyone' and 'channel' are mention keywords; a member with that handle could never be mentioned alone.
-  if (taken || handle === 'everyone' || handle === 'channel') throw conflict('handle_taken', `@${handle} is taken; pick another handle.`)
+  if (taken || BROADCAST_MENTIONS.has(handle)) throw conflict('handle_taken', `@${handle} is taken; pick another handle.`)
 }

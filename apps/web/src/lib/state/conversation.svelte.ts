@@ -13,6 +13,7 @@ import {
 	docName,
 	editMessage,
 	extractMentionHandles,
+	BROADCAST_MENTIONS,
 	findMessage,
 	listMessages,
 	uniqueMessages,
@@ -111,6 +112,8 @@ export class ConversationState {
 	mentionsIn(body: string): string[] {
 		const ids = new Set<string>();
 		for (const handle of extractMentionHandles(body)) {
+			// @everyone / @channel are stored as the keyword: who it reaches is decided when read.
+			if (BROADCAST_MENTIONS.has(handle)) ids.add(handle);
 			const m = this.#ws.memberByHandle(handle);
 			if (m) ids.add(m.id);
 		}
