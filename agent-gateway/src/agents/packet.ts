@@ -145,8 +145,8 @@ export function buildPacket(db: Db, rec: AgentRecord, event: TriggerEvent, runId
     ORDER BY ap.created_at DESC LIMIT 20`).all(me.workspaceId, rec.agent.id, me.id) as Array<{ id: string; scope: string; action: string; status: 'pending'; created_at: number; agent_id: string; handle: string }>
   let approvalResponse: AgentPacket['approvalResponse']
   if (event.approvalId) {
-    const ap = sql.prepare('SELECT a.*, m.handle AS decided_handle FROM approvals a LEFT JOIN members m ON m.id = a.decided_by WHERE a.id = ?').get(event.approvalId) as { id: string; scope: string; action: string; status: 'approved' | 'denied'; note: string | null; decided_handle: string | null; payload: string | null } | undefined
-    if (ap) approvalResponse = { id: ap.id, scope: ap.scope, action: ap.action, status: ap.status, note: ap.note, decidedByHandle: ap.decided_handle, payload: ap.payload ? JSON.parse(ap.payload) : null }
+    const ap = sql.prepare('SELECT a.*, m.handle AS decided_handle FROM approvals a LEFT JOIN members m ON m.id = a.decided_by WHERE a.id = ?').get(event.approvalId) as { id: string; scope: string; action: string; status: 'approved' | 'denied'; note: string | null; decided_handle: string | null; payload: string | null; result: string | null } | undefined
+    if (ap) approvalResponse = { id: ap.id, scope: ap.scope, action: ap.action, status: ap.status, note: ap.note, decidedByHandle: ap.decided_handle, payload: ap.payload ? JSON.parse(ap.payload) : null, executed: ap.result ? JSON.parse(ap.result) : null }
   }
 
   const memory: AgentPacket['memory'] = { global: {}, byConversation: {}, byTask: {} }

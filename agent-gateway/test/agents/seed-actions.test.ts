@@ -221,6 +221,9 @@ describe('seed actions', () => {
     expect(await executeApproved(w.server.gateway, row)).toEqual({ ok: false, error: expect.stringMatching(/already executed/) })
     // The approvals list still reads.
     expect((await w.ada.client.get('/api/approvals?status=approved')).body.approvals.find((a: { id: string }) => a.id === approvalId)).toMatchObject({ status: 'approved' })
+    // The agent's approval_response packet says what approving ran.
+    const woke = await waitFor(() => hook.packets.find((p) => p.packet.trigger === 'approval_response' && p.packet.approvalResponse?.id === approvalId)?.packet, 10_000, 'the approval_response packet')
+    expect(woke.approvalResponse).toMatchObject({ status: 'approved', executed: { ok: true, result: { messageId: posted[0]!.id } } })
     await w.server.agents.queue.idle()
     expect(await postsBy(bot.memberId, body)).toHaveLength(1)
   })

@@ -84,7 +84,9 @@ export const approvalResponseSchema = z.object({
   status: z.enum(['approved', 'denied']),
   note: z.string().nullable(),
   decidedByHandle: z.string().nullable(),
-  payload: z.unknown()
+  payload: z.unknown(),
+  /** (ours) When the payload was one of our actions and approving ran it: how that went. */
+  executed: z.object({ ok: z.boolean(), result: z.unknown().optional(), error: z.string().optional() }).nullable().optional()
 })
 
 const memoryBag = z.record(z.string(), z.unknown())
