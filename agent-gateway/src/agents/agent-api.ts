@@ -37,7 +37,7 @@ function traceLine({ type, result }: ExecutionResult['applied'][number]): string
 /**
  * Mounted at /api/agent-api: the REST side of the agent contract, bearer token only. Writes go
  * through the same executor as replies, so the same allowlist, membership checks and
- * reply-guard apply (AGENT-CONTRACT.md "Agent REST API").
+ * reply-guard apply (docs/agents.md "Agent REST API").
  */
 export function agentApiRoutes(gw: Gateway, _rt: AgentRuntime) {
   const agentOf = (c: Parameters<typeof authOf>[0]): AgentRecord => {

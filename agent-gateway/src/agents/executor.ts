@@ -55,7 +55,7 @@ const unavailable: Partial<Record<AgentAction['type'], string>> = {
 /**
  * Applies an agent's actions as server-authored edits with the agent as author. Each action is
  * validated, checked for membership and workspace, and applied or refused on its own: one bad
- * action never sinks the batch (AGENT-CONTRACT.md "Reply").
+ * action never sinks the batch (docs/agents.md "Reply").
  */
 export async function executeActions(gw: Gateway, rec: AgentRecord, raw: unknown[], ctx: RunContext): Promise<ExecutionResult> {
   const result: ExecutionResult = { applied: [], errors: [] }

@@ -26,7 +26,7 @@ interface MessageRow {
 interface MemberLite { id: string; kind: 'user' | 'agent'; name: string; handle: string; title: string | null; reports_to: string | null }
 
 /**
- * Builds the context packet for one run (AGENT-CONTRACT.md "Packet"): per trigger, not a
+ * Builds the context packet for one run (docs/agents.md "Packet"): per trigger, not a
  * firehose. Event triggers see their conversation; scheduled and ambient runs see every
  * conversation of the agent with news since its last run; the Test button sees the agent's
  * freshest conversations. Returns null when a heartbeat has nothing new to look at, so the agent

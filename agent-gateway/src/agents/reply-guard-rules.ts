@@ -1,4 +1,4 @@
-// The reply-guard's rules, one list per category (AGENT-CONTRACT.md "Reply-guard").
+// The reply-guard's rules, one list per category (docs/agents.md "Actions").
 // Each rule is aimed at what a derailed model or a broken bridge emits, never at a topic:
 // people discuss errors, refusals and tool calls all day, so rules look at the *form* of
 // the text (where it starts, what surrounds it) and most of them skip code and quotations.

@@ -13,7 +13,7 @@ export interface Wake {
 const STAGGER_MS = 400
 
 /**
- * Turns the change feed into agent wakes (AGENT-CONTRACT.md "Triggers and damping"). An agent
+ * Turns the change feed into agent wakes (docs/agents.md "Triggers"). An agent
  * never wakes itself. Agents' own posts count as bot turns per conversation; after
  * `botTurnLimit` of them with no human message between, agent-caused wakes stop there until a
  * human speaks.

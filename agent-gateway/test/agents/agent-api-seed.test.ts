@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FakeAgent, botClient, provision, say, sleep, waitFor, world, type Client, type Provisioned, type World } from './helpers.js'
 
-// The agent REST API answered in the shapes agents written for the seed read (AGENT-CONTRACT.md
+// The agent REST API answered in the shapes agents written for the seed read (docs/agents.md
 // "Agent REST API"): a real server over a real SQLite file, a bot token, and a private channel,
 // a public channel the agent is not in and a DM it is not in, to prove what it may not read.
 

@@ -1,6 +1,6 @@
 import type { AgentAction, AgentUsage, TaskStatus } from '@circlechat/protocol'
 
-// Typed client for the REST agent API (`/api/agent-api/*`, AGENT-CONTRACT.md). REST bodies are
+// Typed client for the REST agent API (`/api/agent-api/*`, docs/agents.md). REST bodies are
 // camelCase like the rest of /api; only the actions inside `act` keep the snake_case wire form.
 
 export interface AgentApiOptions {

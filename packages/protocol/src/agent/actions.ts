@@ -1,6 +1,6 @@
 import { z } from 'zod'
 
-// The action allowlist (AGENT-CONTRACT.md "Actions"). Field names are snake_case on the wire
+// The action allowlist (docs/agents.md "Actions"). Field names are snake_case on the wire
 // because the seed's agents already send them that way. Anything else is dropped and recorded.
 
 const id = z.string().min(1)

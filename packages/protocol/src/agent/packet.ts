@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { agentTriggerSchema } from './triggers.js'
 
-// The context packet an agent receives per trigger (AGENT-CONTRACT.md "Packet").
+// The context packet an agent receives per trigger (docs/agents.md "Packet").
 // Ids are plain strings: the seed's agents send and expect whatever the server minted.
 // Nullable wherever the server may have nothing to say (no topic, no due date, no manager).
 

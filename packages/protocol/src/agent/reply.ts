@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { actionAliases, agentActionSchema, MAX_ACTIONS_PER_REPLY } from './actions.js'
 import type { AgentAction } from './actions.js'
 
-// How an agent's answer is read (AGENT-CONTRACT.md "Reply"). Lenient on purpose: the seed's
+// How an agent's answer is read (docs/agents.md "Reply"). Lenient on purpose: the seed's
 // agents answer in several shapes, models wrap JSON in code fences, and frameworks fill trace
 // and usage with whatever they have. Each field is read on its own, so no field sinks the rest.
 

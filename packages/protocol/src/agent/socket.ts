@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { agentPacketSchema } from './packet.js'
 import { agentUsageSchema } from './reply.js'
 
-// Frames on WS /agent-socket (AGENT-CONTRACT.md "socket"). JSON text frames only.
+// Frames on WS /agent-socket (docs/agents.md "Runtimes"). JSON text frames only.
 
 /** Server → agent, once the token checked out. */
 export const socketHelloSchema = z.object({ type: z.literal('hello'), agentId: z.string(), handle: z.string() })
