@@ -152,7 +152,7 @@ describe('agent actions', () => {
     const ok = await w.ada.client.post(`/api/approvals/${approvalId}/decide`, { decision: 'approve', note: 'go ahead' })
     expect(ok.body).toEqual({ ok: true, status: 'approved' })
     const woke = await waitFor(() => agent.packets.slice(before).find((p) => p.packet.trigger === 'approval_response'), 10_000, 'approval_response')
-    expect(woke.packet.approvalResponse).toEqual({ id: approvalId, scope: 'deploy', action: 'Ship v2 to production', status: 'approved', note: 'go ahead', decidedByHandle: 'ada', payload: { version: 2 } })
+    expect(woke.packet.approvalResponse).toEqual({ id: approvalId, scope: 'deploy', action: 'Ship v2 to production', status: 'approved', note: 'go ahead', decidedByHandle: 'ada', payload: { version: 2 }, executed: null })
     expect((await w.ada.client.post(`/api/approvals/${approvalId}/decide`, { decision: 'deny' })).status).toBe(409)
     await waitFor(() => listMessages(doc).find((m) => m.id === card!.id && m.card?.status === 'approved'), 5000, 'card updated')
     expect((await messagesOf(w.bob.client, w.channelId)).find((m) => m.id === card!.id)?.card).toEqual({ kind: 'approval', approvalId, status: 'approved' })
