@@ -20,8 +20,6 @@ if (!token) {
   process.exit(1)
 }
 
-interface Conversation { id: string; kind: 'channel' | 'dm'; liveSegment: number; joined: boolean }
-
 /** ws with the bot token on the upgrade: the sync server takes the same bearer header as REST. */
 class BotSocket extends WebSocket {
   constructor(url: string, protocols?: string | string[]) {
@@ -34,7 +32,7 @@ const me = await api.me()
 const open = new Map<string, WebsocketProvider>()
 
 /** Watches one conversation segment; answers what arrives after the first sync. */
-function watch(conv: Conversation) {
+function watch(conv: { id: string; kind: 'channel' | 'dm'; liveSegment: number }) {
   const name = docName.conv(conv.id, conv.liveSegment)
   if (open.has(name)) return
   const doc = new Y.Doc()
@@ -66,7 +64,7 @@ function watch(conv: Conversation) {
 }
 
 async function refresh() {
-  const { conversations } = (await api.conversations()) as unknown as { conversations: Conversation[] }
+  const { conversations } = await api.conversations()
   // The list also names public channels it is not in (joined: false): those it may read, not sync.
   const mine = conversations.filter((c) => c.joined)
   for (const c of mine) watch(c)

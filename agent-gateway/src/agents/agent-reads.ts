@@ -7,7 +7,8 @@ import { listMine, requireReadable } from '../services/conversations.js'
 import { memberIdsOf, publicChannels } from '../services/conversation-store.js'
 import { messagePage, type PageQuery } from '../services/messages.js'
 import { search, type SearchInput } from '../services/search.js'
-import { conversationShape, messageRowShape, type MessageJson } from '../services/shapes.js'
+import { conversationShape, messageRowShape } from '../services/shapes.js'
+import type { AgentApiMessage } from '@circlechat/protocol'
 
 /**
  * The reads of the agent REST API, in the shapes agents written for the seed expect: messages name
@@ -17,17 +18,11 @@ import { conversationShape, messageRowShape, type MessageJson } from '../service
  */
 
 type MessageRow = typeof messages.$inferSelect
-export interface AgentMessageJson extends Omit<MessageJson, 'reactions'> {
-  memberHandle: string
-  memberName: string
-  memberKind: 'user' | 'agent' | 'unknown'
-  reactions: Array<{ emoji: string; memberId: string; memberHandle: string }>
-}
 
 const readable = (gw: Gateway, auth: AuthContext, conversationId: string) => requireReadable(gw, auth, conversationId, { publicChannels: true })
 
 /** Shapes rows with one lookup of every author and reactor (deactivated ones keep their names). */
-function shapeAll(gw: Gateway, rows: MessageRow[]): AgentMessageJson[] {
+function shapeAll(gw: Gateway, rows: MessageRow[]): AgentApiMessage[] {
   const ids = [...new Set(rows.flatMap((r) => [r.author, ...r.reactions.map((x) => x.memberId)]))]
   const people = ids.length ? gw.db.select({ id: members.id, handle: members.handle, name: members.name, kind: members.kind }).from(members).where(inArray(members.id, ids)).all() : []
   const byId = new Map(people.map((p) => [p.id, p]))
@@ -36,7 +31,9 @@ function shapeAll(gw: Gateway, rows: MessageRow[]): AgentMessageJson[] {
     return {
       ...messageRowShape(r),
       memberHandle: author?.handle ?? 'unknown', memberName: author?.name ?? 'Unknown', memberKind: author?.kind ?? 'unknown',
-      reactions: r.reactions.map((x) => ({ ...x, memberHandle: byId.get(x.memberId)?.handle ?? 'unknown' }))
+      reactions: r.reactions.map((x) => ({ ...x, memberHandle: byId.get(x.memberId)?.handle ?? 'unknown' })),
+      // The index stores what the guard let into the document (packages/model Attachment).
+      attachments: r.attachments as AgentApiMessage['attachments']
     }
   })
 }

@@ -1,9 +1,32 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ZodType } from 'zod'
+import {
+  actResultSchema, agentConversationsResponseSchema, agentMessagesResponseSchema, agentSearchResponseSchema, agentThreadResponseSchema
+} from '@circlechat/protocol'
 import { FakeAgent, botClient, provision, say, sleep, waitFor, world, type Client, type Provisioned, type World } from './helpers.js'
 
 // The agent REST API answered in the shapes agents written for the seed read (docs/agents.md
 // "Agent REST API"): a real server over a real SQLite file, a bot token, and a private channel,
 // a public channel the agent is not in and a DM it is not in, to prove what it may not read.
+
+/** Every successful answer of these routes must match the contract's schema (packages/protocol rest.ts). */
+const contract: Array<[RegExp, ZodType]> = [
+  [/^GET \/api\/agent-api\/messages\b/, agentMessagesResponseSchema],
+  [/^GET \/api\/agent-api\/thread\b/, agentThreadResponseSchema],
+  [/^GET \/api\/agent-api\/(search|recall)\b/, agentSearchResponseSchema],
+  [/^GET \/api\/agent-api\/conversations\b/, agentConversationsResponseSchema],
+  [/^POST \/api\/agent-api\/(act|post_message|react|memory)\b/, actResultSchema]
+]
+function checkedAgainstContract(client: Client): Client {
+  const request = client.request.bind(client)
+  client.request = async (method, path, ...rest) => {
+    const res = await request(method, path, ...rest)
+    const schema = contract.find(([route]) => route.test(`${method} ${path}`))?.[1]
+    if (schema && res.status === 200) schema.parse(res.body)
+    return res
+  }
+  return client
+}
 
 describe('agent REST API, seed shapes', () => {
   let w: World
@@ -18,7 +41,7 @@ describe('agent REST API, seed shapes', () => {
     w = await world()
     hook = await new FakeAgent().start()
     bot = await provision(w.ada.client, { name: 'Scout', handle: 'scout', adapter: 'webhook', callbackUrl: hook.url, channelIds: [w.channelId], heartbeatIntervalSec: 86_400 })
-    api = botClient(w.server.url, bot.botToken)
+    api = checkedAgainstContract(botClient(w.server.url, bot.botToken))
     lobbyId = (await w.ada.client.post('/api/conversations', { kind: 'channel', name: 'lobby', topic: 'open to all' })).body.conversation.id
     vaultId = (await w.ada.client.post('/api/conversations', { kind: 'channel', name: 'vault', isPrivate: true, memberIds: [w.bob.member.id] })).body.conversation.id
     dmId = (await w.ada.client.post('/api/conversations', { kind: 'dm', memberIds: [w.bob.member.id] })).body.conversation.id

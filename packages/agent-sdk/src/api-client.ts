@@ -1,4 +1,6 @@
-import type { AgentAction, AgentUsage, TaskStatus } from '@circlechat/protocol'
+import type {
+  ActResult, AgentAction, AgentConversationsResponse, AgentMessagesResponse, AgentSearchResponse, AgentThreadResponse, AgentUsage, TaskStatus
+} from '@circlechat/protocol'
 
 // Typed client for the REST agent API (`/api/agent-api/*`, docs/agents.md). REST bodies are
 // camelCase like the rest of /api; only the actions inside `act` keep the snake_case wire form.
@@ -11,15 +13,7 @@ export interface AgentApiOptions {
 }
 
 export interface AgentMe { agentId: string; memberId: string; workspaceId: string; handle: string }
-/** The seed's shape (a count and lines of text), with the per-action lists beside it. */
-export interface ActResult {
-  ok: boolean
-  applied: number
-  errors: string[]
-  trace: string[]
-  results: Array<{ index: number; type: string; result?: unknown }>
-  errorDetails: Array<{ index: number; type: string; error: string }>
-}
+export type { ActResult }
 export interface UploadedFile { key: string; name: string; contentType: string; size: number; url: string }
 export interface MessagesQuery { conversationId: string; parentId?: string; before?: string; limit?: number }
 export interface NewTask {
@@ -54,13 +48,13 @@ export class AgentApiClient {
   act(actions: AgentAction | AgentAction[]): Promise<ActResult> {
     return this.#call('POST', 'act', Array.isArray(actions) ? { actions } : { action: actions })
   }
-  postMessage(body: { conversationId: string; bodyMd: string; replyTo?: string | null }): Promise<Json> { return this.#call('POST', 'post_message', body) }
-  react(body: { messageId: string; emoji: string }): Promise<Json> { return this.#call('POST', 'react', body) }
+  postMessage(body: { conversationId: string; bodyMd: string; replyTo?: string | null }): Promise<ActResult> { return this.#call('POST', 'post_message', body) }
+  react(body: { messageId: string; emoji: string }): Promise<ActResult> { return this.#call('POST', 'react', body) }
   startDm(otherMemberId: string): Promise<{ conversationId: string }> { return this.#call('POST', 'start_dm', { otherMemberId }) }
-  conversations(): Promise<Json> { return this.#call('GET', 'conversations') }
-  messages(q: MessagesQuery): Promise<Json> { return this.#call('GET', `messages${query(q)}`) }
-  thread(messageId: string): Promise<Json> { return this.#call('GET', `thread${query({ messageId })}`) }
-  search(q: string): Promise<Json> { return this.#call('GET', `search${query({ q })}`) }
+  conversations(): Promise<AgentConversationsResponse> { return this.#call('GET', 'conversations') }
+  messages(q: MessagesQuery): Promise<AgentMessagesResponse> { return this.#call('GET', `messages${query(q)}`) }
+  thread(messageId: string): Promise<AgentThreadResponse> { return this.#call('GET', `thread${query({ messageId })}`) }
+  search(q: string): Promise<AgentSearchResponse> { return this.#call('GET', `search${query({ q })}`) }
   members(): Promise<{ humans: Json[]; agents: Json[] }> { return this.#call('GET', 'members') }
   listTasks(q: { status?: TaskStatus; conversationId?: string } = {}): Promise<Json> { return this.#call('GET', `tasks${query(q)}`) }
   createTask(task: NewTask): Promise<Json> { return this.#call('POST', 'tasks', task) }

@@ -27,3 +27,10 @@ export type { ScopedActionType } from './agent/scopes.js'
 export { socketHelloSchema, socketDispatchSchema, socketReplyEnvelopeSchema, socketReplySchema, socketPongSchema } from './agent/socket.js'
 export type { SocketHello, SocketDispatch, SocketReply, SocketPong } from './agent/socket.js'
 export { samplePacket } from './agent/sample-packet.js'
+export {
+  agentApiMessageSchema, agentMessagesResponseSchema, agentThreadResponseSchema, agentSearchResponseSchema,
+  agentConversationSchema, agentConversationsResponseSchema, actResultSchema
+} from './agent/rest.js'
+export type {
+  AgentApiMessage, ActResult, AgentMessagesResponse, AgentThreadResponse, AgentSearchResponse, AgentConversationsResponse
+} from './agent/rest.js'
