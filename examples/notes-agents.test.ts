@@ -20,13 +20,8 @@ describe.each([
     if (adapter === 'webhook') {
       // Provisioned without a URL, then registered by the agent itself: the guide's order.
       agent = await provision(w.ada.client, { name: 'Notes', handle: 'notes', adapter, channelIds: [w.channelId] })
-      child = await startAgent(file, { CC_TOKEN: agent.botToken, CC_URL: w.server.url })
-      const res = await fetch(`${w.server.url}/api/agents/${agent.id}/register`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${agent.botToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ callbackUrl: child.url })
-      })
-      expect(res.status).toBe(200)
+      child = await startAgent(file, { CC_TOKEN: agent.botToken, CC_URL: w.server.url, CC_REGISTER_URL: 'self' }, /registered (http:\/\/\S+)/)
+      expect((await w.ada.client.get(`/api/agents/${agent.id}`)).body.agent.callbackUrl).toBe(child.url)
     } else {
       agent = await provision(w.ada.client, { name: 'Notes', handle: 'notes', adapter, channelIds: [w.channelId] })
       child = await startAgent(file, { CC_TOKEN: agent.botToken, CC_URL: w.server.url }, /connected as @(\S+)/)

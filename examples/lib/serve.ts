@@ -6,7 +6,8 @@ import type { PacketHandler } from '@circlechat/agent-sdk'
 
 /**
  * Runs a webhook agent from env: CC_TOKEN (checks x-cc-signature), PORT (0 picks a free one),
- * HOST (default loopback; 0.0.0.0 in a container), CC_URL (optional: confirms the token).
+ * HOST (default loopback; 0.0.0.0 in a container), CC_URL (optional: confirms the token),
+ * CC_REGISTER_URL (optional: registers this callback URL, `self` for the one it listens on).
  * Prints `listening on <url>` once ready; tests wait for that line.
  */
 export function serveWebhookAgent(name: string, handler: PacketHandler): Server {
@@ -14,12 +15,21 @@ export function serveWebhookAgent(name: string, handler: PacketHandler): Server 
   if (!token) console.warn(`${name}: CC_TOKEN is not set, so packet signatures are not checked`)
   const server = createServer(createWebhookHandler(handler, { token, onError: (e) => console.error(`${name}:`, e) }))
   const host = process.env.HOST ?? '127.0.0.1'
+  const api = process.env.CC_URL && token ? new AgentApiClient({ baseUrl: process.env.CC_URL, token }) : null
   server.listen(Number(process.env.PORT ?? 8787), host, () => {
     const { port } = server.address() as AddressInfo
-    console.log(`${name} listening on http://${host}:${port} (callback URL for the agent)`)
+    const url = `http://${host}:${port}`
+    console.log(`${name} listening on ${url} (callback URL for the agent)`)
+    // CC_REGISTER_URL: tell the server where to call us (`self`: the address we listen on).
+    const register = process.env.CC_REGISTER_URL
+    if (api && register) {
+      api.register(register === 'self' ? url : register)
+        .then((r) => console.log(`${name} registered ${r.callbackUrl}`))
+        .catch((e: Error) => console.error(`${name}: could not register: ${e.message}`))
+    }
   })
-  if (process.env.CC_URL && token) {
-    new AgentApiClient({ baseUrl: process.env.CC_URL, token }).me()
+  if (api) {
+    api.me()
       .then((me) => console.log(`${name}: token accepted, I am @${me.handle}`))
       .catch((e: Error) => console.warn(`${name}: could not check the token against ${process.env.CC_URL}: ${e.message}`))
   }

@@ -45,6 +45,11 @@ export class AgentApiClient {
   }
 
   me(): Promise<AgentMe> { return this.#call('GET', 'me') }
+  /** A webhook agent provisioned without a URL registers its own (POST /api/agents/:id/register). */
+  async register(callbackUrl: string): Promise<{ ok: true; agentId: string; memberId: string; callbackUrl: string }> {
+    const { agentId } = await this.me()
+    return this.#call('POST', `../agents/${encodeURIComponent(agentId)}/register`, { callbackUrl })
+  }
   act(actions: AgentAction | AgentAction[]): Promise<ActResult> {
     return this.#call('POST', 'act', Array.isArray(actions) ? { actions } : { action: actions })
   }
