@@ -157,6 +157,19 @@ describe('agents', () => {
 		await ada.keyboard.press('Escape');
 	});
 
+	it('a webhook agent may be provisioned without a URL; the token screen says how it registers one', async () => {
+		await ada.locator('[data-testid=open-provision]').click();
+		await ada.locator('[data-testid=agent-name]').fill('Hook Later');
+		await ada.locator('[data-testid=agent-adapter-webhook]').check();
+		await ada.locator('[data-testid=agent-callback]').fill('');
+		await ada.locator('[data-testid=provision-submit]').click();
+		await poll(() => ada.locator('[data-testid=register-hint]').count()).toBe(1);
+		expect(await ada.locator('[data-testid=register-hint]').innerText()).toContain('/register');
+		if (shots) await ada.screenshot({ path: `${shots}/agent-register-hint.png` });
+		await ada.locator('[data-testid=provision-done]').click();
+		await poll(() => ada.locator('[data-testid=member-row][data-handle="hook.later"]').count()).toBe(1);
+	});
+
 	it('the example agent, started with the command shown, connects', async () => {
 		exampleAgent = spawn('sh', ['-c', runCommand], { cwd: REPO_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
 		exampleAgent.stdout?.on('data', (d) => (exampleOutput += String(d)));
