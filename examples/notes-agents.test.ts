@@ -4,12 +4,14 @@ import type { Provisioned, World } from '../agent-gateway/test/agents/helpers.js
 import { startAgent } from './lib/child-agent.js'
 import type { RunningAgent } from './lib/child-agent.js'
 
-// The notes examples as real processes against the real server: mentioned inside a thread, they
-// answer in that thread, and remember / replace / forget go through memory actions.
+// The notes examples as real processes against the real server, one per runtime: mentioned inside
+// a thread, they answer in that thread, and remember / replace / forget go through memory actions
+// (in a packet's reply, or for the peer over the agent REST API).
 
 describe.each([
   { file: 'notes-webhook-agent.ts', adapter: 'webhook' as const },
-  { file: 'notes-socket-agent.ts', adapter: 'socket' as const }
+  { file: 'notes-socket-agent.ts', adapter: 'socket' as const },
+  { file: 'notes-peer-agent.ts', adapter: 'peer' as const }
 ])('$file against the server', ({ file, adapter }) => {
   let w: World
   let agent: Provisioned
@@ -17,14 +19,17 @@ describe.each([
 
   beforeAll(async () => {
     w = await world()
+    agent = await provision(w.ada.client, { name: 'Notes', handle: 'notes', adapter, channelIds: [w.channelId] })
+    const env = { CC_TOKEN: agent.botToken, CC_URL: w.server.url }
     if (adapter === 'webhook') {
       // Provisioned without a URL, then registered by the agent itself: the guide's order.
-      agent = await provision(w.ada.client, { name: 'Notes', handle: 'notes', adapter, channelIds: [w.channelId] })
-      child = await startAgent(file, { CC_TOKEN: agent.botToken, CC_URL: w.server.url, CC_REGISTER_URL: 'self' }, /registered (http:\/\/\S+)/)
+      child = await startAgent(file, { ...env, CC_REGISTER_URL: 'self' }, /registered (http:\/\/\S+)/)
       expect((await w.ada.client.get(`/api/agents/${agent.id}`)).body.agent.callbackUrl).toBe(child.url)
+    } else if (adapter === 'socket') {
+      child = await startAgent(file, env, /connected as @(\S+)/)
     } else {
-      agent = await provision(w.ada.client, { name: 'Notes', handle: 'notes', adapter, channelIds: [w.channelId] })
-      child = await startAgent(file, { CC_TOKEN: agent.botToken, CC_URL: w.server.url }, /connected as @(\S+)/)
+      // A peer is ready once it has synced the channel: it sees only what arrives after that.
+      child = await startAgent(file, env, new RegExp(`synced (${w.channelId})`))
     }
   })
   afterAll(async () => {
