@@ -1,4 +1,5 @@
-import { and, eq, isNotNull, isNull } from 'drizzle-orm'
+import { createHash } from 'node:crypto'
+import { and, eq, isNotNull, isNull, DrizzleQueryError } from 'drizzle-orm'
 import { agentRuns, approvals, type Db } from '@circlechat/db'
 import { newId, docName, appendMessage, toggleReaction, findMessage, isValidEmoji, type MessageCard } from '@circlechat/model'
 import { actionAliases, agentActionTypes, missingScope, validateAction, type AgentAction } from '@circlechat/protocol'
@@ -35,9 +36,9 @@ const refuse = (reason: string): never => {
   throw new Refused(reason)
 }
 /** JSON of a value an agent sent; JSON.parse takes nesting that JSON.stringify overflows on. */
-const jsonOf = (value: unknown): string => {
+const jsonOf = (value: unknown, replacer?: (key: string, v: unknown) => unknown): string => {
   try {
-    return JSON.stringify(value ?? null)
+    return JSON.stringify(value ?? null, replacer)
   } catch {
     return refuse('value is nested too deeply')
   }
@@ -119,7 +120,8 @@ async function apply(gw: Gateway, rec: AgentRecord, action: AgentAction, ctx: Ru
       refuseRepeat(gw.db, rec, ask)
       // Says on the card what approving runs, so a decider is never surprised by it.
       const text = `Requesting approval (${action.scope}): ${action.action}${held ? ` (approving runs ${held.type})` : ''}`
-      const id = await recordApproval(gw, rec, origin, ctx, { ...ask, pendingAction: held }, text)
+      const { id, existing } = await recordApproval(gw, rec, origin, ctx, { ...ask, pendingAction: held }, text)
+      if (existing) refuse(`duplicate request: the same as ${stillPending(id)}`)
       return { approvalId: id }
     }
     case 'set_memory':
@@ -165,25 +167,55 @@ async function holdForApproval(gw: Gateway, rec: AgentRecord, origin: Origin, ac
   if (existing) return { approvalId: existing, status: 'pending', needsScope: scope }
   const ask = { scope, action: action.type, payload: action, conversationId }
   refuseRepeat(gw.db, rec, ask)
-  const id = await recordApproval(gw, rec, origin, ctx, { ...ask, pendingAction: action }, `Requesting approval (${scope}): ${action.type}`)
+  const { id } = await recordApproval(gw, rec, origin, ctx, { ...ask, pendingAction: action }, `Requesting approval (${scope}): ${action.type}`)
   return { approvalId: id, status: 'pending', needsScope: scope }
 }
 
 interface Ask { scope: string; action: string; payload: unknown; conversationId: string | null }
 
-/** Inserts a pending approval and, when it has a conversation, its card there. */
-async function recordApproval(gw: Gateway, rec: AgentRecord, origin: Origin, ctx: RunContext, ask: Ask & { pendingAction: AgentAction | null }, text: string) {
+const stillPending = (id: string) => `approval ${id}, still waiting for a decision`
+
+/** Sorts object keys, so payloads that differ only in key order are one request. */
+const sortedKeys = (_key: string, v: unknown): unknown =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]])) : v
+
+function fingerprintOf(agentId: string, ask: Ask): string {
+  return createHash('sha256').update(JSON.stringify([agentId, ask.scope, ask.action, jsonOf(ask.payload, sortedKeys), ask.conversationId])).digest('hex')
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const cause = err instanceof DrizzleQueryError ? err.cause : err
+  return (cause as { code?: unknown } | undefined)?.code === 'SQLITE_CONSTRAINT_UNIQUE'
+}
+
+/**
+ * Inserts a pending approval and, when it has a conversation, its card there. The unique index on
+ * (agent, fingerprint) of pending rows is the guard against the same request twice: refuseRepeat
+ * reads before this writes, so another gateway process on the database can insert in between.
+ * Then no row and no card are added, and the pending one is returned as `existing`.
+ */
+async function recordApproval(gw: Gateway, rec: AgentRecord, origin: Origin, ctx: RunContext, ask: Ask & { pendingAction: AgentAction | null }, text: string): Promise<{ id: string; existing: boolean }> {
   const id = newId('approval')
-  gw.db.insert(approvals).values({
-    id, workspaceId: rec.member.workspaceId, agentId: rec.agent.id, runId: ctx.runId, conversationId: ask.conversationId,
-    scope: ask.scope, action: ask.action, payload: ask.payload, pendingAction: ask.pendingAction, status: 'pending', createdAt: Date.now()
-  }).run()
+  const fingerprint = fingerprintOf(rec.agent.id, ask)
+  try {
+    gw.db.insert(approvals).values({
+      id, workspaceId: rec.member.workspaceId, agentId: rec.agent.id, runId: ctx.runId, conversationId: ask.conversationId,
+      scope: ask.scope, action: ask.action, payload: ask.payload, pendingAction: ask.pendingAction, status: 'pending', fingerprint, createdAt: Date.now()
+    }).run()
+  } catch (err) {
+    const existing = isUniqueViolation(err)
+      ? gw.db.$client.prepare(`SELECT id FROM approvals WHERE agent_id = ? AND fingerprint = ? AND status = 'pending'`).pluck().get(rec.agent.id, fingerprint) as string | undefined
+      : undefined
+    // Another failure, or the pending one was decided since: an internal error the agent may retry.
+    if (!existing) throw err
+    return { id: existing, existing: true }
+  }
   if (ask.conversationId) {
     const card: MessageCard = { kind: 'approval', approvalId: id, status: 'pending' }
     const messageId = await postRaw(gw, rec, origin, ask.conversationId, text, null, card)
     gw.db.$client.prepare('UPDATE approvals SET message_id = ? WHERE id = ?').run(messageId, id)
   }
-  return id
+  return { id, existing: false }
 }
 
 /**
@@ -229,7 +261,7 @@ function refuseRepeat(db: Db, rec: AgentRecord, ask: Ask) {
   if (rows.length === 0) return
   const payload = JSON.stringify(ask.payload ?? null)
   const what = (r: (typeof rows)[number]) => r.status === 'pending'
-    ? `approval ${r.id}, still waiting for a decision`
+    ? stillPending(r.id)
     : `approval ${r.id}, denied ${Math.max(1, Math.round((Date.now() - r.decided_at!) / 60_000))} min ago${r.note ? ` ("${r.note.slice(0, 200)}")` : ''}; do not ask again within the hour`
   const same = rows.find((r) => r.action === ask.action && r.conversation_id === ask.conversationId && (r.payload ?? 'null') === payload)
   if (same) refuse(`duplicate request: the same as ${what(same)}`)

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { sqliteTable, text, integer, blob, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
 /**
@@ -183,8 +184,17 @@ export const approvals = sqliteTable('approvals', {
   note: text('note'),
   decidedBy: text('decided_by'),
   decidedAt: integer('decided_at'),
-  createdAt: integer('created_at').notNull()
-}, (t) => [index('approvals_ws').on(t.workspaceId, t.status)])
+  createdAt: integer('created_at').notNull(),
+  /**
+   * sha256 of what was asked (agent, scope, action, canonical payload, conversation): the unique
+   * index below lets one agent have one pending approval per request across gateway processes.
+   * NULL on rows from before it (NULLs never collide), which were deduplicated in-process only.
+   */
+  fingerprint: text('fingerprint')
+}, (t) => [
+  index('approvals_ws').on(t.workspaceId, t.status),
+  uniqueIndex('approvals_pending_fingerprint').on(t.agentId, t.fingerprint).where(sql`status = 'pending'`)
+])
 
 export const agentMemory = sqliteTable('agent_memory', {
   agentId: text('agent_id').notNull().references(() => agents.id),
