@@ -11,14 +11,14 @@ import { appendMessage, docName, listMessages } from '@circlechat/model'
 import { startPeerAgent } from './lib/peer.js'
 import type { JoinedConversation, Peer } from './lib/peer.js'
 
-const open = new Set<string>()
+const watched = new Set<string>()
 
 /** Watches one conversation segment; answers what arrives after the first sync. */
-function watch({ me, open: sync }: Peer, conv: JoinedConversation) {
+function watch({ me, open }: Peer, conv: JoinedConversation) {
   const name = docName.conv(conv.id, conv.liveSegment)
-  if (open.has(name)) return
-  open.add(name)
-  const { doc, synced } = sync(name)
+  if (watched.has(name)) return
+  watched.add(name)
+  const { doc, synced } = open(name)
   const seen = new Set<string>()
   let ready = false
   void synced.then(() => {
