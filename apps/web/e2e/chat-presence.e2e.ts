@@ -3,10 +3,10 @@
  * tabs, browser notifications with the title badge, and muting.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, newPerson } from './support/browser';
 import { startTestServer, type TestServer } from './support/server';
-import { invite, poll, post, signUpFirst } from './support/people';
+import { invite, openConversation, poll, post, signUpFirst } from './support/people';
 
 let server: TestServer;
 let browser: Browser;
@@ -73,17 +73,6 @@ afterAll(async () => {
 const notes = (page: Page) => page.evaluate(() => (window as unknown as { __notes: { title: string; body: string }[] }).__notes);
 const hide = (page: Page, hidden: boolean) => page.evaluate((h) => (window as unknown as { __hide: (h: boolean) => void }).__hide(h), hidden);
 
-/**
- * Clicks a sidebar link and waits for its conversation's pane. A link click navigates only after
- * the next repaint (SvelteKit), a frame that can last long on a busy machine: acting at once
- * would fill the composer of the conversation being left.
- */
-async function open(page: Page, link: Locator) {
-	const id = (await link.getAttribute('href'))!.split('/').pop()!;
-	await link.click();
-	await page.locator(`[data-testid=conversation][data-id="${id}"]`).waitFor();
-}
-
 describe('chat: presence and attention', () => {
 	it('shows who is typing above the composer, cleared on send', async () => {
 		await bob.locator('[data-testid=composer]').pressSequentially('Working on it');
@@ -146,13 +135,13 @@ describe('chat: presence and attention', () => {
 		await poll(() => tab2.locator('[data-testid=sidebar-dm] [data-testid=unread-count]').innerText()).toBe('1');
 
 		// Bob opens the DM in the hidden tab: still unread. Shown: read, in both tabs.
-		await open(bob, bobDm);
+		await openConversation(bob, bobDm);
 		await bob.waitForTimeout(400);
 		expect(await tab2.locator('[data-testid=sidebar-dm] [data-testid=unread-count]').count()).toBe(1);
 		await hide(bob, false);
 		await poll(() => tab2.locator('[data-testid=sidebar-dm] [data-testid=unread-count]').count()).toBe(0);
 		await tab2.close();
-		await open(bob, bob.locator('[data-testid=sidebar-channel][data-name=general]'));
+		await openConversation(bob, bob.locator('[data-testid=sidebar-channel][data-name=general]'));
 	});
 
 	it('asks for permission only from the banner, then notifies mentions and DMs while hidden, with a title badge', async () => {
@@ -163,11 +152,11 @@ describe('chat: presence and attention', () => {
 		await poll(() => banner.count()).toBe(0);
 
 		await hide(bob, true);
-		await open(ada, ada.locator('[data-testid=sidebar-channel][data-name=general]'));
+		await openConversation(ada, ada.locator('[data-testid=sidebar-channel][data-name=general]'));
 		await post(ada, 'Just chatting, no mention');
 		await post(ada, 'Review this please @bob.stone, thanks');
 		await poll(() => notes(bob)).toEqual([{ title: 'Ada Lovelace in #general', body: 'Review this please @bob.stone, thanks' }]);
-		await open(ada, ada.locator('[data-testid=sidebar-dm]'));
+		await openConversation(ada, ada.locator('[data-testid=sidebar-dm]'));
 		await post(ada, 'Psst, a direct one');
 		await poll(async () => (await notes(bob)).length).toBe(2);
 		expect((await notes(bob))[1]).toEqual({ title: 'Ada Lovelace', body: 'Psst, a direct one' });
@@ -181,11 +170,11 @@ describe('chat: presence and attention', () => {
 	});
 
 	it('mutes a conversation: dimmed in the sidebar, no notifications, kept across reloads', async () => {
-		await open(bob, bob.locator('[data-testid=sidebar-dm]'));
+		await openConversation(bob, bob.locator('[data-testid=sidebar-dm]'));
 		await bob.locator('[data-testid=conversation-menu]').click();
 		await bob.locator('[data-testid=toggle-mute]').click();
 		await poll(() => bob.locator('[data-testid=sidebar-dm]').getAttribute('data-muted')).toBe('true');
-		await open(bob, bob.locator('[data-testid=sidebar-channel][data-name=general]'));
+		await openConversation(bob, bob.locator('[data-testid=sidebar-channel][data-name=general]'));
 		await hide(bob, true);
 		const before = (await notes(bob)).length;
 		await post(ada, 'Muted DM message');

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newPerson } from './support/browser';
 import { startTestServer, type TestServer } from './support/server';
-import { message, poll, post } from './support/people';
+import { message, openConversation, poll, post } from './support/people';
 
 let server: TestServer;
 let browser: Browser;
@@ -156,7 +156,7 @@ describe('foundation', () => {
 
 	it('unread counts and mentions show live in the sidebar and clear on reading', async () => {
 		// Ada is in #launch-plans; Bob writes in #general.
-		await bob.locator('[data-testid=sidebar-channel][data-name=general]').click();
+		await openConversation(bob, bob.locator('[data-testid=sidebar-channel][data-name=general]'));
 		// Typing @ada offers Ada; Enter picks her, the next Enter sends.
 		await bob.locator('[data-testid=composer]').fill('Quick one for @ada');
 		await poll(() => bob.locator('[data-testid=mention-option][data-handle="ada.lovelace"]').count()).toBe(1);

@@ -1,6 +1,6 @@
 /** UI steps shared by e2e files. Each goes through the app as a person would. */
 import { expect } from 'vitest';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 
 /** Live updates arrive in milliseconds; the long timeout only absorbs a slow, busy machine. */
 export const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 50 });
@@ -10,6 +10,17 @@ export const message = (page: Page, text: string) => page.locator('[data-testid=
 export async function post(page: Page, text: string) {
 	await page.locator('[data-testid=composer]').fill(text);
 	await page.keyboard.press('Enter');
+}
+
+/**
+ * Clicks a sidebar link and waits for its conversation's pane. A link click navigates only after
+ * the next repaint (SvelteKit), a frame that can last long on a busy machine: acting at once
+ * would fill the composer of the conversation being left.
+ */
+export async function openConversation(page: Page, link: Locator) {
+	const id = (await link.getAttribute('href'))!.split('/').pop()!;
+	await link.click();
+	await page.locator(`[data-testid=conversation][data-id="${id}"]`).waitFor();
 }
 
 /** Signs up the first account (creates the workspace) and waits for #general. */
