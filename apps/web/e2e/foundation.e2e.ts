@@ -170,10 +170,26 @@ describe('foundation', () => {
 		await general.click();
 		await poll(() => message(ada, 'Quick one for').count()).toBe(1);
 		await poll(() => general.locator('[data-testid=unread-mentions], [data-testid=unread-count]').count()).toBe(0);
-		await ada.locator('[data-testid=sidebar-channel][data-name=launch-plans]').click();
+		await openConversation(ada, ada.locator('[data-testid=sidebar-channel][data-name=launch-plans]'));
 		await ada.reload();
 		await poll(() => ada.locator('[data-testid=sidebar-channel][data-name=general]').count()).toBe(1);
 		expect(await ada.locator('[data-testid=sidebar-channel][data-name=general] [data-testid=unread-count]').count()).toBe(0);
+	});
+
+	it('@channel typed in the browser is offered, kept as the keyword, and counts as a mention for everyone', async () => {
+		// Ada is in #launch-plans; Bob is in #general.
+		await poll(() => ada.locator('[data-testid=conversation-title]').innerText()).toContain('launch-plans');
+		await bob.locator('[data-testid=composer]').fill('Heads up @ch');
+		await poll(() => bob.locator('[data-testid=mention-option][data-handle=channel]').count()).toBe(1);
+		await bob.keyboard.press('Enter');
+		await poll(() => bob.locator('[data-testid=composer]').inputValue()).toBe('Heads up @channel ');
+		await bob.keyboard.type('standup in five');
+		await bob.keyboard.press('Enter');
+		const general = ada.locator('[data-testid=sidebar-channel][data-name=general]');
+		await poll(() => general.locator('[data-testid=unread-mentions]').innerText()).toBe('1');
+		await openConversation(ada, general);
+		await poll(() => message(ada, 'standup in five').getAttribute('data-mentions-me')).toBe('true');
+		await openConversation(ada, ada.locator('[data-testid=sidebar-channel][data-name=launch-plans]'));
 	});
 
 	it('a private channel stays hidden until a member adds someone, then appears live', async () => {
