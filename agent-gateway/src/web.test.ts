@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto'
+import { brotliCompressSync, brotliDecompressSync, gzipSync } from 'node:zlib'
+import { request } from 'node:http'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,6 +13,7 @@ import { inlineScriptHashes, webAppCsp } from './middleware/security-headers.js'
 
 const BOOT = `\n\t\t\t\t{\n\t\t\t\t\t__sveltekit_x = { base: "" };\n\t\t\t\t\timport("/_app/start.js")\n\t\t\t\t}\n\t\t\t`
 const SHELL = `<!doctype html><html><head><script type="module" src="/_app/start.js"></script></head><body><div><script>${BOOT}</script></div></body></html>`
+const APP_JS = `export const big = ${JSON.stringify('x'.repeat(20_000))}\n`
 const sha = (s: string) => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`
 
 const directives = (csp: string) => new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k!, v]))
@@ -25,6 +28,11 @@ describe('security headers', () => {
     await writeFile(join(webRoot, '200.html'), SHELL)
     await writeFile(join(webRoot, '_app', 'start.js'), 'export const x = 1\n')
     await writeFile(join(webRoot, 'sw.js'), 'self.addEventListener("fetch", () => {})\n')
+    // Laid out as adapter-static's precompress writes it: the file, then .br and .gz beside it.
+    await mkdir(join(webRoot, '_app', 'immutable'))
+    await writeFile(join(webRoot, '_app', 'immutable', 'app.abc123.js'), APP_JS)
+    await writeFile(join(webRoot, '_app', 'immutable', 'app.abc123.js.br'), brotliCompressSync(APP_JS))
+    await writeFile(join(webRoot, '_app', 'immutable', 'app.abc123.js.gz'), gzipSync(APP_JS))
     server = await startTestServer({ webRoot })
   })
   afterAll(async () => {
@@ -51,6 +59,36 @@ describe('security headers', () => {
       expect(res.headers.get('x-content-type-options')).toBe('nosniff')
       expect(res.headers.get('referrer-policy')).toBe('same-origin')
     }
+  })
+
+  /** Raw bytes and headers as sent, without fetch's transparent decompression. */
+  const raw = (path: string, acceptEncoding: string) => new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
+    const req = request(server.url + path, { headers: { 'accept-encoding': acceptEncoding } }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (d: Buffer) => chunks.push(d))
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+
+  it('hashed build files go out precompressed and cached for good; the shell and other files are revalidated', async () => {
+    const br = await raw('/_app/immutable/app.abc123.js', 'gzip, deflate, br')
+    expect(br.status).toBe(200)
+    expect(br.headers['content-encoding']).toBe('br')
+    expect(br.headers['vary']).toMatch(/accept-encoding/i)
+    expect(br.headers['content-type']).toMatch(/javascript/)
+    expect(br.body.length).toBeLessThan(APP_JS.length / 10)
+    expect(brotliDecompressSync(br.body).toString()).toBe(APP_JS)
+    expect(br.headers['cache-control']).toBe('public, max-age=31536000, immutable')
+    expect((await raw('/_app/immutable/app.abc123.js', 'gzip')).headers['content-encoding']).toBe('gzip')
+    const plain = await raw('/_app/immutable/app.abc123.js', 'identity')
+    expect(plain.headers['content-encoding']).toBeUndefined()
+    expect(plain.body.toString()).toBe(APP_JS)
+
+    for (const path of ['/sw.js', '/_app/start.js', '/', '/c/some-channel']) expect((await raw(path, 'br')).headers['cache-control'], path).toBe('no-cache')
+    // A miss is never remembered, least of all as an immutable file.
+    expect((await raw('/_app/immutable/gone.js', 'br')).headers['cache-control']).toBe('no-store')
   })
 
   it('a missing asset is a 404, never the shell served as HTML', async () => {

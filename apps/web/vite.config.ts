@@ -17,7 +17,8 @@ export default defineConfig({
 				// Force runes mode for the project, except for libraries. Can be removed in svelte 6.
 				runes: ({ filename }) => (filename.split(/[/\\]/).includes('node_modules') ? undefined : true)
 			},
-			adapter: adapter({ fallback: FALLBACK, strict: false })
+			// precompress: .br and .gz beside each file, which the server sends as they are.
+			adapter: adapter({ fallback: FALLBACK, strict: false, precompress: true })
 		}),
 		SvelteKitPWA({
 			registerType: 'autoUpdate',
