@@ -23,6 +23,7 @@ describe('auth routes', () => {
   })
 
   it('first signup creates the workspace, an admin and #general, and sets the cookie', async () => {
+    expect((await new Client(server.url).get('/api/auth/setup')).body).toEqual({ hasWorkspace: false })
     const client = new Client(server.url)
     const res = await client.post('/api/auth/signup', { email: 'Ada@Example.com', password: PASSWORD, name: 'Ada', handle: 'Ada', workspaceName: 'Acme Inc.' })
     expect(res.status).toBe(201)
@@ -47,6 +48,10 @@ describe('auth routes', () => {
     expect(convs.body.conversations.map((c: { name: string }) => c.name)).toEqual(['general'])
     admin = client
     adminMemberId = res.body.member.id
+  })
+
+  it('once the workspace exists, GET /api/auth/setup says so to anyone', async () => {
+    expect((await new Client(server.url).get('/api/auth/setup')).body).toEqual({ hasWorkspace: true })
   })
 
   it('a second signup is refused with 403 invite_required', async () => {

@@ -11,7 +11,7 @@ import { validate } from '../middleware/validate.js'
 import { acceptInvite, createInvite, lookupInvite } from '../services/invites.js'
 import { checkCredentials } from '../services/login.js'
 import { memberShape, userShape, workspaceShape } from '../services/shapes.js'
-import { createWorkspace } from '../services/workspace.js'
+import { createWorkspace, hasWorkspace } from '../services/workspace.js'
 import { email, handle, password, personName } from './schemas.js'
 
 const signupBody = z.object({ email, password, name: personName, handle, workspaceName: z.string().trim().min(1, 'Name the workspace.').max(80) })
@@ -66,6 +66,8 @@ export function authRoutes(gw: Gateway) {
       clearSessionCookie(c, gw.secureCookies)
       return c.json({ ok: true })
     })
+    // Public: says only whether this server is set up, so the app opens on the right page.
+    .get('/auth/setup', (c) => c.json({ hasWorkspace: hasWorkspace(gw) }))
     .get('/me', requireAuth(), (c) => {
       const auth = authOf(c)
       return c.json({ user: auth.user, member: memberShape(auth.member), workspace: workspaceShape(auth.workspace) })

@@ -17,6 +17,11 @@ export interface SignupInput {
   workspaceName: string
 }
 
+/** Whether the first signup has happened: a fresh server offers to create the workspace. */
+export function hasWorkspace(gw: Gateway): boolean {
+  return gw.db.select({ id: workspaces.id }).from(workspaces).limit(1).get() !== undefined
+}
+
 /** "Acme Inc." → "acme-inc": the workspace's short name in URLs. */
 export function workspaceHandle(name: string): string {
   const slug = name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40)

@@ -33,9 +33,9 @@ describe('foundation', () => {
 	it('the first signup creates the workspace with #general', async () => {
 		const person = await newPerson(browser, server.url);
 		ada = person.page;
+		// A fresh server opens on creating the workspace, not on signing in.
 		await ada.goto('/');
-		await ada.waitForURL('**/login');
-		await ada.locator('[data-testid=to-signup]').click();
+		await ada.waitForURL('**/signup');
 		await ada.locator('[data-testid=signup-workspace]').fill('Acme');
 		await ada.locator('[data-testid=signup-name]').fill('Ada Lovelace');
 		await poll(() => ada.locator('[data-testid=signup-handle]').inputValue()).toBe('ada.lovelace');
@@ -51,6 +51,10 @@ describe('foundation', () => {
 
 	it('refuses a second signup without an invite and shows why', async () => {
 		const { page, context } = await newPerson(browser, server.url);
+		// Once the workspace exists, a stranger lands on signing in.
+		await page.goto('/');
+		await page.waitForURL('**/login');
+		expect(await page.locator('[data-testid=login-form]').count()).toBe(1);
 		await page.goto('/signup');
 		await page.locator('[data-testid=signup-workspace]').fill('Other');
 		await page.locator('[data-testid=signup-name]').fill('Eve');

@@ -271,6 +271,7 @@ async function request<T>(method: Method, path: string, body?: unknown): Promise
 
 export const api = {
 	me: () => request<Session>('GET', '/me'),
+	setup: () => request<{ hasWorkspace: boolean }>('GET', '/auth/setup'),
 	signup: (input: SignupInput) => request<Session>('POST', '/auth/signup', input),
 	login: (email: string, password: string) => request<Session>('POST', '/auth/login', { email, password }),
 	logout: () => request<{ ok: true }>('POST', '/auth/logout', {}),
