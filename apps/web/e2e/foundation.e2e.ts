@@ -49,6 +49,16 @@ describe('foundation', () => {
 		errorLogs.push(person.errors);
 	});
 
+	it('an unknown address says so once, naming it', async () => {
+		const { page, context } = await newPerson(browser, server.url);
+		await page.goto('/no/such/page');
+		await poll(() => page.locator('h1, h2').first().innerText()).toBe('Page not found');
+		const text = await page.locator('body').innerText();
+		expect(text).toContain('Nothing lives at /no/such/page.');
+		expect(text).not.toMatch(/Not Found/);
+		await context.close();
+	});
+
 	it('refuses a second signup without an invite and shows why', async () => {
 		const { page, context } = await newPerson(browser, server.url);
 		// Once the workspace exists, a stranger lands on signing in.
