@@ -1,0 +1,169 @@
+/**
+ * Dismissing things: Esc closes the topmost open layer (menu, picker, sheet, dialog, then the
+ * thread pane), the conversation menu lets the click that closes it through, and the phone's
+ * long-press sheet survives the release of the press that opened it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, newPerson } from './support/browser';
+import { startTestServer, type TestServer } from './support/server';
+import { message, messageAction, openConversation, poll, post, signUpFirst } from './support/people';
+
+let server: TestServer;
+let browser: Browser;
+let ada: Page;
+const errorLogs: string[][] = [];
+const shots = process.env.E2E_SHOTS;
+
+beforeAll(async () => {
+	server = await startTestServer();
+	browser = await launchBrowser();
+	const a = await newPerson(browser, server.url, { viewport: { width: 1440, height: 900 } });
+	errorLogs.push(a.errors);
+	ada = a.page;
+	await signUpFirst(ada);
+	await post(ada, 'Plan for the offsite');
+	await post(ada, 'Budget is approved');
+	await message(ada, 'Budget is approved').waitFor();
+});
+
+afterAll(async () => {
+	await browser?.close();
+	await server?.close();
+});
+
+const longPress = async (p: Page, text: string) => {
+	await message(p, text).dispatchEvent('pointerdown', { pointerType: 'touch', clientX: 100, clientY: 100, isPrimary: true });
+	await p.waitForTimeout(650);
+};
+
+/** The finger lifts where it pressed: over whatever the sheet put there. */
+const release = (p: Page, x: number, y: number) =>
+	p.evaluate(
+		([x, y]) => {
+			const under = document.elementFromPoint(x, y)!;
+			under.dispatchEvent(new PointerEvent('pointerup', { bubbles: true, pointerType: 'touch', isPrimary: true, clientX: x, clientY: y }));
+			under.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, detail: 1, clientX: x, clientY: y }));
+			return under.getAttribute('aria-label');
+		},
+		[x, y]
+	);
+
+describe('chat: dismissing with Esc and clicks', () => {
+	it('Esc closes the topmost open thing first, then the thread pane', async () => {
+		const pane = ada.locator('[data-testid=thread-pane]');
+		const picker = ada.locator('[data-testid=emoji-picker]');
+		const menu = ada.locator('[data-testid=conversation-header] [role=menu]');
+		await messageAction(ada, 'Plan for the offsite', 'message-reply');
+		await pane.waitFor();
+
+		// The reaction picker on the thread's root, then the pane.
+		const root = pane.locator('[data-testid=thread-root] [data-testid=message]');
+		await root.hover();
+		await root.locator('[data-testid=message-react]').click();
+		await picker.waitFor();
+		await ada.keyboard.press('Escape');
+		await poll(() => picker.count()).toBe(0);
+		expect(await pane.count()).toBe(1);
+
+		// The conversation menu.
+		await ada.locator('[data-testid=conversation-menu]').click();
+		await menu.waitFor();
+		await ada.keyboard.press('Escape');
+		await poll(() => menu.count()).toBe(0);
+		expect(await pane.count()).toBe(1);
+
+		// The thread composer's mention menu keeps its own Esc.
+		await pane.locator('[data-testid=thread-composer]').fill('@ch');
+		await poll(() => ada.locator('[data-testid=mention-option]').count()).toBeGreaterThan(0);
+		await ada.keyboard.press('Escape');
+		await poll(() => ada.locator('[data-testid=mention-menu]').count()).toBe(0);
+		expect(await pane.count()).toBe(1);
+		await pane.locator('[data-testid=thread-composer]').fill('');
+
+		// A dialog opened from the pane closes alone.
+		await root.hover();
+		await root.locator('[data-testid=message-delete]').click();
+		await ada.locator('[data-testid=confirm-dialog]').waitFor();
+		await ada.keyboard.press('Escape');
+		await poll(() => ada.locator('[data-testid=confirm-dialog]').count()).toBe(0);
+		expect(await pane.count()).toBe(1);
+		expect(await message(ada, 'Plan for the offsite').count()).toBe(2);
+
+		await ada.keyboard.press('Escape');
+		await poll(() => pane.count()).toBe(0);
+	});
+
+	it('a click outside the conversation menu closes it and does what it does', async () => {
+		const menu = ada.locator('[data-testid=conversation-header] [role=menu]');
+		// A message's button: the picker opens in the same click.
+		await ada.locator('[data-testid=conversation-menu]').click();
+		await menu.waitFor();
+		await messageAction(ada, 'Budget is approved', 'message-react');
+		await poll(() => menu.count()).toBe(0);
+		await poll(() => ada.locator('[data-testid=emoji-picker]').count()).toBe(1);
+		if (shots) await ada.screenshot({ path: `${shots}/keyboard-desktop-menu-click-through.png` });
+		await ada.keyboard.press('Escape');
+		await poll(() => ada.locator('[data-testid=emoji-picker]').count()).toBe(0);
+
+		// A sidebar link: it navigates in the same click.
+		await ada.locator('[data-testid=section-channels-add]').click();
+		await ada.locator('[data-testid=channel-name]').fill('offsite');
+		await ada.locator('[data-testid=channel-create]').click();
+		await poll(() => ada.locator('[data-testid=conversation-title]').innerText()).toContain('offsite');
+		await ada.locator('[data-testid=conversation-menu]').click();
+		await menu.waitFor();
+		await openConversation(ada, ada.locator('[data-testid=sidebar-channel][data-name=general]'));
+		expect(await menu.count()).toBe(0);
+		await poll(() => message(ada, 'Budget is approved').count()).toBe(1);
+	});
+
+	it('on a phone: the long-press sheet stays open after the release; a tap, a choice or Esc closes it', async () => {
+		const phone = await newPerson(browser, server.url, { viewport: { width: 375, height: 740 } });
+		errorLogs.push(phone.errors);
+		await phone.context.addCookies(await ada.context().cookies());
+		const p = phone.page;
+		await p.goto(new URL(ada.url()).pathname);
+		await poll(() => message(p, 'Budget is approved').count()).toBe(1);
+		const sheet = p.locator('[data-testid=action-sheet]');
+
+		// The release lands on the backdrop, which now covers where the finger was.
+		await longPress(p, 'Budget is approved');
+		await poll(() => sheet.count()).toBe(1);
+		expect(await release(p, 100, 100)).toBe('Close');
+		await p.waitForTimeout(300);
+		expect(await sheet.count()).toBe(1);
+		if (shots) await p.screenshot({ path: `${shots}/keyboard-phone-sheet-after-release.png` });
+		// Lifting over one of the sheet's choices does not pick it either.
+		const reply = await sheet.locator('[data-testid=sheet-reply]').boundingBox();
+		await release(p, reply!.x + 20, reply!.y + reply!.height / 2);
+		await p.waitForTimeout(300);
+		expect(await sheet.count()).toBe(1);
+		expect(await p.locator('[data-testid=thread-pane]').count()).toBe(0);
+		// A deliberate tap on the backdrop closes it.
+		await sheet.locator('button[aria-label=Close]').click({ position: { x: 100, y: 100 } });
+		await poll(() => sheet.count()).toBe(0);
+
+		await longPress(p, 'Budget is approved');
+		await release(p, 100, 100);
+		await p.keyboard.press('Escape');
+		await poll(() => sheet.count()).toBe(0);
+
+		// A choice closes it; Esc then closes the full-screen thread.
+		await longPress(p, 'Budget is approved');
+		await release(p, 100, 100);
+		await sheet.locator('[data-testid=sheet-reply]').click();
+		await poll(() => sheet.count()).toBe(0);
+		const pane = p.locator('[data-testid=thread-pane]');
+		await pane.waitFor();
+		if (shots) await p.screenshot({ path: `${shots}/keyboard-phone-thread.png` });
+		await p.keyboard.press('Escape');
+		await poll(() => pane.count()).toBe(0);
+		await phone.context.close();
+	});
+
+	it('ran without page errors', async () => {
+		const unexpected = errorLogs.flat().filter((e) => !/401 \(Unauthorized\)/.test(e));
+		expect(unexpected).toEqual([]);
+	});
+});
