@@ -172,6 +172,15 @@ describe('chat: messages', () => {
 		await p.locator('[data-testid=thread-back]').click();
 		await poll(() => pane.count()).toBe(0);
 		await phone.context.close();
+
+		// A deleted root keeps its place while replies hang off it.
+		const rootId = await message(ada, 'Shall we ship').getAttribute('data-id');
+		await messageAction(ada, 'Shall we ship', 'message-delete');
+		await ada.locator('[data-testid=confirm-ok]').click();
+		const root = bob.locator(`[data-testid=message][data-id="${rootId}"]`);
+		await poll(() => root.getAttribute('data-deleted')).toBe('true');
+		expect(await root.innerText()).toContain('This message was deleted');
+		expect(await root.locator('[data-testid=thread-summary]').count()).toBe(1);
 	});
 
 	it('ran without page errors', async () => {

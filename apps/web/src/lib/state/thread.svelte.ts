@@ -27,7 +27,8 @@ export class ThreadState {
 		$effect(() => {
 			const doc = this.synced.doc;
 			const arr = messagesOf(doc);
-			const read = () => (this.#replies = uniqueMessages(listMessages(doc)).sort((a, b) => a.createdAt - b.createdAt));
+			// A deleted reply has nothing hanging off it: it leaves no placeholder.
+			const read = () => (this.#replies = uniqueMessages(listMessages(doc)).filter((m) => !m.deleted).sort((a, b) => a.createdAt - b.createdAt));
 			read();
 			arr.observeDeep(read);
 			return () => arr.unobserveDeep(read);
