@@ -162,6 +162,36 @@ describe('chat: dismissing with Esc and clicks', () => {
 		await phone.context.close();
 	});
 
+	it('on a real touchscreen: the release of a long press neither closes the sheet nor picks from it', async () => {
+		for (let n = 1; n <= 10; n++) await post(ada, `Agenda item ${n}.`);
+		await message(ada, 'Agenda item 10.').waitFor();
+		const context = await browser.newContext({ baseURL: server.url, viewport: { width: 375, height: 740 }, hasTouch: true, isMobile: true, serviceWorkers: 'block' });
+		await context.addCookies(await ada.context().cookies());
+		const p = await context.newPage();
+		p.on('pageerror', (err) => errorLogs.push([`pageerror: ${err.message}`]));
+		await p.goto(new URL(ada.url()).pathname);
+		await message(p, 'Agenda item 10.').waitFor();
+		const touch = await context.newCDPSession(p);
+		const sheet = p.locator('[data-testid=action-sheet]');
+		// The top row lifts over the backdrop, the bottom one over the sheet's choices.
+		for (const [text, under] of [['Agenda item 1.', 'backdrop'], ['Agenda item 10.', 'choice']] as const) {
+			const box = (await message(p, text).boundingBox())!;
+			const at = { x: box.x + 60, y: box.y + box.height / 2 };
+			await touch.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [at] });
+			await p.waitForTimeout(800);
+			const lifted = await p.evaluate(({ x, y }) => (document.elementFromPoint(x, y)?.getAttribute('aria-label') === 'Close' ? 'backdrop' : 'choice'), at);
+			expect(lifted).toBe(under);
+			await touch.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+			await p.waitForTimeout(400);
+			expect(await sheet.count()).toBe(1);
+			expect(await p.locator('[data-testid=thread-pane], [data-testid=message-edit-input], [data-testid=confirm-dialog]').count()).toBe(0);
+			expect(await message(p, text).locator('[data-testid=reaction]').count()).toBe(0);
+			await p.touchscreen.tap(150, 120);
+			await poll(() => sheet.count()).toBe(0);
+		}
+		await context.close();
+	});
+
 	it('ran without page errors', async () => {
 		const unexpected = errorLogs.flat().filter((e) => !/401 \(Unauthorized\)/.test(e));
 		expect(unexpected).toEqual([]);
