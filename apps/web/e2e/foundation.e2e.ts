@@ -220,6 +220,16 @@ describe('foundation', () => {
 		await poll(() => bob.locator('[data-testid=browse-channel]').count()).toBeGreaterThan(0);
 		expect(await bob.locator('[data-testid=browse-channel][data-name=leadership]').count()).toBe(0);
 		await bob.keyboard.press('Escape');
+		// Its address reads exactly like one that does not exist: no name, no offer to join.
+		const back = bob.url();
+		for (const id of [new URL(ada.url()).pathname.split('/').pop()!, 'c_doesnotexist0000']) {
+			await bob.goto(`/c/${id}`);
+			await poll(() => bob.locator('[data-testid=not-a-member]').getAttribute('data-found')).toBe('false');
+			expect(await bob.locator('[data-testid=not-a-member]').innerText()).toContain('Conversation not found');
+			expect(await bob.locator('[data-testid=not-a-member-join]').count()).toBe(0);
+		}
+		await bob.goto(back);
+		await bob.locator('[data-testid=composer]').waitFor();
 
 		await ada.locator('[data-testid=member-count]').click();
 		await ada.locator('[data-testid=add-members]').click();
