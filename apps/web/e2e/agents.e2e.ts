@@ -202,6 +202,8 @@ describe('agents', () => {
 		await poll(() => run.count()).toBe(1);
 		await poll(() => run.getAttribute('data-status')).toBe('ok');
 		expect(Number(await ada.locator('[data-testid=agent-total-runs]').innerText())).toBeGreaterThanOrEqual(1);
+		// The echo agent names no model: nothing to price it by, so no dollar figure.
+		expect(await ada.locator('[data-testid=agent-total-cost]').innerText()).toBe('—');
 		await run.click();
 		const drawer = ada.locator('[data-testid=run-drawer]');
 		await poll(() => drawer.locator('[data-testid=run-applied-list]').innerText()).toContain('post_message');
