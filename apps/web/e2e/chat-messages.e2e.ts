@@ -183,6 +183,24 @@ describe('chat: messages', () => {
 		expect(await root.locator('[data-testid=thread-summary]').count()).toBe(1);
 	});
 
+	it('counts characters near the limit and keeps an oversized message in the composer instead of sending it', async () => {
+		const composer = bob.locator('[data-testid=composer]');
+		const count = bob.locator('[data-testid=composer-count]');
+		await composer.fill(`Long ${'x'.repeat(40_000)}`);
+		await poll(() => count.getAttribute('data-over')).toBe('true');
+		expect(await count.innerText()).toContain('40,005 / 40,000 characters');
+		expect(await bob.locator('[data-testid=composer-send]').isDisabled()).toBe(true);
+		await bob.keyboard.press('Enter');
+		expect((await composer.inputValue()).length).toBe(40_005);
+		// Trimmed to the limit, it goes.
+		await composer.fill(`Long ${'x'.repeat(39_995)}`);
+		await poll(() => count.getAttribute('data-over')).toBe(null);
+		await bob.keyboard.press('Enter');
+		await poll(() => message(ada, `Long ${'x'.repeat(20)}`).count()).toBe(1);
+		expect(await composer.inputValue()).toBe('');
+		await poll(() => count.count()).toBe(0);
+	});
+
 	it('ran without page errors', async () => {
 		if (shots) {
 			await ada.screenshot({ path: `${shots}/messages-ada.png` });

@@ -6,6 +6,7 @@
 import { getContext, setContext } from 'svelte';
 import {
 	docName,
+	MAX_BODY_CHARS,
 	dirMembersOf,
 	dirWorkspaceOf,
 	meConversationsOf,
@@ -218,6 +219,8 @@ export class WorkspaceState {
 	}
 
 	saveDraft(conversationId: string, text: string) {
+		// The guard refuses an oversized draft and that would reset the whole me: doc.
+		if (text.length > MAX_BODY_CHARS) return;
 		const drafts = meDraftsOf(this.meDoc.doc);
 		const value = text.trim() ? text : '';
 		if ((drafts.get(conversationId) ?? '') === value) return;
