@@ -11,6 +11,7 @@ export const idPrefix = {
   message: 'msg',
   task: 'task',
   taskComment: 'tcom',
+  link: 'lnk',
   approval: 'ap',
   run: 'run',
   file: 'f'
