@@ -108,6 +108,40 @@ export const messages = sqliteTable('messages', {
 }, (t) => [index('messages_conv_time').on(t.conversationId, t.parentId, t.createdAt), index('messages_parent').on(t.parentId, t.createdAt)])
 
 /**
+ * Task index, materialised from board docs in the same transaction as the doc update (like
+ * `messages`): the "All tasks" view, `my-tasks`, agent packets and search read it. `board` is the
+ * board doc's scope id — a conversation id, or the workspace id for tasks tied to none.
+ */
+export const tasks = sqliteTable('tasks', {
+  id: text('id').primaryKey(),
+  workspaceId: text('workspace_id').notNull(),
+  board: text('board').notNull(),
+  conversationId: text('conversation_id'),
+  title: text('title').notNull(),
+  body: text('body').notNull(),
+  status: text('status').notNull(),
+  blocked: integer('blocked', { mode: 'boolean' }).notNull().default(false),
+  position: text('position').notNull(),
+  progress: integer('progress').notNull().default(0),
+  dueAt: integer('due_at'),
+  parentId: text('parent_id'),
+  createdBy: text('created_by').notNull(),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+  deleted: integer('deleted', { mode: 'boolean' }).notNull().default(false),
+  labels: text('labels', { mode: 'json' }).$type<string[]>().notNull(),
+  /** Comment bodies joined, so search finds a task by what was said on it. */
+  comments: text('comments').notNull().default(''),
+  commentCount: integer('comment_count').notNull().default(0)
+}, (t) => [index('tasks_board').on(t.board, t.status), index('tasks_workspace_updated').on(t.workspaceId, t.updatedAt)])
+
+/** Who is assigned to which task: `my-tasks` and the task_assigned trigger read it. */
+export const taskAssignees = sqliteTable('task_assignees', {
+  taskId: text('task_id').notNull(),
+  memberId: text('member_id').notNull()
+}, (t) => [primaryKey({ columns: [t.taskId, t.memberId] }), index('task_assignees_member').on(t.memberId)])
+
+/**
  * REST `Idempotency-Key` → the message id it posts, per member. Reserved before the post, so a
  * retry after a cut connection or a restart finds the message (or posts it under the same id).
  */
