@@ -1,3 +1,3 @@
-export { SyncedDoc, syncServerUrl } from './synced-doc.svelte';
+export { SyncedDoc, syncServerUrl, syncedDocOf } from './synced-doc.svelte';
 export type { SyncStatus, SyncedDocOptions } from './synced-doc.svelte';
 export { clearCachedDocs } from './cache';

@@ -42,6 +42,12 @@ const fatalMessages: Record<number, string> = {
 	[closeCode.revoked]: 'Your access to this conversation was removed.'
 };
 
+/** Which SyncedDoc holds a Y.Doc: a component handed only the doc can reach its awareness. */
+const holders = new WeakMap<Y.Doc, SyncedDoc>();
+export function syncedDocOf(doc: Y.Doc): SyncedDoc | undefined {
+	return holders.get(doc);
+}
+
 export function syncServerUrl(): string {
 	return `${location.origin.replace(/^http/, 'ws')}/sync`;
 }
@@ -118,6 +124,7 @@ export class SyncedDoc {
 	#open() {
 		const doc = new Y.Doc();
 		this.#doc = doc;
+		holders.set(doc, this);
 		this.#loaded = false;
 		this.#synced = false;
 		this.#error = null;
