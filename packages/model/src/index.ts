@@ -38,3 +38,9 @@ export {
 export type {
   TaskStatus, LinkKind, TaskField, TaskSource, TaskLink, Task, TaskComment, ActivityEntry, NewTask, TaskPatch
 } from './docs/board.js'
+export {
+  taskTextBound, taskSetBound, isTaskText, isTaskSet, REMOVABLE_TASK_FIELDS, NEW_TASK_FIELDS, taskFieldProblem, taskSetProblem,
+  commentFieldProblem, paletteProblem, snapshotTask, snapshotComment, taskViolations, commentViolations, paletteViolations,
+  snapshotBoardDoc, boardDocViolations
+} from './docs/board-rules.js'
+export type { BoardWriteContext, TaskText, TaskSet, TextSnapshot, TaskSnapshot, CommentSnapshot, BoardDocSnapshot } from './docs/board-rules.js'
