@@ -8,7 +8,7 @@ export type { AgentTrigger } from './agent/triggers.js'
 export {
   agentPacketSchema, packetMessageSchema, packetReactionSchema, packetAttachmentSchema, conversationKindSchema,
   inboxEntrySchema, packetThreadSchema, packetMemberSchema, orgEntrySchema, openApprovalSchema,
-  approvalResponseSchema, packetMemorySchema, myTaskSchema, packetTaskSchema, lastRunSchema
+  approvalResponseSchema, packetMemorySchema, myTaskSchema, packetTaskSchema, packetTaskCommentSchema, packetSubtaskSchema, lastRunSchema
 } from './agent/packet.js'
 export type { AgentPacket, PacketMessage, InboxEntry } from './agent/packet.js'
 export {

@@ -54,9 +54,13 @@ export const updateTaskSchema = z.object({
   body_md: body.optional(),
   status: taskStatusSchema.optional(),
   progress: z.number().min(0).max(100).optional(),
-  due_at: dueAt.optional()
+  due_at: dueAt.optional(),
+  /** (ours) Marks or clears the card's blocked flag; the seed's `status: blocked` sets it too. */
+  blocked: z.boolean().optional()
 })
-export const assignTaskSchema = z.object({ type: z.literal('assign_task'), task_id: id, member_id: id })
+/** The assignee by member id (the seed's field) or, ours, by handle. */
+export const assignTaskSchema = z.object({ type: z.literal('assign_task'), task_id: id, member_id: id.optional(), handle: id.optional() })
+  .refine((v) => (v.member_id ?? v.handle) !== undefined, { message: 'member_id (or handle) is required', path: ['member_id'] })
 export const taskCommentSchema = z.object({ type: z.literal('task_comment'), task_id: id, body_md: body })
 export const shareToTaskSchema = z.object({
   type: z.literal('share_to_task'), task_id: id, files: z.array(actionFileSchema).min(1), body_md: body.optional()

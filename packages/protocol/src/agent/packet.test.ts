@@ -13,8 +13,9 @@ describe('agentPacketSchema', () => {
       inbox: [],
       lastRun: { runId: 'run_prev', status: 'ok', errors: [{ action: 0, error: 'not a member' }] },
       task: {
-        id: 'task_1', conversationId: null, title: 'Write recap', bodyMd: '', status: 'in_progress', progress: 10,
-        dueAt: null, labels: [], assignees: ['m_agent0000000000'], parentId: null, subtasks: [], recentComments: []
+        id: 'task_1', conversationId: null, conversationName: null, title: 'Write recap', bodyMd: '', status: 'in_progress', blocked: false, progress: 10,
+        dueAt: null, labels: [], assignees: ['m_agent0000000000'], assigneeHandles: ['scout'], parentId: null, createdBy: 'm_ada', subtasks: [],
+        recentComments: [{ id: 'tcom_1', memberId: 'm_ada', memberHandle: 'ada', bodyMd: 'Draft by Friday?', ts: '2026-11-24T16:59:00.000Z' }]
       }
     })
     expect(agentPacketSchema.safeParse(p).success).toBe(true)

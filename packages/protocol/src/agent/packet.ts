@@ -96,32 +96,53 @@ export const packetMemorySchema = z.object({
   byTask: z.record(z.string(), memoryBag)
 })
 
+/** A task comment as an agent reads it; `ts` is ISO 8601. */
+export const packetTaskCommentSchema = z.object({
+  id,
+  memberId: id,
+  memberHandle: z.string(),
+  bodyMd: z.string(),
+  ts: z.string()
+})
+
 export const myTaskSchema = z.object({
   id,
   title: z.string(),
+  /** backlog | in_progress | review | done; a blocked card keeps its column and sets `blocked`. */
   status: z.string(),
+  /** (ours) The card is marked blocked (the seed's `blocked` status). */
+  blocked: z.boolean().optional(),
   progress: z.number(),
   dueAt: z.string().nullable(),
+  /** Null for the workspace's board (tasks tied to no conversation). */
   conversationId: z.string().nullable(),
   conversationName: z.string().nullable(),
   labels: z.array(z.string()),
   commentCount: z.number(),
-  latestComment: z.unknown()
+  latestComment: packetTaskCommentSchema.omit({ id: true }).nullable()
 })
+
+export const packetSubtaskSchema = z.object({ id, title: z.string(), status: z.string(), assignees: z.array(z.string()) })
 
 export const packetTaskSchema = z.object({
   id,
   conversationId: z.string().nullable(),
+  conversationName: z.string().nullable(),
   title: z.string(),
   bodyMd: z.string(),
   status: z.string(),
+  /** (ours) As in myTasks. */
+  blocked: z.boolean().optional(),
   progress: z.number(),
   dueAt: z.string().nullable(),
   labels: z.array(z.string()),
   assignees: z.array(z.string()),
+  assigneeHandles: z.array(z.string()),
   parentId: z.string().nullable(),
-  subtasks: z.array(z.unknown()),
-  recentComments: z.array(z.unknown())
+  createdBy: z.string(),
+  subtasks: z.array(packetSubtaskSchema),
+  /** The last 10, oldest first. */
+  recentComments: z.array(packetTaskCommentSchema)
 })
 
 export const lastRunSchema = z.object({
@@ -170,9 +191,12 @@ export const agentPacketSchema = z.object({
     directReports: z.array(orgEntrySchema),
     peers: z.array(orgEntrySchema)
   }),
-  /** Open tasks assigned to me, freshest first, at most 12. */
+  /** Open tasks assigned to me on boards I can see, freshest first, at most 12. */
   myTasks: z.array(myTaskSchema),
+  /** The task of a task_assigned or task_comment trigger. */
   task: packetTaskSchema.optional(),
+  /** (ours) The comment that woke a task_comment trigger. */
+  triggerCommentId: z.string().nullable().optional(),
   /** What went wrong with my previous actions, so the agent can correct itself. */
   lastRun: lastRunSchema.nullable().optional(),
   previousRunFailure: previousRunFailureSchema.nullable().optional()
