@@ -17,6 +17,7 @@ import { healthRoutes } from './routes/health.js'
 import { memberRoutes } from './routes/members.js'
 import { messageRoutes } from './routes/messages.js'
 import { chatRoutes } from './routes/chat.js'
+import { taskRoutes } from './routes/tasks.js'
 import { mountWebApp } from './web.js'
 
 export interface AppOptions {
@@ -43,6 +44,7 @@ export function createApp(gw: Gateway, opts: AppOptions = {}): Hono {
   app.route('/api/conversations', conversationRoutes(gw))
   app.route('/api', messageRoutes(gw))
   app.route('/api', chatRoutes(gw))
+  app.route('/api', taskRoutes(gw))
   for (const [path, routes] of opts.routes ?? []) app.route(path, routes)
   app.all('/api/*', (c) => c.json({ error: 'not_found', message: `No API route ${c.req.method} ${c.req.path}.` }, 404))
   if (opts.webRoot) mountWebApp(app, opts.webRoot)

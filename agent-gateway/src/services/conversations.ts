@@ -12,13 +12,16 @@ import { conversationShape, type ConversationJson, type ConversationRow } from '
 
 /** Conversation use cases: each checks the caller's access, changes SQLite, then the docs. */
 
+/** Who is acting: a person's request or an agent's run (only the member and workspace matter). */
+export type Actor = Pick<AuthContext, 'member' | 'workspace'>
+
 const notFoundConversation = () => notFound('conversation_not_found', 'No such conversation, or you are not in it.')
 
 /**
  * The conversation if the caller is in it. A non-member gets the same 404 as a missing id, so a
  * private channel's existence never leaks.
  */
-export function requireMembership(gw: Gateway, auth: AuthContext, id: string): ConversationRow {
+export function requireMembership(gw: Gateway, auth: Actor, id: string): ConversationRow {
   return requireReadable(gw, auth, id, { publicChannels: false })
 }
 
@@ -27,7 +30,7 @@ export function requireMembership(gw: Gateway, auth: AuthContext, id: string): C
  * is readable without joining it: the agent API allows that, as the seed's did. Private channels
  * and DMs stay members-only, with the same 404.
  */
-export function requireReadable(gw: Gateway, auth: AuthContext, id: string, opts: { publicChannels: boolean }): ConversationRow {
+export function requireReadable(gw: Gateway, auth: Actor, id: string, opts: { publicChannels: boolean }): ConversationRow {
   const c = getConversation(gw.db, id)
   if (!c || c.workspaceId !== auth.workspace.id) throw notFoundConversation()
   if (isConversationMember(gw.db, id, auth.member.id) || (opts.publicChannels && c.kind === 'channel' && !c.isPrivate)) return c

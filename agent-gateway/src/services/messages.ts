@@ -6,7 +6,7 @@ import {
 import type { AuthContext } from '../auth/principal.js'
 import type { Gateway } from '../deps.js'
 import { ApiError, badRequest, forbidden, notFound } from '../errors.js'
-import { requireMembership } from './conversations.js'
+import { requireMembership, type Actor } from './conversations.js'
 import { messageDocShape, messageRowShape, type MessageJson } from './shapes.js'
 import { fingerprint, withIdempotencyKey } from './idempotency.js'
 
@@ -126,7 +126,7 @@ export async function postMessage(
 }
 
 /** The message's index row, if the caller may see it (member of its conversation). */
-function findVisible(gw: Gateway, auth: AuthContext, id: string) {
+function findVisible(gw: Gateway, auth: Actor, id: string) {
   const row = gw.db.select().from(messages).where(eq(messages.id, id)).get()
   if (!row) throw messageNotFound()
   try {
@@ -138,7 +138,7 @@ function findVisible(gw: Gateway, auth: AuthContext, id: string) {
 }
 
 /** One message and the doc holding it (`conv:<id>:<segment>` or `thread:<root>`), for jumping to it. */
-export function getMessage(gw: Gateway, auth: AuthContext, id: string): { message: MessageJson; doc: string } {
+export function getMessage(gw: Gateway, auth: Actor, id: string): { message: MessageJson; doc: string } {
   const row = findVisible(gw, auth, id)
   return { message: messageRowShape(row), doc: row.doc }
 }

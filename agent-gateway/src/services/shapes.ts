@@ -1,5 +1,5 @@
 import type { conversations, messages, users } from '@circlechat/db'
-import type { Message, MessageCard } from '@circlechat/model'
+import type { LinkKind, Message, MessageCard, Task, TaskComment, TaskSource, TaskStatus } from '@circlechat/model'
 import type { MemberRow, WorkspaceRow } from '../auth/principal.js'
 
 /** The JSON shapes of docs/api.md, built in one place so every route answers alike. */
@@ -90,4 +90,120 @@ export const messageDocShape = (m: Message, conversationId: string): MessageJson
   threadCount: m.threadCount,
   lastReplyAt: m.lastReplyAt,
   card: m.card
+})
+
+// ---- Tasks ---------------------------------------------------------------------------------
+
+export interface TaskLinkJson {
+  id: string
+  taskId: string
+  kind: LinkKind
+  /** outgoing: stored on this task ("this blocks that"); incoming: on the other ("blocked by"). */
+  direction: 'outgoing' | 'incoming'
+  title: string
+  status: TaskStatus
+}
+
+export interface SubtaskJson {
+  id: string
+  title: string
+  status: TaskStatus
+  assignees: string[]
+}
+
+export interface TaskCommentJson {
+  id: string
+  taskId: string
+  memberId: string
+  memberHandle: string | null
+  bodyMd: string
+  mentions: string[]
+  ts: string
+  createdAt: number
+  editedAt: number | null
+}
+
+export interface TaskActivityJson {
+  memberId: string
+  memberHandle: string | null
+  field: string
+  from: unknown
+  to: unknown
+  at: number
+}
+
+export interface TaskJson {
+  id: string
+  /** null: the workspace's board, tied to no conversation. */
+  conversationId: string | null
+  conversationName: string | null
+  title: string
+  bodyMd: string
+  status: TaskStatus
+  blocked: boolean
+  progress: number
+  dueAt: number | null
+  position: string
+  labels: string[]
+  assignees: string[]
+  assigneeHandles: string[]
+  parentId: string | null
+  createdBy: string
+  createdAt: number
+  updatedAt: number
+  source: TaskSource | null
+  commentCount: number
+  links: TaskLinkJson[]
+  subtasks: SubtaskJson[]
+  /** The last few comments, oldest first (lists); `comments` has all of them (one task). */
+  recentComments: TaskCommentJson[]
+  comments?: TaskCommentJson[]
+  activity?: TaskActivityJson[]
+}
+
+export const taskCommentShape = (c: TaskComment, handles: ReadonlyMap<string, string>): TaskCommentJson => ({
+  id: c.id,
+  taskId: c.taskId,
+  memberId: c.author,
+  memberHandle: handles.get(c.author) ?? null,
+  bodyMd: c.body,
+  mentions: c.mentions,
+  ts: new Date(c.createdAt).toISOString(),
+  createdAt: c.createdAt,
+  editedAt: c.editedAt
+})
+
+/** From a board doc read (services/tasks.ts gathers the pieces a task alone does not hold). */
+export const taskShape = (
+  t: Task,
+  ctx: {
+    conversation: { id: string; name: string } | null
+    handles: ReadonlyMap<string, string>
+    comments: TaskComment[]
+    links: TaskLinkJson[]
+    subtasks: Task[]
+  }
+): TaskJson => ({
+  id: t.id,
+  conversationId: ctx.conversation?.id ?? null,
+  conversationName: ctx.conversation?.name ?? null,
+  title: t.title,
+  bodyMd: t.description,
+  status: t.status,
+  blocked: t.blocked,
+  progress: t.progress,
+  dueAt: t.dueAt,
+  position: t.position,
+  labels: t.labels,
+  assignees: t.assignees,
+  assigneeHandles: t.assignees.map((id) => ctx.handles.get(id) ?? id),
+  parentId: t.parentId,
+  createdBy: t.createdBy,
+  createdAt: t.createdAt,
+  updatedAt: t.updatedAt,
+  source: t.source,
+  commentCount: ctx.comments.length,
+  links: ctx.links,
+  subtasks: ctx.subtasks.map((s) => ({ id: s.id, title: s.title, status: s.status, assignees: s.assignees })),
+  recentComments: ctx.comments.slice(-3).map((c) => taskCommentShape(c, ctx.handles))
 })
