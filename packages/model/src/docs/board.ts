@@ -405,9 +405,17 @@ export function deleteComment(doc: Y.Doc, id: string, origin?: unknown): boolean
   return true
 }
 
-/** Server-only: records who changed what on a task. */
+/** Activity entries a board keeps: the newest ones; older history is dropped. */
+export const MAX_ACTIVITY = 2000
+
+/** Server-only: records who changed what on a task, keeping the newest MAX_ACTIVITY entries. */
 export function appendActivity(doc: Y.Doc, entries: ActivityEntry[], origin?: unknown) {
-  if (entries.length) doc.transact(() => activityOf(doc).push(entries), origin)
+  if (!entries.length) return
+  doc.transact(() => {
+    const activity = activityOf(doc)
+    activity.push(entries)
+    if (activity.length > MAX_ACTIVITY) activity.delete(0, activity.length - MAX_ACTIVITY)
+  }, origin)
 }
 
 export function activityOfTask(doc: Y.Doc, taskId: string): ActivityEntry[] {
