@@ -16,9 +16,9 @@ export { dirMembersOf, dirChannelsOf, dirWorkspaceOf, putMember, putChannel, rem
 export type { DirMember, DirChannel } from './docs/directory.js'
 export {
   memberWritableMeKeys, meConversationsOf, meUnreadOf, meReadsOf, meMutesOf, meDraftsOf,
-  meBoardVisitsOf, putConversation, removeConversation, setUnread, markRead
+  meBoardVisitsOf, meTaskMentionsOf, putConversation, removeConversation, setUnread, markRead, noteTaskMention, MAX_TASK_MENTIONS
 } from './docs/me.js'
-export type { ConversationSummary, UnreadCount, MemberWritableMeKey } from './docs/me.js'
+export type { ConversationSummary, UnreadCount, MemberWritableMeKey, TaskMention } from './docs/me.js'
 export {
   MAX_MENTIONS, MAX_ATTACHMENTS, fieldValueProblem, reactionProblem, snapshotMessage, messageViolations,
   snapshotMessageDoc, messageDocViolations

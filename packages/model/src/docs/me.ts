@@ -8,6 +8,7 @@ import type * as Y from 'yjs'
  *   'mutes':         Y.Map convId → true                   member
  *   'drafts':        Y.Map convId → string                 member
  *   'boardVisits':   Y.Map convId → number                 member
+ *   'taskMentions':  Y.Map commentId → TaskMention         server-only: task comments naming me
  */
 export interface ConversationSummary {
   id: string
@@ -34,6 +35,7 @@ export const meReadsOf = (doc: Y.Doc) => doc.getMap<number>('reads')
 export const meMutesOf = (doc: Y.Doc) => doc.getMap<boolean>('mutes')
 export const meDraftsOf = (doc: Y.Doc) => doc.getMap<string>('drafts')
 export const meBoardVisitsOf = (doc: Y.Doc) => doc.getMap<number>('boardVisits')
+export const meTaskMentionsOf = (doc: Y.Doc) => doc.getMap<TaskMention>('taskMentions')
 
 export function putConversation(doc: Y.Doc, summary: ConversationSummary, origin?: unknown) {
   doc.transact(() => meConversationsOf(doc).set(summary.id, summary), origin)
@@ -56,4 +58,31 @@ export function setUnread(doc: Y.Doc, id: string, unread: UnreadCount, origin?: 
 export function markRead(doc: Y.Doc, id: string, at: number, origin?: unknown) {
   const cur = meReadsOf(doc).get(id) ?? 0
   if (at > cur) doc.transact(() => meReadsOf(doc).set(id, at), origin)
+}
+
+/**
+ * A task comment that mentions the member (directly or by @everyone / @channel). Unread while
+ * `at` is after their last visit of that board (`boardVisits`), as a message mention is unread
+ * after their read marker.
+ */
+export interface TaskMention {
+  taskId: string
+  commentId: string
+  /** null: the workspace board. */
+  conversationId: string | null
+  by: string
+  at: number
+}
+
+/** The newest this many mentions are kept per member; older ones are dropped. */
+export const MAX_TASK_MENTIONS = 100
+
+export function noteTaskMention(doc: Y.Doc, mention: TaskMention, origin?: unknown) {
+  const map = meTaskMentionsOf(doc)
+  doc.transact(() => {
+    map.set(mention.commentId, mention)
+    if (map.size <= MAX_TASK_MENTIONS) return
+    const oldest = [...map.entries()].sort((a, b) => a[1].at - b[1].at).slice(0, map.size - MAX_TASK_MENTIONS)
+    for (const [id] of oldest) map.delete(id)
+  }, origin)
 }
