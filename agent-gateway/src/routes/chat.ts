@@ -5,7 +5,7 @@ import type { Gateway } from '../deps.js'
 import { authOf, requireAuth } from '../middleware/require-auth.js'
 import { validate } from '../middleware/validate.js'
 import { toggleMyReaction } from '../services/reactions.js'
-import { search } from '../services/search.js'
+import { search, searchTasks } from '../services/search.js'
 import { markConversationRead } from '../services/unread.js'
 
 const reactionBody = z.object({
@@ -31,5 +31,8 @@ export function chatRoutes(gw: Gateway) {
     .post('/messages/:id/reactions', validate('json', reactionBody), async (c) =>
       c.json({ message: await toggleMyReaction(gw, authOf(c), c.req.param('id'), c.req.valid('json').emoji) })
     )
-    .get('/search', validate('query', searchQuery), (c) => c.json({ results: search(gw, authOf(c), c.req.valid('query')) }))
+    .get('/search', validate('query', searchQuery), (c) => {
+      const input = c.req.valid('query')
+      return c.json({ results: search(gw, authOf(c), input), tasks: searchTasks(gw, authOf(c), input) })
+    })
 }

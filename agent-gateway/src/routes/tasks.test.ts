@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { activityOfTask, docName, findTask, listComments, readTask } from '@circlechat/model'
+import { activityOfTask, docName, findTask, listComments, meTaskMentionsOf, readTask } from '@circlechat/model'
 import { Client, addPerson, signupAdmin, startTestServer } from '../test/harness.js'
 import { syncClient, whenSynced } from '../test/sync-client.js'
 
@@ -230,6 +230,24 @@ describe('task routes', () => {
     // A comment id of another task is not this task's comment.
     expect((await bob.client.patch(`/api/tasks/${t.id}/comments/${cys.id}`, { bodyMd: 'x' })).status).toBe(404)
     expect((await ada.client.get(`/api/tasks/${t.id}`)).body.task.comments.map((x: { id: string }) => x.id)).toEqual([byCarol.body.comment.id])
+  })
+
+  it('a mention in a comment reaches the mentioned people who can read the board', async () => {
+    const t = await create(bob, { conversationId: eng, title: 'Mentions' })
+    const mentionsOf = async (who: Person) => meTaskMentionsOf(await server.gateway.sync.getDoc(docName.me(who.member.id))).toJSON()
+    const c = (await bob.client.post(`/api/tasks/${t.id}/comments`, { bodyMd: '@ada and @cy, have a look' })).body.comment
+    expect(c.mentions).toEqual(expect.arrayContaining([ada.member.id, cy.member.id]))
+    expect((await mentionsOf(ada))[c.id]).toEqual({ taskId: t.id, commentId: c.id, conversationId: eng, by: bob.member.id, at: c.createdAt })
+    // cy is not in #eng: he cannot read the task, so he is not told about it.
+    expect((await mentionsOf(cy))[c.id]).toBeUndefined()
+    // @channel tells everyone on the board but the author; an edit adding a mention tells the new one.
+    const all = (await ada.client.post(`/api/tasks/${t.id}/comments`, { bodyMd: 'ping @channel' })).body.comment
+    expect((await mentionsOf(bob))[all.id]).toMatchObject({ by: ada.member.id })
+    expect((await mentionsOf(ada))[all.id]).toBeUndefined()
+    const quiet = (await ada.client.post(`/api/tasks/${t.id}/comments`, { bodyMd: 'no one yet' })).body.comment
+    expect((await mentionsOf(bob))[quiet.id]).toBeUndefined()
+    const edited = (await ada.client.patch(`/api/tasks/${t.id}/comments/${quiet.id}`, { bodyMd: 'now @bob' })).body.comment
+    expect((await mentionsOf(bob))[quiet.id]).toMatchObject({ at: edited.editedAt })
   })
 
   it('creates a task from a message the caller can read', async () => {

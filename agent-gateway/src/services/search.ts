@@ -1,8 +1,7 @@
 import type { Db } from '@circlechat/db'
-import type { AuthContext } from '../auth/principal.js'
 import type { Gateway } from '../deps.js'
 import { badRequest } from '../errors.js'
-import { requireReadable } from './conversations.js'
+import { requireReadable, type Actor } from './conversations.js'
 import { MARK_CLOSE, MARK_OPEN, snippetHtml, toFtsQuery } from './search-query.js'
 
 export interface SearchResult {
@@ -36,7 +35,7 @@ const SNIPPET_TOKENS = 16
  * Ranked by bm25 among the newest RECENT_WINDOW visible matches; deleted messages are excluded
  * (their body is emptied too). Thread replies are included: they belong to their root's conversation.
  */
-export function search(gw: Gateway, auth: AuthContext, input: SearchInput): SearchResult[] {
+export function search(gw: Gateway, auth: Actor, input: SearchInput): SearchResult[] {
   const match = toFtsQuery(input.q)
   if (!match) return []
   const publicChannels = input.publicChannels ?? false
@@ -80,21 +79,15 @@ export function search(gw: Gateway, auth: AuthContext, input: SearchInput): Sear
     JOIN messages m ON m.rowid = hits.rid
     ORDER BY score
     LIMIT ?`
-  let rows: Array<{ rid: number; messageId: string; conversationId: string; memberId: string; createdAt: number; score: number }>
+  type Row = { rid: number; messageId: string; conversationId: string; memberId: string; createdAt: number; score: number }
   const snippets = new Map<number, string>()
-  try {
+  const rows = ftsQuery(() => {
     const sqlite = gw.db.$client
-    rows = sqlite.prepare(ranked).all(...params) as typeof rows
+    const found = sqlite.prepare(ranked).all(...params) as Row[]
     const snippet = sqlite.prepare(`SELECT snippet(messages_fts, 0, '${MARK_OPEN}', '${MARK_CLOSE}', '…', ${SNIPPET_TOKENS}) FROM messages_fts WHERE messages_fts MATCH ? AND rowid = CAST(? AS INTEGER)`).pluck()
-    for (const r of rows) snippets.set(r.rid, (snippet.get(match, r.rid) as string | undefined) ?? '')
-  } catch (err) {
-    // toFtsQuery only emits quoted phrases, so this is a guard against what we did not foresee:
-    // a query FTS5 refuses is the caller's input, a 400, never a 500.
-    if (err instanceof Error && /fts5|syntax error|unterminated|no such column/i.test(err.message)) {
-      throw badRequest('invalid_query', 'That search could not be understood; try plain words.')
-    }
-    throw err
-  }
+    for (const r of found) snippets.set(r.rid, (snippet.get(match, r.rid) as string | undefined) ?? '')
+    return found
+  })
   return rows.map((r) => ({
     messageId: r.messageId,
     conversationId: r.conversationId,
@@ -102,6 +95,81 @@ export function search(gw: Gateway, auth: AuthContext, input: SearchInput): Sear
     ts: new Date(r.createdAt).toISOString(),
     memberId: r.memberId
   }))
+}
+
+export interface TaskSearchResult {
+  taskId: string
+  /** null: the workspace board. */
+  conversationId: string | null
+  title: string
+  status: string
+  /** HTML, as for messages: the best-matching part of title, description or comments. */
+  snippet: string
+  updatedAt: number
+}
+
+/**
+ * Full-text search over tasks (title, description, comments; tasks_fts) on the boards the caller
+ * can read NOW: their conversations' boards and their workspace's. As for messages, access is in
+ * the SQL. Public channels the caller is not in stay out even with `publicChannels`: a board is
+ * read by its conversation's members only. `from` keeps tasks that person created.
+ */
+export function searchTasks(gw: Gateway, auth: Actor, input: SearchInput): TaskSearchResult[] {
+  const match = toFtsQuery(input.q)
+  if (!match) return []
+  if (input.conversationId) requireReadable(gw, auth, input.conversationId, { publicChannels: input.publicChannels ?? false })
+  const creator = input.from ? resolveAuthor(gw.db, auth.workspace.id, input.from) : null
+  if (creator === undefined) return []
+  const params: unknown[] = [match, auth.workspace.id, auth.workspace.id, auth.member.id]
+  let filters = ''
+  if (input.conversationId) {
+    filters += ' AND t.board = ?'
+    params.push(input.conversationId)
+  }
+  if (creator) {
+    filters += ' AND t.created_by = ?'
+    params.push(creator)
+  }
+  params.push(RECENT_WINDOW, input.limit)
+  // Same two stages as search(): the newest RECENT_WINDOW visible matches, ranked by bm25.
+  const ranked = `
+    SELECT t.rowid AS rid, t.id AS taskId, t.conversation_id AS conversationId, t.title, t.status, t.updated_at AS updatedAt, score
+    FROM (
+      SELECT f.rowid AS rid, bm25(tasks_fts) AS score
+      FROM tasks_fts f
+      JOIN tasks t ON t.rowid = f.rowid
+      WHERE tasks_fts MATCH ? AND t.deleted = 0 AND t.workspace_id = ?
+        AND (t.board = ? OR EXISTS (SELECT 1 FROM conversation_members cm WHERE cm.conversation_id = t.board AND cm.member_id = ?))${filters}
+      ORDER BY f.rowid DESC
+      LIMIT ?
+    ) hits
+    JOIN tasks t ON t.rowid = hits.rid
+    ORDER BY score
+    LIMIT ?`
+  return ftsQuery(() => {
+    const sqlite = gw.db.$client
+    const rows = sqlite.prepare(ranked).all(...params) as Array<Omit<TaskSearchResult, 'snippet'> & { rid: number; score: number }>
+    const snippet = sqlite.prepare(`SELECT snippet(tasks_fts, -1, '${MARK_OPEN}', '${MARK_CLOSE}', '…', ${SNIPPET_TOKENS}) FROM tasks_fts WHERE tasks_fts MATCH ? AND rowid = CAST(? AS INTEGER)`).pluck()
+    return rows.map((r) => ({
+      taskId: r.taskId, conversationId: r.conversationId, title: r.title, status: r.status,
+      snippet: snippetHtml((snippet.get(match, r.rid) as string | undefined) ?? ''), updatedAt: r.updatedAt
+    }))
+  })
+}
+
+/**
+ * Runs an FTS5 query. toFtsQuery only emits quoted phrases, so this is a guard against what we
+ * did not foresee: a query FTS5 refuses is the caller's input, a 400, never a 500.
+ */
+function ftsQuery<T>(run: () => T): T {
+  try {
+    return run()
+  } catch (err) {
+    if (err instanceof Error && /fts5|syntax error|unterminated|no such column/i.test(err.message)) {
+      throw badRequest('invalid_query', 'That search could not be understood; try plain words.')
+    }
+    throw err
+  }
 }
 
 /** `@handle` or a member id → member id in the caller's workspace; undefined if there is none. */

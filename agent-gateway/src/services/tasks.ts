@@ -7,7 +7,7 @@ import {
   boardLabelsOf, compareTasks, createTask, deleteComment, deleteTask, docName, editComment, findComment, findTask,
   initBoard, isId, isLabelName, isPosition, listComments, listTasks, positionAtEdge, readComment, readTask,
   removeTaskLink, setBoardLabel, setTaskKeys, subtasksOf, taskChanges, updateTask,
-  type ActivityEntry, type LinkKind, type Task, type TaskLink, type TaskPatch, type TaskSource, type TaskStatus
+  type ActivityEntry, type LinkKind, type Task, type TaskComment, type TaskLink, type TaskPatch, type TaskSource, type TaskStatus
 } from '@circlechat/model'
 import type { Origin } from '@circlechat/sync-server'
 import type { Gateway } from '../deps.js'
@@ -15,6 +15,7 @@ import { ApiError, badRequest, conflict, forbidden, notFound } from '../errors.j
 import { activeMemberIds, conversationsOfMember, memberIdsOf } from './conversation-store.js'
 import { requireMembership, type Actor } from './conversations.js'
 import { getMessage, resolveMentions } from './messages.js'
+import { notifyTaskMentions } from './task-mentions.js'
 import {
   taskCommentShape, taskShape, type ConversationRow, type TaskActivityJson, type TaskCommentJson, type TaskJson, type TaskLinkJson
 } from './shapes.js'
@@ -427,10 +428,11 @@ export async function unlinkTask(gw: Gateway, actor: Actor, taskId: string, link
 export async function commentOnTask(gw: Gateway, actor: Actor, taskId: string, bodyMd: string, opts: TaskWriteOptions = {}): Promise<TaskCommentJson> {
   const body = checkComment(bodyMd)
   const mentions = resolveMentions(gw, actor.workspace.id, body).slice(0, MAX_MENTIONS)
-  const comment = await writeTask(gw, actor, taskId, opts, (doc) => {
+  const { comment, board } = await writeTask(gw, actor, taskId, opts, (doc, _, board) => {
     const id = addComment(doc, { taskId, author: actor.member.id, body, mentions })
-    return readComment(findComment(doc, id)!)
-  }, (c, at) => [{ taskId, actor: actor.member.id, field: 'commented', from: null, to: c.id, at }])
+    return { comment: readComment(findComment(doc, id)!), board }
+  }, ({ comment: c }, at) => [{ taskId, actor: actor.member.id, field: 'commented', from: null, to: c.id, at }])
+  await notify(gw, actor, board, comment, mentions)
   return taskCommentShape(comment, handlesOf(gw, actor))
 }
 
@@ -438,12 +440,14 @@ export async function commentOnTask(gw: Gateway, actor: Actor, taskId: string, b
 export async function editTaskComment(gw: Gateway, actor: Actor, taskId: string, commentId: string, bodyMd: string, opts: TaskWriteOptions = {}): Promise<TaskCommentJson> {
   const body = checkComment(bodyMd)
   const mentions = resolveMentions(gw, actor.workspace.id, body).slice(0, MAX_MENTIONS)
-  const comment = await writeTask(gw, actor, taskId, opts, (doc) => {
+  const { comment, before, board } = await writeTask(gw, actor, taskId, opts, (doc, _, board) => {
     const c = commentOf(doc, taskId, commentId)
     if (c.author !== actor.member.id) throw forbidden('not_author', 'Only the author can edit a comment.')
     editComment(doc, commentId, body, mentions)
-    return readComment(findComment(doc, commentId)!)
+    return { comment: readComment(findComment(doc, commentId)!), before: c.mentions, board }
   })
+  // As with messages, an edit that adds a mention tells the newly mentioned.
+  await notify(gw, actor, board, comment, mentions.filter((m) => !before.includes(m)))
   return taskCommentShape(comment, handlesOf(gw, actor))
 }
 
@@ -456,6 +460,10 @@ export async function removeTaskComment(gw: Gateway, actor: Actor, taskId: strin
     if (c.author !== actor.member.id && actor.member.role !== 'admin') throw forbidden('not_author', 'Only the author or an admin can delete a comment.')
     if (!c.deleted) deleteComment(doc, commentId)
   })
+}
+
+function notify(gw: Gateway, actor: Actor, board: Board, c: TaskComment, mentions: string[]) {
+  return notifyTaskMentions(gw, { workspaceId: actor.workspace.id, conversationId: board.conversation?.id ?? null }, { taskId: c.taskId, commentId: c.id, by: c.author, at: c.editedAt ?? c.createdAt }, mentions)
 }
 
 function checkComment(bodyMd: string): string {

@@ -1,0 +1,33 @@
+import { and, eq, inArray } from 'drizzle-orm'
+import { conversationMembers, members } from '@circlechat/db'
+import { docName, noteTaskMention, partitionMentions, type TaskMention } from '@circlechat/model'
+import type { Gateway } from '../deps.js'
+
+const ORIGIN = { source: 'server', reason: 'task mention' } as const
+
+/**
+ * Tells the people a task comment mentions, as a message mention does: an entry in each one's
+ * `me:` doc (`taskMentions`), unread until they next visit the board. Only people who can read
+ * the board are told (the conversation's members, or the workspace's for its board), never the
+ * author; agents learn of comments from their own triggers.
+ */
+export async function notifyTaskMentions(
+  gw: Pick<Gateway, 'db' | 'sync'>,
+  board: { workspaceId: string; conversationId: string | null },
+  mention: Omit<TaskMention, 'conversationId'>,
+  mentions: string[]
+): Promise<void> {
+  if (mentions.length === 0) return
+  const { broadcast, direct } = partitionMentions(mentions)
+  const where = [eq(members.workspaceId, board.workspaceId), eq(members.kind, 'user'), eq(members.deactivated, false)]
+  if (broadcast.length === 0) where.push(inArray(members.id, direct))
+  const people = board.conversationId
+    ? gw.db.select({ id: members.id }).from(members)
+        .innerJoin(conversationMembers, and(eq(conversationMembers.memberId, members.id), eq(conversationMembers.conversationId, board.conversationId)))
+        .where(and(...where)).all()
+    : gw.db.select({ id: members.id }).from(members).where(and(...where)).all()
+  for (const { id } of people) {
+    if (id === mention.by) continue
+    await gw.sync.transact(docName.me(id), ORIGIN, (doc) => noteTaskMention(doc, { ...mention, conversationId: board.conversationId }))
+  }
+}
