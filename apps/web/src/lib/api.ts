@@ -224,6 +224,13 @@ export interface Approval {
 	canDecide: boolean;
 }
 
+export interface NewTaskInput {
+	conversationId?: string | null;
+	title: string;
+	bodyMd?: string;
+	source?: { conversationId: string; messageId: string };
+}
+
 export class ApiRequestError extends Error {
 	constructor(
 		readonly status: number,
@@ -314,6 +321,8 @@ export const api = {
 	testAgent: (id: string) => request<{ ok: true }>('POST', `/agents/${encodeURIComponent(id)}/test`, {}),
 	agentRun: (id: string, runId: string) =>
 		request<{ run: AgentRun }>('GET', `/agents/${encodeURIComponent(id)}/runs/${encodeURIComponent(runId)}`),
+	/** A task on a conversation's board (or the workspace's); `source` names the message it came from. */
+	createTask: (input: NewTaskInput) => request<{ task: { id: string; conversationId: string | null } }>('POST', '/tasks', input),
 	approvals: (status?: ApprovalStatus) =>
 		request<{ approvals: Approval[] }>('GET', status ? `/approvals?status=${status}` : '/approvals'),
 	decideApproval: (id: string, decision: 'approve' | 'deny', note?: string) =>
