@@ -92,10 +92,10 @@ describe('chat: history and search', () => {
 		await poll(() => pane.locator('[data-testid=thread-root]').innerText()).toContain('note 3');
 	});
 
-	it('searches from the header (Ctrl+K) with highlighted snippets; a hit jumps to the message', async () => {
+	it('searches from the header (Ctrl+F) with highlighted snippets; a hit jumps to the message', async () => {
 		await ada.goto(`/c/${general}`);
 		await ada.locator('[data-testid=composer]').waitFor();
-		await ada.keyboard.press('Control+k');
+		await ada.keyboard.press('Control+f');
 		await poll(() => ada.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('search-input');
 		await ada.keyboard.type('zebra');
 		const results = ada.locator('[data-testid=search-result]');

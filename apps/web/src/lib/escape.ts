@@ -23,3 +23,6 @@ export function escapeLayer(close: () => void): () => void {
 		if (layers.length === 0) window.removeEventListener('keydown', onkeydown);
 	};
 }
+
+/** Whether some layer would take the next Esc (global keys then leave it alone). */
+export const escapeLayerOpen = () => layers.length > 0;
