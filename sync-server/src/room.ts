@@ -3,6 +3,7 @@ import { Awareness } from 'y-protocols/awareness'
 import { messagesOf, type DocName } from '@circlechat/model'
 import type { Connection } from './connection.js'
 import type { ApplyingUpdate } from './guard/after-apply.js'
+import { BoardWatch } from './board-watch.js'
 
 /**
  * One live document in memory with its connections and awareness. Collects the message maps each
@@ -26,12 +27,15 @@ export class Room {
   discarded = false
   updatesSinceCompact = 0
   lastUsed = Date.now()
+  /** Board docs: the tasks and comments each transaction touched (board-watch.ts). */
+  readonly board: BoardWatch | null
   #created = new Set<Y.Map<unknown>>()
   #touched = new Set<Y.Map<unknown>>()
 
   constructor(readonly name: string, readonly parsed: DocName, readonly conversationId: string | null) {
     this.awareness = new Awareness(this.doc)
     this.awareness.setLocalState(null)
+    this.board = parsed.kind === 'board' ? new BoardWatch(this.doc) : null
     if (parsed.kind === 'conv' || parsed.kind === 'thread') {
       messagesOf(this.doc).observeDeep((events) => {
         for (const event of events) {

@@ -5,16 +5,20 @@ import { UpdateIndex, Unresolvable } from './resolve.js'
 import { Rejection, refuse } from './verdict.js'
 import { checkMessageUpdate, type MessageRuleContext } from './rules/messages.js'
 import { checkMeUpdate } from './rules/me.js'
+import { checkBoardUpdate, type BoardCheck } from './rules/board.js'
 
 export interface GuardContext extends Omit<MessageRuleContext, 'threadRoot'> {
   docName: DocName
   maxUpdateBytes: number
   /** The member a Yjs client id is bound to in this doc, if any (OWN8). */
   clientOwner(client: number): string | undefined
+  /** Board docs (required for them): a task id exists on any board; a comment id on this one. */
+  taskIdTaken?(id: string): boolean
+  commentIdTaken?(id: string): boolean
 }
 
 export type GuardResult =
-  | { ok: true; empty: boolean; newClients: number[]; newMessages: number; touched: Y.Map<unknown>[] }
+  | { ok: true; empty: boolean; newClients: number[]; newMessages: number; touched: Y.Map<unknown>[]; board?: BoardCheck }
   | { ok: false; reason: RejectReason; detail: string }
 
 /**
@@ -39,6 +43,12 @@ export function guardUpdate(doc: Y.Doc, update: Uint8Array, ctx: GuardContext): 
       case 'thread': {
         const { newMessages, touched } = checkMessageUpdate(index, { ...ctx, threadRoot: ctx.docName.kind === 'thread' ? ctx.docName.rootMessageId : null })
         return { ok: true, empty: false, newClients, newMessages, touched }
+      }
+      case 'board': {
+        const { taskIdTaken, commentIdTaken } = ctx
+        if (!taskIdTaken || !commentIdTaken) return { ok: false, reason: R.readOnly, detail: 'boards cannot be checked here' }
+        const board = checkBoardUpdate(index, { ...ctx, taskIdTaken, commentIdTaken })
+        return { ok: true, empty: false, newClients, newMessages: board.newTasks + board.newComments, touched: [], board }
       }
       case 'me':
         checkMeUpdate(index, ctx.now)

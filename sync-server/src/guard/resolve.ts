@@ -81,6 +81,8 @@ export class UpdateIndex {
   /** Live, not yet deleted items this update deletes. */
   readonly deletedLive: Y.Item[] = []
   readonly clients: number[] = []
+  /** Per deleted live item, the clock spans the update deletes of it (ranges may overlap). */
+  #liveSpans = new Map<Y.Item, Array<[number, number]>>()
   #structsByClient = new Map<number, Array<Y.Item | Y.GC>>()
   #locs = new Map<Y.Item, Loc>()
 
@@ -258,7 +260,14 @@ export class UpdateIndex {
             const s = structs[i]!
             if (s.id.clock >= liveEnd) break
             if (++visited > MAX_STRUCTS) refuse(R.tooLarge, 'the update deletes too much at once')
-            if (s instanceof Y.Item && !s.deleted) this.deletedLive.push(s)
+            if (s instanceof Y.Item && !s.deleted) {
+              let spans = this.#liveSpans.get(s)
+              if (!spans) {
+                this.#liveSpans.set(s, (spans = []))
+                this.deletedLive.push(s)
+              }
+              spans.push([Math.max(clock, s.id.clock), Math.min(liveEnd, s.id.clock + s.length)])
+            }
           }
         }
         for (const s of list) {
@@ -268,6 +277,19 @@ export class UpdateIndex {
         }
       }
     }
+  }
+
+  /** How many of a deleted live item's clocks (for text, characters) the update deletes. */
+  deletedLength(item: Y.Item): number {
+    const spans = [...(this.#liveSpans.get(item) ?? [])].sort((a, b) => a[0] - b[0])
+    let total = 0
+    let reached = -Infinity
+    for (const [from, to] of spans) {
+      const start = Math.max(from, reached)
+      if (to > start) total += to - start
+      reached = Math.max(reached, to)
+    }
+    return total
   }
 
   /** Deleted by this update, or holding no content (Yjs integrates ContentDeleted as deleted). */
