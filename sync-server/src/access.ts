@@ -1,5 +1,5 @@
 import type { Db } from '@circlechat/db'
-import type { DocName } from '@circlechat/model'
+import { isId, type DocName } from '@circlechat/model'
 import type { Principal } from './types.js'
 
 interface ConvRow {
@@ -9,12 +9,12 @@ interface ConvRow {
 
 export interface Access {
   canWrite: boolean
-  /** The conversation a conv/thread/board doc belongs to. */
+  /** The conversation a conv/thread/board doc belongs to (null: a workspace board). */
   conversationId: string | null
 }
 
 /**
- * Who may open which document (SPEC.md ACC1–ACC4), decided from SQLite on every upgrade and
+ * Who may open which document (SPEC.md ACC1–ACC5), decided from SQLite on every upgrade and
  * re-checked before each write, so a member removed from a channel cannot keep writing.
  */
 export class AccessControl {
@@ -44,7 +44,9 @@ export class AccessControl {
         return this.#isMemberOf(who, conv, doc.conversationId) ? { canWrite: true, conversationId: doc.conversationId } : null
       }
       case 'board':
-        return this.isConversationMember(who, doc.conversationId) ? { canWrite: false, conversationId: doc.conversationId } : null
+        // ACC5: `board:<w>` is the workspace's board of tasks tied to no conversation.
+        if (isId('workspace', doc.conversationId)) return doc.conversationId === who.workspaceId ? { canWrite: true, conversationId: null } : null
+        return this.isConversationMember(who, doc.conversationId) ? { canWrite: true, conversationId: doc.conversationId } : null
       case 'thread': {
         const conversationId = this.#threadConv.get(doc.rootMessageId) as string | undefined
         return conversationId && this.isConversationMember(who, conversationId) ? { canWrite: true, conversationId } : null

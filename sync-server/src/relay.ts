@@ -9,7 +9,8 @@ import * as awarenessProtocol from 'y-protocols/awareness'
 import type { Db } from '@circlechat/db'
 import {
   parseDocName, docName, readSegmentMeta, initSegment, sealSegment, messagesOf, noteThreadReply,
-  meConversationsOf, putConversation, snapshotMessage, DEFAULT_SEGMENT_SIZE, type MessageWriteContext
+  meConversationsOf, putConversation, snapshotMessage, DEFAULT_SEGMENT_SIZE, isId, initBoard, boardLabelsOf, snapshotTask,
+  snapshotComment, readTask, type MessageWriteContext
 } from '@circlechat/model'
 import { messageType, rejectReason as R, closeCode, type RejectReason } from '@circlechat/protocol'
 import type { MessageChange, Principal, SyncServer, SyncServerOptions } from './types.js'
@@ -19,10 +20,12 @@ import { SqliteStore } from './persistence/sqlite.js'
 import type { DocStore } from './persistence/store.js'
 import { AccessControl } from './access.js'
 import { MessageIndex } from './message-index.js'
+import { TaskIndex, type BoardScope } from './task-index.js'
+import { boardActivity, recordActivity } from './board-activity.js'
 import { Room } from './room.js'
 import { Connection } from './connection.js'
 import { guardUpdate } from './guard/index.js'
-import { afterApplyViolations } from './guard/after-apply.js'
+import { afterApplyViolations, afterApplyBoardViolations } from './guard/after-apply.js'
 import { StorageFailure } from './storage-failure.js'
 import { TokenBucket } from './rate-limit.js'
 import { closeGracefully } from './socket-health.js'
@@ -45,6 +48,9 @@ export class Relay implements SyncServer {
   readonly #store: DocStore
   readonly #access: AccessControl
   readonly #index: MessageIndex
+  readonly #tasks: TaskIndex
+  /** Board rooms: where their tasks are indexed. */
+  readonly #boardScopes = new WeakMap<Room, BoardScope>()
   readonly #authenticate: SyncServerOptions['authenticate']
   readonly #credentialExpiry: SyncServerOptions['credentialExpiry']
   readonly #segmentSize: number
@@ -68,6 +74,7 @@ export class Relay implements SyncServer {
     this.#store = new SqliteStore(options.db)
     this.#access = new AccessControl(options.db)
     this.#index = new MessageIndex(options.db)
+    this.#tasks = new TaskIndex(options.db)
     this.#authenticate = options.authenticate
     this.#credentialExpiry = options.credentialExpiry
     this.#segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE
@@ -75,6 +82,7 @@ export class Relay implements SyncServer {
     const sqlite = options.db.$client
     this.#sql = {
       liveSegment: sqlite.prepare('SELECT live_segment FROM conversations WHERE id = ?').pluck(),
+      convWorkspace: sqlite.prepare('SELECT workspace_id FROM conversations WHERE id = ?').pluck(),
       bumpSegment: sqlite.prepare('UPDATE conversations SET live_segment = ? WHERE id = ? AND live_segment = ?'),
       convMembers: sqlite.prepare('SELECT member_id FROM conversation_members WHERE conversation_id = ?').pluck(),
       clients: sqlite.prepare('SELECT client_id, member_id FROM doc_clients WHERE doc = ?'),
@@ -273,7 +281,9 @@ export class Relay implements SyncServer {
       maxUpdateBytes: this.config.maxUpdateBytes,
       acceptsNewMessages: this.#acceptsNewMessages(room),
       idTaken: (id) => this.#index.idTaken(id),
-      clientOwner: (client) => room.clientOwners.get(client)
+      clientOwner: (client) => room.clientOwners.get(client),
+      taskIdTaken: (id) => this.#tasks.idTaken(id),
+      commentIdTaken: (id) => room.board?.commentIds.has(id) ?? false
     })
     if (!result.ok) {
       console.warn(`guard: rejected update from ${principal.memberId} on ${room.name}: ${result.reason} (${result.detail})`)
@@ -287,7 +297,13 @@ export class Relay implements SyncServer {
     const origin: Origin = { source: 'connection', memberId: principal.memberId, connectionId: conn.id }
     // What #onDocUpdate needs to bind client ids and re-check the result; tied to this origin so
     // it can never be taken for another update.
-    room.applying = { origin, newClients: result.newClients, rules, before: new Map(result.touched.map((m) => [m, snapshotMessage(m)])) }
+    const board = result.board && {
+      tasks: new Map(result.board.touchedTasks.map((m) => [m, snapshotTask(m)])),
+      comments: new Map(result.board.touchedComments.map((m) => [m, snapshotComment(m)])),
+      read: new Map(result.board.touchedTasks.map((m) => [m, readTask(m)])),
+      paletteSize: boardLabelsOf(room.doc).size
+    }
+    room.applying = { origin, newClients: result.newClients, rules, before: new Map(result.touched.map((m) => [m, snapshotMessage(m)])), board }
     try {
       Y.applyUpdate(room.doc, update, origin)
     } catch (err) {
@@ -368,7 +384,8 @@ export class Relay implements SyncServer {
     const parsed = parseDocName(name)
     if (!parsed) throw new Error(`not a document name: ${name}`)
     const conversationId =
-      parsed.kind === 'conv' || parsed.kind === 'board' ? parsed.conversationId
+      parsed.kind === 'conv' ? parsed.conversationId
+      : parsed.kind === 'board' ? (isId('workspace', parsed.conversationId) ? null : parsed.conversationId)
       : parsed.kind === 'thread' ? ((this.#db.$client.prepare('SELECT conversation_id FROM messages WHERE id = ?').pluck().get(parsed.rootMessageId) as string | undefined) ?? null)
       : null
     const room = new Room(name, parsed, conversationId)
@@ -387,6 +404,15 @@ export class Relay implements SyncServer {
     }, { flushMs: this.config.presenceFlushMs, renewMs: this.config.presenceRenewMs }))
     this.#rooms.set(name, room)
     if (parsed.kind === 'conv' && !readSegmentMeta(room.doc)) initSegment(room.doc, parsed.conversationId, parsed.segment, serverOrigin('init segment'))
+    if (parsed.kind === 'board') {
+      room.board!.take()
+      // A board whose conversation is unknown gets no meta and no index rows until it exists.
+      const workspaceId = conversationId ? (this.#sql.convWorkspace.get(conversationId) as string | undefined) : parsed.conversationId
+      if (workspaceId) {
+        this.#boardScopes.set(room, { board: parsed.conversationId, workspaceId, conversationId })
+        initBoard(room.doc, { conversationId, workspaceId }, serverOrigin('init board'))
+      }
+    }
     if (parsed.kind === 'conv') void this.#reconcileSegments(room).catch((err) => console.error('segment reconcile failed', name, err))
     this.#evictIdle()
     return room
@@ -401,7 +427,19 @@ export class Relay implements SyncServer {
       const violations = afterApplyViolations(applying, created, updated)
       if (violations.length > 0) return this.#discard(room, `an accepted update broke the rules: ${violations.join('; ')}`, update)
     }
-    const convId = room.conversationId
+    const boardChanges = room.board?.take() ?? null
+    if (applying && boardChanges) {
+      const violations = afterApplyBoardViolations(applying, boardChanges, room.doc)
+      if (violations.length > 0) return this.#discard(room, `an accepted update broke the board rules: ${violations.join('; ')}`, update)
+    }
+    const scope = this.#boardScopes.get(room)
+    const boardIndexed = boardChanges && scope
+      ? this.#tasks.prepare(scope, room.board!, room.doc, [
+          ...[...boardChanges.createdTasks, ...boardChanges.updatedTasks].map((m) => String(m.get('id'))),
+          ...[...boardChanges.createdComments, ...boardChanges.updatedComments].map((m) => String(m.get('taskId')))
+        ])
+      : null
+    const convId = room.parsed.kind === 'board' ? null : room.conversationId
     const indexed = convId ? this.#index.prepare(room.name, convId, [...created, ...updated]) : null
     const bindings = applying?.newClients.map((client) => ({ client, memberId: applying.origin.memberId })) ?? []
     for (const b of bindings) room.clientOwners.set(b.client, b.memberId)
@@ -410,6 +448,7 @@ export class Relay implements SyncServer {
       // A discarded room's later updates may build on one that was never stored.
       if (room.discarded) throw new Error('the document is being reloaded')
       indexed?.write()
+      boardIndexed?.write()
       for (const b of bindings) this.#sql.bind.run(room.name, b.client, b.memberId)
     })
     room.lastAppend = commit
@@ -417,6 +456,7 @@ export class Relay implements SyncServer {
       room.inflight--
       this.#storageError = null
       indexed?.done()
+      boardIndexed?.done()
       const e = encoding.createEncoder()
       encoding.writeVarUint(e, messageType.sync)
       syncProtocol.writeUpdate(e, update)
@@ -435,6 +475,11 @@ export class Relay implements SyncServer {
         }
         if (created.length > 0) void this.#afterNewMessages(room).catch((err) => console.error('post-commit work failed', room.name, err))
       }
+      // A member's accepted board edit is recorded as activity by the server, under its name.
+      if (applying && boardChanges && boardIndexed) {
+        const entries = boardActivity(applying, boardChanges, boardIndexed.tasks, Date.now())
+        if (entries.length > 0) void this.transact(room.name, serverOrigin('activity'), (d) => recordActivity(d, entries)).catch((err) => console.error('activity failed', room.name, err))
+      }
       // Snapshot only when memory equals storage: every applied update of this doc is committed.
       if (++room.updatesSinceCompact >= this.config.compactEvery && room.inflight === 0 && !room.discarded) {
         room.updatesSinceCompact = 0
@@ -443,6 +488,7 @@ export class Relay implements SyncServer {
     }, (err) => {
       room.inflight--
       indexed?.done()
+      boardIndexed?.done()
       if (room.discarded) return
       this.#storageError = err instanceof Error ? err.message : String(err)
       const writer = who.source === 'connection' ? [...room.conns].find((c) => c.id === who.connectionId) : undefined
