@@ -15,6 +15,7 @@ import type { Gateway } from './deps.js'
 import type { Config } from './config.js'
 import { UnreadTracker } from './services/unread-tracker.js'
 import { HttpDrain } from './drain.js'
+import { BoardFeed } from './agents/board-feed.js'
 import { openWritableDb } from './storage-probe.js'
 
 /** apps/web/build, found from this file so the server works from any working directory. */
@@ -71,7 +72,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   }
   // Watches read markers of me docs as members connect (see services/unread-tracker.ts).
   const unread = new UnreadTracker()
-  const sync: SyncServer = createSyncServer({
+  // Assignments and comments on boards, for agent triggers (agents/board-feed.ts).
+  const boards = new BoardFeed()
+  const sync: SyncServer = boards.wrap(createSyncServer({
     db,
     // Same resolution as REST, so a cookie or bot token means the same member on both doors.
     authenticate: async (req) => {
@@ -82,12 +85,12 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       // No sliding renewal here: a 101 cannot re-send the cookie (docs/decisions.md).
       const auth = principalFromRequest(db, headers, Date.now(), { renew: false })
       if (auth?.via === 'cookie' && !upgradeOriginAllowed(req.headers.origin, req.headers.host, config.publicBaseUrl)) return null
-      return unread.onSyncUpgrade(req, auth?.principal ?? null)
+      return boards.onSyncUpgrade(req, unread.onSyncUpgrade(req, auth?.principal ?? null))
     },
     // Re-read before each write and at the credential's expiry: logout, rotation, deactivation.
     credentialExpiry: credentialExpiryChecker(db),
     segmentSize: opts.segmentSize
-  }, { ...opts.sockets })
+  }, { ...opts.sockets }))
 
   const gateway: Gateway = {
     db, sync, config, secureCookies: false, loginThrottle: createLoginThrottle(opts.loginThrottle),
@@ -117,7 +120,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   gateway.secureCookies = config.publicBaseUrl.startsWith('https:')
 
   const webRoot = opts.webRoot === undefined ? DEFAULT_WEB_ROOT : opts.webRoot
-  const agents = createAgentRuntime(gateway, { ...opts.agents, sockets: opts.sockets })
+  const agents = createAgentRuntime(gateway, { ...opts.agents, sockets: opts.sockets, boards })
   const app = createApp(gateway, { webRoot: webRoot ?? undefined, routes: agents.routes })
   const drain = new HttpDrain()
   fetchApp = drain.wrap((req, env) => app.fetch(req, env)) // env carries the Node socket (client IP)

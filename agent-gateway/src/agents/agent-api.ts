@@ -8,6 +8,7 @@ import { authOf, requireAuth } from '../middleware/require-auth.js'
 import { validate } from '../middleware/validate.js'
 import { forbidden, notFound, ApiError, badRequest } from '../errors.js'
 import { openDm } from '../services/conversations.js'
+import { getTask, listVisibleTasks } from '../services/tasks.js'
 import { memberShape } from '../services/shapes.js'
 import { executeActions, type ExecutionResult } from './executor.js'
 import { agentConversations, agentMessages, agentSearch, agentThread } from './agent-reads.js'
@@ -28,11 +29,25 @@ const searchQuery = z.object({
 
 /** One line per applied action for the seed's `trace`: what happened, with the id it made. */
 function traceLine({ type, result }: ExecutionResult['applied'][number]): string {
-  const r = (result ?? {}) as { status?: string; approvalId?: string; needsScope?: string; messageId?: string }
-  if (r.status === 'pending') return `${type} held for approval ${r.approvalId} (needs ${r.needsScope})`
+  const r = (result ?? {}) as { approvalId?: string; needsScope?: string; messageId?: string; taskId?: string; commentId?: string }
+  if (r.needsScope) return `${type} held for approval ${r.approvalId} (needs ${r.needsScope})`
   if (r.approvalId) return `${type} opened approval ${r.approvalId}`
-  return r.messageId ? `${type} ${r.messageId}` : type
+  const made = r.messageId ?? r.commentId ?? r.taskId
+  return made ? `${type} ${made}` : type
 }
+
+// The task routes take the human API's camelCase names and map them onto the actions.
+const dueAt = z.union([z.number().int().min(0), z.string().min(1)]).nullable()
+const taskStatus = z.enum(['backlog', 'in_progress', 'review', 'done', 'blocked'])
+const taskListQuery = z.object({ conversationId: z.string().min(1).optional(), assignee: z.string().min(1).optional(), status: z.enum(['backlog', 'in_progress', 'review', 'done']).optional() })
+const createTaskBody = z.object({
+  conversationId: z.string().min(1).nullish(), title: z.string().min(1), bodyMd: z.string().optional(), status: taskStatus.optional(),
+  assignees: z.array(z.string().min(1)).max(20).optional(), labels: z.array(z.string()).max(20).optional(), dueAt: dueAt.optional(), parentId: z.string().min(1).nullish()
+})
+const patchTaskBody = z.object({
+  title: z.string().min(1).optional(), bodyMd: z.string().optional(), status: taskStatus.optional(), progress: z.number().min(0).max(100).optional(),
+  dueAt: dueAt.optional(), blocked: z.boolean().optional()
+}).refine((p) => Object.values(p).some((v) => v !== undefined), 'Nothing to change: pass at least one field.')
 
 /**
  * Mounted at /api/agent-api: the REST side of the agent contract, bearer token only. Writes go
@@ -59,6 +74,18 @@ export function agentApiRoutes(gw: Gateway, _rt: AgentRuntime) {
     if (!out.ok) throw badRequest('action_refused', out.errorDetails[0]!.error)
     return out
   }
+  /**
+   * A task write through the executor (scope, membership, reply-guard as for a reply), answered
+   * with the stored task as the human API shapes it; held for approval: 202 with the approval.
+   */
+  const taskWrite = async (c: Context, action: Record<string, unknown>) => {
+    const out = await single(agentOf(c), action)
+    const r = (out.results[0]?.result ?? {}) as { taskId?: string; commentId?: string; approvalId?: string; needsScope?: string }
+    if (r.needsScope) return c.json({ ok: true, pending: { approvalId: r.approvalId, needsScope: r.needsScope } }, 202)
+    const task = await getTask(gw, authOf(c), r.taskId ?? String(action.task_id))
+    if (r.commentId) return c.json({ comment: task.comments?.find((x) => x.id === r.commentId) ?? null }, 201)
+    return c.json({ task }, action.type === 'create_task' ? 201 : 200)
+  }
   const searchRoute = (c: Context) => {
     agentOf(c)
     const q = searchQuery.safeParse(c.req.query())
@@ -76,6 +103,7 @@ export function agentApiRoutes(gw: Gateway, _rt: AgentRuntime) {
   return new Hono()
     .use(requireAuth())
     .use('/conversations', readScope).use('/messages', readScope).use('/thread', readScope).use('/search', readScope).use('/recall', readScope)
+    .use('/tasks', readScope).use('/tasks/*', readScope)
     .get('/me', (c) => {
       const rec = agentOf(c)
       return c.json({ agentId: rec.agent.id, memberId: rec.member.id, workspaceId: rec.member.workspaceId, handle: rec.member.handle })
@@ -155,11 +183,33 @@ export function agentApiRoutes(gw: Gateway, _rt: AgentRuntime) {
     .post('/uploads', () => {
       throw notEnabled('File upload')
     })
-    .all('/tasks/*', () => {
-      throw notEnabled('The task board')
+    // Tasks on the boards the agent can see (its conversations' and the workspace's); any other
+    // task is the same 404 as a missing one.
+    .get('/tasks', validate('query', taskListQuery), async (c) => {
+      agentOf(c)
+      return c.json({ tasks: await listVisibleTasks(gw, authOf(c), c.req.valid('query')) })
     })
-    .all('/tasks', () => {
-      throw notEnabled('The task board')
+    .post('/tasks', validate('json', createTaskBody), (c) => {
+      const b = c.req.valid('json')
+      return taskWrite(c, {
+        type: 'create_task', conversation_id: b.conversationId, title: b.title, body_md: b.bodyMd, status: b.status,
+        assignees: b.assignees, labels: b.labels, due_at: b.dueAt, parent_id: b.parentId
+      })
+    })
+    .get('/tasks/:id', async (c) => {
+      agentOf(c)
+      return c.json({ task: await getTask(gw, authOf(c), c.req.param('id')) })
+    })
+    .patch('/tasks/:id', validate('json', patchTaskBody), async (c) => {
+      agentOf(c)
+      const task = await getTask(gw, authOf(c), c.req.param('id')) // 404 before anything is tried
+      const b = c.req.valid('json')
+      return taskWrite(c, { type: 'update_task', task_id: task.id, title: b.title, body_md: b.bodyMd, status: b.status, progress: b.progress, due_at: b.dueAt, blocked: b.blocked })
+    })
+    .post('/tasks/:id/comments', validate('json', z.object({ bodyMd: z.string() })), async (c) => {
+      agentOf(c)
+      const task = await getTask(gw, authOf(c), c.req.param('id'))
+      return taskWrite(c, { type: 'task_comment', task_id: task.id, body_md: c.req.valid('json').bodyMd })
     })
 }
 

@@ -12,6 +12,9 @@ import { deleteMemory, updateMemory, type MemoryChange, type MemoryRef } from '.
 import { findNearDuplicate } from './near-duplicate.js'
 import { agentById, type AgentRecord } from './store.js'
 import type { ApprovalRow } from './approvals.js'
+import { Refused, refuse } from './refusal.js'
+import { isMember, requireMember, taskInReach } from './reach.js'
+import { applyTaskAction, isTaskAction } from './task-actions.js'
 
 export interface ActionError {
   index: number
@@ -28,13 +31,10 @@ export interface RunContext {
   conversationId: string | null
   /** Set when a person approved this very action: its scope is then not asked for again. */
   approvalId?: string
+  /** The trigger's task (task_assigned, task_comment): default for task memory. */
+  taskId?: string | null
 }
 
-/** Thrown inside an action to refuse it with a reason the agent reads in `lastRun`. */
-class Refused extends Error {}
-const refuse = (reason: string): never => {
-  throw new Refused(reason)
-}
 /** JSON of a value an agent sent; JSON.parse takes nesting that JSON.stringify overflows on. */
 const jsonOf = (value: unknown, replacer?: (key: string, v: unknown) => unknown): string => {
   try {
@@ -45,11 +45,7 @@ const jsonOf = (value: unknown, replacer?: (key: string, v: unknown) => unknown)
 }
 
 const unavailable: Partial<Record<AgentAction['type'], string>> = {
-  create_task: 'boards are not enabled on this server yet',
-  update_task: 'boards are not enabled on this server yet',
-  assign_task: 'boards are not enabled on this server yet',
-  task_comment: 'boards are not enabled on this server yet',
-  share_to_task: 'boards are not enabled on this server yet',
+  share_to_task: 'files are not enabled on this server yet: comment with task_comment and link the files instead',
   share_files: 'file sharing is not enabled on this server yet'
 }
 
@@ -95,6 +91,7 @@ async function apply(gw: Gateway, rec: AgentRecord, action: AgentAction, ctx: Ru
   const origin: Origin = { source: 'agent', agentId: rec.agent.id, memberId: rec.member.id, runId: ctx.runId }
   const needs = ctx.approvalId ? null : missingScope(rec.agent.scopes, action.type)
   if (needs) return holdForApproval(gw, rec, origin, action, needs, ctx)
+  if (isTaskAction(action)) return applyTaskAction(gw, rec, origin, action, ctx)
   switch (action.type) {
     case 'post_message':
       return post(gw, rec, origin, action.conversation_id, action.body_md, action.reply_to ?? null)
@@ -227,6 +224,7 @@ function checkReach(db: Db, rec: AgentRecord, action: AgentAction): string | nul
   if (action.type === 'post_message' || action.type === 'share_files') target = action.conversation_id
   else if (action.type === 'react' || action.type === 'open_thread') target = messageInReach(db, rec, action.message_id).conversation_id
   else if (action.type === 'create_task') target = action.conversation_id ?? null
+  else if (isTaskAction(action)) target = taskInReach(db, rec, action.task_id).conversationId
   if (target) requireMember(db, rec, target)
   const tooLong = 'body_md' in action && action.body_md !== undefined ? bodyTooLong(action.body_md) : null
   if (tooLong) refuse(tooLong)
@@ -308,7 +306,8 @@ function memoryRef(db: Db, rec: AgentRecord, action: { key: string; scope?: Memo
     scopeId = action.scope_id ?? ctx.conversationId ?? refuse('conversation memory needs scope_id or a trigger conversation')
     requireMember(db, rec, scopeId)
   } else if (scope === 'task') {
-    scopeId = action.scope_id ?? refuse('task memory needs scope_id')
+    scopeId = action.scope_id ?? ctx.taskId ?? refuse('task memory needs scope_id (a task id) or a task trigger')
+    taskInReach(db, rec, scopeId)
   }
   return { agentId: rec.agent.id, scope, scopeId, key: action.key }
 }
@@ -328,17 +327,6 @@ function messageInReach(db: Db, rec: AgentRecord, messageId: string): IndexRow {
   if (!row) return refuse(`message ${messageId} does not exist in this workspace`)
   requireMember(db, rec, row.conversation_id)
   return row
-}
-
-function isMember(db: Db, rec: AgentRecord, conversationId: string): boolean {
-  return !!db.$client.prepare('SELECT 1 FROM conversation_members WHERE conversation_id = ? AND member_id = ?').pluck().get(conversationId, rec.member.id)
-}
-
-function requireMember(db: Db, rec: AgentRecord, conversationId: string) {
-  const conv = db.$client.prepare('SELECT workspace_id FROM conversations WHERE id = ?').pluck().get(conversationId)
-  if (conv !== rec.member.workspaceId) refuse(`conversation ${conversationId} does not exist in this workspace`)
-  const member = db.$client.prepare('SELECT 1 FROM conversation_members WHERE conversation_id = ? AND member_id = ?').pluck().get(conversationId, rec.member.id)
-  if (!member) refuse(`not a member of conversation ${conversationId}`)
 }
 
 /** Posts a text body after the reply-guard; replies go to the root's thread. */

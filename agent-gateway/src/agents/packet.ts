@@ -2,6 +2,7 @@ import type { Db } from '@circlechat/db'
 import { expandMentions } from '@circlechat/model'
 import { READ_SCOPE, hasScope, type AgentPacket, type AgentTrigger, type PacketMessage, type InboxEntry } from '@circlechat/protocol'
 import { lastRunOf, memoryOf, type AgentRecord } from './store.js'
+import { TaskPacket } from './task-packet.js'
 
 /** What woke an agent. `byAgent`: caused by another agent's post (bot-loop damping). */
 export interface TriggerEvent {
@@ -10,6 +11,9 @@ export interface TriggerEvent {
   messageId?: string | null
   approvalId?: string
   byAgent?: boolean
+  /** task_assigned and task_comment: the task, and the comment that woke the agent. */
+  taskId?: string
+  commentId?: string
 }
 
 const RECENT = 20
@@ -149,15 +153,22 @@ export function buildPacket(db: Db, rec: AgentRecord, event: TriggerEvent, runId
     if (ap) approvalResponse = { id: ap.id, scope: ap.scope, action: ap.action, status: ap.status, note: ap.note, decidedByHandle: ap.decided_handle, payload: ap.payload ? JSON.parse(ap.payload) : null, executed: ap.result ? JSON.parse(ap.result) : null }
   }
 
+  // Tasks are board content: like messages, only with channels.read.
+  const board = reads ? new TaskPacket(db, me.id, me.workspaceId, (id) => byId.get(id)?.handle ?? 'unknown') : null
+  const myTasks = board?.myTasks() ?? []
+  const task = event.taskId ? board?.task(event.taskId) ?? null : null
+  board?.close()
+
   const memory: AgentPacket['memory'] = { global: {}, byConversation: {}, byTask: {} }
   const relevant = new Set(inbox.map((e) => e.conversationId))
+  const relevantTasks = new Set([...myTasks.map((t) => t.id), ...(task ? [task.id] : [])])
   let kept = 0
   for (const m of memoryOf(db, rec.agent.id).sort((a, b) => b.updatedAt - a.updatedAt)) {
     if (kept >= MEMORY_KEYS) break
     const value = prune(m.value)
     if (m.scope === 'global') memory.global[m.key] = value
     else if (m.scope === 'conversation' && relevant.has(m.scopeId)) (memory.byConversation[m.scopeId] ??= {})[m.key] = value
-    else if (m.scope === 'task') (memory.byTask[m.scopeId] ??= {})[m.key] = value
+    else if (m.scope === 'task' && relevantTasks.has(m.scopeId)) (memory.byTask[m.scopeId] ??= {})[m.key] = value
     else continue
     kept++
   }
@@ -188,7 +199,9 @@ export function buildPacket(db: Db, rec: AgentRecord, event: TriggerEvent, runId
       directReports: people.filter((p) => p.reports_to === me.id).map(org),
       peers: me.reportsTo ? people.filter((p) => p.reports_to === me.reportsTo && p.id !== me.id).map(org) : []
     },
-    myTasks: [],
+    myTasks,
+    ...(task ? { task } : {}),
+    ...(event.commentId ? { triggerCommentId: event.commentId } : {}),
     lastRun: last ? { runId: last.id, status: last.status, errors: last.errors ?? [] } : null,
     previousRunFailure: finished?.status === 'error' ? { errorText: errorText(finished.errors), finishedAt: new Date(finished.finished_at).toISOString() } : null
   }

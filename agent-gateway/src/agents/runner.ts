@@ -35,6 +35,8 @@ export interface Delivery {
   reply: string | null
   /** Where prose and actions without a conversation go: the trigger's, else the packet's first (scheduled, test). */
   replyConversationId: string | null
+  /** The trigger's task (task_assigned, task_comment): task memory's default, and where prose goes on the workspace board. */
+  replyTaskId?: string | null
   /** Packet size, for the token estimate when the agent reports no usage. */
   packetChars: number
 }
@@ -95,7 +97,9 @@ export async function deliverRun(db: Db, opts: DeliverOptions, agentId: string, 
   db.update(agents).set({ status: 'running' }).where(eq(agents.id, agentId)).run()
   onStart?.(packet.triggerConversationId, rec.member.id)
 
-  const base = { runId, agentId, startedAt, replyConversationId: packet.triggerConversationId ?? packet.inbox[0]?.conversationId ?? null, packetChars: JSON.stringify(packet).length }
+  const base = {
+    runId, agentId, startedAt, replyConversationId: packet.triggerConversationId ?? packet.inbox[0]?.conversationId ?? null,
+    replyTaskId: packet.task?.id ?? null, packetChars: JSON.stringify(packet).length }
   let attempts = 0
   let failure: string | null = null
   try {
@@ -141,9 +145,11 @@ export async function applyRun(gw: Gateway, d: Delivery): Promise<void> {
     const actions = [...parsed.actions]
     if (parsed.leftoverText?.trim()) {
       // Prose outside the <actions> block is a message to the conversation the agent was shown first.
+      // A task with no conversation (the workspace board) takes it as a comment.
       if (d.replyConversationId) actions.push({ type: 'post_message', conversation_id: d.replyConversationId, body_md: parsed.leftoverText })
+      else if (d.replyTaskId) actions.push({ type: 'task_comment', task_id: d.replyTaskId, body_md: parsed.leftoverText })
     }
-    const result = await executeActions(gw, rec, actions, { runId, conversationId: d.replyConversationId })
+    const result = await executeActions(gw, rec, actions, { runId, conversationId: d.replyConversationId, taskId: d.replyTaskId ?? null })
     const errors: ActionError[] = [...replyErrors, ...result.errors]
     if (parsed.truncated) errors.push({ index: -1, type: 'reply', error: `${parsed.truncated} actions beyond the limit of 20 were dropped` })
     const usage = parsed.usage ?? { inputTokens: Math.ceil(d.packetChars / 4), outputTokens: Math.ceil(replyText.length / 4) }

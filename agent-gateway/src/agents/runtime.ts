@@ -15,6 +15,7 @@ import { agentById, agentByMember } from './store.js'
 import { agentRoutes, approvalRoutes } from './routes.js'
 import { agentApiRoutes } from './agent-api.js'
 import { configurePostLimits, type AgentPostLimits } from './post-limits.js'
+import type { BoardFeed } from './board-feed.js'
 
 export interface AgentRuntimeOptions {
   /** Delivery attempts per run and the first backoff (doubling). */
@@ -32,6 +33,8 @@ export interface AgentRuntimeOptions {
   sockets?: Partial<SocketLimits>
   /** Message rate and per-conversation cap of agent posts (post-limits.ts). */
   postLimits?: Partial<AgentPostLimits>
+  /** Board assignments and comments (task_assigned, task_comment); without it those never fire. */
+  boards?: BoardFeed
 }
 
 export interface AgentRuntime {
@@ -140,6 +143,12 @@ export function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptions = {
     })
   })
 
+  // Already delivered after the commit, off the relay's path (board-feed.ts).
+  const unsubscribeTasks = options.boards?.onTaskChange((change) => {
+    if (closed) return
+    for (const wake of router.wakesForTask(change)) queue.enqueue(wake.agentId, wake.event, wake.delayMs)
+  })
+
   const rt: AgentRuntime = {
     vault, hub, queue,
     routes: [],
@@ -148,6 +157,7 @@ export function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptions = {
     async close() {
       closed = true
       unsubscribe()
+      unsubscribeTasks?.()
       unrevoke()
       scheduler.stop()
       await queue.close()

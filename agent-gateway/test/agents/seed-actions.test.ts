@@ -103,16 +103,17 @@ describe('seed actions', () => {
   it('an agent keeps a bounded number of memory entries; changing one it has is still allowed', async () => {
     const api = botClient(w.server.url, bot.botToken)
     const sql = w.server.gateway.db.$client
+    const task = (await w.ada.client.post('/api/tasks', { conversationId: w.channelId, title: 'Fill memory' })).body.task as { id: string }
     const held = sql.prepare('SELECT count(*) FROM agent_memory WHERE agent_id = ?').pluck().get(bot.id) as number
-    const fill = sql.prepare("INSERT INTO agent_memory (agent_id, scope, scope_id, key, value, updated_at) VALUES (?, 'task', 'task_fill', ?, '1', 0)")
-    sql.transaction(() => { for (let i = held; i < MAX_MEMORY_ENTRIES; i++) fill.run(bot.id, `fill_${i}`) })()
+    const fill = sql.prepare("INSERT INTO agent_memory (agent_id, scope, scope_id, key, value, updated_at) VALUES (?, 'task', ?, ?, '1', 0)")
+    sql.transaction(() => { for (let i = held; i < MAX_MEMORY_ENTRIES; i++) fill.run(bot.id, task.id, `fill_${i}`) })()
     const res = await api.post('/api/agent-api/act', { actions: [
       { type: 'memory_append', key: 'one-too-many', text: 'x' },
-      { type: 'memory_rethink', key: 'fill_499', scope: 'task', scope_id: 'task_fill', value: 2 }
+      { type: 'memory_rethink', key: 'fill_499', scope: 'task', scope_id: task.id, value: 2 }
     ] })
     expect(res.body.errorDetails).toEqual([{ index: 0, type: 'memory_append', error: expect.stringMatching(/at most 500 memory entries/) }])
     expect(res.body.results.map((a: { type: string }) => a.type)).toEqual(['memory_rethink'])
-    sql.prepare("DELETE FROM agent_memory WHERE agent_id = ? AND scope_id = 'task_fill'").run(bot.id)
+    sql.prepare('DELETE FROM agent_memory WHERE agent_id = ? AND scope_id = ?').run(bot.id, task.id)
   })
 
   it('the memory actions and call_tool through POST /api/agent-api/act', async () => {
