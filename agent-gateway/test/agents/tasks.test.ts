@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import type { WebsocketProvider } from 'y-websocket'
 import type { AgentPacket } from '@circlechat/protocol'
-import { activityOfTask, addComment, docName, findTask, listComments, readTask } from '@circlechat/model'
+import { activityOfTask, addComment, docName, findTask, listComments, readTask, setTaskKeys } from '@circlechat/model'
 import { syncClient, whenSynced } from '../../src/test/sync-client.js'
 import { FakeAgent, agentInfo, botClient, provision, sleep, waitFor, world, type Provisioned, type World } from './helpers.js'
 
@@ -133,6 +133,17 @@ describe('agents on boards', () => {
     await api.post('/api/agent-api/act', { action: { type: 'task_comment', task_id: taskId, body_md: '@helper please check the totals.' } })
     const { packet } = await nextPacket(helper, 'task_comment', 0)
     expect(packet.task?.recentComments.at(-1)).toMatchObject({ memberId: scout.memberId, bodyMd: '@helper please check the totals.' })
+  })
+
+  it('wakes an agent a person assigns from the live board', async () => {
+    const task = await createTask({ conversationId: w.channelId, title: 'Check the totals' })
+    const bob = await boardOf(w.bob.client.cookie!)
+    await waitFor(() => findTask(bob, task.id), 5000, 'the task on the board')
+    const before = packetsOf(helper, 'task_assigned').length
+    setTaskKeys(bob, task.id, 'assignees', { add: [helper.memberId] })
+    const { packet } = await nextPacket(helper, 'task_assigned', before)
+    expect(packet.task).toMatchObject({ id: task.id, assignees: [helper.memberId], assigneeHandles: ['helper'] })
+    expect(packet.myTasks.map((t) => t.id)).toContain(task.id)
   })
 
   it('refuses task actions the agent cannot take, each with its reason', async () => {
