@@ -197,7 +197,9 @@ describe('task routes', () => {
     const removed = await ada.client.delete(`/api/tasks/${b.id}/links/${link.id}`)
     expect(removed.status).toBe(200)
     expect(removed.body.task.links).toEqual([])
-    expect((await bob.client.get(`/api/tasks/${a.id}`)).body.task.links).toEqual([])
+    const after = (await bob.client.get(`/api/tasks/${a.id}`)).body.task
+    expect(after.links).toEqual([])
+    expect(after.activity.map((e: { field: string; memberId: string }) => [e.field, e.memberId])).toEqual([['created', bob.member.id], ['linked', bob.member.id], ['unlinked', ada.member.id]])
     expect((await bob.client.delete(`/api/tasks/${a.id}/links/${link.id}`)).status).toBe(404)
   })
 
@@ -281,6 +283,42 @@ describe('task routes', () => {
     expect(ids.slice(0, 2)).toEqual([one.id, two.id])
     expect(ids).not.toContain(done.id)
     expect(mine.body.tasks.every((t: { assignees: string[] }) => t.assignees.includes(cy.member.id))).toBe(true)
+  })
+
+  it('search finds tasks by title, description and comments, never on a board one cannot read', async () => {
+    const open = await create(bob, { conversationId: eng, title: 'Quokka migration', bodyMd: 'move the <b>wombat</b> service' })
+    await bob.client.post(`/api/tasks/${open.id}/comments`, { bodyMd: 'remember the platypus' })
+    const hidden = await create(ada, { conversationId: secret, title: 'Quokka secrets' })
+    const ws = await create(cy, { title: 'Quokka party' })
+    const taskIds = async (who: Person, q: string) => {
+      const res = await who.client.get(`/api/search?q=${encodeURIComponent(q)}`)
+      expect(res.status).toBe(200)
+      expect(res.body.results).toEqual(expect.any(Array)) // the messages part is unchanged
+      return res.body.tasks.map((t: { taskId: string }) => t.taskId)
+    }
+    expect(new Set(await taskIds(bob, 'quokka'))).toEqual(new Set([open.id, ws.id]))
+    expect(new Set(await taskIds(ada, 'quokka'))).toEqual(new Set([open.id, ws.id, hidden.id]))
+    expect(await taskIds(cy, 'quokka')).toEqual([ws.id])
+    expect(await taskIds(bob, 'wombat')).toEqual([open.id])
+    expect(await taskIds(bob, 'platypus')).toEqual([open.id])
+    expect(await taskIds(cy, 'platypus')).toEqual([])
+    const hit = (await bob.client.get('/api/search?q=wombat')).body.tasks[0]
+    expect(hit).toMatchObject({ taskId: open.id, conversationId: eng, title: 'Quokka migration', status: 'backlog' })
+    expect(hit.snippet).toContain('<mark>wombat</mark>')
+    expect(hit.snippet).not.toContain('<b>')
+    // Deleted tasks and tasks of a conversation one left drop out.
+    await bob.client.delete(`/api/tasks/${ws.id}`)
+    expect(await taskIds(cy, 'quokka')).toEqual([])
+    await bob.client.post(`/api/tasks/${open.id}/assignees`, { memberId: bob.member.id })
+    expect((await bob.client.get('/api/my-tasks')).body.tasks.map((t: { id: string }) => t.id)).toContain(open.id)
+    expect((await bob.client.post(`/api/conversations/${eng}/leave`)).status).toBe(200)
+    expect(await taskIds(bob, 'quokka')).toEqual([])
+    expect((await bob.client.get(`/api/tasks/${open.id}`)).status).toBe(404)
+    expect((await bob.client.get('/api/my-tasks')).body.tasks.map((t: { id: string }) => t.id)).not.toContain(open.id)
+    expect((await bob.client.get('/api/tasks')).body.tasks.map((t: { id: string }) => t.id)).not.toContain(open.id)
+    expect((await bob.client.post(`/api/tasks/${open.id}/comments`, { bodyMd: 'still here?' })).status).toBe(404)
+    await ada.client.post(`/api/conversations/${eng}/members`, { memberIds: [bob.member.id] })
+    expect(await taskIds(bob, 'quokka')).toEqual([open.id])
   })
 
   it('a REST edit reaches a synced Yjs client of the board doc', async () => {

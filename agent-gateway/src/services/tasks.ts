@@ -12,7 +12,7 @@ import {
 import type { Origin } from '@circlechat/sync-server'
 import type { Gateway } from '../deps.js'
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../errors.js'
-import { activeMemberIds, conversationsOfMember, memberIdsOf } from './conversation-store.js'
+import { activeMemberIds, memberIdsOf } from './conversation-store.js'
 import { requireMembership, type Actor } from './conversations.js'
 import { getMessage, resolveMentions } from './messages.js'
 import { notifyTaskMentions } from './task-mentions.js'
@@ -100,13 +100,40 @@ function requireBoard(gw: Gateway, actor: Actor, scope: string, missing: () => A
   return { scope, doc: docName.board(scope), conversation }
 }
 
-/** Every board the actor may read: their conversations' and their workspace's. */
+/**
+ * Which rows of the `tasks` index (alias `t`) the actor may read: tasks on their workspace's
+ * board or on the board of a conversation they are in now. The relay writes the index in the
+ * same SQLite transaction as the board doc update, so it never lags a stored write.
+ */
+const READABLE = `t.workspace_id = @workspaceId AND (t.board = @workspaceId
+  OR t.board IN (SELECT conversation_id FROM conversation_members WHERE member_id = @memberId))`
+const readableParams = (actor: Actor) => ({ workspaceId: actor.workspace.id, memberId: actor.member.id })
+
+/** The readable boards that hold tasks. */
 function readableBoards(gw: Gateway, actor: Actor): Board[] {
-  const own = conversationsOfMember(gw.db, actor.member.id).filter((c) => c.workspaceId === actor.workspace.id)
-  return [
-    ...own.map((c) => ({ scope: c.id, doc: docName.board(c.id), conversation: c })),
-    { scope: actor.workspace.id, doc: docName.board(actor.workspace.id), conversation: null }
-  ]
+  const scopes = gw.db.$client.prepare(`SELECT DISTINCT t.board FROM tasks t WHERE ${READABLE}`).pluck().all(readableParams(actor)) as string[]
+  return scopes.map((scope) => requireBoard(gw, actor, scope))
+}
+
+/** Live tasks the actor may read matching the filters, per the index, freshest first. */
+function indexedTasks(gw: Gateway, actor: Actor, f: { board?: string; status?: TaskStatus; assignee?: string; open?: boolean }): Array<{ id: string; board: string }> {
+  let where = `t.deleted = 0 AND ${READABLE}`
+  const params: Record<string, string> = readableParams(actor)
+  if (f.board !== undefined) {
+    where += ' AND t.board = @board'
+    params.board = f.board
+  }
+  if (f.status !== undefined) {
+    where += ' AND t.status = @status'
+    params.status = f.status
+  }
+  if (f.assignee !== undefined) {
+    where += ' AND EXISTS (SELECT 1 FROM task_assignees a WHERE a.task_id = t.id AND a.member_id = @assignee)'
+    params.assignee = f.assignee
+  }
+  if (f.open) where += " AND t.status <> 'done'"
+  const sql = `SELECT t.id, t.board FROM tasks t WHERE ${where} ORDER BY t.updated_at DESC, t.id`
+  return gw.db.$client.prepare(sql).all(params) as Array<{ id: string; board: string }>
 }
 
 async function load(gw: Gateway, board: Board): Promise<Loaded> {
@@ -118,12 +145,10 @@ async function load(gw: Gateway, board: Board): Promise<Loaded> {
 async function locate(gw: Gateway, actor: Actor, taskId: string): Promise<Loaded> {
   if (!isId('task', taskId)) throw taskNotFound()
   const row = gw.db.select({ board: taskIndex.board }).from(taskIndex).where(eq(taskIndex.id, taskId)).get()
-  const candidates = row ? [requireBoard(gw, actor, row.board)] : readableBoards(gw, actor)
-  for (const board of candidates) {
-    const loaded = await load(gw, board)
-    if (loaded.tasks.some((t) => t.id === taskId)) return loaded
-  }
-  throw taskNotFound()
+  if (!row) throw taskNotFound()
+  const loaded = await load(gw, requireBoard(gw, actor, row.board))
+  if (!loaded.tasks.some((t) => t.id === taskId)) throw taskNotFound()
+  return loaded
 }
 
 // ---- shaping ---------------------------------------------------------------------------------
@@ -132,6 +157,8 @@ async function locate(gw: Gateway, actor: Actor, taskId: string): Promise<Loaded
 class ShapeContext {
   readonly handles: Map<string, string>
   readonly byId = new Map<string, Task>()
+  /** The board each task is on. */
+  readonly boardOf = new Map<string, Loaded>()
   readonly incoming = new Map<string, Array<{ link: TaskLink; from: Task }>>()
 
   constructor(gw: Gateway, actor: Actor, boards: Loaded[]) {
@@ -139,6 +166,7 @@ class ShapeContext {
     for (const b of boards) {
       for (const t of b.tasks) {
         this.byId.set(t.id, t)
+        this.boardOf.set(t.id, b)
         for (const link of t.links) {
           const list = this.incoming.get(link.taskId) ?? []
           list.push({ link, from: t })
@@ -148,10 +176,18 @@ class ShapeContext {
     }
   }
 
-  static async of(gw: Gateway, actor: Actor): Promise<{ ctx: ShapeContext; boards: Loaded[] }> {
+  /** Over every readable board that holds tasks (links may cross boards). */
+  static async of(gw: Gateway, actor: Actor): Promise<ShapeContext> {
     const boards: Loaded[] = []
     for (const b of readableBoards(gw, actor)) boards.push(await load(gw, b))
-    return { ctx: new ShapeContext(gw, actor, boards), boards }
+    return new ShapeContext(gw, actor, boards)
+  }
+
+  /** A task by id, shaped; null if it is not (or no longer) on a readable board. */
+  shapeId(id: string, full: boolean): TaskJson | null {
+    const b = this.boardOf.get(id)
+    const t = this.byId.get(id)
+    return b && t ? this.shape(b, t, full) : null
   }
 
   /** Links both ways; a link to a task the actor cannot read (or a deleted one) is left out. */
@@ -277,38 +313,30 @@ async function writeTask<T>(
 
 /** Tasks the actor may read, filtered; one board in board order, else freshest first. */
 export async function listVisibleTasks(gw: Gateway, actor: Actor, filters: TaskFilters = {}): Promise<TaskJson[]> {
-  const { ctx, boards } = await ShapeContext.of(gw, actor)
-  const scope = filters.conversationId
-  if (scope !== undefined) requireBoard(gw, actor, scope, () => notFound('conversation_not_found', 'No such conversation, or you are not in it.'))
+  const board = filters.conversationId
+  if (board !== undefined) requireBoard(gw, actor, board, () => notFound('conversation_not_found', 'No such conversation, or you are not in it.'))
   const assignee = filters.assignee === 'me' ? actor.member.id : filters.assignee
-  const out: TaskJson[] = []
-  for (const b of boards) {
-    if (scope !== undefined && b.board.scope !== scope) continue
-    for (const t of b.tasks) {
-      if (filters.status && t.status !== filters.status) continue
-      if (assignee && !t.assignees.includes(assignee)) continue
-      out.push(ctx.shape(b, t, false))
-    }
-  }
-  const column = (s: TaskStatus) => TASK_STATUSES.indexOf(s)
-  return scope !== undefined
-    ? out.sort((a, b) => column(a.status) - column(b.status) || compareTasks(a, b))
-    : out.sort((a, b) => b.updatedAt - a.updatedAt || compareTasks(a, b))
+  return shapeAll(gw, actor, indexedTasks(gw, actor, { board, status: filters.status, assignee }), board !== undefined)
 }
 
 /** Open (not done) tasks assigned to the actor, freshest first. */
 export async function myOpenTasks(gw: Gateway, actor: Actor): Promise<TaskJson[]> {
-  return (await listVisibleTasks(gw, actor, { assignee: actor.member.id })).filter((t) => t.status !== 'done')
+  return shapeAll(gw, actor, indexedTasks(gw, actor, { assignee: actor.member.id, open: true }), false)
+}
+
+async function shapeAll(gw: Gateway, actor: Actor, rows: Array<{ id: string }>, boardOrder: boolean): Promise<TaskJson[]> {
+  const ctx = await ShapeContext.of(gw, actor)
+  const out = rows.map((r) => ctx.shapeId(r.id, false)).filter((t) => t !== null)
+  const column = (s: TaskStatus) => TASK_STATUSES.indexOf(s)
+  return boardOrder ? out.sort((a, b) => column(a.status) - column(b.status) || compareTasks(a, b)) : out
 }
 
 /** One task in full: comments and activity included. */
 export async function getTask(gw: Gateway, actor: Actor, taskId: string): Promise<TaskJson> {
-  const found = await locate(gw, actor, taskId)
-  const { ctx, boards } = await ShapeContext.of(gw, actor)
-  const b = boards.find((x) => x.board.scope === found.board.scope) ?? found
-  const t = b.tasks.find((x) => x.id === taskId)
-  if (!t) throw taskNotFound()
-  return ctx.shape(b, t, true)
+  await locate(gw, actor, taskId)
+  const task = (await ShapeContext.of(gw, actor)).shapeId(taskId, true)
+  if (!task) throw taskNotFound()
+  return task
 }
 
 /** Creates a task on a conversation's board or the workspace's; answers with the stored task. */
@@ -405,10 +433,10 @@ export async function linkTask(gw: Gateway, actor: Actor, taskId: string, input:
     throw notFound('linked_task_not_found', 'linkedTaskId: No such task, or you cannot see it.')
   })
   await writeTask(gw, actor, taskId, opts, (doc, before) => {
-    if (before.links.some((l) => l.taskId === input.linkedTaskId && l.kind === input.kind)) return
+    if (before.links.some((l) => l.taskId === input.linkedTaskId && l.kind === input.kind)) return false
     if (before.links.length >= MAX_LINKS) throw conflict('too_many_links', `A task has at most ${MAX_LINKS} links.`)
-    addTaskLink(doc, taskId, { taskId: input.linkedTaskId, kind: input.kind })
-  })
+    return addTaskLink(doc, taskId, { taskId: input.linkedTaskId, kind: input.kind }) !== null
+  }, (added, at) => (added ? [{ taskId, actor: actor.member.id, field: 'linked', from: null, to: { taskId: input.linkedTaskId, kind: input.kind }, at }] : []))
   return getTask(gw, actor, taskId)
 }
 
@@ -418,9 +446,8 @@ export async function unlinkTask(gw: Gateway, actor: Actor, taskId: string, link
   const link = task.links.find((l) => l.id === linkId)
   if (!link) throw notFound('link_not_found', 'No such link on this task.')
   const holder = link.direction === 'outgoing' ? taskId : link.taskId
-  await writeTask(gw, actor, holder, opts, (doc) => {
-    removeTaskLink(doc, holder, linkId)
-  })
+  await writeTask(gw, actor, holder, opts, (doc) => removeTaskLink(doc, holder, linkId), (removed, at) =>
+    removed ? [{ taskId: holder, actor: actor.member.id, field: 'unlinked', from: { taskId: link.direction === 'outgoing' ? link.taskId : taskId, kind: link.kind }, to: null, at }] : [])
   return getTask(gw, actor, taskId)
 }
 
