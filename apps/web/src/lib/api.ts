@@ -224,6 +224,34 @@ export interface Approval {
 	canDecide: boolean;
 }
 
+/** A task as GET /api/tasks lists it (docs/api.md); its board doc is `board:<conversationId ?? workspaceId>`. */
+export interface TaskSummary {
+	id: string;
+	/** null: the workspace's board, tied to no conversation. */
+	conversationId: string | null;
+	conversationName: string | null;
+	title: string;
+	status: 'backlog' | 'in_progress' | 'review' | 'done';
+	blocked: boolean;
+	position: string;
+	progress: number;
+	dueAt: number | null;
+	parentId: string | null;
+	assignees: string[];
+	labels: string[];
+	commentCount: number;
+	subtasks: { id: string; title: string; status: string; assignees: string[] }[];
+	createdBy: string;
+	createdAt: number;
+	updatedAt: number;
+}
+
+export interface TaskQuery {
+	conversationId?: string;
+	assignee?: string;
+	status?: string;
+}
+
 export interface NewTaskInput {
 	conversationId?: string | null;
 	title: string;
@@ -321,6 +349,11 @@ export const api = {
 	testAgent: (id: string) => request<{ ok: true }>('POST', `/agents/${encodeURIComponent(id)}/test`, {}),
 	agentRun: (id: string, runId: string) =>
 		request<{ run: AgentRun }>('GET', `/agents/${encodeURIComponent(id)}/runs/${encodeURIComponent(runId)}`),
+	/** Tasks of every conversation I am in (and the workspace board's), from the index. */
+	tasks: (query: TaskQuery = {}) => {
+		const params = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => !!e[1]));
+		return request<{ tasks: TaskSummary[] }>('GET', `/tasks${params.size ? `?${params}` : ''}`);
+	},
 	/** A task on a conversation's board (or the workspace's); `source` names the message it came from. */
 	createTask: (input: NewTaskInput) => request<{ task: { id: string; conversationId: string | null } }>('POST', '/tasks', input),
 	approvals: (status?: ApprovalStatus) =>

@@ -1,0 +1,152 @@
+/**
+ * The task index as the REST API lists it (GET /api/tasks: every board I can see), for what would
+ * otherwise mean opening every board doc: the All tasks view's channel cards and the "changed
+ * since my visit" badges of the sidebar and the Board tab. One instance per workspace shell;
+ * whoever shows it `watch()`es, which polls while anyone is watching.
+ */
+import { untrack } from 'svelte';
+import { meBoardVisitsOf } from '@circlechat/model';
+import { api, errorMessage, type TaskSummary } from '$lib/api';
+import type { WorkspaceState } from './workspace.svelte';
+
+/** Badges need not be to the second; one small GET every 20 s while shown. */
+const POLL_MS = 20_000;
+
+const localVisitKey = (id: string) => `circlechat:board-visit:${id}`;
+
+export class TaskIndex {
+	#ws: WorkspaceState;
+	#items = $state.raw<TaskSummary[]>([]);
+	#loaded = $state(false);
+	#error = $state<string | null>(null);
+	#visits = $state.raw<Map<string, number>>(new Map());
+	#watchers = 0;
+	#timer: ReturnType<typeof setInterval> | null = null;
+	#inflight: Promise<void> | null = null;
+	/** updatedAt of my own writes this session, by task: a change I made is not news to me. */
+	#mine = new Map<string, number>();
+
+	constructor(ws: WorkspaceState) {
+		this.#ws = ws;
+	}
+
+	get items(): TaskSummary[] {
+		return this.#items;
+	}
+	get loaded(): boolean {
+		return this.#loaded;
+	}
+	get error(): string | null {
+		return this.#error;
+	}
+
+	/** When I last visited a board: `me:` boardVisits for conversations, this browser for the workspace's. */
+	visit(board: string): number {
+		const v = this.#visits.get(board);
+		if (v !== undefined) return v;
+		if (board === this.#ws.session.workspace.id) return Number(localStorage.getItem(localVisitKey(board)) ?? 0) || 0;
+		return 0;
+	}
+
+	/** A board view says I have seen it up to `at`. */
+	noteVisit(board: string, at: number) {
+		if (board === this.#ws.session.workspace.id) localStorage.setItem(localVisitKey(board), String(at));
+		untrack(() => {
+			if ((this.#visits.get(board) ?? 0) < at) this.#visits = new Map([...this.#visits, [board, at]]);
+		});
+	}
+
+	noteMine(taskId: string, updatedAt: number) {
+		this.#mine.set(taskId, updatedAt);
+	}
+
+	/** The task's last change is one I made here (the index does not say who changed a task). */
+	isMine(taskId: string, updatedAt: number): boolean {
+		return this.#mine.get(taskId) === updatedAt;
+	}
+
+	/** A listed task that changed since my visit of its board, by someone else. */
+	isNews(t: TaskSummary): boolean {
+		if (t.updatedAt <= this.visit(this.boardOf(t)) || this.isMine(t.id, t.updatedAt)) return false;
+		return !(t.createdBy === this.#ws.me.id && t.updatedAt === t.createdAt);
+	}
+
+	/** Listed cards of these boards have been seen (the All tasks view was looked at). */
+	markSeen(boards: string[]) {
+		const now = Date.now();
+		const doc = this.#ws.meDoc.doc;
+		const visits = meBoardVisitsOf(doc);
+		const ws = this.#ws.session.workspace.id;
+		for (const b of boards) this.noteVisit(b, now);
+		const convs = boards.filter((b) => b !== ws && (visits.get(b) ?? 0) < now);
+		if (convs.length) doc.transact(() => convs.forEach((b) => visits.set(b, now)));
+	}
+
+	/** The board doc's key a listed task lives in. */
+	boardOf(t: TaskSummary): string {
+		return t.conversationId ?? this.#ws.session.workspace.id;
+	}
+
+	/** Cards of a board changed since my visit; a card I created and nobody touched is not news. */
+	changed(board: string): number {
+		return this.#items.filter((t) => this.boardOf(t) === board && !t.parentId && this.isNews(t)).length;
+	}
+
+	/** Changed cards over every board I can see. */
+	get changedTotal(): number {
+		return [...new Set(this.#items.map((t) => this.boardOf(t)))].reduce((n, b) => n + this.changed(b), 0);
+	}
+
+	refresh(): Promise<void> {
+		this.#inflight ??= (async () => {
+			try {
+				const { tasks } = await api.tasks();
+				this.#items = Array.isArray(tasks) ? tasks : [];
+				this.#error = null;
+			} catch (err) {
+				this.#error = errorMessage(err);
+			} finally {
+				this.#loaded = true;
+				this.#inflight = null;
+			}
+		})();
+		return this.#inflight;
+	}
+
+	/** Keeps the index and my visits fresh while the caller is mounted; the `$effect` teardown. */
+	watch(): () => void {
+		this.#watchers++;
+		void this.refresh();
+		if (this.#watchers === 1) {
+			this.#timer = setInterval(() => {
+				if (document.visibilityState === 'visible') void this.refresh();
+			}, POLL_MS);
+		}
+		// Reads `doc` here so an effect calling watch() follows the me: doc across resets.
+		const visits = meBoardVisitsOf(this.#ws.meDoc.doc);
+		const read = () => {
+			const next = new Map(this.#visits);
+			for (const [k, v] of visits.entries()) if ((next.get(k) ?? 0) < v) next.set(k, v);
+			this.#visits = next;
+		};
+		untrack(read);
+		visits.observe(read);
+		return () => {
+			visits.unobserve(read);
+			this.#watchers--;
+			if (this.#watchers === 0 && this.#timer) {
+				clearInterval(this.#timer);
+				this.#timer = null;
+			}
+		};
+	}
+}
+
+const byWorkspace = new WeakMap<WorkspaceState, TaskIndex>();
+
+/** The workspace's task index (created on first use, lives as long as the shell). */
+export function taskIndexOf(ws: WorkspaceState): TaskIndex {
+	let index = byWorkspace.get(ws);
+	if (!index) byWorkspace.set(ws, (index = new TaskIndex(ws)));
+	return index;
+}
