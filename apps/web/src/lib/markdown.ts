@@ -5,6 +5,7 @@
  */
 import MarkdownIt from 'markdown-it';
 import DOMPurify from 'dompurify';
+import { SHORTCODE_RE } from './emoji/data';
 
 const md = new MarkdownIt({ html: false, linkify: true, breaks: true });
 
@@ -36,11 +37,14 @@ const mentionRe = /(^|[^\w@/])@([a-z0-9][a-z0-9._-]{1,39})/gi;
 
 /**
  * Renders `body` to safe HTML. `isHandle` says which `@words` are real members; those become
- * mention chips (applied to text nodes only, after sanitising, so no markup can be injected).
+ * mention chips, and `shortcodes` turns `:tada:` into 🎉 (both applied to text nodes outside
+ * code and links, after sanitising, so no markup can be injected).
  */
-export function renderMarkdown(body: string, isHandle?: (handle: string) => boolean): string {
+export function renderMarkdown(body: string, isHandle?: (handle: string) => boolean, shortcodes?: ReadonlyMap<string, string>): string {
 	const clean = purifier().sanitize(md.render(body), { ADD_ATTR: ['target'] });
-	if (!isHandle || !body.includes('@')) return clean;
+	const mentions = !!isHandle && body.includes('@');
+	const emoji = !!shortcodes && /:[a-z0-9_+-]+:/.test(body);
+	if (!mentions && !emoji) return clean;
 	const tpl = document.createElement('template');
 	tpl.innerHTML = clean;
 	const walker = document.createTreeWalker(tpl.content, NodeFilter.SHOW_TEXT);
@@ -49,28 +53,33 @@ export function renderMarkdown(body: string, isHandle?: (handle: string) => bool
 		if (!(n.parentElement?.closest('code, pre, a'))) texts.push(n as Text);
 	}
 	for (const text of texts) {
-		const value = text.data;
-		mentionRe.lastIndex = 0;
-		if (!mentionRe.test(value)) continue;
-		mentionRe.lastIndex = 0;
-		const frag = document.createDocumentFragment();
-		let last = 0;
-		for (const m of value.matchAll(mentionRe)) {
-			const handle = m[2]!.replace(/[._-]+$/, '');
-			if (!isHandle(handle.toLowerCase())) continue;
-			const start = m.index! + m[1]!.length;
-			frag.append(value.slice(last, start));
-			const chip = document.createElement('span');
-			chip.className = 'mention';
-			chip.textContent = `@${handle}`;
-			frag.append(chip);
-			last = start + 1 + handle.length;
-		}
-		if (last === 0) continue;
-		frag.append(value.slice(last));
-		text.replaceWith(frag);
+		if (emoji) text.data = text.data.replace(SHORTCODE_RE, (all, code: string) => shortcodes!.get(code) ?? all);
+		if (mentions) chipMentions(text, isHandle!);
 	}
 	return tpl.innerHTML;
+}
+
+function chipMentions(text: Text, isHandle: (handle: string) => boolean) {
+	const value = text.data;
+	mentionRe.lastIndex = 0;
+	if (!mentionRe.test(value)) return;
+	mentionRe.lastIndex = 0;
+	const frag = document.createDocumentFragment();
+	let last = 0;
+	for (const m of value.matchAll(mentionRe)) {
+		const handle = m[2]!.replace(/[._-]+$/, '');
+		if (!isHandle(handle.toLowerCase())) continue;
+		const start = m.index! + m[1]!.length;
+		frag.append(value.slice(last, start));
+		const chip = document.createElement('span');
+		chip.className = 'mention';
+		chip.textContent = `@${handle}`;
+		frag.append(chip);
+		last = start + 1 + handle.length;
+	}
+	if (last === 0) return;
+	frag.append(value.slice(last));
+	text.replaceWith(frag);
 }
 
 /** A search snippet from the server: escaped text with `<mark>`; anything else is dropped. */

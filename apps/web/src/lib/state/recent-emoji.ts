@@ -22,3 +22,15 @@ export function rememberEmoji(emoji: string) {
 	const next = [emoji, ...recentEmoji().filter((e) => e !== emoji)].slice(0, MAX_RECENT);
 	localStorage.setItem(KEY, JSON.stringify(next));
 }
+
+const TONE_KEY = 'circlechat:skin-tone';
+
+/** The skin tone I picked last: 0 is the default yellow, 1–5 light to dark. */
+export function skinTone(): number {
+	const n = Number(localStorage.getItem(TONE_KEY) ?? 0);
+	return Number.isInteger(n) && n >= 0 && n <= 5 ? n : 0;
+}
+
+export function setSkinTone(tone: number) {
+	localStorage.setItem(TONE_KEY, String(tone));
+}
