@@ -5,8 +5,17 @@ describe('loadConfig', () => {
   it('fills every default', () => {
     expect(loadConfig({})).toEqual({
       port: 8080, host: '0.0.0.0', dataDir: './data', publicBaseUrl: 'http://localhost:8080',
-      segmentSize: undefined, redisUrl: undefined, agentAllowPrivateUrls: false, agentWorkers: 'inline', trustProxy: []
+      segmentSize: undefined, redisUrl: undefined, agentAllowPrivateUrls: false, agentWorkers: 'inline', trustProxy: [],
+      maxUploadBytes: 25 * 1024 * 1024, uploadQuotaBytes: 2048 * 1024 * 1024, s3: undefined
     })
+  })
+
+  it('reads the upload limits, and S3 settings only as a whole', () => {
+    expect(loadConfig({ MAX_UPLOAD_MB: '1.5' }).maxUploadBytes).toBe(1.5 * 1024 * 1024)
+    const s3 = { S3_ENDPOINT: 'http://127.0.0.1:9000', S3_BUCKET: 'cc', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's', S3_REGION: 'us-east-1' }
+    expect(loadConfig(s3).s3).toEqual({ endpoint: 'http://127.0.0.1:9000', bucket: 'cc', accessKeyId: 'k', secretAccessKey: 's', region: 'us-east-1' })
+    expect(() => loadConfig({ ...s3, S3_REGION: '' })).toThrow(/S3_ENDPOINT: set all of/)
+    expect(() => loadConfig({ MAX_UPLOAD_MB: '0' })).toThrow(/MAX_UPLOAD_MB/)
   })
 
   it('reads TRUST_PROXY as a list of addresses and ranges, and refuses anything else', () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { parseProxyEntry } from './auth/client-ip.js'
+import type { S3Settings } from './files/index.js'
 
 /** Treats "1", "true", "yes" as on; anything else (or unset) as off. Env values are strings. */
 const flag = z
@@ -35,7 +36,22 @@ const envSchema = z.object({
       if (!parseProxyEntry(e)) ctx.addIssue({ code: 'custom', message: `not an IP address or CIDR range: ${e} (list the proxy's addresses, e.g. 127.0.0.1,::1)` })
     }
     return entries
-  })
+  }),
+  // 25: a phone video or a long PDF, and small enough to stream through a Pi without trouble.
+  MAX_UPLOAD_MB: z.coerce.number().positive().max(5 * 1024).default(25),
+  // 2048: a generous per-member total, so one account cannot fill the disk alone.
+  UPLOAD_QUOTA_MB: z.coerce.number().positive().default(2048),
+  // All five, or none (files stay under DATA_DIR/uploads).
+  S3_ENDPOINT: z.url().optional(),
+  S3_BUCKET: z.string().min(1).optional(),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_REGION: z.string().min(1).optional()
+}).superRefine((e, ctx) => {
+  const s3 = [e.S3_ENDPOINT, e.S3_BUCKET, e.S3_ACCESS_KEY_ID, e.S3_SECRET_ACCESS_KEY, e.S3_REGION]
+  if (s3.some((v) => v !== undefined) && s3.some((v) => v === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['S3_ENDPOINT'], message: 'set all of S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_REGION, or none' })
+  }
 })
 
 export interface Config {
@@ -49,6 +65,12 @@ export interface Config {
   agentWorkers?: 'inline' | 'external'
   /** Reverse-proxy addresses whose X-Forwarded-For is believed (auth/client-ip.ts); [] trusts none. */
   trustProxy?: string[]
+  /** Largest upload in bytes (MAX_UPLOAD_MB); default 25 MiB. */
+  maxUploadBytes?: number
+  /** Bytes one member may have uploaded in all (UPLOAD_QUOTA_MB); default 2 GiB. */
+  uploadQuotaBytes?: number
+  /** Where file bytes go when set; otherwise DATA_DIR/uploads. */
+  s3?: S3Settings
 }
 
 /** Parses the environment once at startup; a bad value stops the process with a readable error. */
@@ -70,6 +92,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     agentAllowPrivateUrls: e.AGENT_ALLOW_PRIVATE_URLS,
     agentWorkers: e.AGENT_WORKERS,
-    trustProxy: e.TRUST_PROXY
+    trustProxy: e.TRUST_PROXY,
+    maxUploadBytes: Math.round(e.MAX_UPLOAD_MB * 1024 * 1024),
+    uploadQuotaBytes: Math.round(e.UPLOAD_QUOTA_MB * 1024 * 1024),
+    s3: e.S3_ENDPOINT && e.S3_BUCKET && e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY && e.S3_REGION
+      ? { endpoint: e.S3_ENDPOINT, bucket: e.S3_BUCKET, accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY, region: e.S3_REGION }
+      : undefined
   }
 }

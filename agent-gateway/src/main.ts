@@ -12,7 +12,10 @@ const server = await startServer({
   redisUrl: config.redisUrl,
   agentAllowPrivateUrls: config.agentAllowPrivateUrls,
   agentWorkers: config.agentWorkers,
-  trustProxy: config.trustProxy
+  trustProxy: config.trustProxy,
+  maxUploadBytes: config.maxUploadBytes,
+  uploadQuotaBytes: config.uploadQuotaBytes,
+  s3: config.s3
 }).catch((err: unknown) => {
   // Storage that cannot be written, a port in use: say what to do, without a stack trace.
   console.error(`CircleChat did not start: ${err instanceof Error ? err.message : String(err)}`)

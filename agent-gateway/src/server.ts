@@ -17,6 +17,7 @@ import { UnreadTracker } from './services/unread-tracker.js'
 import { HttpDrain } from './drain.js'
 import { BoardFeed } from './agents/board-feed.js'
 import { openWritableDb } from './storage-probe.js'
+import { openBlobStore, type S3Settings } from './files/index.js'
 
 /** apps/web/build, found from this file so the server works from any working directory. */
 export const DEFAULT_WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../apps/web/build')
@@ -44,6 +45,11 @@ export interface StartOptions {
   trustProxy?: string[]
   /** Failed sign-in delays and per-IP cap (tests use short ones). */
   loginThrottle?: Partial<LoginThrottleOptions>
+  /** Largest upload and per-member total, in bytes (config.ts has the defaults). */
+  maxUploadBytes?: number
+  uploadQuotaBytes?: number
+  /** File bytes in this bucket instead of DATA_DIR/uploads. */
+  s3?: S3Settings
 }
 
 export interface RunningServer {
@@ -68,8 +74,15 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     redisUrl: opts.redisUrl,
     agentAllowPrivateUrls: opts.agentAllowPrivateUrls ?? false,
     agentWorkers: opts.agentWorkers ?? 'inline',
-    trustProxy: opts.trustProxy ?? []
+    trustProxy: opts.trustProxy ?? [],
+    maxUploadBytes: opts.maxUploadBytes ?? 25 * 1024 * 1024,
+    uploadQuotaBytes: opts.uploadQuotaBytes ?? 2048 * 1024 * 1024,
+    s3: opts.s3
   }
+  const blobs = await openBlobStore(opts.dataDir, opts.s3).catch((err: unknown) => {
+    db.$client.close()
+    throw err
+  })
   // Watches read markers of me docs as members connect (see services/unread-tracker.ts).
   const unread = new UnreadTracker()
   // Assignments and comments on boards, for agent triggers (agents/board-feed.ts).
@@ -93,7 +106,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   }, { ...opts.sockets }))
 
   const gateway: Gateway = {
-    db, sync, config, secureCookies: false, loginThrottle: createLoginThrottle(opts.loginThrottle),
+    db, sync, config, blobs, secureCookies: false, loginThrottle: createLoginThrottle(opts.loginThrottle),
     revocations: new Revocations(sync)
   }
   unread.start(gateway)
@@ -109,6 +122,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     })
   } catch (err) {
     await sync.close()
+    blobs.close()
     db.$client.close()
     throw err
   }
@@ -151,6 +165,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         await sync.close() // waits for pending commits, then closes sync sockets (restarting)
         server.closeAllConnections()
         await stopped
+        blobs.close()
         db.$client.close()
       })())
   }
