@@ -3,5 +3,5 @@ export type { Db } from './client.js'
 export * as schema from './schema.js'
 export {
   workspaces, users, members, sessions, invites, conversations, conversationMembers, docUpdates,
-  docClients, messages, agents, agentRuns, approvals, agentMemory, tasks, taskAssignees
+  docClients, messages, agents, agentRuns, approvals, agentMemory, tasks, taskAssignees, files, fileRefs
 } from './schema.js'

@@ -142,6 +142,41 @@ export const taskAssignees = sqliteTable('task_assignees', {
 }, (t) => [primaryKey({ columns: [t.taskId, t.memberId] }), index('task_assignees_member').on(t.memberId)])
 
 /**
+ * One row per upload. `key` is random (ids.ts `f_…`), never derived from the bytes, so holding a
+ * file does not give its URL; `sha256` names the blob (several uploads may share one). Read
+ * access comes from `file_refs`; before the first reference only the owner may read it.
+ */
+export const files = sqliteTable('files', {
+  key: text('key').primaryKey(),
+  workspaceId: text('workspace_id').notNull(),
+  /** The uploader, or the agent the server uploaded it for. */
+  owner: text('owner').notNull(),
+  sha256: text('sha256').notNull(),
+  name: text('name').notNull(),
+  /** Sniffed from the bytes, never the client's word. */
+  contentType: text('content_type').notNull(),
+  size: integer('size').notNull(),
+  width: integer('width'),
+  height: integer('height'),
+  thumbSha256: text('thumb_sha256'),
+  createdAt: integer('created_at').notNull()
+}, (t) => [index('files_owner').on(t.owner, t.createdAt), index('files_sha256').on(t.sha256), index('files_thumb').on(t.thumbSha256)])
+
+/**
+ * Where a file is attached: a message or thread reply (`ref` = message id) or a task comment
+ * (`ref` = comment id). `scope` decides who may read it: a conversation id (its members), or a
+ * workspace id for a workspace board (every member). Written when the message is indexed.
+ */
+export const fileRefs = sqliteTable('file_refs', {
+  fileKey: text('file_key').notNull(),
+  ref: text('ref').notNull(),
+  scope: text('scope').notNull(),
+  /** The message or comment was deleted: it no longer grants access. */
+  deleted: integer('deleted', { mode: 'boolean' }).notNull().default(false),
+  createdAt: integer('created_at').notNull()
+}, (t) => [primaryKey({ columns: [t.fileKey, t.ref] }), index('file_refs_scope').on(t.scope, t.createdAt), index('file_refs_ref').on(t.ref)])
+
+/**
  * REST `Idempotency-Key` → the message id it posts, per member. Reserved before the post, so a
  * retry after a cut connection or a restart finds the message (or posts it under the same id).
  */
