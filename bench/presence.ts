@@ -6,17 +6,16 @@
 // p50/p99 at every socket, and frames/s the relay sent to the sockets.
 // Run: pnpm --filter @circlechat/bench exec tsx presence.ts [sockets] [seconds]
 //      (POST_RATE=1 RENEW_MS=15000 … for idle sockets at the web app's real renewal rate)
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { execSync } from 'node:child_process'
 import * as Y from 'yjs'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
 import { appendMessage } from '@circlechat/model'
-import { percentile, fmt, startRelayChild } from './lib/stats.js'
+import { cpuSeconds, percentile, fmt, startRelayChild } from './lib/stats.js'
 
 interface Info { url: string; name: string; members: Array<{ id: string; token: string }> }
 
@@ -28,15 +27,6 @@ const POSTERS = 10
 /** The web app renews every 15–18 s; compressed 10× by default (RENEW_MS=15000 for the real rate). */
 const RENEW_MS = Number(process.env.RENEW_MS ?? 1500)
 const TYPING_PER_S = 2
-const CLK_TCK = Number(execSync('getconf CLK_TCK').toString().trim()) || 100
-
-/** utime + stime of a process, in seconds (fields 14 and 15 of /proc/<pid>/stat). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK
-}
-
 function awarenessFrame(id: number, clock: number, state: unknown): Uint8Array {
   const inner = encoding.createEncoder()
   encoding.writeVarUint(inner, 1)

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execSync, spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { join } from 'node:path'
@@ -14,6 +14,15 @@ export const fmt = (ms: number) => `${ms.toFixed(2)} ms`
 export function rssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))
   return Number(line?.match(/\d+/)?.[0] ?? 0) / 1024
+}
+
+const CLK_TCK = Number(execSync('getconf CLK_TCK').toString().trim()) || 100
+
+/** utime + stime of a process, in seconds (fields 14 and 15 of /proc/<pid>/stat). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK
 }
 
 /** Starts bench/lib/relay-child.ts and returns its first stdout line, parsed. */
