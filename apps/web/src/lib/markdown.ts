@@ -1,13 +1,36 @@
 /**
  * Message bodies are markdown written by members (and agents): markdown-it renders with raw HTML
  * off, DOMPurify sanitises the result anyway (defence in depth: a renderer bug must not become
- * XSS), and every link opens in a new tab without access to this window.
+ * XSS), and every link opens in a new tab without access to this window. Images are never
+ * loaded: `![alt](url)` renders as a link (a remote image would tell its host who read what).
  */
 import MarkdownIt from 'markdown-it';
 import DOMPurify from 'dompurify';
 import { SHORTCODE_RE } from './emoji/data';
+import type { Highlight } from './highlight/highlighter.svelte';
 
-const md = new MarkdownIt({ html: false, linkify: true, breaks: true });
+/** The highlighter for the render in progress (renders are synchronous; see markdownHtml). */
+let highlightFn: Highlight | null = null;
+
+const md = new MarkdownIt({
+	html: false,
+	linkify: true,
+	breaks: true,
+	// '' lets markdown-it escape the block as plain text.
+	highlight: (code, lang) => (lang && highlightFn ? highlightFn(code, lang) : '')
+});
+
+md.renderer.rules.image = (tokens, idx, options, env, self) => {
+	const token = tokens[idx]!;
+	const src = String(token.attrGet('src') ?? '');
+	const label = md.utils.escapeHtml(self.renderInlineAsText(token.children ?? [], options, env) || src);
+	// Inside a link (`[![badge](img)](url)`) a second anchor would nest: the label alone is enough.
+	const open = tokens.slice(0, idx).filter((t) => t.type === 'link_open').length;
+	const closed = tokens.slice(0, idx).filter((t) => t.type === 'link_close').length;
+	if (open > closed) return `<span class="md-image">${label}</span>`;
+	const href = md.utils.escapeHtml(src);
+	return `<a href="${href}" class="md-image" title="${href}" target="_blank" rel="noopener noreferrer">${label}</a>`;
+};
 
 const defaultLinkOpen =
 	md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
@@ -35,13 +58,30 @@ function purifier() {
 
 const mentionRe = /(^|[^\w@/])@([a-z0-9][a-z0-9._-]{1,39})/gi;
 
+/** markdown-it's HTML for `body`, before sanitising; tagged code fences go through `highlight`. */
+export function markdownHtml(body: string, highlight?: Highlight | null): string {
+	highlightFn = highlight ?? null;
+	try {
+		return md.render(body);
+	} finally {
+		highlightFn = null;
+	}
+}
+
 /**
  * Renders `body` to safe HTML. `isHandle` says which `@words` are real members; those become
  * mention chips, and `shortcodes` turns `:tada:` into 🎉 (both applied to text nodes outside
- * code and links, after sanitising, so no markup can be injected).
+ * code and links, after sanitising, so no markup can be injected). `highlight`, once loaded,
+ * colours tagged code fences.
  */
-export function renderMarkdown(body: string, isHandle?: (handle: string) => boolean, shortcodes?: ReadonlyMap<string, string>): string {
-	const clean = purifier().sanitize(md.render(body), { ADD_ATTR: ['target'] });
+export function renderMarkdown(
+	body: string,
+	isHandle?: (handle: string) => boolean,
+	shortcodes?: ReadonlyMap<string, string>,
+	highlight?: Highlight | null
+): string {
+	// No <img> ever, whatever the renderer emits: the browser must not fetch from other sites.
+	const clean = purifier().sanitize(markdownHtml(body, highlight), { ADD_ATTR: ['target'], FORBID_TAGS: ['img'] });
 	const mentions = !!isHandle && body.includes('@');
 	const emoji = !!shortcodes && /:[a-z0-9_+-]+:/.test(body);
 	if (!mentions && !emoji) return clean;
