@@ -1,15 +1,15 @@
 /**
  * The task modal on a channel's board: two people typing in one description at once, every
  * field of the rail, subtasks and comments kept across a reload, the phone layout, and making a
- * task of a message.
+ * task of a message. The server runs in its own process so it can be killed with SIGKILL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { launchBrowser, newPerson } from './support/browser';
-import { startTestServer, type TestServer } from './support/server';
+import { startServerProcess, type ProcessServer } from './support/server';
 import { invite, message, poll, post, signUpFirst } from './support/people';
 
-let server: TestServer;
+let server: ProcessServer;
 let browser: Browser;
 let ada: Page;
 let bob: Page;
@@ -17,7 +17,7 @@ let general: string;
 const errorLogs: string[][] = [];
 
 beforeAll(async () => {
-	server = await startTestServer();
+	server = await startServerProcess();
 	browser = await launchBrowser();
 	const a = await newPerson(browser, server.url, { viewport: { width: 1440, height: 900 } });
 	errorLogs.push(a.errors);
@@ -60,6 +60,21 @@ async function openTask(page: Page, title: string) {
 	return modal;
 }
 
+/** What a reopened modal must show of the task "Ship the release" as filled in by the test below. */
+async function expectEveryField(modal: Locator) {
+	expect(await modal.locator('[data-testid=task-status]').getAttribute('data-status')).toBe('review');
+	expect(await modal.locator('[data-testid=task-blocked]').count()).toBe(1);
+	expect(await modal.locator('[data-testid=task-assignee]').innerText()).toContain('Bob Stone');
+	expect(await modal.locator('[data-testid=task-label]').getAttribute('data-name')).toBe('urgent');
+	expect(await modal.locator('[data-testid=task-due]').inputValue()).toBe('2030-12-24');
+	expect(await modal.locator('[data-testid=task-progress-value]').innerText()).toBe('40%');
+	expect(await modal.locator('[data-testid=task-link]').innerText()).toMatch(/blocks\s*Blocking task/);
+	expect(await modal.locator('[data-testid=subtask-count]').innerText()).toBe('1/2');
+	const comment = modal.locator('[data-testid=task-comment]');
+	expect(await comment.locator('.mention').innerText()).toBe('@bob.stone');
+	expect(await comment.innerText()).toContain('once the build is green');
+}
+
 const description = (page: Page) => page.locator('[data-testid=task-description-input]');
 
 describe('task modal', () => {
@@ -98,7 +113,7 @@ describe('task modal', () => {
 		await poll(() => bob.locator('[data-testid=task-modal]').count()).toBe(0);
 	});
 
-	it('keeps status, assignees, labels, due date, progress, links, subtasks and comments across a reload', async () => {
+	it('keeps status, assignees, labels, due date, progress, links, subtasks and comments across a reload and a kill -9', async () => {
 		await createTask(ada, 'Blocking task');
 		await createTask(ada, 'Ship the release');
 		const modal = await openTask(ada, 'Ship the release');
@@ -153,18 +168,21 @@ describe('task modal', () => {
 		await ada.screenshot({ path: '/tmp/task-modal-1440.png' });
 
 		await ada.reload();
+		await expectEveryField(await openTask(ada, 'Ship the release'));
+
+		// After a SIGKILL and a restart, in a fresh profile with Ada's session (nothing cached):
+		// every change was acknowledged, so every change was stored.
+		await poll(() => ada.locator('[data-testid=conversation-sync]').count()).toBe(0);
+		await ada.goto('about:blank');
+		await bob.goto('about:blank');
+		await server.kill9();
+		await server.restart();
+		const fresh = await newPerson(browser, server.url, { viewport: { width: 1440, height: 900 } });
+		errorLogs.push(fresh.errors);
+		await fresh.context.addCookies(await ada.context().cookies());
+		await expectEveryField(await openTask(fresh.page, 'Ship the release'));
+		await fresh.context.close();
 		const again = await openTask(ada, 'Ship the release');
-		expect(await again.locator('[data-testid=task-status]').getAttribute('data-status')).toBe('review');
-		expect(await again.locator('[data-testid=task-blocked]').count()).toBe(1);
-		expect(await again.locator('[data-testid=task-assignee]').innerText()).toContain('Bob Stone');
-		expect(await again.locator('[data-testid=task-label]').getAttribute('data-name')).toBe('urgent');
-		expect(await again.locator('[data-testid=task-due]').inputValue()).toBe('2030-12-24');
-		expect(await again.locator('[data-testid=task-progress-value]').innerText()).toBe('40%');
-		expect(await again.locator('[data-testid=task-link]').innerText()).toMatch(/blocks\s*Blocking task/);
-		expect(await again.locator('[data-testid=subtask-count]').innerText()).toBe('1/2');
-		const comment = again.locator('[data-testid=task-comment]');
-		expect(await comment.locator('.mention').innerText()).toBe('@bob.stone');
-		expect(await comment.innerText()).toContain('once the build is green');
 
 		// The other side of the link reads "blocked by", and opens in place.
 		await again.locator('[data-testid=task-link] button', { hasText: 'Blocking task' }).click();
