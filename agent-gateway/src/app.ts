@@ -18,6 +18,7 @@ import { memberRoutes } from './routes/members.js'
 import { messageRoutes } from './routes/messages.js'
 import { chatRoutes } from './routes/chat.js'
 import { taskRoutes } from './routes/tasks.js'
+import { fileRoutes, fileServeRoutes } from './routes/files.js'
 import { mountWebApp } from './web.js'
 
 export interface AppOptions {
@@ -30,13 +31,18 @@ export interface AppOptions {
   routes?: Array<[path: string, routes: Hono<any, any, any>]>
 }
 
+const UPLOAD_PATHS = new Set(['/api/uploads', '/api/agent-api/uploads'])
+
 /** Composes middleware and routes; all behaviour lives in routes/ and services/. */
 export function createApp(gw: Gateway, opts: AppOptions = {}): Hono {
   const app = new Hono()
   app.use('*', requestId(), securityHeaders())
   // 1 MiB: a 40,000-character message is at most ~160 KB of UTF-8; anything far larger is abuse.
-  app.use('/api/*', bodyLimit({ maxSize: 1024 * 1024, onError: () => { throw new ApiError(413, 'too_large', 'The request body is over 1 MiB.') } }))
+  // Uploads stream to storage under their own limit (MAX_UPLOAD_MB, services/files.ts).
+  const jsonLimit = bodyLimit({ maxSize: 1024 * 1024, onError: () => { throw new ApiError(413, 'too_large', 'The request body is over 1 MiB.') } })
+  app.use('/api/*', (c, next) => (UPLOAD_PATHS.has(c.req.path) ? next() : jsonLimit(c, next)))
   app.use('/api/*', session({ db: gw.db, secureCookies: gw.secureCookies }), csrf({ publicBaseUrl: gw.config.publicBaseUrl }))
+  app.use('/files/*', session({ db: gw.db, secureCookies: gw.secureCookies }))
 
   app.route('/health', healthRoutes(gw.sync))
   app.route('/api', authRoutes(gw))
@@ -45,6 +51,8 @@ export function createApp(gw: Gateway, opts: AppOptions = {}): Hono {
   app.route('/api', messageRoutes(gw))
   app.route('/api', chatRoutes(gw))
   app.route('/api', taskRoutes(gw))
+  app.route('/api', fileRoutes(gw))
+  app.route('/files', fileServeRoutes(gw))
   for (const [path, routes] of opts.routes ?? []) app.route(path, routes)
   app.all('/api/*', (c) => c.json({ error: 'not_found', message: `No API route ${c.req.method} ${c.req.path}.` }, 404))
   if (opts.webRoot) mountWebApp(app, opts.webRoot)

@@ -6,10 +6,11 @@ import { READ_SCOPE, agentUsageSchema, hasScope } from '@circlechat/protocol'
 import type { Gateway } from '../deps.js'
 import { authOf, requireAuth } from '../middleware/require-auth.js'
 import { validate } from '../middleware/validate.js'
-import { forbidden, notFound, ApiError, badRequest } from '../errors.js'
+import { forbidden, notFound, badRequest } from '../errors.js'
 import { openDm } from '../services/conversations.js'
 import { getTask, listVisibleTasks } from '../services/tasks.js'
 import { memberShape } from '../services/shapes.js'
+import { receiveUpload } from '../services/files.js'
 import { executeActions, type ExecutionResult } from './executor.js'
 import { agentConversations, agentMessages, agentSearch, agentThread } from './agent-reads.js'
 import { estimateUsd } from './runner.js'
@@ -17,7 +18,6 @@ import { deleteMemory } from './memory.js'
 import { agentByMember, memoryOf, type AgentRecord } from './store.js'
 import type { AgentRuntime } from './runtime.js'
 
-const notEnabled = (what: string) => new ApiError(501, 'not_enabled', `${what} is not enabled on this server yet.`)
 const scope = z.enum(['global', 'conversation', 'task'])
 const searchQuery = z.object({
   q: z.string().trim().min(1).max(500),
@@ -180,8 +180,10 @@ export function agentApiRoutes(gw: Gateway, _rt: AgentRuntime) {
       if (updated.changes === 0) throw notFound('run_not_found', 'No such run of this agent.')
       return c.json({ ok: true })
     })
-    .post('/uploads', () => {
-      throw notEnabled('File upload')
+    // The same upload as people's (services/files.ts), recorded as the agent's own file.
+    .post('/uploads', async (c) => {
+      agentOf(c)
+      return c.json(await receiveUpload(gw, authOf(c), c.req.raw), 201)
     })
     // Tasks on the boards the agent can see (its conversations' and the workspace's); any other
     // task is the same 404 as a missing one.

@@ -1,28 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import S3rver from 's3rver'
 import { BlobTooLarge, type BlobStore } from './blob-store.js'
 import { DiskBlobStore } from './disk-store.js'
 import { S3BlobStore } from './s3-store.js'
-
-/** A real S3-compatible server on loopback over a temp folder, with one bucket. */
-export async function startS3rver(): Promise<{ settings: ConstructorParameters<typeof S3BlobStore>[0]; close(): Promise<void> }> {
-  const directory = await mkdtemp(join(tmpdir(), 'cc-s3rver-'))
-  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: 'circlechat', configs: [] }] })
-  const { port } = (await server.run()) as AddressInfo
-  return {
-    settings: { endpoint: `http://127.0.0.1:${port}`, bucket: 'circlechat', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', region: 'us-east-1' },
-    close: async () => {
-      await server.close()
-      await rm(directory, { recursive: true, force: true })
-    }
-  }
-}
+import { startS3rver } from '../test/s3rver.js'
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 /** A body arriving in small chunks, as from a socket. */

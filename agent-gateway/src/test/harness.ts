@@ -38,10 +38,10 @@ export class Client {
     if (this.origin) h.origin = this.origin
     if (this.cookie) h.cookie = `cc_session=${this.cookie}`
     if (this.bearer) h.authorization = `Bearer ${this.bearer}`
-    let payload: string | undefined
-    if (typeof body === 'string') payload = body
+    let payload: string | FormData | undefined
+    if (typeof body === 'string' || body instanceof FormData) payload = body
     else if (body !== undefined) payload = JSON.stringify(body)
-    if (payload !== undefined && !h['content-type']) h['content-type'] = 'application/json'
+    if (typeof payload === 'string' && !h['content-type']) h['content-type'] = 'application/json'
     const res = await fetch(this.base + path, { method, headers: h, body: payload })
     const setCookie = res.headers.get('set-cookie')
     const m = setCookie ? /cc_session=([^;]*)/.exec(setCookie) : null
@@ -65,6 +65,12 @@ export class Client {
   }
   delete<T = any>(path: string) {
     return this.request<T>('DELETE', path)
+  }
+  /** A multipart upload of one file part, as a browser's FormData sends it. */
+  upload<T = any>(path: string, name: string, bytes: Uint8Array<ArrayBuffer> | string, type = 'application/octet-stream') {
+    const form = new FormData()
+    form.append('file', new Blob([bytes], { type }), name)
+    return this.request<T>('POST', path, form)
   }
 }
 

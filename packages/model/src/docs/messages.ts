@@ -22,7 +22,11 @@ export interface Attachment {
   name: string
   contentType: string
   size: number
+  /** `/files/<key>` (guard rule OWN10). */
   url: string
+  /** Images: the size as displayed, so a list can reserve the space before the thumbnail loads. */
+  width?: number
+  height?: number
 }
 
 export interface Reaction {

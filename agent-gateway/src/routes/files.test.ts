@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
+import { join } from 'node:path'
+import sharp from 'sharp'
+import { files } from '@circlechat/db'
+import { startS3rver } from '../test/s3rver.js'
+import { Client, addPerson, signupAdmin, startTestServer } from '../test/harness.js'
+
+/** The bytes and headers of a file URL, as the client (cookie or bot token) gets them. */
+async function fetchFile(client: Client, path: string, headers: Record<string, string> = {}) {
+  const h: Record<string, string> = { ...headers }
+  if (client.cookie) h.cookie = `cc_session=${client.cookie}`
+  if (client.bearer) h.authorization = `Bearer ${client.bearer}`
+  const res = await fetch(client.base + path, { headers: h })
+  return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) }
+}
+
+/** A POST whose headers promise `declared` bytes; resolves with the status once the server answers. */
+function postDeclaring(base: string, path: string, cookie: string, declared: number, send: Buffer): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(path, base)
+    const req = httpRequest({
+      host: url.hostname, port: url.port, path: url.pathname, method: 'POST',
+      headers: { origin: base, cookie: `cc_session=${cookie}`, 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(declared) }
+    }, (res) => {
+      let text = ''
+      res.on('data', (d) => (text += d))
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }))
+    })
+    req.on('error', reject)
+    req.write(send)
+  })
+}
+
+const backends = [
+  { name: 'disk', s3: false },
+  { name: 's3 (s3rver on loopback)', s3: true }
+]
+
+for (const backend of backends) {
+  describe(`file routes on ${backend.name}`, () => {
+    let server: Awaited<ReturnType<typeof startTestServer>>
+    let s3: Awaited<ReturnType<typeof startS3rver>> | null = null
+    let ada: Awaited<ReturnType<typeof signupAdmin>>
+    let bob: Awaited<ReturnType<typeof addPerson>>
+
+    beforeAll(async () => {
+      s3 = backend.s3 ? await startS3rver() : null
+      server = await startTestServer({ maxUploadBytes: 256 * 1024, uploadQuotaBytes: 1024 * 1024, ...(s3 ? { s3: s3.settings } : {}) })
+      ada = await signupAdmin(server.url)
+      bob = await addPerson(server.url, ada.client, 'bob')
+    })
+    afterAll(async () => {
+      await server.close()
+      await s3?.close()
+    })
+
+    it('uploads, then serves the bytes whole, by range and with an ETag', async () => {
+      const bytes = randomBytes(100_000)
+      const up = await ada.client.upload('/api/uploads', 'data.bin', bytes)
+      expect(up.status).toBe(201)
+      expect(up.body).toEqual({ key: expect.stringMatching(/^f_[a-z2-7]{16}$/), name: 'data.bin', contentType: 'application/octet-stream', size: 100_000, url: `/files/${up.body.key}` })
+
+      const whole = await fetchFile(ada.client, up.body.url)
+      expect(whole.status).toBe(200)
+      expect(whole.bytes.equals(bytes)).toBe(true)
+      expect(whole.headers.get('x-content-type-options')).toBe('nosniff')
+      expect(whole.headers.get('accept-ranges')).toBe('bytes')
+      expect(whole.headers.get('content-security-policy')).toBe("sandbox; frame-ancestors 'self'")
+      const etag = whole.headers.get('etag')!
+      expect(etag).toMatch(/^"[0-9a-f]{64}"$/)
+
+      const part = await fetchFile(ada.client, up.body.url, { range: 'bytes=1000-1999' })
+      expect(part.status).toBe(206)
+      expect(part.headers.get('content-range')).toBe('bytes 1000-1999/100000')
+      expect(part.bytes.equals(bytes.subarray(1000, 2000))).toBe(true)
+      const tail = await fetchFile(ada.client, up.body.url, { range: 'bytes=-10' })
+      expect(tail.status).toBe(206)
+      expect(tail.bytes.equals(bytes.subarray(-10))).toBe(true)
+      expect((await fetchFile(ada.client, up.body.url, { range: 'bytes=100000-' })).status).toBe(416)
+      expect((await fetchFile(ada.client, up.body.url, { 'if-none-match': etag })).status).toBe(304)
+    })
+
+    it('serves a file to nobody but its uploader until it is attached, and never without a credential', async () => {
+      const up = await ada.client.upload('/api/uploads', 'notes.txt', 'only mine for now\n')
+      expect(up.body.contentType).toBe('text/plain')
+      expect((await fetchFile(bob.client, up.body.url)).status).toBe(404)
+      expect((await fetchFile(new Client(server.url), up.body.url)).status).toBe(401)
+      expect((await fetchFile(bob.client, '/files/f_aaaaaaaaaaaaaaaa')).status).toBe(404)
+    })
+
+    it('sniffs the type from the bytes and never serves markup inline, except sandboxed for the viewer', async () => {
+      const html = '<!doctype html><html><body><script>parent.owned = true</script></body></html>'
+      const up = await ada.client.upload('/api/uploads', 'harmless.txt', html, 'text/plain')
+      expect(up.body.contentType).toBe('text/html')
+      const plain = await fetchFile(ada.client, up.body.url)
+      expect(plain.headers.get('content-disposition')).toMatch(/^attachment;/)
+      const view = await fetchFile(ada.client, `${up.body.url}?view=1`)
+      expect(view.headers.get('content-disposition')).toMatch(/^inline;/)
+      expect(view.headers.get('content-security-policy')).toBe("sandbox; frame-ancestors 'self'")
+
+      const svg = await ada.client.upload('/api/uploads', 'logo.png', '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', 'image/png')
+      expect(svg.body.contentType).toBe('image/svg+xml')
+      expect((await fetchFile(ada.client, svg.body.url)).headers.get('content-disposition')).toMatch(/^attachment;/)
+      const png = await ada.client.upload('/api/uploads', 'pic.html', await sharp({ create: { width: 4, height: 4, channels: 3, background: '#f00' } }).png().toBuffer(), 'text/html')
+      expect(png.body.contentType).toBe('image/png')
+    })
+
+    it('keeps names inside their folder: traversal and control characters are stripped', async () => {
+      for (const [raw, clean] of [['../../etc/passwd', 'passwd'], ['..\\..\\windows\\win.ini', 'win.ini'], ['...', 'file'], ['a\u202eb\u2066.txt', 'ab.txt'], ['.htaccess', 'htaccess'], ['Résumé ünïcode.pdf', 'Résumé ünïcode.pdf']]) {
+        const up = await ada.client.upload('/api/uploads', raw!, 'x')
+        expect([raw, up.status, up.body]).toEqual([raw, 201, expect.objectContaining({ name: clean })])
+      }
+      // A control character cannot even be framed in a part header: a clear 400.
+      expect((await ada.client.upload('/api/uploads', 'a\u0007b.txt', 'x')).body).toMatchObject({ error: 'invalid_input' })
+      expect(existsSync(join(server.dataDir, '..', 'etc'))).toBe(false)
+      expect(existsSync(join(server.dataDir, 'etc'))).toBe(false)
+    })
+
+    it('makes a thumbnail with EXIF orientation applied and metadata stripped, and stores the real size', async () => {
+      // 40×20 pixels stored, EXIF orientation 6 (a quarter turn): shown as 20×40.
+      const jpeg = await sharp({ create: { width: 40, height: 20, channels: 3, background: '#3a6' } }).jpeg().withMetadata({ orientation: 6 }).toBuffer()
+      const up = await ada.client.upload('/api/uploads', 'photo.jpg', jpeg, 'image/jpeg')
+      expect(up.body).toMatchObject({ contentType: 'image/jpeg', width: 20, height: 40 })
+      const thumb = await fetchFile(ada.client, `${up.body.url}/thumb`)
+      expect(thumb.status).toBe(200)
+      expect(thumb.headers.get('content-type')).toBe('image/webp')
+      const meta = await sharp(thumb.bytes).metadata()
+      expect(meta).toMatchObject({ width: 20, height: 40 })
+      expect(meta.exif).toBeUndefined()
+      expect((await fetchFile(bob.client, `${up.body.url}/thumb`)).status).toBe(404)
+    })
+
+    it('refuses an upload over the limit from its Content-Length, before reading the body', async () => {
+      // The body is never sent: only an answer given before reading it can arrive.
+      const res = await postDeclaring(server.url, '/api/uploads', ada.client.cookie!, 50 * 1024 * 1024, Buffer.from('--x\r\n'))
+      expect(res.status).toBe(413)
+      expect(res.body).toMatchObject({ error: 'too_large', message: expect.stringContaining('MAX_UPLOAD_MB') })
+    })
+
+    it('cuts off an upload that passes the limit while streaming, and keeps nothing', async () => {
+      const before = server.gateway.db.select().from(files).all().length
+      // A stream without Content-Length (chunked), so only the streaming check can stop it.
+      const form = new FormData()
+      form.append('file', new Blob([randomBytes(300 * 1024)]), 'big.bin')
+      const body = new Response(form)
+      const res = await fetch(`${server.url}/api/uploads`, {
+        method: 'POST', body: body.body, duplex: 'half',
+        headers: { origin: server.url, cookie: `cc_session=${ada.client.cookie}`, 'content-type': body.headers.get('content-type')! }
+      } as RequestInit)
+      expect(res.status).toBe(413)
+      expect((await res.json()).error).toBe('too_large')
+      expect(server.gateway.db.select().from(files).all().length).toBe(before)
+    })
+
+    it('refuses what is not a multipart upload with one file, with a clear 400', async () => {
+      expect((await ada.client.post('/api/uploads', { file: 'x' })).body).toMatchObject({ error: 'invalid_input' })
+      const empty = new FormData()
+      empty.append('note', 'no file here')
+      expect((await ada.client.request('POST', '/api/uploads', empty)).body).toMatchObject({ error: 'no_file' })
+      expect((await new Client(server.url).upload('/api/uploads', 'a.txt', 'x')).status).toBe(401)
+    })
+
+    it("enforces each member's quota", async () => {
+      const cy = await addPerson(server.url, ada.client, `cy${backend.s3 ? 's' : 'd'}`)
+      for (let i = 0; i < 4; i++) expect((await cy.client.upload('/api/uploads', `${i}.bin`, randomBytes(250 * 1024))).status).toBe(201)
+      const over = await cy.client.upload('/api/uploads', 'more.bin', randomBytes(100 * 1024))
+      expect(over.status).toBe(413)
+      expect(over.body).toMatchObject({ error: 'quota_exceeded', message: expect.stringContaining('UPLOAD_QUOTA_MB') })
+      expect((await bob.client.upload('/api/uploads', 'b.bin', randomBytes(100 * 1024))).status).toBe(201)
+    })
+  })
+}

@@ -1,0 +1,191 @@
+import { Readable } from 'node:stream'
+import busboy from 'busboy'
+import { and, eq, sql } from 'drizzle-orm'
+import { files } from '@circlechat/db'
+import { fileKind, newId, type Attachment, type FileKind } from '@circlechat/model'
+import type { Gateway } from '../deps.js'
+import { ApiError, badRequest, notFound } from '../errors.js'
+import { BlobTooLarge } from '../files/index.js'
+import type { Actor } from './conversations.js'
+import { imageInfo, isPreviewableImage, sanitiseFileName, sniffContentType } from './file-content.js'
+
+export type FileRow = typeof files.$inferSelect
+
+/** What an upload answers, and what a message's attachment is built from (docs/api.md). */
+export interface FileJson {
+  key: string
+  name: string
+  contentType: string
+  size: number
+  url: string
+  width?: number
+  height?: number
+}
+
+export const fileUrl = (key: string) => `/files/${key}`
+
+export function fileJson(f: FileRow): FileJson {
+  return {
+    key: f.key, name: f.name, contentType: f.contentType, size: f.size, url: fileUrl(f.key),
+    ...(f.width !== null && f.height !== null ? { width: f.width, height: f.height } : {})
+  }
+}
+
+/** Multipart framing around the one file part: boundaries, part headers, a long file name. */
+const MULTIPART_OVERHEAD = 16 * 1024
+const mb = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`
+const tooLarge = (max: number) => new ApiError(413, 'too_large', `Files are limited to ${mb(max)} (MAX_UPLOAD_MB); nothing was stored.`)
+const overQuota = (quota: number) =>
+  new ApiError(413, 'quota_exceeded', `You have used your upload allowance of ${mb(quota)} (UPLOAD_QUOTA_MB); nothing was stored. Ask an admin for more room.`)
+
+/** Bytes a member's uploads take, as counted against their quota. */
+const usedBytes = (gw: Gateway, memberId: string) =>
+  gw.db.select({ n: sql<number>`coalesce(sum(${files.size}), 0)` }).from(files).where(eq(files.owner, memberId)).get()!.n
+
+/**
+ * One multipart/form-data upload (a single file part, any field name), streamed from the socket
+ * into the blob store: never held whole in memory. Refused before a byte of the body is read
+ * when Content-Length already says it is too large or over the caller's quota; otherwise cut off
+ * as soon as the stream passes the limit. `owner` is the member the file is recorded for.
+ */
+export async function receiveUpload(gw: Gateway, auth: Actor, req: Request): Promise<FileJson> {
+  const max = gw.config.maxUploadBytes ?? 25 * 1024 * 1024
+  const quota = gw.config.uploadQuotaBytes ?? Number.POSITIVE_INFINITY
+  const type = req.headers.get('content-type') ?? ''
+  if (!/^multipart\/form-data;/i.test(type)) throw badRequest('invalid_input', 'Send the file as multipart/form-data with one file part.')
+  const declared = Number(req.headers.get('content-length') ?? NaN)
+  if (declared > max + MULTIPART_OVERHEAD) throw tooLarge(max)
+  const used = usedBytes(gw, auth.member.id)
+  if (used >= quota || (Number.isFinite(declared) && used + declared - MULTIPART_OVERHEAD > quota)) throw overQuota(quota)
+  if (!req.body) throw badRequest('invalid_input', 'The request has no body.')
+
+  const stored = await new Promise<{ sha256: string; size: number; head: Buffer; name: string } | null>((resolve, reject) => {
+    let parser: busboy.Busboy
+    try {
+      parser = busboy({ headers: { 'content-type': type }, defParamCharset: 'utf8', limits: { files: 1, fields: 8, fieldSize: 1024, parts: 10, fileSize: max + 1, headerPairs: 20 } })
+    } catch {
+      return reject(badRequest('invalid_input', 'The multipart body has no boundary.'))
+    }
+    let put: Promise<void> | null = null
+    parser.on('file', (_field, stream, info) => {
+      const name = sanitiseFileName(info.filename)
+      put = gw.blobs.put(stream, { maxBytes: Math.min(max, quota - used) }).then(
+        (r) => resolve({ ...r, name }),
+        (err: unknown) => {
+          stream.resume() // drain what is left, so the parser can finish
+          reject(err instanceof BlobTooLarge ? (err.maxBytes < max ? overQuota(quota) : tooLarge(max)) : err)
+        }
+      )
+    })
+    parser.on('error', () => reject(badRequest('invalid_input', 'The multipart body is malformed.')))
+    parser.on('close', () => {
+      if (!put) resolve(null)
+    })
+    const body = Readable.fromWeb(req.body as import('node:stream/web').ReadableStream<Uint8Array>)
+    body.on('error', (err) => reject(err))
+    body.pipe(parser)
+  })
+  if (!stored) throw badRequest('no_file', 'The form has no file part.')
+
+  const contentType = await sniffContentType(stored.head, stored.name)
+  const row: FileRow = {
+    key: newId('file'), workspaceId: auth.workspace.id, owner: auth.member.id, sha256: stored.sha256, name: stored.name,
+    contentType, size: stored.size, width: null, height: null, thumbSha256: null, createdAt: Date.now()
+  }
+  if (isPreviewableImage(contentType)) {
+    const source = await gw.blobs.get(stored.sha256)
+    const info = source ? await imageInfo(source) : null
+    if (info) {
+      const thumb = await gw.blobs.put(Readable.from([info.thumb]))
+      Object.assign(row, { width: info.width, height: info.height, thumbSha256: thumb.sha256 })
+    }
+  }
+  gw.db.insert(files).values(row).run()
+  return fileJson(row)
+}
+
+/**
+ * The file if the caller may read it: its uploader until it is first attached; after that, members
+ * of a conversation (or the workspace, for the workspace board) where a live message, reply or
+ * comment attaches it. A deleted message no longer counts. Anything else is the same 404 as a
+ * missing key, so a key's existence never leaks.
+ */
+export function readableFile(gw: Gateway, auth: Actor, key: string): FileRow {
+  const row = gw.db.$client.prepare(`
+    SELECT f.key, f.workspace_id AS workspaceId, f.owner, f.sha256, f.name, f.content_type AS contentType, f.size, f.width, f.height,
+      f.thumb_sha256 AS thumbSha256, f.created_at AS createdAt
+    FROM files f
+    WHERE f.key = @key AND f.workspace_id = @ws AND (
+      (f.owner = @me AND NOT EXISTS (SELECT 1 FROM file_refs r WHERE r.file_key = f.key))
+      OR EXISTS (SELECT 1 FROM file_refs r WHERE r.file_key = f.key AND r.deleted = 0
+        AND (r.scope = @ws OR r.scope IN (SELECT conversation_id FROM conversation_members WHERE member_id = @me))))`)
+    .get({ key, ws: auth.workspace.id, me: auth.member.id }) as FileRow | undefined
+  if (!row) throw notFound('file_not_found', 'No such file, or you cannot see it.')
+  return row
+}
+
+export interface ListedFile extends FileJson {
+  kind: FileKind
+  thumbUrl: string | null
+  memberId: string
+  conversationId: string
+  messageId: string
+  createdAt: number
+}
+
+/** Rows read per request before the kind filter (which SQL cannot see): bounds the work. */
+const LIST_SCAN = 1000
+
+/** Files attached in the caller's conversations, newest attachment first; one entry per file. */
+export function listFiles(gw: Gateway, auth: Actor, q: { conversationId?: string; kind?: FileKind; q?: string; limit: number }): ListedFile[] {
+  const rows = gw.db.$client.prepare(`
+    SELECT f.key, f.owner, f.name, f.content_type AS contentType, f.size, f.width, f.height, f.thumb_sha256 AS thumbSha256,
+      r.ref, r.scope, r.created_at AS attachedAt
+    FROM file_refs r JOIN files f ON f.key = r.file_key
+    WHERE r.deleted = 0 AND f.workspace_id = @ws
+      AND r.scope IN (SELECT conversation_id FROM conversation_members WHERE member_id = @me)
+      AND (@conv IS NULL OR r.scope = @conv)
+      AND (@q IS NULL OR f.name LIKE @q ESCAPE '\\')
+    ORDER BY r.created_at DESC LIMIT ${LIST_SCAN}`)
+    .all({ ws: auth.workspace.id, me: auth.member.id, conv: q.conversationId ?? null, q: q.q ? `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null }) as Array<
+      Omit<FileRow, 'workspaceId' | 'sha256' | 'createdAt'> & { ref: string; scope: string; attachedAt: number }>
+  const out: ListedFile[] = []
+  const seen = new Set<string>()
+  for (const r of rows) {
+    if (seen.has(r.key)) continue
+    seen.add(r.key)
+    const kind = fileKind(r.contentType, r.name)
+    if (q.kind && kind !== q.kind) continue
+    out.push({
+      ...fileJson({ ...r, workspaceId: auth.workspace.id, sha256: '', createdAt: r.attachedAt }),
+      kind, thumbUrl: r.thumbSha256 ? `${fileUrl(r.key)}/thumb` : null, memberId: r.owner, conversationId: r.scope, messageId: r.ref, createdAt: r.attachedAt
+    })
+    if (out.length >= q.limit) break
+  }
+  return out
+}
+
+/** The seed's attachment input: `{key, name, contentType, size}` from an upload's answer. */
+export interface AttachmentInput {
+  key: string
+  name?: string
+  contentType?: string
+  size?: number
+}
+
+/**
+ * The attachments a member may put on a message: only files they uploaded themselves (or the
+ * server uploaded for them), in this workspace. Name, type, size and URL are taken from the
+ * record, not the input; an unknown or foreign key is refused, the same as the guard (OWN10).
+ */
+export function resolveAttachments(gw: Gateway, auth: Actor, input: AttachmentInput[] | undefined): Attachment[] {
+  if (!input?.length) return []
+  const out: Attachment[] = []
+  for (const a of input) {
+    const row = gw.db.select().from(files).where(and(eq(files.key, a.key), eq(files.owner, auth.member.id), eq(files.workspaceId, auth.workspace.id))).get()
+    if (!row) throw badRequest('invalid_attachment', `Attachment ${JSON.stringify(String(a.key).slice(0, 40))} is not a file you uploaded: upload it first (POST /api/uploads).`)
+    const { key, name, contentType, size, url, width, height } = fileJson(row)
+    out.push({ key, name, contentType, size, url, ...(width !== undefined ? { width, height } : {}) })
+  }
+  return out
+}
