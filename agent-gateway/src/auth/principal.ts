@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import { and, eq } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import { parse as parseCookies } from 'hono/utils/cookie'
-import { agents, members, users, workspaces, type Db } from '@circlechat/db'
+import { agents, members, workspaces, type Db } from '@circlechat/db'
 import type { Principal } from '@circlechat/sync-server'
+import { personOfUser } from '../services/request-queries.js'
 import { SESSION_COOKIE, validateSessionToken, type Session } from './sessions.js'
 import { BOT_TOKEN_PREFIX, hashSecret } from './tokens.js'
 
@@ -74,14 +75,7 @@ function fromBotToken(db: Db, token: string): AuthContext | null {
 function fromSessionToken(db: Db, token: string, now: number, renew: boolean): AuthContext | null {
   const session = validateSessionToken(db, token, now, { renew })
   if (!session) return null
-  // One workspace per installation: a person has one member row in it.
-  const row = db
-    .select({ user: { id: users.id, email: users.email }, member: members, workspace: workspaces })
-    .from(users)
-    .innerJoin(members, and(eq(members.userId, users.id), eq(members.deactivated, false)))
-    .innerJoin(workspaces, eq(workspaces.id, members.workspaceId))
-    .where(eq(users.id, session.userId))
-    .get()
+  const row = personOfUser(db, session.userId)
   if (!row) return null
   return { principal: toPrincipal(row.member, sessionCredential(session.id), session.expiresAt), ...row, session, sessionToken: token, via: 'cookie' }
 }

@@ -1,7 +1,7 @@
-import { eq } from 'drizzle-orm'
 import type { Context } from 'hono'
 import { deleteCookie, setCookie } from 'hono/cookie'
 import { sessions, type Db } from '@circlechat/db'
+import { deleteSession, renewSession, sessionById } from '../services/request-queries.js'
 import { hashSecret, randomSecret } from './tokens.js'
 
 /**
@@ -35,22 +35,22 @@ export function createSession(db: Db, userId: string, now = Date.now()): { token
  */
 export function validateSessionToken(db: Db, token: string, now = Date.now(), opts: { renew?: boolean } = {}): Session | null {
   const id = hashSecret(token)
-  const row = db.select().from(sessions).where(eq(sessions.id, id)).get()
+  const row = sessionById(db, id)
   if (!row) return null
   if (now >= row.expiresAt) {
-    db.delete(sessions).where(eq(sessions.id, id)).run()
+    deleteSession(db, id)
     return null
   }
   if (opts.renew !== false && row.expiresAt - now < RENEW_BELOW_MS) {
     const expiresAt = now + SESSION_TTL_MS
-    db.update(sessions).set({ expiresAt }).where(eq(sessions.id, id)).run()
+    renewSession(db, id, expiresAt)
     return { ...row, expiresAt, renewed: true }
   }
   return { ...row, renewed: false }
 }
 
 export function invalidateSession(db: Db, sessionId: string): void {
-  db.delete(sessions).where(eq(sessions.id, sessionId)).run()
+  deleteSession(db, sessionId)
 }
 
 /** Secure only over https: browsers drop Secure cookies on plain http (a laptop on :8080). */

@@ -27,10 +27,6 @@ export function insertConversation(tx: Tx, c: NewConversation, now = Date.now())
   return row
 }
 
-export function getConversation(tx: Tx, id: string): ConversationRow | undefined {
-  return tx.select().from(conversations).where(eq(conversations.id, id)).get()
-}
-
 export function memberIdsOf(tx: Tx, conversationId: string): string[] {
   return tx
     .select({ id: conversationMembers.memberId })
@@ -39,14 +35,6 @@ export function memberIdsOf(tx: Tx, conversationId: string): string[] {
     .orderBy(conversationMembers.joinedAt, conversationMembers.memberId)
     .all()
     .map((r) => r.id)
-}
-
-export function isConversationMember(tx: Tx, conversationId: string, memberId: string): boolean {
-  return !!tx
-    .select({ one: sql`1` })
-    .from(conversationMembers)
-    .where(and(eq(conversationMembers.conversationId, conversationId), eq(conversationMembers.memberId, memberId)))
-    .get()
 }
 
 /** Adds members, skipping those already in; returns the ids actually added. */

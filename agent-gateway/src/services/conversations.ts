@@ -3,10 +3,11 @@ import type { AuthContext } from '../auth/principal.js'
 import type { Gateway } from '../deps.js'
 import { badRequest, conflict, notFound } from '../errors.js'
 import {
-  activeMemberIds, addConversationMembers, conversationsOfMember, findChannelByName, findDm, getConversation,
-  insertConversation, isConversationMember, memberIdsOf, publicChannels, removeConversationMember
+  activeMemberIds, addConversationMembers, conversationsOfMember, findChannelByName, findDm,
+  insertConversation, memberIdsOf, publicChannels, removeConversationMember
 } from './conversation-store.js'
 import { mirrorConversation } from './doc-mirror.js'
+import { getConversation, isConversationMember } from './request-queries.js'
 import { unreadFor } from './unread.js'
 import { conversationShape, type ConversationJson, type ConversationRow } from './shapes.js'
 
