@@ -2,6 +2,13 @@ import type * as Y from 'yjs'
 import type { Db } from '@circlechat/db'
 import { readMessage, type Message } from '@circlechat/model'
 
+/** What the guard compares an attachment with: the upload's owner, sniffed type and size. */
+export interface AttachedFile {
+  owner: string
+  contentType: string
+  size: number
+}
+
 /**
  * Materialises messages from conversation and thread docs into the `messages` table (search,
  * REST reads, unread counts). Runs inside the same SQLite transaction as the update it reflects,
@@ -11,6 +18,9 @@ export class MessageIndex {
   #upsert
   #exists
   #rootDoc
+  #file
+  #ref
+  #unref
   /** Ids accepted but not yet committed: the table cannot see them yet. */
   #pending = new Set<string>()
 
@@ -25,6 +35,16 @@ export class MessageIndex {
       WHERE messages.doc = excluded.doc AND messages.conversation_id = excluded.conversation_id`)
     this.#exists = sqlite.prepare('SELECT 1 FROM messages WHERE id = ?').pluck()
     this.#rootDoc = sqlite.prepare('SELECT doc FROM messages WHERE id = ?').pluck()
+    this.#file = sqlite.prepare('SELECT owner, content_type AS contentType, size FROM files WHERE key = ?')
+    this.#ref = sqlite.prepare(`
+      INSERT INTO file_refs (file_key, ref, scope, deleted, created_at) VALUES (@key, @ref, @scope, @deleted, @createdAt)
+      ON CONFLICT(file_key, ref) DO UPDATE SET deleted = excluded.deleted`)
+    this.#unref = sqlite.prepare('DELETE FROM file_refs WHERE ref = @ref AND file_key NOT IN (SELECT value FROM json_each(@keys))')
+  }
+
+  /** The upload record an attachment names (guard rule OWN10), if any. */
+  fileOf(key: string): AttachedFile | undefined {
+    return this.#file.get(key) as AttachedFile | undefined
   }
 
   idTaken(id: string): boolean {
@@ -52,6 +72,11 @@ export class MessageIndex {
           })
           // An id already indexed for another doc is never overwritten: fail the whole commit.
           if (changes !== 1) throw new Error(`message ${m.id} belongs to another document`)
+          // Who may read an attached file follows the message: its conversation's members, until
+          // it is deleted or the attachment edited away (agent-gateway services/files.ts).
+          const keys = m.attachments.map((a) => a.key)
+          this.#unref.run({ ref: m.id, keys: JSON.stringify(keys) })
+          for (const key of keys) this.#ref.run({ key, ref: m.id, scope: conversationId, deleted: m.deleted ? 1 : 0, createdAt: m.createdAt })
         }
       },
       done: () => {

@@ -281,6 +281,7 @@ export class Relay implements SyncServer {
       maxUpdateBytes: this.config.maxUpdateBytes,
       acceptsNewMessages: this.#acceptsNewMessages(room),
       idTaken: (id) => this.#index.idTaken(id),
+      fileOf: (key) => this.#index.fileOf(key),
       clientOwner: (client) => room.clientOwners.get(client),
       taskIdTaken: (id) => this.#tasks.idTaken(id),
       commentIdTaken: (id) => room.board?.commentIds.has(id) ?? false

@@ -1,17 +1,20 @@
 import * as Y from 'yjs'
 import {
   MESSAGES, META, REACTIONS, messageFieldOwner, fieldValueProblem, reactionProblem, parseReactionKey, isId,
-  type MessageWriteContext
+  type Attachment, type MessageWriteContext
 } from '@circlechat/model'
 import { rejectReason as R } from '@circlechat/protocol'
 import { refuse } from '../verdict.js'
 import { plainValue, isNewMap, typeOf, type KeyWrite, type Loc, type NodeRef, type UpdateIndex } from '../resolve.js'
+import type { AttachedFile } from '../../message-index.js'
 
 export interface MessageRuleContext extends MessageWriteContext {
   /** False for a sealed conversation segment older than the one just sealed (OWN9). */
   acceptsNewMessages: boolean
   /** True if a message with this id already exists anywhere. */
   idTaken(id: string): boolean
+  /** The upload an attachment key names (OWN10); without it, no attachment is accepted. */
+  fileOf?(key: string): AttachedFile | undefined
 }
 
 export interface MessageCheck {
@@ -93,11 +96,22 @@ function isReactionsMap(index: UpdateIndex, node: NodeRef): boolean {
 /** The value an item gives its key, or REMOVED if it ends deleted. */
 const valueOf = (index: UpdateIndex, item: Y.Item): unknown => (index.endsDeleted(item) ? REMOVED : plainValue(item))
 
-function checkValues(key: string, w: KeyWrite, ctx: MessageWriteContext) {
+function checkValues(key: string, w: KeyWrite, ctx: MessageRuleContext) {
   for (const item of w.items) {
     if (item.content instanceof Y.ContentDeleted) continue
-    const problem = fieldValueProblem(key, plainValue(item), ctx)
+    const value = plainValue(item)
+    const problem = fieldValueProblem(key, value, ctx)
     if (problem) refuse(key === 'author' ? R.notAuthor : R.invalidField, problem)
+    if (key === 'attachments') for (const a of value as Attachment[]) checkAttachment(a, ctx)
+  }
+}
+
+/** OWN10: an attachment names the sender's own upload, as it was recorded. */
+function checkAttachment(a: Attachment, ctx: MessageRuleContext) {
+  const file = ctx.fileOf?.(a.key)
+  if (!file || file.owner !== ctx.sender) return refuse(R.notAuthor, 'attach only files you uploaded')
+  if (a.url !== `/files/${a.key}` || a.contentType !== file.contentType || a.size !== file.size) {
+    refuse(R.invalidField, 'an attachment carries its upload\'s url, contentType and size')
   }
 }
 
