@@ -3,17 +3,21 @@ import type * as Y from 'yjs'
 import { docName, meReadsOf, parseDocName } from '@circlechat/model'
 import type { MessageChange, Principal } from '@circlechat/sync-server'
 import type { Gateway } from '../deps.js'
-import { UNREAD_ORIGIN, conversationIdsOf, peopleOf, refreshUnread } from './unread.js'
+import { UNREAD_ORIGIN, advanceUnread, conversationIdsOf, peopleOf, refreshUnread } from './unread.js'
 
 type Deps = Pick<Gateway, 'db' | 'sync'>
 
-/** Messages remembered for skipping no-op updates; ~100 B each, so ~5 MB at most. */
-const SEEN_LIMIT = 50_000
+/**
+ * Messages remembered for skipping no-op updates (reactions, thread counts: most updates land on
+ * recent messages); ~100 B each, so ~400 KB at most. A forgotten one costs one recount.
+ */
+const SEEN_LIMIT = 4_096
 
 /**
  * Keeps every member's `unread` map current in real time, from two sources:
- *  - the change feed: a created or updated top-level message recomputes the figure of every
- *    member of its conversation (a post, an edit adding a mention, a delete all move it);
+ *  - the change feed: a new top-level message advances the figure of every member of its
+ *    conversation by the rows added since (services/unread.ts); an edit or a delete (which may
+ *    change a mention or an old message's count) recounts them;
  *  - read markers: members write `reads` in their own `me:` doc over sync. The tracker observes
  *    the `reads` map of each me doc instance it sees. A member can only write that doc through a
  *    connection, and every connection passes `onSyncUpgrade`, which loads the doc (the same
@@ -21,14 +25,14 @@ const SEEN_LIMIT = 50_000
  *    update is applied. A connected doc is never evicted; an evicted one is destroyed and the next
  *    connection brings a new instance through here again. So no hook in the relay is needed.
  * Work is coalesced per conversation and member within one event-loop turn, and at most one
- * pass per conversation runs at a time, so a burst of posts costs one recompute, not one each.
+ * pass per conversation runs at a time, so a burst of posts costs one pass, not one each.
  */
 export class UnreadTracker {
   #deps: Deps | null = null
   #unsubscribe: (() => void) | null = null
   #observed = new WeakSet<Y.Doc>()
-  /** conversation → members to recompute (null = all members of it). */
-  #dirty = new Map<string, Set<string> | null>()
+  /** conversation → members to recount (`all`: every person of it), and whether to advance the rest. */
+  #dirty = new Map<string, Work>()
   #running = new Set<string>()
   #scheduled = false
   #idle: Array<() => void> = []
@@ -71,9 +75,9 @@ export class UnreadTracker {
     this.#observed.add(doc)
     meReadsOf(doc).observe((event) => {
       if (event.transaction.origin === UNREAD_ORIGIN) return
-      for (const conversationId of event.keysChanged) this.#mark(conversationId, memberId)
+      for (const conversationId of event.keysChanged) this.#mark(conversationId, { memberId })
     })
-    for (const conversationId of conversationIdsOf(deps.db, memberId)) this.#mark(conversationId, memberId)
+    for (const conversationId of conversationIdsOf(deps.db, memberId)) this.#mark(conversationId, { memberId })
   }
 
   /** Resolves once no recompute is queued or running (tests and benchmarks). */
@@ -93,14 +97,16 @@ export class UnreadTracker {
     this.#seen.set(m.id, signature) // re-inserted: the Map's order is least recently seen first
     if (this.#seen.size > SEEN_LIMIT) this.#seen.delete(this.#seen.keys().next().value!)
     if (change.kind === 'updated' && known === signature) return
-    this.#mark(change.conversationId, null)
+    this.#mark(change.conversationId, change.kind === 'created' ? 'advance' : 'all')
   }
 
-  #mark(conversationId: string, memberId: string | null) {
-    const cur = this.#dirty.get(conversationId)
-    if (memberId === null || cur === null) this.#dirty.set(conversationId, null)
-    else if (cur) cur.add(memberId)
-    else this.#dirty.set(conversationId, new Set([memberId]))
+  /** One member to recount, `all` to recount every person, or `advance` them for new messages. */
+  #mark(conversationId: string, what: { memberId: string } | 'all' | 'advance') {
+    let work = this.#dirty.get(conversationId)
+    if (!work) this.#dirty.set(conversationId, (work = { all: false, advance: false, members: new Set() }))
+    if (what === 'all') work.all = true
+    else if (what === 'advance') work.advance = true
+    else work.members.add(what.memberId)
     if (!this.#scheduled) {
       this.#scheduled = true
       setImmediate(() => this.#flush())
@@ -109,11 +115,11 @@ export class UnreadTracker {
 
   #flush() {
     this.#scheduled = false
-    for (const [conversationId, members] of [...this.#dirty]) {
+    for (const [conversationId, work] of [...this.#dirty]) {
       if (this.#running.has(conversationId)) continue // rerun when the current pass ends
       this.#dirty.delete(conversationId)
       this.#running.add(conversationId)
-      void this.#recompute(conversationId, members)
+      void this.#recompute(conversationId, work)
         .catch(logFailure)
         .finally(() => {
           this.#running.delete(conversationId)
@@ -127,13 +133,15 @@ export class UnreadTracker {
     this.#settle()
   }
 
-  async #recompute(conversationId: string, members: Set<string> | null) {
+  async #recompute(conversationId: string, work: Work) {
     const deps = this.#deps
     if (!deps) return
-    const ids = members ? [...members] : peopleOf(deps.db, conversationId)
+    const ids = new Set(work.all || work.advance ? peopleOf(deps.db, conversationId) : [])
+    for (const memberId of work.members) ids.add(memberId)
     // All at once: the relay group-commits writes queued in one turn into one SQLite transaction.
-    await Promise.all(ids.map(async (memberId) => {
-      await refreshUnread(deps, memberId, conversationId)
+    await Promise.all([...ids].map(async (memberId) => {
+      if (work.all || work.members.has(memberId)) await refreshUnread(deps, memberId, conversationId)
+      else await advanceUnread(deps, memberId, conversationId)
       // A me doc the server loaded itself (not through a connection) is watched from here on.
       if (!this.#observed.has(await deps.sync.getDoc(docName.me(memberId)))) await this.watch(memberId)
     }))
@@ -144,5 +152,7 @@ export class UnreadTracker {
     for (const resolve of this.#idle.splice(0)) resolve()
   }
 }
+
+interface Work { all: boolean; advance: boolean; members: Set<string> }
 
 const logFailure = (err: unknown) => console.error('unread: recompute failed', err)

@@ -113,6 +113,28 @@ describe('unread counts (live in the me doc)', () => {
     for (const tab of tabs) expect(unreadIn(tab, priv)).toBeNull()
     expect(meUnreadOf(cyMe).has(priv)).toBe(false)
   })
+  it('advances the live figure by every row added since, and past the cap recounts the mentions among the newest', async () => {
+    const room = (await ada.client.post('/api/conversations', { kind: 'channel', name: 'advance', memberIds: [bob.member.id] })).body.conversation.id
+    const insert = server.gateway.db.$client.prepare(`INSERT INTO messages (id, conversation_id, doc, parent_id, author, created_at, deleted, body, mentions, attachments, reactions)
+      VALUES (?, ?, ?, NULL, ?, ?, 0, 'bulk', ?, '[]', '[]')`)
+    // Rows written without a change event (as by another writer) count once the next post arrives.
+    const bulk = (n: number, prefix: string, createdAt: number, mentions = '[]') => server.gateway.db.$client.transaction(() => {
+      for (let i = 0; i < n; i++) insert.run(`msg_${prefix}${String(i).padStart(12, '0')}`, room, `conv:${room}:0`, ada.member.id, createdAt, mentions)
+    })()
+    const first = await post(ada, room, 'hey @bob')
+    await bothTabs(room, { count: 1, mentions: 1 })
+    bulk(2, 'adva', first.createdAt + 1, '["everyone"]')
+    await post(bob, room, 'my own post')
+    await bothTabs(room, { count: 3, mentions: 3 })
+    bulk(UNREAD_CAP - 4, 'advb', first.createdAt + 1)
+    await new Promise((r) => setTimeout(r, 5))
+    await post(ada, room, 'reaching the cap')
+    await bothTabs(room, { count: UNREAD_CAP, mentions: 3 })
+    // One more pushes the oldest, "hey @bob", out of the newest UNREAD_CAP.
+    await post(ada, room, 'past the cap')
+    await bothTabs(room, { count: UNREAD_CAP, mentions: 2 })
+  })
+
   it('caps a figure at UNREAD_CAP (a client shows "999+"), counting mentions among the newest', async () => {
     const big = (await ada.client.post('/api/conversations', { kind: 'channel', name: 'firehose', memberIds: [cy.member.id] })).body.conversation.id
     const insert = server.gateway.db.$client.prepare(`INSERT INTO messages (id, conversation_id, doc, parent_id, author, created_at, deleted, body, mentions, attachments, reactions)

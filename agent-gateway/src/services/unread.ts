@@ -1,17 +1,25 @@
 import type { Statement } from 'better-sqlite3'
 import type { Db } from '@circlechat/db'
-import { docName, markRead, meReadsOf, setUnread, type UnreadCount } from '@circlechat/model'
+import { docName, markRead, meReadsOf, meUnreadOf, setUnread, type UnreadCount } from '@circlechat/model'
 import type { AuthContext } from '../auth/principal.js'
 import type { Gateway } from '../deps.js'
 import { requireMembership } from './conversations.js'
+import { isConversationMember } from './request-queries.js'
 
 /**
  * Unread counts, computed from the `messages` index against the member's read marker (the
  * `reads` map of their `me:` doc) and published as the server-only `unread` map of that doc, so
- * every tab of a member sees the same figure. Counting (not incrementing) keeps the figure exact
- * after edits, deletes and missed events: each recompute is a fresh COUNT over the index
- * `messages_conv_time (conversation_id, parent_id, created_at)`, so its cost is the number of
- * unread messages, not the size of the conversation.
+ * every tab of a member sees the same figure.
+ *
+ * A recount (`refreshUnread`) is a fresh COUNT over `messages_conv_time` from the marker; it is
+ * exact after edits, deletes and missed events, but reads every row since the marker, the
+ * member's own included (a poster who never reads rereads their whole history). New messages
+ * therefore advance the figure instead (`advanceUnread`): the stored figure stays the truth and
+ * only rows added since it was computed are counted. Message rows are never deleted and rowids
+ * only grow, so "added since" is `rowid > the max rowid seen by that computation`, read in the
+ * same statement as the count. A figure is advanced only while the marker it was counted from
+ * and the figure itself are unchanged; anything else (an edit, a delete, a marker move, too many
+ * rows since, a capped figure whose mentions could shift) recounts.
  */
 
 /**
@@ -20,13 +28,21 @@ import { requireMembership } from './conversations.js'
  */
 export const UNREAD_CAP = 999
 
+/** An advance reads at most this many rows added since (in any conversation); beyond, recount. */
+const ADVANCE_ROWS = 4 * UNREAD_CAP
+
+/** Figures remembered for advancing, per database (~150 B each); a forgotten one is recounted. */
+const BASES_LIMIT = 10_000
+
 /** The origin of every server write of `unread` (never mistaken for a member's edit). */
 export const UNREAD_ORIGIN = { source: 'server', reason: 'unread' } as const
 
+interface Counted { top: number | null; count: number; mentions: number | null }
+
 interface Statements {
-  count: Statement<[{ conversationId: string; memberId: string; since: number }], { count: number; mentions: number | null }>
+  count: Statement<[{ conversationId: string; memberId: string; since: number }], Counted>
+  added: Statement<[{ conversationId: string; memberId: string; since: number; after: number; rows: number }], Counted>
   newest: Statement<[string], number | null>
-  isMember: Statement<[string, string], number>
   conversationsOf: Statement<[string], string>
   membersOf: Statement<[string], string>
 }
@@ -42,8 +58,9 @@ function statements(db: Db): Statements {
       // Top-level, live, not mine, newer than my marker; mentions = those naming me or everyone.
       // Newest first and capped, so one post to a big channel full of people who never opened
       // it costs members × UNREAD_CAP rows at most, not members × its whole history.
+      // `top` (the newest row now) in the same statement: the snapshot the figure was counted on.
       count: sqlite.prepare(`
-        SELECT count(*) AS count,
+        SELECT (SELECT max(rowid) FROM messages) AS top, count(*) AS count,
                sum(EXISTS (SELECT 1 FROM json_each(u.mentions) j WHERE j.value IN (@memberId, 'everyone', 'channel'))) AS mentions
         FROM (
           SELECT m.mentions FROM messages m
@@ -51,8 +68,15 @@ function statements(db: Db): Statements {
           ORDER BY m.created_at DESC
           LIMIT ${UNREAD_CAP}
         ) u`),
+      // The same filter over rows added after `after` only: NOT INDEXED keeps the planner on the
+      // rowid range (a bounded slice of the table) instead of a conversation index from the marker.
+      added: sqlite.prepare(`
+        SELECT (SELECT max(rowid) FROM messages) AS top, count(*) AS count,
+               sum(EXISTS (SELECT 1 FROM json_each(m.mentions) j WHERE j.value IN (@memberId, 'everyone', 'channel'))) AS mentions
+        FROM messages m NOT INDEXED
+        WHERE m.rowid > @after AND m.rowid <= @after + @rows
+          AND m.conversation_id = @conversationId AND m.parent_id IS NULL AND m.created_at > @since AND m.deleted = 0 AND m.author <> @memberId`),
       newest: sqlite.prepare('SELECT max(created_at) FROM messages WHERE conversation_id = ? AND parent_id IS NULL').pluck(),
-      isMember: sqlite.prepare('SELECT 1 FROM conversation_members WHERE conversation_id = ? AND member_id = ?').pluck(),
       conversationsOf: sqlite.prepare('SELECT conversation_id FROM conversation_members WHERE member_id = ?').pluck(),
       // People only: agents read through packets and REST (computed from SQL there), so keeping
       // their me: docs' badges current would be writes nobody reads, on every post.
@@ -66,12 +90,72 @@ function statements(db: Db): Statements {
 
 /** One member's unread figure for one conversation, given their read marker (ms, 0 = never). */
 export function countUnread(db: Db, conversationId: string, memberId: string, readUpTo: number): UnreadCount {
-  const row = statements(db).count.get({ conversationId, memberId, since: readUpTo })
-  return { count: row?.count ?? 0, mentions: row?.mentions ?? 0 }
+  return figure(statements(db).count.get({ conversationId, memberId, since: readUpTo }))
 }
 
-export const isMemberOf = (db: Db, conversationId: string, memberId: string) =>
-  statements(db).isMember.get(conversationId, memberId) === 1
+const figure = (row: Counted | undefined): UnreadCount => ({ count: row?.count ?? 0, mentions: row?.mentions ?? 0 })
+
+/** What a published figure was counted from: the marker and the newest row it saw. */
+interface Basis { since: number; top: number; count: number; mentions: number }
+
+const bases = new WeakMap<Db, Map<string, Basis>>()
+
+function basesOf(db: Db): Map<string, Basis> {
+  let m = bases.get(db)
+  if (!m) bases.set(db, (m = new Map()))
+  return m
+}
+
+/** Least recently used first, bounded by BASES_LIMIT. */
+function remember(db: Db, key: string, basis: Basis) {
+  const m = basesOf(db)
+  m.delete(key)
+  m.set(key, basis)
+  if (m.size > BASES_LIMIT) m.delete(m.keys().next().value!)
+}
+
+/**
+ * `stored` plus what was added since, or null when that cannot be exact: past the cap the
+ * figure counts mentions among the newest UNREAD_CAP only, and new rows push old ones out.
+ */
+function advance(stored: UnreadCount, added: UnreadCount): UnreadCount | null {
+  if (added.count === 0) return stored
+  if (stored.count < UNREAD_CAP) {
+    const count = stored.count + added.count
+    return count <= UNREAD_CAP ? { count, mentions: stored.mentions + added.mentions } : null
+  }
+  return stored.mentions === 0 && added.mentions === 0 ? stored : null
+}
+
+/**
+ * Recounts (or, with `advanceOnly`, advances when it can) inside the me doc transaction, so the
+ * marker, the stored figure, the count and the remembered basis are read and written at one
+ * instant: two passes racing each other both see fresh state, and the later one wins.
+ */
+function publish(gw: Pick<Gateway, 'db' | 'sync'>, memberId: string, conversationId: string, advanceOnly: boolean): Promise<UnreadCount | null> {
+  return gw.sync.transact(docName.me(memberId), UNREAD_ORIGIN, (doc) => {
+    if (!isConversationMember(gw.db, conversationId, memberId)) return null
+    const since = meReadsOf(doc).get(conversationId) ?? 0
+    const key = `${conversationId} ${memberId}`
+    const stored = meUnreadOf(doc).get(conversationId)
+    const basis = basesOf(gw.db).get(key)
+    let counted: { unread: UnreadCount; top: number } | null = null
+    if (advanceOnly && stored && basis && basis.since === since && basis.count === stored.count && basis.mentions === stored.mentions) {
+      const row = statements(gw.db).added.get({ conversationId, memberId, since, after: basis.top, rows: ADVANCE_ROWS })
+      const top = row?.top ?? 0
+      const unread = top <= basis.top + ADVANCE_ROWS ? advance(stored, figure(row)) : null
+      if (unread) counted = { unread, top }
+    }
+    if (!counted) {
+      const row = statements(gw.db).count.get({ conversationId, memberId, since })
+      counted = { unread: figure(row), top: row?.top ?? 0 }
+    }
+    remember(gw.db, key, { since, top: counted.top, ...counted.unread })
+    setUnread(doc, conversationId, counted.unread)
+    return counted.unread
+  })
+}
+
 export const conversationIdsOf = (db: Db, memberId: string) => statements(db).conversationsOf.all(memberId)
 export const peopleOf = (db: Db, conversationId: string) => statements(db).membersOf.all(conversationId)
 
@@ -87,19 +171,18 @@ export async function unreadFor(gw: Pick<Gateway, 'db' | 'sync'>, memberId: stri
 }
 
 /**
- * Recomputes and publishes one member's figure for one conversation. The count runs inside the
- * doc transaction, so it reads the marker as it is at that instant: two recomputes racing each
- * other both read fresh state, and the later one wins with the fresher figure. A member who has
- * left gets nothing (their entry was removed with the conversation).
+ * Recounts and publishes one member's figure for one conversation. A member who has left gets
+ * nothing (their entry was removed with the conversation).
  */
-export async function refreshUnread(gw: Pick<Gateway, 'db' | 'sync'>, memberId: string, conversationId: string): Promise<UnreadCount | null> {
-  return gw.sync.transact(docName.me(memberId), UNREAD_ORIGIN, (doc) => {
-    if (!isMemberOf(gw.db, conversationId, memberId)) return null
-    const unread = countUnread(gw.db, conversationId, memberId, meReadsOf(doc).get(conversationId) ?? 0)
-    setUnread(doc, conversationId, unread)
-    return unread
-  })
-}
+export const refreshUnread = (gw: Pick<Gateway, 'db' | 'sync'>, memberId: string, conversationId: string) =>
+  publish(gw, memberId, conversationId, false)
+
+/**
+ * After new messages: the stored figure plus the rows added since it was counted, in O(rows
+ * added); a recount when that would not be exact (see the top of this file).
+ */
+export const advanceUnread = (gw: Pick<Gateway, 'db' | 'sync'>, memberId: string, conversationId: string) =>
+  publish(gw, memberId, conversationId, true)
 
 /**
  * `POST /api/conversations/:id/read`: moves the caller's marker to the newest top-level message
