@@ -14,6 +14,7 @@ import { createLoginThrottle, type LoginThrottleOptions } from './auth/login-thr
 import type { Gateway } from './deps.js'
 import type { Config } from './config.js'
 import { UnreadTracker } from './services/unread-tracker.js'
+import { notifyBoardCommentMentions } from './services/task-mentions.js'
 import { HttpDrain } from './drain.js'
 import { BoardFeed } from './agents/board-feed.js'
 import { openWritableDb } from './storage-probe.js'
@@ -135,6 +136,12 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 
   const webRoot = opts.webRoot === undefined ? DEFAULT_WEB_ROOT : opts.webRoot
   const agents = createAgentRuntime(gateway, { ...opts.agents, sockets: opts.sockets, boards })
+  // A task comment's mentions are news for the people named, whoever wrote it.
+  const stopMentions = boards.onTaskChange((c) => {
+    if (c.kind !== 'commented') return
+    notifyBoardCommentMentions(gateway, c.board, { taskId: c.taskId, commentId: c.commentId, by: c.author, at: c.at }, c.mentions)
+      .catch((err: unknown) => console.error('could not note task mentions', err))
+  })
   const app = createApp(gateway, { webRoot: webRoot ?? undefined, routes: agents.routes })
   const drain = new HttpDrain()
   fetchApp = drain.wrap((req, env) => app.fetch(req, env)) // env carries the Node socket (client IP)
@@ -160,6 +167,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         server.closeIdleConnections()
         await drain.drain(opts.drainMs ?? 5000)
         server.closeIdleConnections()
+        stopMentions()
         await agents.close()
         unread.stop()
         await sync.close() // waits for pending commits, then closes sync sockets (restarting)

@@ -6,7 +6,7 @@ import { isOrigin, type Origin, type Principal, type SyncServer } from '@circlec
 /** What happened on a board that may wake an agent. `board` is the doc's scope id (conversation or workspace). */
 export type TaskChange =
   | { kind: 'assigned'; board: string; taskId: string; memberIds: string[]; origin: Origin }
-  | { kind: 'commented'; board: string; taskId: string; commentId: string; author: string; mentions: string[]; origin: Origin }
+  | { kind: 'commented'; board: string; taskId: string; commentId: string; author: string; mentions: string[]; at: number; origin: Origin }
 
 /**
  * The board half of the change feed: assignments and new comments, from every writer. The relay's
@@ -91,7 +91,7 @@ export class BoardFeed {
         const map = (item.content as Y.ContentType).type
         if (!(map instanceof Y.Map)) continue
         const c = readComment(map)
-        this.#emit({ kind: 'commented', board, taskId: c.taskId, commentId: c.id, author: c.author, mentions: c.mentions, origin })
+        this.#emit({ kind: 'commented', board, taskId: c.taskId, commentId: c.id, author: c.author, mentions: c.mentions, at: c.createdAt, origin })
       }
     })
   }

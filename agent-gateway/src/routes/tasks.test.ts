@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { activityOfTask, docName, findTask, listComments, meTaskMentionsOf, readTask } from '@circlechat/model'
+import { activityOfTask, addComment, docName, findTask, listComments, meTaskMentionsOf, readTask } from '@circlechat/model'
 import { Client, addPerson, signupAdmin, startTestServer } from '../test/harness.js'
 import { syncClient, whenSynced } from '../test/sync-client.js'
 
@@ -239,17 +239,32 @@ describe('task routes', () => {
     const mentionsOf = async (who: Person) => meTaskMentionsOf(await server.gateway.sync.getDoc(docName.me(who.member.id))).toJSON()
     const c = (await bob.client.post(`/api/tasks/${t.id}/comments`, { bodyMd: '@ada and @cy, have a look' })).body.comment
     expect(c.mentions).toEqual(expect.arrayContaining([ada.member.id, cy.member.id]))
-    expect((await mentionsOf(ada))[c.id]).toEqual({ taskId: t.id, commentId: c.id, conversationId: eng, by: bob.member.id, at: c.createdAt })
-    // cy is not in #eng: he cannot read the task, so he is not told about it.
-    expect((await mentionsOf(cy))[c.id]).toBeUndefined()
+    // Told through the board feed, just after the comment is stored.
+    await expect.poll(async () => (await mentionsOf(ada))[c.id]).toEqual({ taskId: t.id, commentId: c.id, conversationId: eng, by: bob.member.id, at: c.createdAt })
     // @channel tells everyone on the board but the author; an edit adding a mention tells the new one.
     const all = (await ada.client.post(`/api/tasks/${t.id}/comments`, { bodyMd: 'ping @channel' })).body.comment
-    expect((await mentionsOf(bob))[all.id]).toMatchObject({ by: ada.member.id })
+    await expect.poll(async () => (await mentionsOf(bob))[all.id]).toMatchObject({ by: ada.member.id })
     expect((await mentionsOf(ada))[all.id]).toBeUndefined()
+    // cy is not in #eng: he cannot read the task, so he is not told about it.
+    expect((await mentionsOf(cy))[c.id]).toBeUndefined()
     const quiet = (await ada.client.post(`/api/tasks/${t.id}/comments`, { bodyMd: 'no one yet' })).body.comment
     expect((await mentionsOf(bob))[quiet.id]).toBeUndefined()
     const edited = (await ada.client.patch(`/api/tasks/${t.id}/comments/${quiet.id}`, { bodyMd: 'now @bob' })).body.comment
     expect((await mentionsOf(bob))[quiet.id]).toMatchObject({ at: edited.editedAt })
+  })
+
+  it('a comment written into the board doc, as the web app does, tells the people it mentions', async () => {
+    const t = await create(bob, { conversationId: eng, title: 'Doc mentions' })
+    const doc = new Y.Doc()
+    const provider = syncClient(server.url, bob.client.cookie!, docName.board(eng), doc)
+    try {
+      await whenSynced(provider)
+      const id = addComment(doc, { taskId: t.id, author: bob.member.id, body: '@ada over to you', mentions: [ada.member.id] })
+      const me = await server.gateway.sync.getDoc(docName.me(ada.member.id))
+      await expect.poll(() => meTaskMentionsOf(me).get(id)).toMatchObject({ taskId: t.id, conversationId: eng, by: bob.member.id })
+    } finally {
+      provider.destroy()
+    }
   })
 
   it('creates a task from a message the caller can read', async () => {

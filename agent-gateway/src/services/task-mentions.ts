@@ -1,5 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm'
-import { conversationMembers, members } from '@circlechat/db'
+import { conversationMembers, conversations, members } from '@circlechat/db'
 import { docName, noteTaskMention, partitionMentions, type TaskMention } from '@circlechat/model'
 import type { Gateway } from '../deps.js'
 
@@ -30,4 +30,20 @@ export async function notifyTaskMentions(
     if (id === mention.by) continue
     await gw.sync.transact(docName.me(id), ORIGIN, (doc) => noteTaskMention(doc, { ...mention, conversationId: board.conversationId }))
   }
+}
+
+/**
+ * The same for a comment that reached a board by any door — REST, the web app's own edit of the
+ * board doc, a peer agent — as the board feed reports it. `board` is the doc's scope id: a
+ * conversation, or the workspace for its own board.
+ */
+export async function notifyBoardCommentMentions(
+  gw: Pick<Gateway, 'db' | 'sync'>,
+  board: string,
+  mention: Omit<TaskMention, 'conversationId'>,
+  mentions: string[]
+): Promise<void> {
+  if (mentions.length === 0) return
+  const conversation = gw.db.select({ workspaceId: conversations.workspaceId }).from(conversations).where(eq(conversations.id, board)).get()
+  await notifyTaskMentions(gw, conversation ? { workspaceId: conversation.workspaceId, conversationId: board } : { workspaceId: board, conversationId: null }, mention, mentions)
 }

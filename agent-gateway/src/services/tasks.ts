@@ -455,11 +455,11 @@ export async function unlinkTask(gw: Gateway, actor: Actor, taskId: string, link
 export async function commentOnTask(gw: Gateway, actor: Actor, taskId: string, bodyMd: string, opts: TaskWriteOptions = {}): Promise<TaskCommentJson> {
   const body = checkComment(bodyMd)
   const mentions = resolveMentions(gw, actor.workspace.id, body).slice(0, MAX_MENTIONS)
-  const { comment, board } = await writeTask(gw, actor, taskId, opts, (doc, _, board) => {
+  const { comment } = await writeTask(gw, actor, taskId, opts, (doc) => {
     const id = addComment(doc, { taskId, author: actor.member.id, body, mentions })
-    return { comment: readComment(findComment(doc, id)!), board }
+    return { comment: readComment(findComment(doc, id)!) }
   }, ({ comment: c }, at) => [{ taskId, actor: actor.member.id, field: 'commented', from: null, to: c.id, at }])
-  await notify(gw, actor, board, comment, mentions)
+  // The people it mentions are told by the board feed, as for comments written into the doc.
   return taskCommentShape(comment, handlesOf(gw, actor))
 }
 

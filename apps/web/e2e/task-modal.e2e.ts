@@ -190,7 +190,11 @@ describe('task modal', () => {
 		expect(await again.locator('[data-testid=task-link]').innerText()).toMatch(/blocked by\s*Ship the release/);
 
 		// Bob sees it all live; he may not edit Ada's comment.
+		// Ada's comment mentioned Bob: his sidebar says so until he has looked at the board.
+		await bob.goto(`/c/${general}`);
+		await poll(() => bob.locator('[data-testid=nav-tasks-mentions]').innerText()).toBe('@1');
 		const bobModal = await openTask(bob, 'Ship the release');
+		await poll(() => bob.locator('[data-testid=nav-tasks-mentions]').count()).toBe(0);
 		await poll(() => bobModal.locator('[data-testid=task-comment]').innerText()).toContain('once the build is green');
 		expect(await bobModal.locator('[data-testid=comment-edit]').count()).toBe(0);
 		expect(await bobModal.locator('[data-testid=task-assignee]').getAttribute('data-id')).toBeTruthy();

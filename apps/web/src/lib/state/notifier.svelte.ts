@@ -84,13 +84,19 @@ export class Notifier {
 		} catch {
 			// Still worth a notice without the text.
 		}
-		const n = new Notification(title, { body, tag: conversationId });
-		n.onclick = () => {
-			window.focus();
-			void goto(messageId ? `/c/${conversationId}?m=${messageId}` : `/c/${conversationId}`);
-			n.close();
-		};
+		notify(title, body, messageId ? `/c/${conversationId}?m=${messageId}` : `/c/${conversationId}`, conversationId);
 	}
+}
+
+/** A browser notification that opens `href` in the app when clicked; nothing without permission. */
+export function notify(title: string, body: string, href: string, tag: string) {
+	if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+	const n = new Notification(title, { body, tag });
+	n.onclick = () => {
+		window.focus();
+		void goto(href);
+		n.close();
+	};
 }
 
 const NEW_MESSAGE = 'New message';

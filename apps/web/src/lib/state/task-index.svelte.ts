@@ -1,12 +1,14 @@
 /**
  * The task index as the REST API lists it (GET /api/tasks: every board I can see), for what would
  * otherwise mean opening every board doc: the All tasks view's channel cards and the "changed
- * since my visit" badges of the sidebar and the Board tab. One instance per workspace shell;
+ * since my visit" badges of the sidebar and the Board tab; and the task comments that mention me
+ * (`me:` taskMentions, written by the server), unread until I visit their board. One instance per workspace shell;
  * whoever shows it `watch()`es, which polls while anyone is watching.
  */
 import { untrack } from 'svelte';
-import { meBoardVisitsOf } from '@circlechat/model';
+import { meBoardVisitsOf, meTaskMentionsOf, type TaskMention } from '@circlechat/model';
 import { api, errorMessage, type TaskSummary } from '$lib/api';
+import { notify } from './notifier.svelte';
 import type { WorkspaceState } from './workspace.svelte';
 
 /** Badges need not be to the second; one small GET every 20 s while shown. */
@@ -20,6 +22,9 @@ export class TaskIndex {
 	#loaded = $state(false);
 	#error = $state<string | null>(null);
 	#visits = $state.raw<Map<string, number>>(new Map());
+	#mentions = $state.raw<TaskMention[]>([]);
+	/** Mentions already read once (null: not yet): only those after it are news to notify. */
+	#knownMentions: Set<string> | null = null;
 	#watchers = 0;
 	#timer: ReturnType<typeof setInterval> | null = null;
 	#inflight: Promise<void> | null = null;
@@ -97,6 +102,11 @@ export class TaskIndex {
 		return [...new Set(this.#items.map((t) => this.boardOf(t)))].reduce((n, b) => n + this.changed(b), 0);
 	}
 
+	/** Task comments mentioning me, posted after my last visit of their board, newest first. */
+	get unreadMentions(): TaskMention[] {
+		return this.#mentions.filter((m) => m.at > this.visit(m.conversationId ?? this.#ws.session.workspace.id)).sort((a, b) => b.at - a.at);
+	}
+
 	refresh(): Promise<void> {
 		this.#inflight ??= (async () => {
 			try {
@@ -129,16 +139,33 @@ export class TaskIndex {
 			for (const [k, v] of visits.entries()) if ((next.get(k) ?? 0) < v) next.set(k, v);
 			this.#visits = next;
 		};
+		const mentions = meTaskMentionsOf(this.#ws.meDoc.doc);
+		const readMentions = () => {
+			this.#mentions = [...mentions.values()];
+			// The first read is a baseline; a mention that arrives later, with the tab hidden, notifies.
+			const known = this.#knownMentions;
+			if (known && document.hidden) for (const m of this.#mentions) if (!known.has(m.commentId)) this.#notify(m);
+			this.#knownMentions = new Set(this.#mentions.map((m) => m.commentId));
+		};
 		untrack(read);
+		untrack(readMentions);
 		visits.observe(read);
+		mentions.observe(readMentions);
 		return () => {
 			visits.unobserve(read);
+			mentions.unobserve(readMentions);
 			this.#watchers--;
 			if (this.#watchers === 0 && this.#timer) {
 				clearInterval(this.#timer);
 				this.#timer = null;
 			}
 		};
+	}
+
+	#notify(m: TaskMention) {
+		const who = this.#ws.member(m.by)?.name ?? 'Someone';
+		const href = m.conversationId ? `/c/${m.conversationId}/board?task=${encodeURIComponent(m.taskId)}` : '/tasks';
+		notify(`${who} mentioned you on a task`, this.#items.find((t) => t.id === m.taskId)?.title ?? 'Task comment', href, m.commentId);
 	}
 }
 
