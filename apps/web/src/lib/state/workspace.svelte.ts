@@ -13,6 +13,7 @@ import {
 	meUnreadOf,
 	meDraftsOf,
 	meMutesOf,
+	meReadsOf,
 	markRead,
 	type ConversationSummary,
 	type DirMember,
@@ -227,8 +228,26 @@ export class WorkspaceState {
 		this.meDoc.doc.transact(() => (value ? drafts.set(conversationId, value) : drafts.delete(conversationId)));
 	}
 
+	/**
+	 * A conversation I marked unread while it is open: its pane stops moving my read marker and
+	 * the sidebar keeps its badge, until I read it on purpose (Esc, a post) or leave it.
+	 */
+	heldUnread = $state<string | null>(null);
+
+	/** My read marker: createdAt of the last message I read there (0: none). */
+	readMarker(conversationId: string): number {
+		return meReadsOf(this.meDoc.doc).get(conversationId) ?? 0;
+	}
+
 	markRead(conversationId: string, at: number) {
+		if (this.heldUnread === conversationId) this.heldUnread = null;
 		markRead(this.meDoc.doc, conversationId, at);
+	}
+
+	/** Moves my read marker back to `at` (markRead only moves it forward); the server recounts. */
+	markUnread(conversationId: string, at: number) {
+		this.heldUnread = conversationId;
+		this.meDoc.doc.transact(() => meReadsOf(this.meDoc.doc).set(conversationId, at));
 	}
 
 	async refreshMembers() {

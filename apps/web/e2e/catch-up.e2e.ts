@@ -1,0 +1,150 @@
+/**
+ * Catching up: the "New messages" line at my read marker when I come back to a conversation,
+ * the "Jump to first unread" pill while that line is above the view, and "Mark as unread" from a
+ * message (my marker moves back, the sidebar counts it again). At 1440 px (Bob, the "…" menu) and
+ * 375 px (Cy, the long-press sheet).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { launchBrowser, newPerson } from './support/browser';
+import { startTestServer, type TestServer } from './support/server';
+import { invite, message, messageAction, poll, post, signUpFirst } from './support/people';
+
+let server: TestServer;
+let browser: Browser;
+let ada: Page;
+let bob: Page;
+let cy: Page;
+let general: string;
+const errorLogs: string[][] = [];
+const shots = process.env.E2E_SHOTS;
+const UPDATES = 30;
+
+beforeAll(async () => {
+	server = await startTestServer();
+	browser = await launchBrowser();
+	const a = await newPerson(browser, server.url, { viewport: { width: 1440, height: 900 } });
+	errorLogs.push(a.errors);
+	ada = a.page;
+	await signUpFirst(ada);
+	general = new URL(ada.url()).pathname.split('/').pop()!;
+	await post(ada, 'Before you left');
+	const join = (viewport: { width: number; height: number }) => async () => {
+		const p = await newPerson(browser, server.url, { viewport });
+		errorLogs.push(p.errors);
+		return p.page;
+	};
+	bob = await invite(ada, { name: 'Bob Stone', email: 'bob@example.com' }, join({ width: 1440, height: 900 }));
+	cy = await invite(ada, { name: 'Cy Young', email: 'cy@example.com' }, join({ width: 375, height: 740 }));
+	// Both have read what was there: their markers sit on "Before you left".
+	for (const p of [bob, cy]) await message(p, 'Before you left').waitFor();
+});
+
+afterAll(async () => {
+	await browser?.close();
+	await server?.close();
+});
+
+const divider = (p: Page) => p.locator('[data-testid=new-messages-divider]');
+const pill = (p: Page) => p.locator('[data-testid=jump-to-unread]');
+/** #general's unread badge in the sidebar (the drawer's on a phone). */
+const badge = (p: Page) => p.locator('[data-testid=sidebar-channel][data-name=general] [data-testid=unread-count]').first();
+/** The text of the message right below the "New messages" line. */
+const belowDivider = (p: Page) =>
+	divider(p).evaluate((el) => {
+		const next = el.nextElementSibling;
+		return next?.getAttribute('data-testid') === 'message' ? next.textContent ?? '' : `not a message: ${next?.outerHTML.slice(0, 80)}`;
+	});
+const inView = async (p: Page, el: Locator) => {
+	const list = (await p.locator('[data-testid=message-list]').boundingBox())!;
+	const box = (await el.boundingBox())!;
+	return box.y >= list.y && box.y + box.height <= list.y + list.height;
+};
+const openDrawer = async (p: Page) => {
+	await p.locator('[data-testid=open-drawer]').click();
+	await p.locator('[data-testid=drawer]').waitFor();
+};
+
+describe('catching up', () => {
+	it('shows "New messages" at my read marker and a pill to jump up to it', async () => {
+		for (const p of [bob, cy]) await p.goto('/members');
+		for (let n = 1; n <= UPDATES; n++) {
+			const res = await ada.request.post(`/api/conversations/${general}/messages`, { data: { bodyMd: `Update ${n} of the launch` }, headers: { origin: server.url } });
+			expect(res.status()).toBe(201);
+		}
+		await poll(() => badge(bob).textContent()).toBe(String(UPDATES));
+
+		for (const p of [bob, cy]) {
+			await p.goto(`/c/${general}`);
+			await message(p, `Update ${UPDATES} of`).waitFor();
+			await poll(() => divider(p).count()).toBe(1);
+			expect(await belowDivider(p)).toContain('Update 1 of the launch');
+			// The list opens at the newest message: the line is far above, so the pill shows.
+			await poll(() => pill(p).isVisible()).toBe(true);
+			expect(await inView(p, divider(p))).toBe(false);
+		}
+		if (shots) {
+			await bob.screenshot({ path: `${shots}/catch-up-pill-1440.png` });
+			await cy.screenshot({ path: `${shots}/catch-up-pill-375.png` });
+		}
+		for (const p of [bob, cy]) {
+			await pill(p).click();
+			await poll(() => inView(p, divider(p))).toBe(true);
+			await poll(() => pill(p).count()).toBe(0);
+			expect(await inView(p, message(p, 'Update 1 of the launch'))).toBe(true);
+		}
+		if (shots) {
+			await bob.screenshot({ path: `${shots}/catch-up-divider-1440.png` });
+			await cy.screenshot({ path: `${shots}/catch-up-divider-375.png` });
+		}
+		// Opening it read it: no badge, and the line stays put while I am here.
+		await poll(() => badge(bob).count()).toBe(0);
+		await post(ada, 'Live while you look');
+		await message(bob, 'Live while you look').waitFor();
+		expect(await belowDivider(bob)).toContain('Update 1 of the launch');
+		await poll(() => badge(bob).count()).toBe(0);
+	});
+
+	it('marks a message unread from the "…" menu at 1440 px', async () => {
+		await messageAction(bob, 'Update 20 of', 'message-more');
+		await bob.locator('[data-testid=message-mark-unread]').click();
+		await poll(() => belowDivider(bob)).toContain('Update 20 of the launch');
+		// Update 20 to 30 and the live one: 12, shown though #general is open, and kept.
+		await poll(() => badge(bob).textContent()).toBe('12');
+		await bob.waitForTimeout(1000);
+		expect(await badge(bob).textContent()).toBe('12');
+		if (shots) await bob.screenshot({ path: `${shots}/catch-up-marked-unread-1440.png` });
+
+		// It is my marker, not the page's: away and back, the line is there again, then read.
+		await bob.locator('[data-testid=nav-members]').click();
+		await bob.waitForURL('**/members');
+		expect(await badge(bob).textContent()).toBe('12');
+		await bob.locator('[data-testid=sidebar-channel][data-name=general]').first().click();
+		await poll(() => divider(bob).count()).toBe(1);
+		expect(await belowDivider(bob)).toContain('Update 20 of the launch');
+		await poll(() => badge(bob).count()).toBe(0);
+	});
+
+	it('marks a message unread from the long-press sheet at 375 px', async () => {
+		await message(cy, 'Update 25 of').scrollIntoViewIfNeeded();
+		await message(cy, 'Update 25 of').dispatchEvent('pointerdown', { pointerType: 'touch', clientX: 100, clientY: 100, isPrimary: true });
+		await cy.waitForTimeout(650);
+		await cy.locator('[data-testid=sheet-mark-unread]').click();
+		await poll(() => cy.locator('[data-testid=action-sheet]').count()).toBe(0);
+		await poll(() => belowDivider(cy)).toContain('Update 25 of the launch');
+		await openDrawer(cy);
+		// Update 25 to 30 and the live one.
+		await poll(() => badge(cy).textContent()).toBe('7');
+		if (shots) await cy.screenshot({ path: `${shots}/catch-up-marked-unread-375.png` });
+		await cy.locator('[data-testid=drawer] [aria-label="Close menu"]').last().click();
+		// Sending ends the hold: I am reading it again.
+		await post(cy, 'Caught up now');
+		await message(cy, 'Caught up now').waitFor();
+		await openDrawer(cy);
+		await poll(() => badge(cy).count()).toBe(0);
+	});
+
+	it('ran without errors', () => {
+		for (const errors of errorLogs) expect(errors).toEqual([]);
+	});
+});
