@@ -9,8 +9,7 @@ import * as awarenessProtocol from 'y-protocols/awareness'
 import type { Db } from '@circlechat/db'
 import {
   parseDocName, docName, readSegmentMeta, initSegment, sealSegment, messagesOf, noteThreadReply,
-  meConversationsOf, putConversation, snapshotMessage, DEFAULT_SEGMENT_SIZE, isId, initBoard, boardLabelsOf, snapshotTask,
-  snapshotComment, readTask, type MessageWriteContext
+  meConversationsOf, putConversation, snapshotMessage, DEFAULT_SEGMENT_SIZE, isId, initBoard, type MessageWriteContext
 } from '@circlechat/model'
 import { messageType, rejectReason as R, closeCode, type RejectReason } from '@circlechat/protocol'
 import type { MessageChange, Principal, SyncServer, SyncServerOptions } from './types.js'
@@ -25,7 +24,7 @@ import { boardActivity, recordActivity } from './board-activity.js'
 import { Room } from './room.js'
 import { Connection } from './connection.js'
 import { guardUpdate } from './guard/index.js'
-import { afterApplyViolations, afterApplyBoardViolations } from './guard/after-apply.js'
+import { afterApplyViolations, afterApplyBoardViolations, boardBefore } from './guard/after-apply.js'
 import { StorageFailure } from './storage-failure.js'
 import { TokenBucket } from './rate-limit.js'
 import { closeGracefully } from './socket-health.js'
@@ -298,12 +297,7 @@ export class Relay implements SyncServer {
     const origin: Origin = { source: 'connection', memberId: principal.memberId, connectionId: conn.id }
     // What #onDocUpdate needs to bind client ids and re-check the result; tied to this origin so
     // it can never be taken for another update.
-    const board = result.board && {
-      tasks: new Map(result.board.touchedTasks.map((m) => [m, snapshotTask(m)])),
-      comments: new Map(result.board.touchedComments.map((m) => [m, snapshotComment(m)])),
-      read: new Map(result.board.touchedTasks.map((m) => [m, readTask(m)])),
-      paletteSize: boardLabelsOf(room.doc).size
-    }
+    const board = result.board && boardBefore(result.board, room.doc)
     room.applying = { origin, newClients: result.newClients, rules, before: new Map(result.touched.map((m) => [m, snapshotMessage(m)])), board }
     try {
       Y.applyUpdate(room.doc, update, origin)

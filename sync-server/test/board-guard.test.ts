@@ -3,7 +3,7 @@ import * as Y from 'yjs'
 import {
   addComment, addTaskLink, activityOf, boardLabelsOf, boardMetaOf, commentsOf, createTask, deleteComment, deleteTask, docName,
   editComment, findComment, findTask, listComments, listTasks, newId, setBoardLabel, setTaskKeys, tasksOf, updateTask, MAX_ACTIVITY,
-  appendActivity
+  appendActivity, positionBetween
 } from '@circlechat/model'
 import { startHarness, until, synced, rawClient, type Harness, forgeUpdate, storedUpdates as storedUpdatesOf } from './harness.js'
 import { decode, encode, withItem } from './forge.js'
@@ -164,6 +164,15 @@ describe('board docs: forged updates are refused, nothing stored', () => {
     await expectRefused(name, bob.token, await forge(name, (d) => setTaskKeys(d, task, 'assignees', { add: Array.from({ length: 21 }, () => newId('member')) })), 'invalidField')
     await expectRefused(name, bob.token, await forge(name, (d) => (t(d).get('links') as Y.Map<unknown>).set(newId('link'), { taskId: task, kind: 'owns' })), 'invalidField')
     await expectRefused(name, bob.token, await forge(name, (d) => (t(d).get('labels') as Y.Map<unknown>).set('p1', new Y.Map())), 'invalidField')
+  })
+
+  it('BRD3: a position is an order key a card can be placed next to, not any base62 string', async () => {
+    const { bob, name, task } = await setup()
+    // Each of these would make the library throw for every client placing a card beside it.
+    for (const position of ['evil', 'a00', 'b', 'A'.padEnd(27, '0')]) {
+      expect(() => positionBetween(position, null)).toThrow()
+      await expectRefused(name, bob.token, await forge(name, (d) => tasksOf(d).get(task)!.set('position', position)), 'invalidField')
+    }
   })
 
   it('BRD4: formatting, embeds, attributes, nested types and text past the bound', async () => {

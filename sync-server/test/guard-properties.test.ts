@@ -8,23 +8,31 @@ import { openDb, type Db } from '@circlechat/db'
 import {
   appendMessage, editMessage, deleteMessage, toggleReaction, messagesOf, metaOf, newId, docName, parseDocName, initSegment,
   snapshotMessageDoc, messageDocViolations, snapshotMeDoc, meDocViolations, snapshotMessage, meReadsOf, meDraftsOf,
-  meMutesOf, meUnreadOf, REACTIONS, reactionKey, type DocName, type MessageWriteContext
+  meMutesOf, meUnreadOf, REACTIONS, reactionKey, type DocName, type MessageWriteContext,
+  TASKS, TASK_STATUSES, LINK_KINDS, LABEL_COLOURS, MAX_TITLE_CHARS, MAX_DESCRIPTION_CHARS, tasksOf, commentsOf, activityOf,
+  boardMetaOf, boardLabelsOf, listTasks, listComments, readTask, createTask, updateTask, setTaskKeys, addTaskLink, removeTaskLink,
+  deleteTask, addComment, editComment, deleteComment, appendActivity, setBoardLabel, initBoard, positionAtEdge, positionBetween,
+  snapshotBoardDoc, boardDocViolations, type TaskStatus
 } from '@circlechat/model'
 import { guardUpdate } from '../src/guard/index.js'
-import { afterApplyViolations } from '../src/guard/after-apply.js'
+import { afterApplyViolations, afterApplyBoardViolations, boardBefore } from '../src/guard/after-apply.js'
+import type { BoardCheck } from '../src/guard/rules/board.js'
 import { MessageIndex } from '../src/message-index.js'
+import { TaskIndex, type BoardScope } from '../src/task-index.js'
 import { Room } from '../src/room.js'
-import { decode, encode, renumber, withItem } from './forge.js'
+import { decode, encode, renumber, withItem, type Structs } from './forge.js'
 
 /**
  * The guard's proof is not a list of known attacks. Several clients — members, an admin —
- * make valid edits, offline-concurrent edits and invalid ones, and their updates are mutated at
- * the struct level (duplicate keys, origins moved, clocks shifted, GC/Skip inserted, delete
- * ranges widened, content types swapped). Whenever the guard accepts, the doc after apply must
- * satisfy every invariant of packages/model (checked on the whole doc, independently of the
- * guard), nothing may be pending, the production re-check must agree, and the SQLite message
- * index must agree with the docs. Valid, unmutated work made on an up-to-date copy must be
- * accepted, so the guard cannot pass by refusing everything. Seeded: a failure reproduces.
+ * make valid edits, offline-concurrent edits and invalid ones on a message segment, a thread,
+ * a member's private doc and a kanban board (tasks, their texts and sets, comments), and their
+ * updates are mutated at the struct level (duplicate keys, origins moved, clocks shifted, GC/Skip
+ * inserted, delete ranges widened, content types swapped, items re-parented). Whenever the guard
+ * accepts, the doc after apply must satisfy every invariant of packages/model (checked on the
+ * whole doc, independently of the guard), nothing may be pending, the production re-check must
+ * agree, and the SQLite message and task indexes must agree with the docs. Valid, unmutated work
+ * made on an up-to-date copy must be accepted, so the guard cannot pass by refusing everything.
+ * Seeded: a failure reproduces.
  */
 
 const RUNS = Number(process.env.GUARD_PROPERTY_RUNS ?? 10_000)
@@ -33,6 +41,7 @@ const JOINED = NOW - 86_400_000
 
 let db: Db
 let index: MessageIndex
+let taskIndex: TaskIndex
 const workspace = newId('workspace')
 const conv = newId('conversation')
 const alice = newId('member')
@@ -41,18 +50,37 @@ const admin = newId('member')
 const members = [alice, bob, admin] as const
 type Member = (typeof members)[number]
 const isAdmin = (m: Member) => m === admin
+const boardScope: BoardScope = { board: conv, workspaceId: workspace, conversationId: conv }
+/** A task on the workspace's board: its id is taken for every other board. */
+let elsewhere: string
 
 beforeAll(() => {
   db = openDb(join(mkdtempSync(join(tmpdir(), 'cc-prop-')), 'prop.db'))
   const sql = db.$client
+  // Tens of thousands of index commits: a scratch file needs no fsync for each.
+  sql.pragma('synchronous = OFF')
   sql.prepare('INSERT INTO workspaces (id, name, handle, created_at) VALUES (?, ?, ?, ?)').run(workspace, 'P', 'p', JOINED)
   for (const m of members) sql.prepare('INSERT INTO members (id, workspace_id, kind, name, handle, role, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(m, workspace, 'user', m, m.replace('_', '-'), isAdmin(m) ? 'admin' : 'member', JOINED)
   sql.prepare('INSERT INTO conversations (id, workspace_id, kind, name, is_private, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(conv, workspace, 'channel', 'c', 0, alice, JOINED)
   index = new MessageIndex(db)
+  taskIndex = new TaskIndex(db)
+  const other = new Room(docName.board(workspace), parseDocName(docName.board(workspace))!, null)
+  elsewhere = createTask(other.doc, { createdBy: alice, title: 'elsewhere', createdAt: NOW })
+  indexTasks({ board: workspace, workspaceId: workspace, conversationId: null }, other, [elsewhere])
 })
+
+/** What the relay does with a board transaction's tasks: index them, in one SQLite transaction. */
+function indexTasks(scope: BoardScope, room: Room, ids: Iterable<string>) {
+  const indexed = taskIndex.prepare(scope, room.board!, room.doc, ids)
+  try {
+    db.$client.transaction(() => indexed.write())()
+  } finally {
+    indexed.done()
+  }
+}
 afterAll(() => db.$client.close())
 
-// ---- the world: a conversation segment, a thread and alice's private doc -------------------
+// ---- the world: a conversation segment, a thread, alice's private doc and the board --------
 
 interface Target {
   name: string
@@ -97,9 +125,18 @@ function makeWorld(acceptsNewMessages: boolean) {
   appendMessage(thread.room.doc, { author: bob, body: 'a reply', parentId: seeded[0], createdAt: NOW - 500 })
   const me = server(docName.me(alice))
   meUnreadOf(me.room.doc).set(conv, { count: 1, mentions: 0 })
-  const targets = [segment, thread, me]
+  const board = server(docName.board(conv))
+  const b = board.room.doc
+  initBoard(b, { conversationId: conv, workspaceId: workspace })
+  const tasks = members.map((m, i) => createTask(b, { createdBy: m, title: `task ${i}`, description: 'to do', assignees: [m], labels: ['p1'], createdAt: NOW - 1000 }))
+  updateTask(b, tasks[2]!, { parentId: tasks[0]!, status: 'done' })
+  for (const m of members) addComment(b, { taskId: tasks[0]!, author: m, body: `noted, ${m}`, createdAt: NOW - 900 })
+  setBoardLabel(b, 'p1', 'red')
+  appendActivity(b, [{ taskId: tasks[0]!, actor: alice, field: 'created', from: null, to: 'task 0', at: NOW - 1000 }])
+  const targets = [segment, thread, me, board]
   for (const t of targets) {
     t.room.takeChanges()
+    t.room.board?.take()
     for (const m of t.parsed.kind === 'me' ? [alice, alice] : [alice, alice, bob, admin]) addClient(t, m as Member)
   }
   // Every id in the world, for "reuse an id" attacks; the index holds them as the relay would.
@@ -172,6 +209,171 @@ const meEdits: Edit[] = [
   { valid: false, run: (d, _m, p) => meDraftsOf(d).set(p(2) ? 'not-a-conversation' : conv, p(2) ? 'x'.repeat(50_000) : 'ok') }
 ]
 
+type Pick = (n: number) => number
+const taskIds = (d: Y.Doc) => listTasks(d).map((t) => t.id)
+const pickTask = (d: Y.Doc, p: Pick) => { const ids = taskIds(d); return ids.length ? ids[p(ids.length)]! : null }
+/** Another live task than `id`, if there is one. */
+const otherTask = (d: Y.Doc, p: Pick, id: string) => { const ids = taskIds(d).filter((x) => x !== id); return ids.length ? ids[p(ids.length)]! : null }
+const taskMap = (d: Y.Doc, id: string) => tasksOf(d).get(id)!
+const textOf = (d: Y.Doc, id: string, key: 'title' | 'description') => taskMap(d, id).get(key) as Y.Text
+const pickComment = (d: Y.Doc, p: Pick, where: (c: Y.Map<unknown>) => boolean) => {
+  const list = commentsOf(d).toArray().filter((c) => c.get('deleted') !== true && where(c))
+  return list.length ? String(list[p(list.length)]!.get('id')) : null
+}
+const byAuthor = (member: Member) => (c: Y.Map<unknown>) => c.get('author') === member
+const notBy = (member: Member) => (c: Y.Map<unknown>) => c.get('author') !== member
+const otherMember = (m: Member, p: Pick) => members[(members.indexOf(m) + 1 + p(2)) % 3]!
+/** With a task picked, or nothing. */
+const onTask = (run: (d: Y.Doc, id: string, m: Member, p: Pick) => void) => (d: Y.Doc, m: Member, p: Pick) => {
+  const id = pickTask(d, p)
+  if (id) run(d, id, m, p)
+}
+const lastCharId = (text: Y.Text): Y.ID | null => {
+  let last: Y.Item | null = null
+  for (let n = text._start; n !== null; n = n.right) if (!n.deleted) last = n
+  return last ? Y.createID(last.id.client, last.id.clock + last.length - 1) : null
+}
+
+/**
+ * Makes a valid edit on a copy of `d` under a new client id of the same member (as a new tab
+ * would), rewrites the update's structs, and applies the result to `d`: the client then holds,
+ * and sends, what it forged.
+ */
+function forgeInto(d: Y.Doc, edit: (copy: Y.Doc) => void, surgery: (x: Structs) => void) {
+  const copy = new Y.Doc()
+  copy.clientID = clientSeq++
+  Y.applyUpdate(copy, Y.encodeStateAsUpdate(d))
+  const sv = Y.encodeStateVector(copy)
+  edit(copy)
+  const x = decode(Y.encodeStateAsUpdate(copy, sv))
+  surgery(x)
+  Y.applyUpdate(d, encode(x))
+}
+const stringItems = (x: Structs) => x.structs.filter((s): s is Y.Item => s instanceof Y.Item && s.content instanceof Y.ContentString)
+const retarget = (x: Structs, change: Parameters<typeof withItem>[1]) => {
+  x.structs = x.structs.map((s) => (s instanceof Y.Item && s.content instanceof Y.ContentString ? withItem(s, change) : s))
+}
+
+/**
+ * Text that leaves its task's own title or description: a full title's worth typed into a
+ * description but landing in another task's title (origin or right origin moved there), or any
+ * text landing outside a Y.Text of a task (the task map, its sets, a comment, a root, a key).
+ */
+const textEscapes = onTask((d, id, m, p) => {
+  const other = otherTask(d, p, id) ?? id
+  const target = taskMap(d, other)
+  const title = textOf(d, other, 'title')
+  const comment = commentsOf(d).length ? commentsOf(d).get(p(commentsOf(d).length)) : null
+  const activity = activityOf(d)._start
+  const under = (parent: Y.ID | string) => ({ origin: null, rightOrigin: null, parent, parentSub: null })
+  const after = (origin: Y.ID | null | undefined) => (origin ? { origin, rightOrigin: null, parent: null } : null)
+  const escapes: Array<() => Parameters<typeof withItem>[1] | null> = [
+    () => after(lastCharId(title)) ?? under(title._item!.id),
+    () => (title._start ? { origin: null, rightOrigin: title._start.id } : null),
+    () => under(target._item!.id),
+    () => under((target.get(['assignees', 'labels', 'links'][p(3)]!) as Y.Map<unknown>)._item!.id),
+    () => (comment ? under(comment._item!.id) : null),
+    () => under([TASKS, 'comments', 'labels', 'activity', 'meta'][p(5)]!),
+    () => after(target._map.get(['status', 'createdBy', 'position', 'title'][p(4)]!)?.id),
+    () => (comment ? after(comment._map.get(['author', 'body'][p(2)]!)?.id) : null),
+    () => after(activity?.id)
+  ]
+  const choice = p(escapes.length)
+  const change = escapes[choice]!()
+  if (!change) return
+  forgeInto(d, (copy) => {
+    const text = textOf(copy, id, 'description')
+    text.insert(p(text.length + 1), choice < 2 ? 'x'.repeat(MAX_TITLE_CHARS) : 'x')
+  }, (x) => retarget(x, change))
+})
+
+const boardEdits: Edit[] = [
+  { valid: true, run: (d, m, p) => { createTask(d, { createdBy: m, title: `new ${p(100)}`, description: p(2) ? 'details' : '', status: TASK_STATUSES[p(4)], assignees: p(2) ? [m] : [], labels: p(2) ? ['p1'] : [], dueAt: p(2) ? NOW + 86_400_000 : null, parentId: p(2) ? pickTask(d, p) : null }) } },
+  { valid: true, run: onTask((d, id, _m, p) => {
+    const text = textOf(d, id, p(2) ? 'title' : 'description')
+    if (p(3) === 0 && text.length > 0) text.delete(p(text.length), 1 + p(4))
+    else text.insert(p(text.length + 1), `w${p(100)} `)
+  }) },
+  { valid: true, run: onTask((d, id, _m, p) => updateTask(d, id, { [p(2) ? 'title' : 'description']: `rewritten ${p(100)}` })) },
+  { valid: true, run: onTask((d, id, _m, p) => {
+    const status = TASK_STATUSES[p(4)]!
+    const column = listTasks(d).filter((t) => t.status === status && t.id !== id)
+    const at = p(column.length + 1)
+    const position = p(2) ? positionAtEdge(listTasks(d), status, p(2) ? 'top' : 'bottom') : positionBetween(column[at - 1]?.position ?? null, column[at]?.position ?? null)
+    updateTask(d, id, { status, position })
+  }) },
+  { valid: true, run: onTask((d, id, _m, p) => setTaskKeys(d, id, 'assignees', p(3) ? { add: [members[p(3)]!] } : { remove: [members[p(3)]!] })) },
+  { valid: true, run: onTask((d, id, _m, p) => {
+    const label = ['p1', 'bug', 'later'][p(3)]!
+    if (p(4) === 0) setBoardLabel(d, label, LABEL_COLOURS[p(LABEL_COLOURS.length)]!)
+    else setTaskKeys(d, id, 'labels', p(3) ? { add: [label] } : { remove: [label] })
+  }) },
+  { valid: true, run: onTask((d, id, _m, p) => updateTask(d, id, { dueAt: p(3) === 0 ? null : NOW + p(30) * 86_400_000 })) },
+  { valid: true, run: onTask((d, id, _m, p) => updateTask(d, id, { progress: p(101), blocked: p(2) === 0 })) },
+  { valid: true, run: onTask((d, id, _m, p) => {
+    const links = taskMap(d, id).get('links') as Y.Map<unknown>
+    const other = otherTask(d, p, id)
+    if (links.size > 0 && p(3) === 0) removeTaskLink(d, id, [...links.keys()][p(links.size)]!)
+    else if (other) addTaskLink(d, id, { taskId: other, kind: LINK_KINDS[p(3)]! })
+  }) },
+  { valid: true, run: onTask((d, id, _m, p) => updateTask(d, id, { parentId: p(3) === 0 ? null : otherTask(d, p, id) })) },
+  { valid: true, run: onTask((d, id, m, p) => { addComment(d, { taskId: id, author: m, body: `comment ${p(100)}`, mentions: p(2) ? [otherMember(m, p)] : [] }) }) },
+  { valid: true, run: (d, m, p) => { const c = pickComment(d, p, byAuthor(m)); if (c) editComment(d, c, `edited ${p(100)}`, []) } },
+  { valid: true, run: (d, m, p) => { const c = pickComment(d, p, byAuthor(m)); if (c) deleteComment(d, c) } },
+  { valid: true, run: (d, m, p) => { const c = isAdmin(m) ? pickComment(d, p, notBy(m)) : null; if (c) deleteComment(d, c) } },
+  { valid: true, run: onTask((d, id, m, p) => { const c = createTask(d, { createdBy: m, title: 'subtask', parentId: id }); if (p(2)) deleteTask(d, c) }) },
+  { valid: true, run: onTask((d, id) => { deleteTask(d, id) }) },
+  // Refused: comments in someone else's name, or edited or deleted by someone else.
+  { valid: false, run: onTask((d, id, m, p) => { addComment(d, { taskId: id, author: otherMember(m, p), body: 'as someone else' }) }) },
+  { valid: false, run: (d, m, p) => { const c = pickComment(d, p, notBy(m)); if (c) editComment(d, c, 'pwned', []) } },
+  { valid: false, run: (d, m, p) => { const c = isAdmin(m) ? null : pickComment(d, p, notBy(m)); if (c) deleteComment(d, c) } },
+  { valid: false, run: (d, m, p) => { const c = pickComment(d, p, () => true); if (c) commentsOf(d).toArray().find((x) => x.get('id') === c)!.set(['id', 'taskId', 'author', 'createdAt'][p(4)]!, forgedValues[p(forgedValues.length)]) } },
+  { valid: false, run: onTask((d, _id, m, p) => { addComment(d, { taskId: newId('task'), author: m, body: 'on no task', id: p(2) ? pickComment(d, p, () => true) ?? undefined : undefined }) }) },
+  { valid: false, run: (d, _m, p) => { if (commentsOf(d).length) commentsOf(d).delete(p(commentsOf(d).length), 1) } },
+  // Refused: server-only roots and immutable task fields.
+  { valid: false, run: (d, m, p) => {
+    const which = p(3)
+    if (which === 0) appendActivity(d, [{ taskId: pickTask(d, p) ?? 'x', actor: m, field: 'status', from: 'a', to: 'b', at: NOW }])
+    else if (which === 1) boardMetaOf(d).set('workspaceId', newId('workspace'))
+    else if (activityOf(d).length) activityOf(d).delete(0, 1)
+  } },
+  { valid: false, run: onTask((d, id, _m, p) => taskMap(d, id).set(['id', 'createdBy', 'createdAt', 'source'][p(4)]!, forgedValues[p(forgedValues.length)])) },
+  { valid: false, run: onTask((d, id, _m, p) => taskMap(d, id).set(['title', 'description', 'assignees', 'labels', 'links'][p(5)]!, p(2) ? new Y.Text('mine') : new Y.Map())) },
+  { valid: false, run: onTask((d, id) => tasksOf(d).delete(id)) },
+  { valid: false, run: (d, m, p) => { const gone = [...tasksOf(d).values()].filter((t) => t.get('deleted') === true); if (gone.length) gone[p(gone.length)]!.set('deleted', false) } },
+  { valid: false, run: (d, m, p) => { createTask(d, { id: [elsewhere, ...tasksOf(d).keys()][p(tasksOf(d).size + 1)], createdBy: m, title: 'taken id' }) } },
+  { valid: false, run: (d, m, p) => { createTask(d, { createdBy: [otherMember(m, p), m][p(2)]!, title: 'dated', createdAt: [NOW + 86_400_000, JOINED - 3_600_000, -1][p(3)] }) } },
+  // Refused: text escaping its task, oversized text, rich text.
+  { valid: false, run: textEscapes },
+  { valid: false, run: (d, m, p) => { createTask(d, { createdBy: m, ...(p(2) ? { title: 'x'.repeat(MAX_TITLE_CHARS + 1) } : { title: 'ok', description: 'x'.repeat(MAX_DESCRIPTION_CHARS + 1) }) }) } },
+  { valid: false, run: onTask((d, id, _m, p) => { const text = textOf(d, id, 'title'); text.insert(p(text.length + 1), 'x'.repeat(MAX_TITLE_CHARS + 1 - text.length)) }) },
+  { valid: false, run: onTask((d, id, _m, p) => { const text = textOf(d, id, p(2) ? 'title' : 'description'); [() => text.format(0, 1, { bold: true }), () => text.insertEmbed(0, { image: 'x' }), () => text.setAttribute('x', 1), () => text.insertEmbed(0, new Y.Map())][p(4)]!() }) },
+  // Refused: bad values of member fields and sets.
+  { valid: false, run: (d, m, p) => { createTask(d, { createdBy: m, title: 'bad status', status: ['later', '', 'Done'][p(3)] as TaskStatus }) } },
+  { valid: false, run: onTask((d, id, _m, p) => {
+    const [k, v] = ([['status', ['later', 3, null, 'DONE'][p(4)]], ['progress', [101, 2.5, -1][p(3)]], ['parentId', id], ['updatedAt', NOW + 86_400_000], ['blocked', 'yes'], ['deleted', false], ['evil', 1]] as const)[p(7)]!
+    taskMap(d, id).set(k, v)
+  }) },
+  // Base62 but no order key: nobody could place a card next to it.
+  { valid: false, run: onTask((d, id, _m, p) => taskMap(d, id).set('position', ['!', '', 'a'.repeat(65), 'evil', 'a00', 'b', 'A'.padEnd(27, '0')][p(7)]!)) },
+  { valid: false, run: onTask((d, id, _m, p) => taskMap(d, id).delete(['status', 'position', 'updatedAt', 'progress'][p(4)]!)) },
+  { valid: false, run: onTask((d, id, _m, p) => {
+    const t = taskMap(d, id)
+    ;[
+      () => setTaskKeys(d, id, 'assignees', { add: ['bob'] }),
+      () => setTaskKeys(d, id, 'assignees', { add: Array.from({ length: 21 }, () => newId('member')) }),
+      () => (t.get('links') as Y.Map<unknown>).set(newId('link'), { taskId: id, kind: 'owns' }),
+      () => (t.get('links') as Y.Map<unknown>).set('not-a-link', { taskId: id, kind: 'blocks' }),
+      () => (t.get('labels') as Y.Map<unknown>).set('p1', new Y.Map()),
+      () => setTaskKeys(d, id, 'labels', { add: ['x'.repeat(41)] })
+    ][p(6)]!()
+  }) },
+  { valid: false, run: (d, _m, p) => (p(2) ? setBoardLabel(d, 'p1', 'chartreuse') : boardLabelsOf(d).set('x'.repeat(41), 'red')) },
+  { valid: false, run: (d) => d.getMap('elsewhere').set('x', 1) }
+]
+
+const editsFor = (kind: DocName['kind']) => (kind === 'me' ? meEdits : kind === 'board' ? boardEdits : messageEdits)
+
 // ---- struct-level mutations of an encoded update ---------------------------------------------
 
 type Mutation = (update: Uint8Array, server: Y.Doc, pick: (n: number) => number) => Uint8Array
@@ -198,10 +400,11 @@ const mutations: Record<string, Mutation> = {
     const x = decode(u)
     const keyed = x.structs.filter((s): s is Y.Item => s instanceof Y.Item && s.parentSub !== null && s.origin === null)
     if (!keyed.length) return u
-    const ids = keyed.filter((i) => i.parentSub === 'id')
-    const victim = ids.length && p(2) ? ids[p(ids.length)]! : keyed[p(keyed.length)]!
+    const idItems = keyed.filter((i) => i.parentSub === 'id')
+    const victim = idItems.length && p(2) ? idItems[p(idItems.length)]! : keyed[p(keyed.length)]!
     const last = x.structs.filter((s) => s.id.client === victim.id.client).pop()!
-    const taken = messagesOf(s).length ? messagesOf(s).get(p(messagesOf(s).length)).get('id') : 'evil'
+    const ids = s.share.has(TASKS) ? [...tasksOf(s).keys()] : messagesOf(s).toArray().map((m) => m.get('id'))
+    const taken = ids.length ? ids[p(ids.length)] : 'evil'
     const forged = new Y.ContentAny([victim.parentSub === 'id' && p(2) ? taken : [alice, bob, 'evil', NOW * 2, taken][p(5)]])
     // Either order: Yjs keeps the first of two origin-less items for a key, a naive check the last.
     const forgedFirst = p(2) === 0
@@ -272,8 +475,8 @@ const mutations: Record<string, Mutation> = {
     const x = decode(u)
     const i = pickItem(x.structs, p)
     if (i < 0) return u
-    const parent = p(3) === 0 ? ['messages', 'meta', 'unread', 'reads'][p(4)]! : someServerId(s, p) ?? 'messages'
-    x.structs[i] = withItem(x.structs[i] as Y.Item, { origin: null, rightOrigin: null, parent, parentSub: p(2) ? ['author', 'body', 'deleted', `${alice}|👍`, conv][p(5)]! : null })
+    const parent = p(3) === 0 ? ['messages', 'meta', 'unread', 'reads', TASKS, 'comments', 'labels', 'activity'][p(8)]! : someServerId(s, p) ?? 'messages'
+    x.structs[i] = withItem(x.structs[i] as Y.Item, { origin: null, rightOrigin: null, parent, parentSub: p(2) ? ['author', 'body', 'deleted', `${alice}|👍`, conv, 'title', 'status', 'createdBy'][p(8)]! : null })
     return encode(x)
   }
 }
@@ -287,9 +490,9 @@ type Step =
   | { kind: 'pull'; target: number; client: number }
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('edit' as const), target: fc.nat(2), client: fc.nat(3), valid: fc.boolean(), edit: fc.nat(63), seed: fc.nat(), thenSend: fc.boolean() }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('send' as const), target: fc.nat(2), client: fc.nat(3), mutation: fc.option(fc.nat(mutationNames.length - 1), { freq: 2 }), seed: fc.nat() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('pull' as const), target: fc.nat(2), client: fc.nat(3) }) }
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('edit' as const), target: fc.nat(3), client: fc.nat(3), valid: fc.boolean(), edit: fc.nat(63), seed: fc.nat(), thenSend: fc.boolean() }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('send' as const), target: fc.nat(3), client: fc.nat(3), mutation: fc.option(fc.nat(mutationNames.length - 1), { freq: 2 }), seed: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('pull' as const), target: fc.nat(3), client: fc.nat(3) }) }
 )
 
 function picker(seed: number) {
@@ -300,34 +503,42 @@ function picker(seed: number) {
   }
 }
 
-const stats = { accepted: 0, refused: 0, validAccepted: 0, mutatedAccepted: 0, byMutation: new Map<string, [number, number]>() }
+const stats = { accepted: 0, refused: 0, validAccepted: 0, mutatedAccepted: 0, byMutation: new Map<string, [number, number]>(), validByKind: new Map<string, number>() }
 
 function runSteps(steps: Step[], acceptsNewMessages: boolean) {
   const world = makeWorld(acceptsNewMessages)
-  for (const step of steps) {
-    const t = world.targets[step.target]!
-    const clientList = [...t.clients.entries()]
-    const [clientId, client] = clientList[step.client % clientList.length]!
-    if (step.kind === 'pull') {
-      Y.applyUpdate(client.doc, Y.encodeStateAsUpdate(t.room.doc, Y.encodeStateVector(client.doc)))
-      client.syncedAt = t.version
-      continue
-    }
-    if (step.kind === 'edit') {
-      const edits = (t.parsed.kind === 'me' ? meEdits : messageEdits).filter((e) => e.valid === step.valid)
-      const edit = edits[step.edit % edits.length]!
-      let changed = false
-      const onUpdate = () => { changed = true }
-      client.doc.on('update', onUpdate)
-      edit.run(client.doc, client.member, picker(step.seed), world)
-      client.doc.off('update', onUpdate)
-      const postsBlocked = t.parsed.kind === 'conv' && !acceptsNewMessages && edit.posts === true
-      if (changed && client.base === null) client.base = client.syncedAt
-      if (changed && (!edit.valid || postsBlocked)) client.valid = false
-      if (!step.thenSend) continue
-    }
-    send(world, t, clientId, client, step.kind === 'send' ? step.mutation : null, step.seed)
+  try {
+    for (const step of steps) runStep(world, step, acceptsNewMessages)
+  } finally {
+    // Each room's awareness keeps a timer: without this every world of the run stays alive.
+    for (const t of world.targets) t.room.awareness.destroy()
+    owners.clear()
   }
+}
+
+function runStep(world: World, step: Step, acceptsNewMessages: boolean) {
+  const t = world.targets[step.target]!
+  const clientList = [...t.clients.entries()]
+  const [clientId, client] = clientList[step.client % clientList.length]!
+  if (step.kind === 'pull') {
+    Y.applyUpdate(client.doc, Y.encodeStateAsUpdate(t.room.doc, Y.encodeStateVector(client.doc)))
+    client.syncedAt = t.version
+    return
+  }
+  if (step.kind === 'edit') {
+    const edits = editsFor(t.parsed.kind).filter((e) => e.valid === step.valid)
+    const edit = edits[step.edit % edits.length]!
+    let changed = false
+    const onUpdate = () => { changed = true }
+    client.doc.on('update', onUpdate)
+    edit.run(client.doc, client.member, picker(step.seed), world)
+    client.doc.off('update', onUpdate)
+    const postsBlocked = t.parsed.kind === 'conv' && !acceptsNewMessages && edit.posts === true
+    if (changed && client.base === null) client.base = client.syncedAt
+    if (changed && (!edit.valid || postsBlocked)) client.valid = false
+    if (!step.thenSend) return
+  }
+  send(world, t, clientId, client, step.kind === 'send' ? step.mutation : null, step.seed)
 }
 
 function send(world: World, t: Target, clientId: number, client: Client, mutationIndex: number | null, seed: number) {
@@ -336,7 +547,7 @@ function send(world: World, t: Target, clientId: number, client: Client, mutatio
     const mutation = mutationIndex === null ? null : mutationNames[mutationIndex]!
     if (mutation && acceptedTrivially(Y.encodeStateAsUpdate(client.doc, Y.encodeStateVector(t.room.doc)))) {
       // Give the mutation something to work on: a valid edit of this client's.
-      const edits = (t.parsed.kind === 'me' ? meEdits : messageEdits).filter((e) => e.valid)
+      const edits = editsFor(t.parsed.kind).filter((e) => e.valid)
       edits[pick(edits.length)]!.run(client.doc, client.member, pick, world)
       if (client.base === null) client.base = client.syncedAt
     }
@@ -358,6 +569,7 @@ function send(world: World, t: Target, clientId: number, client: Client, mutatio
       // Valid work on an up-to-date copy: a correct guard accepts it.
       expect(accepted, `valid update refused on ${t.parsed.kind}: ${lastRefusal}`).toBe(true)
       stats.validAccepted++
+      stats.validByKind.set(t.parsed.kind, (stats.validByKind.get(t.parsed.kind) ?? 0) + 1)
     }
     if (mutation && accepted) stats.mutatedAccepted++
     if (accepted && !mutation) {
@@ -389,7 +601,9 @@ function deliver(world: World, t: Target, member: Member, update: Uint8Array): b
     ...rules, docName: t.parsed, maxUpdateBytes: 256 * 1024,
     acceptsNewMessages: t.parsed.kind !== 'conv' || world.acceptsNewMessages,
     idTaken: (id) => world.ids.has(id),
-    clientOwner: (client) => owners.get(client)
+    clientOwner: (client) => owners.get(client),
+    taskIdTaken: (id) => taskIndex.idTaken(id),
+    commentIdTaken: (id) => t.room.board?.commentIds.has(id) ?? false
   })
   if (process.env.GUARD_DEBUG) console.log('deliver', t.parsed.kind, member, result.ok ? 'ok' : `${result.reason} ${result.detail}`, Y.decodeUpdate(update).structs.map((x) => `${x.constructor.name}${x.id.client}:${x.id.clock}+${x.length}`).join(","), [...Y.decodeUpdate(update).ds.clients].map(([c, r]) => `${c}:${r.map((d) => `${d.clock}+${d.len}`)}`).join(";"))
   if (!result.ok) {
@@ -398,13 +612,15 @@ function deliver(world: World, t: Target, member: Member, update: Uint8Array): b
     return false
   }
   stats.accepted++
+  if (t.parsed.kind === 'board') {
+    deliverBoard(t, member, update, rules, result.board)
+    return true
+  }
   const messageBefore = t.parsed.kind === 'me' ? null : snapshotMessageDoc(t.room.doc)
   const meBefore = t.parsed.kind === 'me' ? snapshotMeDoc(t.room.doc) : null
   const touchedBefore = new Map(result.touched.map((m) => [m, snapshotMessage(m)]))
   t.room.takeChanges()
-  Y.applyUpdate(t.room.doc, update)
-  expect(t.room.doc.store.pendingStructs, 'pending structs after an accepted update').toBeNull()
-  expect(t.room.doc.store.pendingDs, 'pending deletes after an accepted update').toBeNull()
+  apply(t, update)
   if (t.parsed.kind === 'me') {
     expect(meDocViolations(meBefore!, t.room.doc, rules.now)).toEqual([])
     return true
@@ -429,6 +645,43 @@ function deliver(world: World, t: Target, member: Member, update: Uint8Array): b
   return true
 }
 
+function apply(t: Target, update: Uint8Array) {
+  Y.applyUpdate(t.room.doc, update)
+  expect(t.room.doc.store.pendingStructs, 'pending structs after an accepted update').toBeNull()
+  expect(t.room.doc.store.pendingDs, 'pending deletes after an accepted update').toBeNull()
+}
+
+/** A board's accepted update: the whole doc keeps BRD1–BRD6, the re-check agrees, the task index follows. */
+function deliverBoard(t: Target, member: Member, update: Uint8Array, rules: MessageWriteContext, check: BoardCheck | undefined) {
+  const doc = t.room.doc
+  const before = snapshotBoardDoc(doc)
+  const applying = { origin: { source: 'connection' as const, memberId: member, connectionId: 0 }, newClients: [], rules, before: new Map(), board: check && boardBefore(check, doc) }
+  t.room.board!.take()
+  apply(t, update)
+  expect(boardDocViolations(before, doc, rules), 'accepted update broke the rules on board').toEqual([])
+  const changes = t.room.board!.take()
+  // An update the guard found empty changes nothing (the relay only acknowledges it).
+  if (!check) expect(changes).toEqual({ createdTasks: [], updatedTasks: [], createdComments: [], updatedComments: [], paletteKeys: [], serverOnly: [] })
+  else expect(afterApplyBoardViolations(applying, changes, doc)).toEqual([])
+  // Every column still takes a card at either end: no accepted position breaks placing next to it.
+  const tasks = listTasks(doc)
+  for (const status of TASK_STATUSES) for (const edge of ['top', 'bottom'] as const) expect(() => positionAtEdge(tasks, status, edge), `placing in ${status}`).not.toThrow()
+  const ids = new Set([
+    ...[...changes.createdTasks, ...changes.updatedTasks].map((m) => String(m.get('id'))),
+    ...[...changes.createdComments, ...changes.updatedComments].map((m) => String(m.get('taskId')))
+  ])
+  indexTasks(boardScope, t.room, ids)
+  const row = db.$client.prepare('SELECT board, title, body, status, deleted, comment_count AS comments FROM tasks WHERE id = ?')
+  const assignees = db.$client.prepare('SELECT member_id FROM task_assignees WHERE task_id = ? ORDER BY member_id').pluck()
+  for (const id of ids) {
+    const map = tasksOf(doc).get(id)
+    if (!(map instanceof Y.Map)) continue
+    const task = readTask(map)
+    expect(row.get(id)).toEqual({ board: conv, title: task.title, body: task.description, status: task.status, deleted: task.deleted ? 1 : 0, comments: listComments(doc, id).length })
+    expect(assignees.all(id)).toEqual(task.assignees)
+  }
+}
+
 describe('guard properties (fast-check)', () => {
   it.runIf(process.env.GUARD_DEBUG)('replays one case', () => {
     const [steps, sealed] = JSON.parse(process.env.GUARD_DEBUG!) as [Step[], boolean]
@@ -439,10 +692,11 @@ describe('guard properties (fast-check)', () => {
       fc.property(fc.array(stepArb, { minLength: 1, maxLength: 10 }), fc.boolean(), (steps, sealed) => runSteps(steps, !sealed || steps.length % 4 !== 0)),
       { numRuns: RUNS, seed: 20261201, endOnFailure: true }
     )
-    console.log('guard properties:', JSON.stringify({ ...stats, byMutation: Object.fromEntries(stats.byMutation) }))
+    console.log('guard properties:', JSON.stringify({ ...stats, byMutation: Object.fromEntries(stats.byMutation), validByKind: Object.fromEntries(stats.validByKind) }))
     // Not vacuous: plenty was accepted, valid work was accepted, and mutations were exercised.
     expect(stats.accepted).toBeGreaterThan(RUNS)
     expect(stats.validAccepted).toBeGreaterThan(RUNS / 4)
+    for (const kind of ['conv', 'thread', 'me', 'board']) expect(stats.validByKind.get(kind) ?? 0, `valid work on ${kind} docs`).toBeGreaterThan(RUNS / 40)
     for (const name of mutationNames) expect(stats.byMutation.get(name)?.[1] ?? 0, `${name} never refused`).toBeGreaterThan(0)
   }, 300_000)
 })

@@ -1,10 +1,11 @@
 import * as Y from 'yjs'
 import {
   messageViolations, snapshotMessage, snapshotTask, snapshotComment, taskViolations, commentViolations, paletteViolations, tasksOf,
-  type MessageSnapshot, type MessageWriteContext, type TaskSnapshot, type CommentSnapshot, type Task
+  readTask, boardLabelsOf, type MessageSnapshot, type MessageWriteContext, type TaskSnapshot, type CommentSnapshot, type Task
 } from '@circlechat/model'
 import type { Origin } from '../origins.js'
 import type { BoardChanges } from '../board-watch.js'
+import type { BoardCheck } from './rules/board.js'
 
 /** What a board update touched, as it was before: for the re-check and for activity. */
 export interface BoardBefore {
@@ -13,6 +14,16 @@ export interface BoardBefore {
   /** The same tasks as read for activity (their fields before the change). */
   read: Map<Y.Map<unknown>, Task>
   paletteSize: number
+}
+
+/** The tasks and comments the guard found a board update touching, read before it is applied. */
+export function boardBefore(check: BoardCheck, doc: Y.Doc): BoardBefore {
+  return {
+    tasks: new Map(check.touchedTasks.map((m) => [m, snapshotTask(m)])),
+    comments: new Map(check.touchedComments.map((m) => [m, snapshotComment(m)])),
+    read: new Map(check.touchedTasks.map((m) => [m, readTask(m)])),
+    paletteSize: boardLabelsOf(doc).size
+  }
 }
 
 /** A client update being applied, with what the guard decided about it. */

@@ -72,6 +72,7 @@ describe('board invariants', () => {
       ['status', (d, { task }) => findTask(d, task)!.set('status', 'later')],
       ['progress', (d, { task }) => findTask(d, task)!.set('progress', 101)],
       ['position', (d, { task }) => findTask(d, task)!.set('position', 'x'.repeat(65))],
+      ['fractional-indexing key', (d, { task }) => findTask(d, task)!.set('position', 'evil')],
       ['parentId', (d, { task }) => findTask(d, task)!.set('parentId', task)],
       ['updatedAt', (d, { task }) => findTask(d, task)!.set('updatedAt', now + 86_400_000)],
       ['unknown task key', (d, { task }) => findTask(d, task)!.set('evil', 1)],

@@ -61,7 +61,7 @@ export function taskFieldProblem(field: string, value: unknown, taskId: string, 
     case 'blocked':
       return typeof value === 'boolean' ? null : 'blocked is a boolean'
     case 'position':
-      return isPosition(value) ? null : 'position is a base62 key of at most 64 characters'
+      return isPosition(value) ? null : 'position is a fractional-indexing key of at most 64 characters'
     case 'dueAt':
       return isTime(value) ? null : 'dueAt is a time'
     case 'progress':

@@ -137,8 +137,20 @@ export const boardMetaOf = (doc: Y.Doc) => doc.getMap<unknown>(BOARD_META)
 
 export const isTaskStatus = (v: unknown): v is TaskStatus => typeof v === 'string' && (TASK_STATUSES as readonly string[]).includes(v)
 export const isLinkKind = (v: unknown): v is LinkKind => typeof v === 'string' && (LINK_KINDS as readonly string[]).includes(v)
-/** fractional-indexing keys are base62 digits; bounded so a forged key cannot grow the doc. */
-export const isPosition = (v: unknown): v is string => typeof v === 'string' && /^[0-9A-Za-z]{1,64}$/.test(v)
+/**
+ * A fractional-indexing order key, bounded so a forged key cannot grow the doc. Base62 alone is
+ * not enough: the library throws on a key it did not make ('evil', 'a00', the smallest integer),
+ * and every client places cards next to its neighbours' keys.
+ */
+export function isPosition(v: unknown): v is string {
+  if (typeof v !== 'string' || !/^[0-9A-Za-z]{1,64}$/.test(v)) return false
+  try {
+    generateKeyBetween(v, null)
+    return true
+  } catch {
+    return false
+  }
+}
 
 const textOf = (map: Y.Map<unknown>, key: string) => {
   const t = map.get(key)

@@ -125,7 +125,8 @@ export function checkBoardUpdate(index: UpdateIndex, ctx: BoardRuleContext): Boa
 
   for (const t of texts.values()) {
     taskEntry(t.task)
-    const live = (typeOf(t.text) as Y.Text).length
+    // A text new in this update holds only what the update adds (and is not readable yet).
+    const live = t.text.fresh ? 0 : (typeOf(t.text) as Y.Text).length
     const bound = taskTextBound[t.key]
     if (t.added > 0 && live + t.added - t.removed > bound) refuse(R.invalidField, `"${t.key}" is at most ${bound} characters`)
   }
