@@ -112,9 +112,9 @@ export function agentApiRoutes(gw: Gateway, _rt: AgentRuntime) {
       const body = c.req.valid('json')
       return c.json(await act(agentOf(c), 'actions' in body ? body.actions : [body.action]))
     })
-    .post('/post_message', validate('json', z.object({ conversationId: z.string(), bodyMd: z.string(), replyTo: z.string().nullish() })), async (c) => {
+    .post('/post_message', validate('json', z.object({ conversationId: z.string(), bodyMd: z.string(), replyTo: z.string().nullish(), attachments: z.array(z.unknown()).optional() })), async (c) => {
       const b = c.req.valid('json')
-      return c.json(await single(agentOf(c), { type: 'post_message', conversation_id: b.conversationId, body_md: b.bodyMd, reply_to: b.replyTo ?? undefined }))
+      return c.json(await single(agentOf(c), { type: 'post_message', conversation_id: b.conversationId, body_md: b.bodyMd, reply_to: b.replyTo ?? undefined, attachments: b.attachments }))
     })
     .post('/react', validate('json', z.object({ messageId: z.string(), emoji: z.string() })), async (c) => {
       const b = c.req.valid('json')

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto'
 import { and, eq, isNotNull, isNull, DrizzleQueryError } from 'drizzle-orm'
 import { agentRuns, approvals, type Db } from '@circlechat/db'
-import { newId, docName, appendMessage, toggleReaction, findMessage, isValidEmoji, type MessageCard } from '@circlechat/model'
+import { newId, docName, appendMessage, toggleReaction, findMessage, isValidEmoji, MAX_ATTACHMENTS, type Attachment, type MessageCard } from '@circlechat/model'
 import { actionAliases, agentActionTypes, missingScope, validateAction, type AgentAction } from '@circlechat/protocol'
 import type { Origin } from '@circlechat/sync-server'
 import type { Gateway } from '../deps.js'
 import { resolveMentions } from '../services/messages.js'
+import { attachmentsInputSchema, resolveAttachments } from '../services/files.js'
+import { ApiError } from '../errors.js'
 import { checkBody } from './reply-guard.js'
 import { bodyTooLong, takePostAllowance } from './post-limits.js'
 import { deleteMemory, updateMemory, type MemoryChange, type MemoryRef } from './memory.js'
@@ -84,20 +86,18 @@ const DENIED_COOLDOWN_MS = 60 * 60_000
 async function apply(gw: Gateway, rec: AgentRecord, action: AgentAction, ctx: RunContext): Promise<unknown> {
   const reason = unavailable[action.type]
   if (reason) refuse(reason)
-  // Refused whole, before any approval: posting the text without its files would be half a post.
-  if ((action.type === 'post_message' || action.type === 'open_thread') && action.attachments?.length) {
-    refuse('attachments are not supported yet (file sharing is not enabled on this server); nothing was posted: send the text alone, with links to the files')
-  }
+  // Checked whole, before any approval: posting the text without its files would be half a post.
+  const files = action.type === 'post_message' || action.type === 'open_thread' ? agentAttachments(gw, rec, action.attachments) : []
   const origin: Origin = { source: 'agent', agentId: rec.agent.id, memberId: rec.member.id, runId: ctx.runId }
   const needs = ctx.approvalId ? null : missingScope(rec.agent.scopes, action.type)
   if (needs) return holdForApproval(gw, rec, origin, action, needs, ctx)
   if (isTaskAction(action)) return applyTaskAction(gw, rec, origin, action, ctx)
   switch (action.type) {
     case 'post_message':
-      return post(gw, rec, origin, action.conversation_id, action.body_md, action.reply_to ?? null)
+      return post(gw, rec, origin, action.conversation_id, action.body_md, action.reply_to ?? null, files)
     case 'open_thread': {
       const target = messageInReach(gw.db, rec, action.message_id)
-      return post(gw, rec, origin, target.conversation_id, action.body_md, action.message_id)
+      return post(gw, rec, origin, target.conversation_id, action.body_md, action.message_id, files)
     }
     case 'react': {
       if (!isValidEmoji(action.emoji)) refuse('emoji must be a single short emoji without spaces')
@@ -329,8 +329,24 @@ function messageInReach(db: Db, rec: AgentRecord, messageId: string): IndexRow {
   return row
 }
 
-/** Posts a text body after the reply-guard; replies go to the root's thread. */
-async function post(gw: Gateway, rec: AgentRecord, origin: Origin, conversationId: string, body: string, replyTo: string | null) {
+/**
+ * `attachments` as the seed's agents send them (`[{key, name, contentType, size}]` from
+ * POST /api/agent-api/uploads): only the agent's own uploads, as for people (services/files.ts).
+ */
+function agentAttachments(gw: Gateway, rec: AgentRecord, input: unknown[] | undefined): Attachment[] {
+  if (!input?.length) return []
+  const parsed = attachmentsInputSchema.safeParse(input)
+  if (!parsed.success) refuse(`attachments is a list of at most ${MAX_ATTACHMENTS} {key} objects from POST /api/agent-api/uploads; nothing was posted`)
+  try {
+    return resolveAttachments(gw, { memberId: rec.member.id, workspaceId: rec.member.workspaceId }, parsed.data)
+  } catch (err) {
+    if (err instanceof ApiError) refuse(`${err.message} Nothing was posted.`)
+    throw err
+  }
+}
+
+/** Posts a text body (and its files) after the reply-guard; replies go to the root's thread. */
+async function post(gw: Gateway, rec: AgentRecord, origin: Origin, conversationId: string, body: string, replyTo: string | null, attachments: Attachment[] = []) {
   requireMember(gw.db, rec, conversationId)
   // A person's limits (post-limits.ts): size first, so no rule reads an oversized body.
   const tooLong = bodyTooLong(body)
@@ -346,16 +362,16 @@ async function post(gw: Gateway, rec: AgentRecord, origin: Origin, conversationI
   }
   const overLimit = takePostAllowance(gw, rec.agent.id, conversationId) // only posts that would land count
   if (overLimit) refuse(overLimit)
-  const id = await postRaw(gw, rec, origin, conversationId, (verdict as { body: string }).body, root)
+  const id = await postRaw(gw, rec, origin, conversationId, (verdict as { body: string }).body, root, undefined, attachments)
   return { messageId: id }
 }
 
-async function postRaw(gw: Gateway, rec: AgentRecord, origin: Origin, conversationId: string, body: string, root: string | null, card?: MessageCard) {
+async function postRaw(gw: Gateway, rec: AgentRecord, origin: Origin, conversationId: string, body: string, root: string | null, card?: MessageCard, attachments: Attachment[] = []) {
   const live = gw.db.$client.prepare('SELECT live_segment FROM conversations WHERE id = ?').pluck().get(conversationId) as number
   const target = root ? docName.thread(root) : docName.conv(conversationId, live)
   const mentions = resolveMentions(gw, rec.member.workspaceId, body)
   return gw.sync.transact(target, origin, (doc) => {
-    const id = appendMessage(doc, { author: rec.member.id, body, mentions, ...(root ? { parentId: root } : {}), ...(card ? { card } : {}) })
+    const id = appendMessage(doc, { author: rec.member.id, body, mentions, attachments, ...(root ? { parentId: root } : {}), ...(card ? { card } : {}) })
     return findMessage(doc, id) ? id : refuse('could not post')
   })
 }

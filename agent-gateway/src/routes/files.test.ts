@@ -7,6 +7,7 @@ import sharp from 'sharp'
 import { files } from '@circlechat/db'
 import { startS3rver } from '../test/s3rver.js'
 import { Client, addPerson, signupAdmin, startTestServer } from '../test/harness.js'
+import { botClient, provision } from '../../test/agents/helpers.js'
 
 /** The bytes and headers of a file URL, as the client (cookie or bot token) gets them. */
 async function fetchFile(client: Client, path: string, headers: Record<string, string> = {}) {
@@ -173,3 +174,96 @@ for (const backend of backends) {
     })
   })
 }
+
+describe('attached files', () => {
+  let server: Awaited<ReturnType<typeof startTestServer>>
+  let ada: Awaited<ReturnType<typeof signupAdmin>>
+  let bob: Awaited<ReturnType<typeof addPerson>>
+  let cy: Awaited<ReturnType<typeof addPerson>>
+  let channelId: string
+  let otherId: string
+  const post = (client: Client, body: Record<string, unknown>, conv = channelId) => client.post(`/api/conversations/${conv}/messages`, body)
+  const image = () => sharp({ create: { width: 30, height: 10, channels: 3, background: '#09c' } }).png().toBuffer()
+
+  beforeAll(async () => {
+    server = await startTestServer()
+    ada = await signupAdmin(server.url)
+    bob = await addPerson(server.url, ada.client, 'bob')
+    cy = await addPerson(server.url, ada.client, 'cy')
+    channelId = (await ada.client.post('/api/conversations', { kind: 'channel', name: 'design', isPrivate: true, memberIds: [bob.member.id] })).body.conversation.id
+    otherId = (await ada.client.post('/api/conversations', { kind: 'channel', name: 'ops', isPrivate: true, memberIds: [cy.member.id] })).body.conversation.id
+  })
+  afterAll(() => server.close())
+
+  it("serves an attached file and its thumbnail to the conversation's members only", async () => {
+    const up = (await ada.client.upload('/api/uploads', 'mock.png', await image(), 'image/png')).body
+    const res = await post(ada.client, { bodyMd: 'the mock', attachments: [{ key: up.key, name: up.name, contentType: up.contentType, size: up.size }] })
+    expect(res.status).toBe(201)
+    expect(res.body.message.attachments).toEqual([{ key: up.key, name: 'mock.png', contentType: 'image/png', size: up.size, url: up.url, width: 30, height: 10 }])
+    for (const path of [up.url, `${up.url}/thumb`]) {
+      expect((await fetchFile(bob.client, path)).status).toBe(200)
+      expect((await fetchFile(cy.client, path)).status).toBe(404)
+    }
+  })
+
+  it('refuses a key someone else uploaded, or one that does not exist, and posts nothing', async () => {
+    const hers = (await ada.client.upload('/api/uploads', 'secret.txt', 'only ada')).body
+    const before = (await bob.client.get(`/api/conversations/${channelId}/messages`)).body.messages.length
+    for (const key of [hers.key, 'f_aaaaaaaaaaaaaaaa', '../../etc/passwd']) {
+      const res = await post(bob.client, { bodyMd: 'look', attachments: [{ key, name: 'x', contentType: 'text/plain', size: 1 }] })
+      expect(res.status).toBe(400)
+      expect(res.body).toMatchObject({ error: 'invalid_attachment' })
+    }
+    expect((await bob.client.get(`/api/conversations/${channelId}/messages`)).body.messages.length).toBe(before)
+    expect((await fetchFile(bob.client, hers.url)).status).toBe(404)
+  })
+
+  it('a thread reply grants the same access; deleting the message hides the file from everyone', async () => {
+    const root = (await post(ada.client, { bodyMd: 'thread root' })).body.message
+    const up = (await bob.client.upload('/api/uploads', 'reply.txt', 'in the thread')).body
+    const reply = (await post(bob.client, { bodyMd: 'in reply', parentId: root.id, attachments: [{ key: up.key }] })).body.message
+    expect((await fetchFile(ada.client, up.url)).bytes.toString()).toBe('in the thread')
+    expect((await bob.client.delete(`/api/messages/${reply.id}`)).status).toBe(200)
+    expect((await fetchFile(ada.client, up.url)).status).toBe(404)
+    expect((await fetchFile(bob.client, up.url)).status).toBe(404)
+  })
+
+  it('lists the files of my conversations, newest first, by conversation, kind and name', async () => {
+    const pdf = (await cy.client.upload('/api/uploads', 'Quarterly report.pdf', '%PDF-1.4\n%%EOF\n')).body
+    await post(cy.client, { bodyMd: 'report', attachments: [{ key: pdf.key }] }, otherId)
+    const unattached = (await ada.client.upload('/api/uploads', 'draft.txt', 'not sent')).body
+
+    const mine = (await ada.client.get('/api/files')).body.files as Array<{ key: string; kind: string; conversationId: string; messageId: string; createdAt: number }>
+    expect(mine[0]).toMatchObject({ key: pdf.key, kind: 'pdf', conversationId: otherId, name: 'Quarterly report.pdf', url: pdf.url, thumbUrl: null, memberId: cy.member.id })
+    expect(mine.map((f) => f.createdAt)).toEqual([...mine.map((f) => f.createdAt)].sort((a, b) => b - a))
+    expect(mine.some((f) => f.key === unattached.key)).toBe(false)
+    expect(mine.find((f) => f.kind === 'image')).toMatchObject({ conversationId: channelId, thumbUrl: expect.stringMatching(/\/thumb$/), width: 30, height: 10 })
+
+    const bobs = (await bob.client.get('/api/files')).body.files as Array<{ key: string }>
+    expect(bobs.some((f) => f.key === pdf.key)).toBe(false)
+    expect((await ada.client.get(`/api/files?conversationId=${otherId}`)).body.files.map((f: { key: string }) => f.key)).toEqual([pdf.key])
+    expect((await ada.client.get('/api/files?kind=image')).body.files.every((f: { kind: string }) => f.kind === 'image')).toBe(true)
+    expect((await ada.client.get('/api/files?q=quarterly')).body.files.map((f: { key: string }) => f.key)).toEqual([pdf.key])
+    expect((await ada.client.get('/api/files?q=100%25')).body.files).toEqual([])
+    expect((await ada.client.get('/api/files?kind=nope')).status).toBe(400)
+  })
+
+  it('agents upload with their token, attach only their own files, and fetch what they may see', async () => {
+    const bot = await provision(ada.client, { name: 'Filer', handle: 'filer', adapter: 'socket', channelIds: [channelId] })
+    const agent = botClient(server.url, bot.botToken)
+    const up = await agent.upload('/api/agent-api/uploads', 'summary.md', '# Summary\n')
+    expect(up.status).toBe(201)
+    expect(up.body).toMatchObject({ name: 'summary.md', contentType: 'text/markdown', url: `/files/${up.body.key}` })
+    const posted = await agent.post('/api/agent-api/post_message', { conversationId: channelId, bodyMd: 'the summary', attachments: [{ key: up.body.key, name: 'summary.md', contentType: 'text/markdown', size: up.body.size }] })
+    expect(posted.body).toMatchObject({ ok: true })
+    expect((await fetchFile(bob.client, up.body.url)).bytes.toString()).toBe('# Summary\n')
+    expect((await fetchFile(agent, up.body.url)).status).toBe(200)
+
+    const hers = (await ada.client.upload('/api/uploads', 'not-yours.txt', 'x')).body
+    const refused = await agent.post('/api/agent-api/post_message', { conversationId: channelId, bodyMd: 'stolen', attachments: [{ key: hers.key }] })
+    expect(JSON.stringify(refused.body)).toContain('not a file you uploaded')
+    expect((await fetchFile(agent, hers.url)).status).toBe(404)
+    // A person's cookie is not an agent: the agent upload route is bearer-only.
+    expect((await ada.client.upload('/api/agent-api/uploads', 'a.txt', 'x')).status).toBe(403)
+  })
+})

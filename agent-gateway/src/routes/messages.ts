@@ -7,6 +7,7 @@ import { editMessageBody, getMessage, listMessages, postMessage, removeMessage }
 import { bodyMd } from './schemas.js'
 import { badRequest } from '../errors.js'
 import { IDEMPOTENCY_KEY_PATTERN } from '../services/idempotency.js'
+import { attachmentsInputSchema } from '../services/files.js'
 
 const listQuery = z.object({
   before: z.coerce.number().int().nonnegative().optional(),
@@ -14,7 +15,7 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   parent_id: z.string().min(1).max(64).optional()
 })
-const postBody = z.object({ bodyMd, parentId: z.string().min(1).max(64).optional() })
+const postBody = z.object({ bodyMd, parentId: z.string().min(1).max(64).optional(), attachments: attachmentsInputSchema.optional() })
 const editBody = z.object({ bodyMd })
 
 /**

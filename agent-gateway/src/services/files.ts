@@ -2,7 +2,8 @@ import { Readable } from 'node:stream'
 import busboy from 'busboy'
 import { and, eq, sql } from 'drizzle-orm'
 import { files } from '@circlechat/db'
-import { fileKind, newId, type Attachment, type FileKind } from '@circlechat/model'
+import { z } from 'zod'
+import { MAX_ATTACHMENTS, fileKind, newId, type Attachment, type FileKind } from '@circlechat/model'
 import type { Gateway } from '../deps.js'
 import { ApiError, badRequest, notFound } from '../errors.js'
 import { BlobTooLarge } from '../files/index.js'
@@ -165,25 +166,22 @@ export function listFiles(gw: Gateway, auth: Actor, q: { conversationId?: string
   return out
 }
 
-/** The seed's attachment input: `{key, name, contentType, size}` from an upload's answer. */
-export interface AttachmentInput {
-  key: string
-  name?: string
-  contentType?: string
-  size?: number
-}
+/** The seed's attachment input: `{key, name, contentType, size}` as an upload answered it. */
+export const attachmentInputSchema = z.object({ key: z.string().min(1).max(64) }).passthrough()
+export const attachmentsInputSchema = z.array(attachmentInputSchema).max(MAX_ATTACHMENTS, `At most ${MAX_ATTACHMENTS} attachments a message.`)
+export type AttachmentInput = z.infer<typeof attachmentInputSchema>
 
 /**
  * The attachments a member may put on a message: only files they uploaded themselves (or the
  * server uploaded for them), in this workspace. Name, type, size and URL are taken from the
  * record, not the input; an unknown or foreign key is refused, the same as the guard (OWN10).
  */
-export function resolveAttachments(gw: Gateway, auth: Actor, input: AttachmentInput[] | undefined): Attachment[] {
+export function resolveAttachments(gw: Gateway, owner: { memberId: string; workspaceId: string }, input: AttachmentInput[] | undefined): Attachment[] {
   if (!input?.length) return []
   const out: Attachment[] = []
   for (const a of input) {
-    const row = gw.db.select().from(files).where(and(eq(files.key, a.key), eq(files.owner, auth.member.id), eq(files.workspaceId, auth.workspace.id))).get()
-    if (!row) throw badRequest('invalid_attachment', `Attachment ${JSON.stringify(String(a.key).slice(0, 40))} is not a file you uploaded: upload it first (POST /api/uploads).`)
+    const row = gw.db.select().from(files).where(and(eq(files.key, a.key), eq(files.owner, owner.memberId), eq(files.workspaceId, owner.workspaceId))).get()
+    if (!row) throw badRequest('invalid_attachment', `Attachment ${JSON.stringify(a.key.slice(0, 40))} is not a file you uploaded: upload it first, then attach the key it answered.`)
     const { key, name, contentType, size, url, width, height } = fileJson(row)
     out.push({ key, name, contentType, size, url, ...(width !== undefined ? { width, height } : {}) })
   }

@@ -9,6 +9,7 @@ import { ApiError, badRequest, forbidden, notFound } from '../errors.js'
 import { requireMembership, type Actor } from './conversations.js'
 import { messageDocShape, messageRowShape, type MessageJson } from './shapes.js'
 import { fingerprint, withIdempotencyKey } from './idempotency.js'
+import { resolveAttachments, type AttachmentInput } from './files.js'
 
 /**
  * REST reads come from the `messages` index (the relay writes it in the same SQLite transaction
@@ -92,7 +93,7 @@ export async function postMessage(
   gw: Gateway,
   auth: AuthContext,
   conversationId: string,
-  input: { bodyMd: string; parentId?: string },
+  input: { bodyMd: string; parentId?: string; attachments?: AttachmentInput[] },
   opts: { idempotencyKey?: string } = {}
 ): Promise<{ message: MessageJson; replayed: boolean }> {
   const conv = requireMembership(gw, auth, conversationId)
@@ -106,16 +107,17 @@ export async function postMessage(
     target = docName.thread(root.id)
   }
   const mentions = resolveMentions(gw, auth.workspace.id, input.bodyMd)
+  const attachments = resolveAttachments(gw, { memberId: auth.member.id, workspaceId: auth.workspace.id }, input.attachments)
   const write = async (id?: string) => {
     const message = await gw.sync.transact(target, { source: 'rest', memberId: auth.member.id }, (doc) => {
-      const posted = appendMessage(doc, { id, author: auth.member.id, body: input.bodyMd, mentions, parentId: input.parentId })
+      const posted = appendMessage(doc, { id, author: auth.member.id, body: input.bodyMd, mentions, parentId: input.parentId, attachments })
       return readMessage(findMessage(doc, posted)!)
     })
     return messageDocShape(message, conv.id)
   }
   if (opts.idempotencyKey === undefined) return { message: await write(), replayed: false }
   const { result, replayed } = await withIdempotencyKey(
-    gw, auth.member.id, opts.idempotencyKey, fingerprint([conv.id, input.parentId, input.bodyMd]),
+    gw, auth.member.id, opts.idempotencyKey, fingerprint([conv.id, input.parentId, input.bodyMd, ...(attachments.length ? [attachments.map((a) => a.key).join(',')] : [])]),
     (id) => {
       const row = gw.db.select().from(messages).where(eq(messages.id, id)).get()
       return row ? messageRowShape(row) : null

@@ -6,7 +6,7 @@ import { MAX_MEMORY_ENTRIES, MAX_MEMORY_VALUE_BYTES } from '../../src/agents/mem
 import { FakeAgent, agentInfo, botClient, messagesOf, provision, say, waitFor, world, type Provisioned, type World } from './helpers.js'
 
 // The actions the seed's agents send beyond the original allowlist (memory blocks, call_tool),
-// post_message attachments, and approvals: repeats refused, an approved action run exactly once.
+// post_message attachments that are not uploads, and approvals: repeats refused, an approved action run exactly once.
 // A real server and SQLite file, and an in-process webhook agent whose replies each test chooses.
 
 describe('seed actions', () => {
@@ -144,7 +144,7 @@ describe('seed actions', () => {
     expect(run.applied).toEqual([{ index: 0, type: 'call_tool', result: { name: 'send_email', args: '{"to":"x@example.com"}', executed: false } }])
   })
 
-  it('post_message with attachments is refused whole, with the reason on the run and in lastRun', async () => {
+  it('post_message with attachments that are not uploads (a url, a path) is refused whole, with the reason on the run and in lastRun', async () => {
     const body = 'Here is the report you asked for'
     const { run } = await runWith(bot, (p) => ({ actions: [
       { type: 'post_message', conversation_id: p.triggerConversationId, body_md: body, attachments: [{ url: 'https://example.com/r.pdf' }] },
@@ -152,16 +152,16 @@ describe('seed actions', () => {
       { type: 'post_message', conversation_id: p.triggerConversationId, body_md: 'Empty attachments are fine', attachments: [] }
     ] }))
     expect(run.errors.map((e) => [e.index, e.type])).toEqual([[0, 'post_message'], [1, 'open_thread']])
-    for (const e of run.errors) expect(e.error).toMatch(/attachments are not supported yet.*nothing was posted/)
+    for (const e of run.errors) expect(e.error).toMatch(/attachments is a list .*POST \/api\/agent-api\/uploads; nothing was posted/)
     expect(await postsBy(bot.memberId, body)).toEqual([])
     expect(await postsBy(bot.memberId, 'Empty attachments are fine')).toHaveLength(1)
     const { packet } = await runWith(bot, () => 'HEARTBEAT_OK')
     expect(packet.lastRun?.runId).toBe(run.id)
-    expect(JSON.stringify(packet.lastRun?.errors)).toContain('attachments are not supported yet')
+    expect(JSON.stringify(packet.lastRun?.errors)).toContain('attachments is a list')
     // The REST side says the same.
     const api = botClient(w.server.url, bot.botToken)
     const res = await api.post('/api/agent-api/act', { action: { type: 'post_message', conversation_id: w.channelId, body_md: body, attachments: [{ url: 'https://example.com/r.pdf' }] } })
-    expect(res.body).toMatchObject({ ok: false, applied: 0, results: [], errorDetails: [{ index: 0, type: 'post_message', error: expect.stringMatching(/attachments are not supported/) }] })
+    expect(res.body).toMatchObject({ ok: false, applied: 0, results: [], errorDetails: [{ index: 0, type: 'post_message', error: expect.stringMatching(/attachments is a list/) }] })
     expect(await postsBy(bot.memberId, body)).toEqual([])
   })
 

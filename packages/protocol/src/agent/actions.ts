@@ -19,8 +19,8 @@ export const actionFileSchema = z.union([
 const dueAt = z.union([z.string(), z.number()]).nullable()
 
 /**
- * Files ride on share_files. Declared on posts only so the executor can refuse them by name:
- * zod would otherwise drop the key and post the text without its files.
+ * `[{key, name, contentType, size}]` as POST /api/agent-api/uploads answered: the executor
+ * checks each key is the agent's own upload (agent-gateway services/files.ts).
  */
 const attachments = z.array(z.unknown()).optional()
 
