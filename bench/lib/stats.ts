@@ -32,9 +32,13 @@ export async function startRelayChild<T>(dataFile: string, members: number): Pro
   return { child, info: JSON.parse(line) as T }
 }
 
-/** Starts bench/lib/server-child.ts on `dataDir` and returns the child and its URL. */
+/**
+ * Starts bench/lib/server-child.ts on `dataDir` and returns the child and its URL. With
+ * CPU_PROF=<dir> the server writes a V8 CPU profile there when it exits (`node --cpu-prof`).
+ */
 export async function startServerChild(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'server-child.ts'), dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const prof = process.env.CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPU_PROF}`] : []
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', join(import.meta.dirname, 'server-child.ts'), dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
   const url = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve))
   return { child, url }
 }
