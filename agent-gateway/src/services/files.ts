@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream'
 import busboy from 'busboy'
 import { and, eq, sql } from 'drizzle-orm'
-import { files } from '@circlechat/db'
+import { files, type Db } from '@circlechat/db'
 import { z } from 'zod'
 import { MAX_ATTACHMENTS, fileKind, newId, type Attachment, type FileKind } from '@circlechat/model'
 import type { Gateway } from '../deps.js'
@@ -105,6 +105,38 @@ export async function receiveUpload(gw: Gateway, auth: Actor, req: Request): Pro
   return fileJson(row)
 }
 
+/** Rows read per request before the kind filter (which SQL cannot see): bounds the work. */
+const LIST_SCAN = 1000
+
+/** Compiled once per database (as in request-queries.ts): every file request runs one of them. */
+function build(db: Db) {
+  return {
+    readable: db.$client.prepare(`
+      SELECT f.key, f.workspace_id AS workspaceId, f.owner, f.sha256, f.name, f.content_type AS contentType, f.size, f.width, f.height,
+        f.thumb_sha256 AS thumbSha256, f.created_at AS createdAt
+      FROM files f
+      WHERE f.key = @key AND f.workspace_id = @ws AND (
+        (f.owner = @me AND NOT EXISTS (SELECT 1 FROM file_refs r WHERE r.file_key = f.key))
+        OR EXISTS (SELECT 1 FROM file_refs r WHERE r.file_key = f.key AND r.deleted = 0
+          AND (r.scope = @ws OR r.scope IN (SELECT conversation_id FROM conversation_members WHERE member_id = @me))))`),
+    list: db.$client.prepare(`
+      SELECT f.key, f.owner, f.name, f.content_type AS contentType, f.size, f.width, f.height, f.thumb_sha256 AS thumbSha256,
+        r.ref, r.scope, r.created_at AS attachedAt
+      FROM file_refs r JOIN files f ON f.key = r.file_key
+      WHERE r.deleted = 0 AND f.workspace_id = @ws
+        AND r.scope IN (SELECT conversation_id FROM conversation_members WHERE member_id = @me)
+        AND (@conv IS NULL OR r.scope = @conv)
+        AND (@q IS NULL OR f.name LIKE @q ESCAPE '\\')
+      ORDER BY r.created_at DESC LIMIT ${LIST_SCAN}`)
+  }
+}
+const cache = new WeakMap<Db, ReturnType<typeof build>>()
+function statements(db: Db) {
+  let q = cache.get(db)
+  if (!q) cache.set(db, (q = build(db)))
+  return q
+}
+
 /**
  * The file if the caller may read it: its uploader until it is first attached; after that, members
  * of a conversation (or the workspace, for the workspace board) where a live message, reply or
@@ -112,15 +144,7 @@ export async function receiveUpload(gw: Gateway, auth: Actor, req: Request): Pro
  * missing key, so a key's existence never leaks.
  */
 export function readableFile(gw: Gateway, auth: Actor, key: string): FileRow {
-  const row = gw.db.$client.prepare(`
-    SELECT f.key, f.workspace_id AS workspaceId, f.owner, f.sha256, f.name, f.content_type AS contentType, f.size, f.width, f.height,
-      f.thumb_sha256 AS thumbSha256, f.created_at AS createdAt
-    FROM files f
-    WHERE f.key = @key AND f.workspace_id = @ws AND (
-      (f.owner = @me AND NOT EXISTS (SELECT 1 FROM file_refs r WHERE r.file_key = f.key))
-      OR EXISTS (SELECT 1 FROM file_refs r WHERE r.file_key = f.key AND r.deleted = 0
-        AND (r.scope = @ws OR r.scope IN (SELECT conversation_id FROM conversation_members WHERE member_id = @me))))`)
-    .get({ key, ws: auth.workspace.id, me: auth.member.id }) as FileRow | undefined
+  const row = statements(gw.db).readable.get({ key, ws: auth.workspace.id, me: auth.member.id }) as FileRow | undefined
   if (!row) throw notFound('file_not_found', 'No such file, or you cannot see it.')
   return row
 }
@@ -134,21 +158,9 @@ export interface ListedFile extends FileJson {
   createdAt: number
 }
 
-/** Rows read per request before the kind filter (which SQL cannot see): bounds the work. */
-const LIST_SCAN = 1000
-
 /** Files attached in the caller's conversations, newest attachment first; one entry per file. */
 export function listFiles(gw: Gateway, auth: Actor, q: { conversationId?: string; kind?: FileKind; q?: string; limit: number }): ListedFile[] {
-  const rows = gw.db.$client.prepare(`
-    SELECT f.key, f.owner, f.name, f.content_type AS contentType, f.size, f.width, f.height, f.thumb_sha256 AS thumbSha256,
-      r.ref, r.scope, r.created_at AS attachedAt
-    FROM file_refs r JOIN files f ON f.key = r.file_key
-    WHERE r.deleted = 0 AND f.workspace_id = @ws
-      AND r.scope IN (SELECT conversation_id FROM conversation_members WHERE member_id = @me)
-      AND (@conv IS NULL OR r.scope = @conv)
-      AND (@q IS NULL OR f.name LIKE @q ESCAPE '\\')
-    ORDER BY r.created_at DESC LIMIT ${LIST_SCAN}`)
-    .all({ ws: auth.workspace.id, me: auth.member.id, conv: q.conversationId ?? null, q: q.q ? `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null }) as Array<
+  const rows = statements(gw.db).list.all({ ws: auth.workspace.id, me: auth.member.id, conv: q.conversationId ?? null, q: q.q ? `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null }) as Array<
       Omit<FileRow, 'workspaceId' | 'sha256' | 'createdAt'> & { ref: string; scope: string; attachedAt: number }>
   const out: ListedFile[] = []
   const seen = new Set<string>()
