@@ -23,8 +23,8 @@ import { isConversationMember } from './request-queries.js'
  */
 
 /**
- * Figures stop at this many (a client shows "999+"): the cost of a recompute is bounded by it.
- * Mentions are counted among the same newest messages.
+ * Figures stop at this many (a client shows "999+"); mentions are counted among the same newest
+ * messages. A recount stops after this many matches (rows it rejects on the way still cost).
  */
 export const UNREAD_CAP = 999
 
@@ -56,9 +56,8 @@ function statements(db: Db): Statements {
     const sqlite = db.$client
     s = {
       // Top-level, live, not mine, newer than my marker; mentions = those naming me or everyone.
-      // Newest first and capped, so one post to a big channel full of people who never opened
-      // it costs members × UNREAD_CAP rows at most, not members × its whole history.
-      // `top` (the newest row now) in the same statement: the snapshot the figure was counted on.
+      // Newest first, stopping at UNREAD_CAP matches. `top` (the newest row now) is read in the
+      // same statement: the snapshot the figure was counted on.
       count: sqlite.prepare(`
         SELECT (SELECT max(rowid) FROM messages) AS top, count(*) AS count,
                sum(EXISTS (SELECT 1 FROM json_each(u.mentions) j WHERE j.value IN (@memberId, 'everyone', 'channel'))) AS mentions
