@@ -1,8 +1,8 @@
 /**
  * Catching up: the "New messages" line at my read marker when I come back to a conversation,
  * the "Jump to first unread" pill while that line is above the view, and "Mark as unread" from a
- * message (my marker moves back, the sidebar counts it again). At 1440 px (Bob, the "…" menu) and
- * 375 px (Cy, the long-press sheet).
+ * message (my marker moves back, the sidebar counts it again); and Drafts, the conversations
+ * with unsent text. At 1440 px (Bob, the "…" menu) and 375 px (Cy, the long-press sheet).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -63,6 +63,10 @@ const inView = async (p: Page, el: Locator) => {
 const openDrawer = async (p: Page) => {
 	await p.locator('[data-testid=open-drawer]').click();
 	await p.locator('[data-testid=drawer]').waitFor();
+};
+const closeDrawer = async (p: Page) => {
+	await p.locator('[data-testid=drawer] > button[aria-label="Close menu"]').click();
+	await poll(() => p.locator('[data-testid=drawer]').count()).toBe(0);
 };
 
 describe('catching up', () => {
@@ -136,12 +140,50 @@ describe('catching up', () => {
 		// Update 25 to 30 and the live one.
 		await poll(() => badge(cy).textContent()).toBe('7');
 		if (shots) await cy.screenshot({ path: `${shots}/catch-up-marked-unread-375.png` });
-		await cy.locator('[data-testid=drawer] [aria-label="Close menu"]').last().click();
+		await closeDrawer(cy);
 		// Sending ends the hold: I am reading it again.
 		await post(cy, 'Caught up now');
 		await message(cy, 'Caught up now').waitFor();
 		await openDrawer(cy);
 		await poll(() => badge(cy).count()).toBe(0);
+		await closeDrawer(cy);
+	});
+
+	it('lists unsent text under Drafts, marks it in the sidebar, and clears it on sending', async () => {
+		const drafts = (p: Page) => p.locator('[data-testid=draft]');
+		const pencil = (p: Page) => p.locator('[data-testid=sidebar-channel][data-name=general] [data-testid=sidebar-draft]').first();
+		const draftBadge = (p: Page) => p.locator('[data-testid=nav-drafts-badge]').first();
+		for (const [p, text] of [[bob, 'Half-written thought about the launch'], [cy, 'Note from my phone']] as const) {
+			await p.locator('[data-testid=composer]').fill(text);
+			// Saved a moment after typing stops; leaving saves it at once anyway.
+			if (p === cy) await openDrawer(p);
+			await p.locator('[data-testid=nav-drafts]:visible').click();
+			await p.waitForURL('**/drafts');
+			await poll(() => drafts(p).count()).toBe(1);
+			expect(await drafts(p).locator('[data-testid=draft-title]').innerText()).toBe('general');
+			expect(await drafts(p).locator('[data-testid=draft-text]').innerText()).toBe(text);
+		}
+		expect(await pencil(bob).count()).toBe(1);
+		expect(await draftBadge(bob).textContent()).toBe('1');
+		if (shots) {
+			await bob.screenshot({ path: `${shots}/drafts-1440.png` });
+			await openDrawer(cy);
+			await cy.screenshot({ path: `${shots}/drafts-drawer-375.png` });
+			await closeDrawer(cy);
+			await cy.screenshot({ path: `${shots}/drafts-375.png` });
+		}
+
+		// Discarding on the phone; sending from the conversation on the desktop.
+		await cy.locator('[data-testid=draft-discard]').click();
+		await poll(() => cy.locator('[data-testid=drafts-empty]').count()).toBe(1);
+		await drafts(bob).locator('[data-testid=draft-open]').click();
+		await poll(() => bob.locator('[data-testid=composer]').inputValue()).toBe('Half-written thought about the launch');
+		await bob.keyboard.press('Enter');
+		await message(bob, 'Half-written thought').waitFor();
+		await bob.locator('[data-testid=nav-drafts]').click();
+		await poll(() => bob.locator('[data-testid=drafts-empty]').count()).toBe(1);
+		expect(await pencil(bob).count()).toBe(0);
+		expect(await draftBadge(bob).count()).toBe(0);
 	});
 
 	it('ran without errors', () => {

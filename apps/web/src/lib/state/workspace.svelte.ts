@@ -37,6 +37,7 @@ export class WorkspaceState {
 	/** Conversations the REST API just handed us, shown until the `me:` doc catches up. */
 	#pending = $state.raw<Map<string, ConversationSummary>>(new Map());
 	#unread = $state.raw<Map<string, UnreadCount>>(new Map());
+	#drafts = $state.raw<Map<string, string>>(new Map());
 	#mutes = $state.raw<Set<string>>(new Set());
 	#members = $state.raw<Map<string, DirMember>>(new Map());
 	#restMembers = $state.raw<Map<string, DirMember>>(new Map());
@@ -76,6 +77,13 @@ export class WorkspaceState {
 		$effect(() => {
 			const map = meUnreadOf(this.meDoc.doc);
 			const read = () => (this.#unread = new Map(map.entries()));
+			read();
+			map.observe(read);
+			return () => map.unobserve(read);
+		});
+		$effect(() => {
+			const map = meDraftsOf(this.meDoc.doc);
+			const read = () => (this.#drafts = new Map([...map.entries()].filter(([, text]) => text.trim() !== '')));
 			read();
 			map.observe(read);
 			return () => map.unobserve(read);
@@ -212,6 +220,11 @@ export class WorkspaceState {
 			liveSegment: c.liveSegment
 		};
 		this.#pending = new Map([...this.#pending, [c.id, summary]]);
+	}
+
+	/** Unsent composer text by conversation id, live (the Drafts view, the sidebar's pencils). */
+	get drafts(): ReadonlyMap<string, string> {
+		return this.#drafts;
 	}
 
 	/** The unsent composer text of a conversation (kept in my `me:` doc, so it follows me). */
