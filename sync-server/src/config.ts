@@ -37,6 +37,11 @@ export const syncDefaults = {
   maxLiveDocs: 2000,
   /** Rewrite a doc's update log as one snapshot after this many appended updates. */
   compactEvery: 500,
+  /** A done task untouched this many days leaves its board doc for its task index row, so a
+   *  board's doc holds its open work and recent history, not every card ever finished. */
+  boardArchiveDays: 14,
+  /** Tasks archived per run (a board's load and each compaction): bounded work per turn. */
+  boardArchiveBatch: 200,
   /** Per socket: send-buffer limit, ping interval and missed pongs (see socket-health.ts). */
   maxBufferedBytes: socketDefaults.maxBufferedBytes,
   pingIntervalMs: socketDefaults.pingIntervalMs,

@@ -9,7 +9,8 @@ import * as awarenessProtocol from 'y-protocols/awareness'
 import type { Db } from '@circlechat/db'
 import {
   parseDocName, docName, readSegmentMeta, initSegment, sealSegment, messagesOf, noteThreadReply,
-  meConversationsOf, putConversation, snapshotMessage, DEFAULT_SEGMENT_SIZE, isId, initBoard, type MessageWriteContext
+  meConversationsOf, putConversation, snapshotMessage, DEFAULT_SEGMENT_SIZE, isId, initBoard, archivableTasks,
+  removeTasks, type MessageWriteContext
 } from '@circlechat/model'
 import { messageType, rejectReason as R, closeCode, type RejectReason } from '@circlechat/protocol'
 import type { MessageChange, Principal, SyncServer, SyncServerOptions } from './types.js'
@@ -406,6 +407,7 @@ export class Relay implements SyncServer {
       if (workspaceId) {
         this.#boardScopes.set(room, { board: parsed.conversationId, workspaceId, conversationId })
         initBoard(room.doc, { conversationId, workspaceId }, serverOrigin('init board'))
+        void this.#archiveDone(room).catch((err) => console.error('task archive failed', name, err))
       }
     }
     if (parsed.kind === 'conv') void this.#reconcileSegments(room).catch((err) => console.error('segment reconcile failed', name, err))
@@ -479,6 +481,7 @@ export class Relay implements SyncServer {
       if (++room.updatesSinceCompact >= this.config.compactEvery && room.inflight === 0 && !room.discarded) {
         room.updatesSinceCompact = 0
         void this.#store.compact(room.name, Y.encodeStateAsUpdate(room.doc)).catch((err) => console.error('compaction failed', room.name, err))
+        if (room.board) void this.#archiveDone(room).catch((err) => console.error('task archive failed', room.name, err))
       }
     }, (err) => {
       room.inflight--
@@ -517,6 +520,24 @@ export class Relay implements SyncServer {
       const meta = readSegmentMeta(room.doc)
       if (live !== undefined && room.parsed.segment < live && meta && !meta.sealed) await this.transact(room.name, serverOrigin('reconcile segments'), (d) => sealSegment(d))
     }
+  }
+
+  /**
+   * Done tasks untouched for `boardArchiveDays` leave the board doc (at most `boardArchiveBatch`
+   * per run), kept whole in their task index rows. The rows are written first, in the same turn:
+   * a crash before the doc write leaves the tasks on the board, archived again on its next load,
+   * and a task edited meanwhile is re-indexed as live (its archive cleared).
+   */
+  async #archiveDone(room: Room) {
+    const scope = this.#boardScopes.get(room)
+    if (!scope || room.discarded) return
+    const before = Date.now() - this.config.boardArchiveDays * 86_400_000
+    if (archivableTasks(room.doc, before, 1).length === 0) return
+    await this.transact(room.name, serverOrigin('archive tasks'), (d) => {
+      const due = archivableTasks(d, before, this.config.boardArchiveBatch)
+      this.#tasks.archive(scope, due, Date.now())
+      removeTasks(d, due.map((a) => a.task.id))
+    })
   }
 
   /** Thread replies count on their root; a full live segment is sealed and the next one opened. */

@@ -1,6 +1,6 @@
 import * as Y from 'yjs'
 import type { Db } from '@circlechat/db'
-import { readTask, tasksOf, type Task } from '@circlechat/model'
+import { readTask, tasksOf, type ArchivedTask, type Task } from '@circlechat/model'
 import type { BoardWatch } from './board-watch.js'
 
 /** Where a board's tasks are indexed: `board` is the doc's scope id (conversation or workspace). */
@@ -20,6 +20,8 @@ export class TaskIndex {
   #exists
   #clearAssignees
   #assign
+  #archive
+  #tx
   /** Ids accepted but not yet committed: the table cannot see them yet. */
   #pending = new Set<string>()
 
@@ -31,8 +33,12 @@ export class TaskIndex {
       ON CONFLICT(id) DO UPDATE SET title = excluded.title, body = excluded.body, status = excluded.status, blocked = excluded.blocked,
         position = excluded.position, progress = excluded.progress, due_at = excluded.due_at, parent_id = excluded.parent_id,
         updated_at = excluded.updated_at, deleted = excluded.deleted, labels = excluded.labels, comments = excluded.comments,
-        comment_count = excluded.comment_count
+        comment_count = excluded.comment_count, archived_at = NULL, archive = NULL
       WHERE tasks.board = excluded.board`)
+    this.#archive = sqlite.prepare('UPDATE tasks SET archived_at = @at, archive = @archive WHERE id = @id AND board = @board')
+    this.#tx = sqlite.transaction((scope: BoardScope, archived: ArchivedTask[], at: number) => {
+      for (const a of archived) this.#archive.run({ id: a.task.id, board: scope.board, at, archive: JSON.stringify(a) })
+    })
     this.#exists = sqlite.prepare('SELECT 1 FROM tasks WHERE id = ?').pluck()
     this.#clearAssignees = sqlite.prepare('DELETE FROM task_assignees WHERE task_id = ?')
     this.#assign = sqlite.prepare('INSERT INTO task_assignees (task_id, member_id) VALUES (?, ?)')
@@ -40,6 +46,11 @@ export class TaskIndex {
 
   idTaken(id: string): boolean {
     return this.#pending.has(id) || this.#exists.get(id) === 1
+  }
+
+  /** Keeps archived tasks in their rows as they last stood (before they leave the doc). */
+  archive(scope: BoardScope, archived: ArchivedTask[], at: number) {
+    this.#tx(scope, archived, at)
   }
 
   /**

@@ -148,8 +148,10 @@ describe('board docs: forged updates are refused, nothing stored', () => {
     await expectRefused(name, bob.token, await forge(name, (d) => t(d).set('description', new Y.Text('mine now'))), 'immutableField')
     await expectRefused(name, bob.token, await forge(name, (d) => t(d).set('assignees', new Y.Map())), 'immutableField')
     await expectRefused(name, bob.token, await forge(name, (d) => tasksOf(d).delete(task)), 'notAuthor')
+    const stored = storedUpdatesOf(h, name)
     deleteTask(a.doc, task)
-    await until(() => row(task)?.deleted === 1)
+    // The delete, then the server's activity entry for it: both stored before forging.
+    await until(() => row(task)?.deleted === 1 && storedUpdatesOf(h, name) === stored + 2, 5000, 'delete and its activity stored')
     await expectRefused(name, bob.token, await forge(name, (d) => t(d).delete('deleted')), 'invalidField')
     await expectRefused(name, bob.token, await forge(name, (d) => t(d).delete('status')), 'invalidField')
   })
@@ -227,5 +229,86 @@ describe('board docs: forged updates are refused, nothing stored', () => {
     await expectRefused(name, bob.token, dup(await forge(name, (d) => createTask(d, { createdBy: bob.memberId, title: 'x' })), 'createdBy', alice.memberId), 'duplicateKey')
     await expectRefused(name, bob.token, dup(await forge(name, (d) => addComment(d, { taskId: task, author: bob.memberId, body: 'x' })), 'author', alice.memberId), 'duplicateKey')
     expect(listComments(await h.sync.getDoc(name)).map((c) => c.author)).toEqual([alice.memberId])
+  })
+})
+
+describe('board docs: done cards are archived', () => {
+  it('a done task untouched for boardArchiveDays leaves the doc on load, kept whole in its row, and stays out', async () => {
+    const { alice, conv, name, a, task } = await setup()
+    const server = { source: 'server', reason: 'test' } as const
+    const old = Date.now() - 15 * 86_400_000
+    const open = createTask(a.doc, { createdBy: alice.memberId, title: 'Still open' })
+    const today = createTask(a.doc, { createdBy: alice.memberId, title: 'Done today', status: 'done' })
+    await until(() => row(open) !== undefined && row(today) !== undefined, 5000, 'indexed')
+    // Dated by the server: a member cannot date an edit weeks back.
+    await h.sync.transact(name, server, (d) => {
+      updateTask(d, task, { status: 'done' })
+      tasksOf(d).get(task)!.set('updatedAt', old)
+      tasksOf(d).get(open)!.set('updatedAt', old)
+    })
+    const stale = Y.encodeStateAsUpdate(await h.sync.getDoc(name))
+    expect(row(task)).toMatchObject({ status: 'done', updated_at: old, archived_at: null })
+
+    // Loading the board archives: restart the relay over the same file.
+    const dataFile = h.dataFile
+    await h.close()
+    h = await startHarness({ dataFile })
+    const stored = storedUpdatesOf(h, name)
+    const live = await h.sync.getDoc(name)
+    await until(() => !tasksOf(live).has(task) && storedUpdatesOf(h, name) === stored + 1, 5000, 'archived, durably')
+    expect(row(task)!.archived_at).toBeGreaterThan(old)
+    expect(JSON.parse(String(row(task)!.archive))).toMatchObject({
+      task: { id: task, title: 'Ship boards', description: 'the guard first', status: 'done', updatedAt: old },
+      comments: [expect.objectContaining({ author: alice.memberId, body: 'on it' })],
+      activity: expect.arrayContaining([expect.objectContaining({ field: 'created', taskId: task })])
+    })
+    expect(listComments(live, task)).toEqual([])
+    expect(listTasks(live).map((t) => t.id).sort()).toEqual([open, today].sort())
+    // Search reads the row, which keeps the task's text.
+    expect(h.db.$client.prepare("SELECT t.id FROM tasks_fts f JOIN tasks t ON t.rowid = f.rowid WHERE tasks_fts MATCH 'ship'").pluck().all()).toEqual([task])
+
+    // A client still holding the task cannot edit it, comment on it or bring it back.
+    const carol = h.seedMember()
+    h.db.$client.prepare('INSERT INTO conversation_members (conversation_id, member_id, joined_at) VALUES (?, ?, ?)').run(conv, carol.memberId, Date.now())
+    const fromStale = (edit: (d: Y.Doc) => void) => {
+      const d = new Y.Doc()
+      Y.applyUpdate(d, stale)
+      const sv = Y.encodeStateVector(d)
+      edit(d)
+      return Y.encodeStateAsUpdate(d, sv)
+    }
+    await expectRefused(name, carol.token, fromStale((d) => tasksOf(d).get(task)!.set('status', 'backlog')), 'unresolvable')
+    await expectRefused(name, carol.token, fromStale((d) => (tasksOf(d).get(task)!.get('title') as Y.Text).insert(0, 'more ')), 'unresolvable')
+    await expectRefused(name, carol.token, fromStale((d) => addComment(d, { taskId: task, author: carol.memberId, body: 'reopen?' })), 'invalidField')
+    await expectRefused(name, carol.token, await forge(name, (d) => createTask(d, { id: task, createdBy: carol.memberId, title: 'again' })), 'immutableField')
+    expect(row(task)!.archived_at).not.toBeNull()
+
+    // A second load finds nothing more to do.
+    await h.close()
+    h = await startHarness({ dataFile })
+    expect(tasksOf(await h.sync.getDoc(name)).has(task)).toBe(false)
+  })
+
+  it('archives the oldest first, boardArchiveBatch per run, and a task edited meanwhile is live again in the index', async () => {
+    const { alice, name, a, task } = await setup()
+    const day = 86_400_000
+    const other = createTask(a.doc, { createdBy: alice.memberId, title: 'Second' })
+    await until(() => row(other) !== undefined, 5000, 'indexed')
+    await h.sync.transact(name, { source: 'server', reason: 'test' }, (d) => {
+      for (const [id, age] of [[task, 20], [other, 30]] as const) {
+        updateTask(d, id, { status: 'done' })
+        tasksOf(d).get(id)!.set('updatedAt', Date.now() - age * day)
+      }
+    })
+    const dataFile = h.dataFile
+    await h.close()
+    h = await startHarness({ dataFile, config: { boardArchiveBatch: 1, boardArchiveDays: 14 } })
+    const live = await h.sync.getDoc(name)
+    await until(() => !tasksOf(live).has(other), 5000, 'oldest archived')
+    expect(tasksOf(live).has(task)).toBe(true)
+    // A row archived but still on the board (a crash before the doc write) turns live again on the next edit.
+    h.db.$client.prepare('UPDATE tasks SET archived_at = 1, archive = ? WHERE id = ?').run('{}', task)
+    await h.sync.transact(name, { source: 'server', reason: 'test' }, (d) => updateTask(d, task, { status: 'review' }))
+    expect(row(task)).toMatchObject({ status: 'review', archived_at: null, archive: null })
   })
 })

@@ -7,7 +7,7 @@ import {
   boardLabelsOf, compareTasks, createTask, deleteComment, deleteTask, docName, editComment, findComment, findTask,
   initBoard, isId, isLabelName, isPosition, listComments, listTasks, positionAtEdge, readComment, readTask,
   removeTaskLink, setBoardLabel, setTaskKeys, subtasksOf, taskChanges, updateTask,
-  type ActivityEntry, type LinkKind, type Task, type TaskComment, type TaskLink, type TaskPatch, type TaskSource, type TaskStatus
+  type ActivityEntry, type ArchivedTask, type LinkKind, type Task, type TaskComment, type TaskLink, type TaskPatch, type TaskSource, type TaskStatus
 } from '@circlechat/model'
 import type { Origin } from '@circlechat/sync-server'
 import type { Gateway } from '../deps.js'
@@ -204,12 +204,20 @@ class ShapeContext {
   }
 
   shape(b: Loaded, t: Task, full: boolean): TaskJson {
-    const comments = listComments(b.doc, t.id)
-    const conversation = b.board.conversation ? { id: b.board.conversation.id, name: b.board.conversation.name } : null
-    const json = taskShape(t, { conversation, handles: this.handles, comments, links: this.links(t), subtasks: subtasksOf(b.tasks, t.id) })
+    return this.#shape(b.board, t, listComments(b.doc, t.id), () => activityOfTask(b.doc, t.id), subtasksOf(b.tasks, t.id), full)
+  }
+
+  /** An archived task, out of its board doc: as it last stood, in full. */
+  shapeArchived(board: Board, a: ArchivedTask): TaskJson {
+    return this.#shape(board, a.task, a.comments, () => a.activity, [], true)
+  }
+
+  #shape(board: Board, t: Task, comments: TaskComment[], activity: () => ActivityEntry[], subtasks: Task[], full: boolean): TaskJson {
+    const conversation = board.conversation ? { id: board.conversation.id, name: board.conversation.name } : null
+    const json = taskShape(t, { conversation, handles: this.handles, comments, links: this.links(t), subtasks })
     if (full) {
       json.comments = comments.map((c) => taskCommentShape(c, this.handles))
-      json.activity = activityOfTask(b.doc, t.id).map((e): TaskActivityJson => ({
+      json.activity = activity().map((e): TaskActivityJson => ({
         memberId: e.actor, memberHandle: this.handles.get(e.actor) ?? null, field: e.field, from: e.from, to: e.to, at: e.at
       }))
     }
@@ -331,8 +339,22 @@ async function shapeAll(gw: Gateway, actor: Actor, rows: Array<{ id: string }>, 
   return boardOrder ? out.sort((a, b) => column(a.status) - column(b.status) || compareTasks(a, b)) : out
 }
 
+/**
+ * A done task the relay archived (out of its board doc, kept whole in its index row), if the
+ * actor may read its board; null if the task is not archived. Archived tasks are read-only: every
+ * write goes through the board doc, where they no longer are.
+ */
+function archivedTask(gw: Gateway, actor: Actor, taskId: string): { board: Board; archive: ArchivedTask } | null {
+  if (!isId('task', taskId)) return null
+  const row = gw.db.select({ board: taskIndex.board, archive: taskIndex.archive }).from(taskIndex).where(eq(taskIndex.id, taskId)).get()
+  if (!row?.archive) return null
+  return { board: requireBoard(gw, actor, row.board), archive: row.archive as ArchivedTask }
+}
+
 /** One task in full: comments and activity included. */
 export async function getTask(gw: Gateway, actor: Actor, taskId: string): Promise<TaskJson> {
+  const archived = archivedTask(gw, actor, taskId)
+  if (archived) return (await ShapeContext.of(gw, actor)).shapeArchived(archived.board, archived.archive)
   await locate(gw, actor, taskId)
   const task = (await ShapeContext.of(gw, actor)).shapeId(taskId, true)
   if (!task) throw taskNotFound()

@@ -132,7 +132,11 @@ export const tasks = sqliteTable('tasks', {
   labels: text('labels', { mode: 'json' }).$type<string[]>().notNull(),
   /** Comment bodies joined, so search finds a task by what was said on it. */
   comments: text('comments').notNull().default(''),
-  commentCount: integer('comment_count').notNull().default(0)
+  commentCount: integer('comment_count').notNull().default(0),
+  /** Set when the task left its board doc (done and untouched for BOARD_ARCHIVE_DAYS). */
+  archivedAt: integer('archived_at'),
+  /** The archived task as it last stood: `{task, comments, activity}` (model Task, TaskComment[], ActivityEntry[]). */
+  archive: text('archive', { mode: 'json' })
 }, (t) => [index('tasks_board').on(t.board, t.status), index('tasks_workspace_updated').on(t.workspaceId, t.updatedAt)])
 
 /** Who is assigned to which task: `my-tasks` and the task_assigned trigger read it. */

@@ -35,10 +35,10 @@ export {
   isLinkKind, isPosition, readTask, compareTasks, listTasks, findTask, readComment, listComments, findComment,
   subtasksOf, positionBetween, positionAtEdge, createTask, replaceText, updateTask, setTaskKeys, addTaskLink,
   removeTaskLink, deleteTask, addComment, editComment, deleteComment, appendActivity, MAX_ACTIVITY, activityOfTask, taskChanges,
-  setBoardLabel, initBoard, LABEL_COLOURS, isLabelColour, isLabelName
+  setBoardLabel, initBoard, LABEL_COLOURS, isLabelColour, isLabelName, archivableTasks, removeTasks
 } from './docs/board.js'
 export type {
-  TaskStatus, LinkKind, TaskField, TaskSource, TaskLink, Task, TaskComment, ActivityEntry, NewTask, TaskPatch
+  TaskStatus, LinkKind, TaskField, TaskSource, TaskLink, Task, TaskComment, ActivityEntry, NewTask, TaskPatch, ArchivedTask
 } from './docs/board.js'
 export {
   taskTextBound, taskSetBound, isTaskText, isTaskSet, REMOVABLE_TASK_FIELDS, NEW_TASK_FIELDS, taskFieldProblem, taskSetProblem,

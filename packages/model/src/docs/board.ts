@@ -434,6 +434,44 @@ export function activityOfTask(doc: Y.Doc, taskId: string): ActivityEntry[] {
   return activityOf(doc).toArray().filter((e) => e.taskId === taskId)
 }
 
+/** What an archived task keeps, as it last stood on its board. */
+export interface ArchivedTask {
+  task: Task
+  comments: TaskComment[]
+  activity: ActivityEntry[]
+}
+
+/**
+ * Done tasks last changed before `before`, oldest first, at most `limit`, read for the archive
+ * (server side: they then leave the doc, see removeTasks). O(tasks + comments + activity).
+ */
+export function archivableTasks(doc: Y.Doc, before: number, limit: number): ArchivedTask[] {
+  const due: Task[] = []
+  for (const map of tasksOf(doc).values()) {
+    if (!(map instanceof Y.Map) || map.get('deleted') === true || map.get('status') !== 'done') continue
+    const task = readTask(map)
+    if (task.updatedAt < before) due.push(task)
+  }
+  due.sort((a, b) => a.updatedAt - b.updatedAt || (a.id < b.id ? -1 : 1))
+  const out = new Map(due.slice(0, limit).map((task): [string, ArchivedTask] => [task.id, { task, comments: [], activity: [] }]))
+  for (const c of listComments(doc)) out.get(c.taskId)?.comments.push(c)
+  for (const e of activityOf(doc)) out.get(e.taskId)?.activity.push(e)
+  return [...out.values()]
+}
+
+/** Server-only: takes archived tasks and their comments out of the live doc. */
+export function removeTasks(doc: Y.Doc, ids: Iterable<string>, origin?: unknown) {
+  const gone = new Set(ids)
+  doc.transact(() => {
+    for (const id of gone) tasksOf(doc).delete(id)
+    const comments = commentsOf(doc)
+    for (let i = comments.length - 1; i >= 0; i--) {
+      const m = comments.get(i)
+      if (m instanceof Y.Map && gone.has(String(m.get('taskId')))) comments.delete(i, 1)
+    }
+  }, origin)
+}
+
 /** The fields that differ between two reads of a task, as activity (server side). */
 export function taskChanges(before: Task, after: Task, actor: string, at: number): ActivityEntry[] {
   const out: ActivityEntry[] = []
