@@ -3,7 +3,7 @@ import type { SyncServer } from '@circlechat/sync-server'
 import type { LoginThrottle } from './auth/login-throttle.js'
 import type { Revocations } from './auth/revocation.js'
 import type { Config } from './config.js'
-import type { BlobStore } from './files/index.js'
+import type { BlobLock, BlobStore } from './files/index.js'
 
 /**
  * What routes and services need, passed explicitly (no module-level singletons), so tests and
@@ -15,6 +15,8 @@ export interface Gateway {
   config: Config
   /** File bytes: DATA_DIR/uploads or S3 (files/). */
   blobs: BlobStore
+  /** Publishing a blob with its record, and the collector's removals, one at a time. */
+  blobLock: BlobLock
   /** Secure cookies only when the public URL is https (browsers drop them over plain http). */
   secureCookies: boolean
   /** Failed sign-ins: growing delays per account, a cap per IP (auth/login-throttle.ts). */

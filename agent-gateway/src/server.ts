@@ -18,7 +18,10 @@ import { notifyBoardCommentMentions } from './services/task-mentions.js'
 import { HttpDrain } from './drain.js'
 import { BoardFeed } from './agents/board-feed.js'
 import { openWritableDb } from './storage-probe.js'
-import { openBlobStore, type S3Settings } from './files/index.js'
+import { BlobLock, openBlobStore, type S3Settings } from './files/index.js'
+import { collectFiles } from './services/files.js'
+
+const COLLECT_FILES_EVERY_MS = 60 * 60_000
 
 /** apps/web/build, found from this file so the server works from any working directory. */
 export const DEFAULT_WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../apps/web/build')
@@ -107,10 +110,13 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   }, { ...opts.sockets }))
 
   const gateway: Gateway = {
-    db, sync, config, blobs, secureCookies: false, loginThrottle: createLoginThrottle(opts.loginThrottle),
+    db, sync, config, blobs, blobLock: new BlobLock(), secureCookies: false, loginThrottle: createLoginThrottle(opts.loginThrottle),
     revocations: new Revocations(sync)
   }
   unread.start(gateway)
+  // Unreachable uploads and their blobs (services/files.ts); a failed pass is retried next time.
+  const collector = setInterval(() => void collectFiles(gateway).catch((err: unknown) => console.error('file collector failed:', err)), COLLECT_FILES_EVERY_MS)
+  collector.unref()
 
   // The HTTP server starts first (its bound port completes the config the app is built from);
   // requests arriving in that instant get a 503.
@@ -170,6 +176,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         stopMentions()
         await agents.close()
         unread.stop()
+        clearInterval(collector)
         await sync.close() // waits for pending commits, then closes sync sockets (restarting)
         server.closeAllConnections()
         await stopped

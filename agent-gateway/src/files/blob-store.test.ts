@@ -34,6 +34,18 @@ function contract(name: string, open: () => Promise<{ store: BlobStore; cleanup(
       expect((await read(await store.get(put.sha256, { start: bytes.length - 1, end: bytes.length - 1 })))!.equals(bytes.subarray(-1))).toBe(true)
     })
 
+    it('shows a staged blob only once committed, and discarding one leaves nothing', async () => {
+      const bytes = Buffer.from(`staged ${randomBytes(8).toString('hex')}`)
+      const staged = await store.stage(Readable.from([bytes]))
+      expect(staged).toMatchObject({ sha256: sha(bytes), size: bytes.length })
+      expect(await store.head(staged.sha256)).toBeNull()
+      await staged.commit()
+      expect((await read(await store.get(staged.sha256)))!.equals(bytes)).toBe(true)
+      const dropped = await store.stage(Readable.from([Buffer.from('never committed')]))
+      await dropped.discard()
+      expect(await store.head(dropped.sha256)).toBeNull()
+    })
+
     it('stores the same bytes once and deletes them', async () => {
       const bytes = Buffer.from('same bytes twice')
       const a = await store.put(Readable.from([bytes]))

@@ -7,7 +7,12 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream'
  * once; who may read them is decided by the `files` table, never by knowing a hash.
  */
 export interface BlobStore {
-  /** Streams `body` in, hashing as it goes; the blob exists under its hash once this resolves. */
+  /**
+   * Streams `body` to a temporary place, hashing as it goes. Nothing exists under the hash until
+   * `commit()`; `discard()` drops it. Lets the caller publish the blob and its record together.
+   */
+  stage(body: Readable, opts?: PutOptions): Promise<StagedBlob>
+  /** stage() and commit() in one: the blob exists under its hash once this resolves. */
   put(body: Readable, opts?: PutOptions): Promise<PutResult>
   /** The blob's bytes, or `start..end` of them (inclusive, like HTTP Range); null if absent. */
   get(sha256: string, range?: ByteRange): Promise<Readable | null>
@@ -29,6 +34,38 @@ export interface PutResult {
   size: number
   /** The first bytes (up to HEAD_BYTES), for content sniffing without reading the blob again. */
   head: Buffer
+}
+
+export interface StagedBlob extends PutResult {
+  commit(): Promise<void>
+  discard(): Promise<void>
+}
+
+/** put() for every store: stage, then commit, discarding what a failed commit left. */
+export async function stageAndCommit(store: BlobStore, body: Readable, opts?: PutOptions): Promise<PutResult> {
+  const staged = await store.stage(body, opts)
+  try {
+    await staged.commit()
+  } catch (err) {
+    await staged.discard()
+    throw err
+  }
+  return { sha256: staged.sha256, size: staged.size, head: staged.head }
+}
+
+/**
+ * Runs blob publications and removals one at a time (both are short: a rename or copy and a row,
+ * a check and a delete), so the collector can never delete a blob in the instant between an
+ * upload of the same bytes committing it and recording it.
+ */
+export class BlobLock {
+  #tail: Promise<unknown> = Promise.resolve()
+
+  run<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.#tail.then(fn)
+    this.#tail = run.catch(() => {})
+    return run
+  }
 }
 
 export interface ByteRange {

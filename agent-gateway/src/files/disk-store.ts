@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdir, rename, rm, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { assertSha256, Meter, type BlobStore, type ByteRange, type PutOptions, type PutResult } from './blob-store.js'
+import { assertSha256, Meter, stageAndCommit, type BlobStore, type ByteRange, type PutOptions, type PutResult, type StagedBlob } from './blob-store.js'
 
 /**
  * Blobs as files under `<root>/blobs/<first two hex>/<sha256>`. A put writes `<root>/tmp/<random>`
- * and renames it into place once hashed, so a reader never sees half a blob and a crash leaves
+ * and renames it into place on commit, so a reader never sees half a blob and a crash leaves
  * only a temp file (swept at start). Names are hex digests only (assertSha256).
  */
 export class DiskBlobStore implements BlobStore {
@@ -35,21 +35,30 @@ export class DiskBlobStore implements BlobStore {
     return join(this.#blobs, sha256.slice(0, 2), sha256)
   }
 
-  async put(body: Readable, opts: PutOptions = {}): Promise<PutResult> {
+  async stage(body: Readable, opts: PutOptions = {}): Promise<StagedBlob> {
     const tmp = join(this.#tmp, randomBytes(16).toString('hex'))
     const meter = new Meter(opts.maxBytes)
     try {
       await pipeline(body, meter, createWriteStream(tmp, { flags: 'wx' }))
-      const result = meter.result()
-      const target = this.#path(result.sha256)
-      await mkdir(join(target, '..'), { recursive: true })
-      // Same bytes already stored: rename replaces them with identical ones.
-      await rename(tmp, target)
-      return result
     } catch (err) {
       await rm(tmp, { force: true })
       throw err
     }
+    const result = meter.result()
+    return {
+      ...result,
+      commit: async () => {
+        const target = this.#path(result.sha256)
+        await mkdir(dirname(target), { recursive: true })
+        // Same bytes already stored: rename replaces them with identical ones.
+        await rename(tmp, target)
+      },
+      discard: () => rm(tmp, { force: true })
+    }
+  }
+
+  put(body: Readable, opts?: PutOptions): Promise<PutResult> {
+    return stageAndCommit(this, body, opts)
   }
 
   async get(sha256: string, range?: ByteRange): Promise<Readable | null> {

@@ -3,8 +3,8 @@ import type { BlobStore } from './blob-store.js'
 import { DiskBlobStore } from './disk-store.js'
 import { S3BlobStore, type S3Settings } from './s3-store.js'
 
-export type { BlobStore, ByteRange, PutResult } from './blob-store.js'
-export { BlobTooLarge, HEAD_BYTES } from './blob-store.js'
+export type { BlobStore, ByteRange, PutResult, StagedBlob } from './blob-store.js'
+export { BlobLock, BlobTooLarge, HEAD_BYTES } from './blob-store.js'
 export type { S3Settings } from './s3-store.js'
 
 /** S3 when its settings are given (config.ts), else `<dataDir>/uploads` on local disk. */

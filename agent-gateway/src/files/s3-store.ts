@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, S3Client } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
-import { assertSha256, Meter, type BlobStore, type ByteRange, type PutOptions, type PutResult } from './blob-store.js'
+import { assertSha256, Meter, stageAndCommit, type BlobStore, type ByteRange, type PutOptions, type PutResult, type StagedBlob } from './blob-store.js'
 
 export interface S3Settings {
   endpoint: string
@@ -18,7 +18,7 @@ const QUEUE_SIZE = 2
 
 /**
  * Blobs as objects `blobs/<sha256>` in one bucket. The hash is known only once the bytes have
- * passed, so a put uploads to `tmp/<random>` (multipart, lib-storage) and then copies it into place.
+ * passed, so a put uploads to `tmp/<random>` (multipart, lib-storage) and commit copies it into place.
  */
 export class S3BlobStore implements BlobStore {
   readonly kind = 's3'
@@ -44,8 +44,9 @@ export class S3BlobStore implements BlobStore {
     return `blobs/${assertSha256(sha256)}`
   }
 
-  async put(body: Readable, opts: PutOptions = {}): Promise<PutResult> {
+  async stage(body: Readable, opts: PutOptions = {}): Promise<StagedBlob> {
     const tmpKey = `tmp/${randomBytes(16).toString('hex')}`
+    const dropTmp = () => this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: tmpKey })).then(() => {}, () => {})
     const meter = new Meter(opts.maxBytes)
     // pipe() does not forward errors: a failed source must fail the upload too.
     body.once('error', (err) => meter.destroy(err))
@@ -63,17 +64,26 @@ export class S3BlobStore implements BlobStore {
     failed.catch(() => {})
     try {
       await Promise.race([done, failed])
-      const result = meter.result()
-      if (!(await this.head(result.sha256))) {
-        await this.#client.send(new CopyObjectCommand({ Bucket: this.#bucket, Key: this.#key(result.sha256), CopySource: `${this.#bucket}/${tmpKey}` }))
-      }
-      return result
     } catch (err) {
       await upload.abort().catch(() => {})
+      await dropTmp()
       throw err
-    } finally {
-      await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: tmpKey })).catch(() => {})
     }
+    const result = meter.result()
+    return {
+      ...result,
+      commit: async () => {
+        if (!(await this.head(result.sha256))) {
+          await this.#client.send(new CopyObjectCommand({ Bucket: this.#bucket, Key: this.#key(result.sha256), CopySource: `${this.#bucket}/${tmpKey}` }))
+        }
+        await dropTmp()
+      },
+      discard: dropTmp
+    }
+  }
+
+  put(body: Readable, opts?: PutOptions): Promise<PutResult> {
+    return stageAndCommit(this, body, opts)
   }
 
   async get(sha256: string, range?: ByteRange): Promise<Readable | null> {

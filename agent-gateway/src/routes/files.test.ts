@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { files } from '@circlechat/db'
 import { startS3rver } from '../test/s3rver.js'
+import { collectFiles } from '../services/files.js'
 import { Client, addPerson, signupAdmin, startTestServer } from '../test/harness.js'
 import { botClient, provision } from '../../test/agents/helpers.js'
 
@@ -265,5 +266,50 @@ describe('attached files', () => {
     expect((await fetchFile(agent, hers.url)).status).toBe(404)
     // A person's cookie is not an agent: the agent upload route is bearer-only.
     expect((await ada.client.upload('/api/agent-api/uploads', 'a.txt', 'x')).status).toBe(403)
+  })
+})
+
+describe('the file collector', () => {
+  let server: Awaited<ReturnType<typeof startTestServer>>
+  let ada: Awaited<ReturnType<typeof signupAdmin>>
+  let channelId: string
+  const DAY = 24 * 60 * 60_000
+
+  beforeAll(async () => {
+    server = await startTestServer()
+    ada = await signupAdmin(server.url)
+    channelId = (await ada.client.post('/api/conversations', { kind: 'channel', name: 'gc' })).body.conversation.id
+  })
+  afterAll(() => server.close())
+
+  const attach = async (key: string) => (await ada.client.post(`/api/conversations/${channelId}/messages`, { bodyMd: 'file', attachments: [{ key }] })).body.message
+  const shaOf = (key: string) => server.gateway.db.select().from(files).all().find((f) => f.key === key)?.sha256
+  const blobExists = async (sha: string) => (await server.gateway.blobs.head(sha)) !== null
+
+  it('removes uploads nobody can reach and the blobs no record names, and keeps the rest', async () => {
+    const draft = (await ada.client.upload('/api/uploads', 'draft.txt', 'never sent')).body
+    const gone = (await ada.client.upload('/api/uploads', 'gone.txt', 'shared bytes')).body
+    const twin = (await ada.client.upload('/api/uploads', 'twin.txt', 'shared bytes')).body
+    const kept = (await ada.client.upload('/api/uploads', 'kept.png', await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } }).png().toBuffer(), 'image/png')).body
+    const [draftSha, goneSha, keptSha] = [shaOf(draft.key)!, shaOf(gone.key)!, shaOf(kept.key)!]
+    expect(shaOf(twin.key)).toBe(goneSha)
+    const deleted = await attach(gone.key)
+    await attach(twin.key)
+    await attach(kept.key)
+    await ada.client.delete(`/api/messages/${deleted.id}`)
+
+    // Today: only the deleted message's file goes; its bytes stay, the twin upload still names them.
+    expect(await collectFiles(server.gateway)).toEqual({ files: 1, blobs: 0 })
+    expect(shaOf(gone.key)).toBeUndefined()
+    expect(await blobExists(goneSha)).toBe(true)
+    expect(await blobExists(draftSha)).toBe(true)
+
+    // A week on, the draft was never attached: it goes, with its bytes.
+    expect(await collectFiles(server.gateway, Date.now() + 8 * DAY)).toEqual({ files: 1, blobs: 1 })
+    expect(await blobExists(draftSha)).toBe(false)
+    expect((await fetchFile(ada.client, twin.url)).bytes.toString()).toBe('shared bytes')
+    expect((await fetchFile(ada.client, `${kept.url}/thumb`)).status).toBe(200)
+    expect(await blobExists(keptSha)).toBe(true)
+    expect(await collectFiles(server.gateway, Date.now() + 8 * DAY)).toEqual({ files: 0, blobs: 0 })
   })
 })

@@ -6,7 +6,7 @@ import { z } from 'zod'
 import { MAX_ATTACHMENTS, fileKind, newId, type Attachment, type FileKind } from '@circlechat/model'
 import type { Gateway } from '../deps.js'
 import { ApiError, badRequest, notFound } from '../errors.js'
-import { BlobTooLarge } from '../files/index.js'
+import { BlobTooLarge, type StagedBlob } from '../files/index.js'
 import type { Actor } from './conversations.js'
 import { imageInfo, isPreviewableImage, sanitiseFileName, sniffContentType } from './file-content.js'
 
@@ -60,18 +60,18 @@ export async function receiveUpload(gw: Gateway, auth: Actor, req: Request): Pro
   if (used >= quota || (Number.isFinite(declared) && used + declared - MULTIPART_OVERHEAD > quota)) throw overQuota(quota)
   if (!req.body) throw badRequest('invalid_input', 'The request has no body.')
 
-  const stored = await new Promise<{ sha256: string; size: number; head: Buffer; name: string } | null>((resolve, reject) => {
+  const stored = await new Promise<(StagedBlob & { name: string }) | null>((resolve, reject) => {
     let parser: busboy.Busboy
     try {
       parser = busboy({ headers: { 'content-type': type }, defParamCharset: 'utf8', limits: { files: 1, fields: 8, fieldSize: 1024, parts: 10, fileSize: max + 1, headerPairs: 20 } })
     } catch {
       return reject(badRequest('invalid_input', 'The multipart body has no boundary.'))
     }
-    let put: Promise<void> | null = null
+    let staging: Promise<void> | null = null
     parser.on('file', (_field, stream, info) => {
       const name = sanitiseFileName(info.filename)
-      put = gw.blobs.put(stream, { maxBytes: Math.min(max, quota - used) }).then(
-        (r) => resolve({ ...r, name }),
+      staging = gw.blobs.stage(stream, { maxBytes: Math.min(max, quota - used) }).then(
+        (staged) => resolve(Object.assign(staged, { name })),
         (err: unknown) => {
           stream.resume() // drain what is left, so the parser can finish
           reject(err instanceof BlobTooLarge ? (err.maxBytes < max ? overQuota(quota) : tooLarge(max)) : err)
@@ -80,7 +80,7 @@ export async function receiveUpload(gw: Gateway, auth: Actor, req: Request): Pro
     })
     parser.on('error', () => reject(badRequest('invalid_input', 'The multipart body is malformed.')))
     parser.on('close', () => {
-      if (!put) resolve(null)
+      if (!staging) resolve(null)
     })
     const body = Readable.fromWeb(req.body as import('node:stream/web').ReadableStream<Uint8Array>)
     body.on('error', (err) => reject(err))
@@ -88,21 +88,68 @@ export async function receiveUpload(gw: Gateway, auth: Actor, req: Request): Pro
   })
   if (!stored) throw badRequest('no_file', 'The form has no file part.')
 
-  const contentType = await sniffContentType(stored.head, stored.name)
+  const contentType = await sniffContentType(stored.head, stored.name).catch(async (err: unknown) => {
+    await stored.discard()
+    throw err
+  })
   const row: FileRow = {
     key: newId('file'), workspaceId: auth.workspace.id, owner: auth.member.id, sha256: stored.sha256, name: stored.name,
     contentType, size: stored.size, width: null, height: null, thumbSha256: null, createdAt: Date.now()
   }
+  await publish(gw, stored, () => gw.db.insert(files).values(row).run())
   if (isPreviewableImage(contentType)) {
     const source = await gw.blobs.get(stored.sha256)
     const info = source ? await imageInfo(source) : null
     if (info) {
-      const thumb = await gw.blobs.put(Readable.from([info.thumb]))
+      const thumb = await gw.blobs.stage(Readable.from([info.thumb]))
       Object.assign(row, { width: info.width, height: info.height, thumbSha256: thumb.sha256 })
+      await publish(gw, thumb, () => gw.db.update(files).set({ width: info.width, height: info.height, thumbSha256: thumb.sha256 }).where(eq(files.key, row.key)).run())
     }
   }
-  gw.db.insert(files).values(row).run()
   return fileJson(row)
+}
+
+/** Commits a staged blob and writes the record naming it as one step against the collector. */
+async function publish(gw: Gateway, staged: StagedBlob, record: () => void): Promise<void> {
+  try {
+    await gw.blobLock.run(async () => {
+      await staged.commit()
+      record()
+    })
+  } catch (err) {
+    await staged.discard()
+    throw err
+  }
+}
+
+/** Uploads never attached for this long are collected (a draft may hold a key for days). */
+export const UNATTACHED_GRACE_MS = 7 * 24 * 60 * 60_000
+/** Records one collector pass removes at most; the next pass takes the rest. */
+const COLLECT_BATCH = 500
+
+/**
+ * The collector: drops upload records nobody can reach any more (never attached within the grace
+ * period, or every message attaching them deleted), then each blob no remaining record names.
+ */
+export async function collectFiles(gw: Gateway, now = Date.now()): Promise<{ files: number; blobs: number }> {
+  const q = statements(gw.db)
+  const rows = q.collectable.all({ cutoff: now - UNATTACHED_GRACE_MS, limit: COLLECT_BATCH }) as Array<{ key: string; sha256: string; thumbSha256: string | null }>
+  if (rows.length === 0) return { files: 0, blobs: 0 }
+  gw.db.$client.transaction(() => {
+    for (const r of rows) {
+      q.dropRefs.run(r.key)
+      q.dropFile.run(r.key)
+    }
+  })()
+  let blobs = 0
+  for (const sha of new Set(rows.flatMap((r) => (r.thumbSha256 ? [r.sha256, r.thumbSha256] : [r.sha256])))) {
+    await gw.blobLock.run(async () => {
+      if (q.blobNamed.get(sha, sha)) return
+      await gw.blobs.delete(sha)
+      blobs++
+    })
+  }
+  return { files: rows.length, blobs }
 }
 
 /** Rows read per request before the kind filter (which SQL cannot see): bounds the work. */
@@ -127,7 +174,15 @@ function build(db: Db) {
         AND r.scope IN (SELECT conversation_id FROM conversation_members WHERE member_id = @me)
         AND (@conv IS NULL OR r.scope = @conv)
         AND (@q IS NULL OR f.name LIKE @q ESCAPE '\\')
-      ORDER BY r.created_at DESC LIMIT ${LIST_SCAN}`)
+      ORDER BY r.created_at DESC LIMIT ${LIST_SCAN}`),
+    collectable: db.$client.prepare(`
+      SELECT key, sha256, thumb_sha256 AS thumbSha256 FROM files f
+      WHERE NOT EXISTS (SELECT 1 FROM file_refs r WHERE r.file_key = f.key AND r.deleted = 0)
+        AND (f.created_at < @cutoff OR EXISTS (SELECT 1 FROM file_refs r WHERE r.file_key = f.key))
+      LIMIT @limit`),
+    dropRefs: db.$client.prepare('DELETE FROM file_refs WHERE file_key = ?'),
+    dropFile: db.$client.prepare('DELETE FROM files WHERE key = ?'),
+    blobNamed: db.$client.prepare('SELECT 1 FROM files WHERE sha256 = ? OR thumb_sha256 = ? LIMIT 1').pluck()
   }
 }
 const cache = new WeakMap<Db, ReturnType<typeof build>>()
