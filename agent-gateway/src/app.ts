@@ -1,5 +1,4 @@
 import { Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { requestId } from 'hono/request-id'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
@@ -7,6 +6,7 @@ import { z } from 'zod'
 import { StorageFailure } from '@circlechat/sync-server'
 import type { Gateway } from './deps.js'
 import { ApiError } from './errors.js'
+import { bodyLimit } from './middleware/body-limit.js'
 import { csrf } from './middleware/csrf.js'
 import { session } from './middleware/session.js'
 import { securityHeaders } from './middleware/security-headers.js'
@@ -39,7 +39,7 @@ export function createApp(gw: Gateway, opts: AppOptions = {}): Hono {
   app.use('*', requestId(), securityHeaders())
   // 1 MiB: a 40,000-character message is at most ~160 KB of UTF-8; anything far larger is abuse.
   // Uploads stream to storage under their own limit (MAX_UPLOAD_MB, services/files.ts).
-  const jsonLimit = bodyLimit({ maxSize: 1024 * 1024, onError: () => { throw new ApiError(413, 'too_large', 'The request body is over 1 MiB.') } })
+  const jsonLimit = bodyLimit(1024 * 1024, () => { throw new ApiError(413, 'too_large', 'The request body is over 1 MiB.') })
   app.use('/api/*', (c, next) => (UPLOAD_PATHS.has(c.req.path) ? next() : jsonLimit(c, next)))
   app.use('/api/*', session({ db: gw.db, secureCookies: gw.secureCookies }), csrf({ publicBaseUrl: gw.config.publicBaseUrl }))
   app.use('/files/*', session({ db: gw.db, secureCookies: gw.secureCookies }))

@@ -214,6 +214,21 @@ describe('message routes', () => {
     expect((await ada.client.get('/api/conversations/nope/messages')).status).toBe(404)
   })
 
+  it('limits a chunked body without Content-Length over the socket, and reads one under the limit', async () => {
+    const streamed = (json: string) => fetch(server.url + msgs(), {
+      method: 'POST', duplex: 'half',
+      headers: { origin: server.url, cookie: `cc_session=${ada.client.cookie}`, 'content-type': 'application/json' },
+      // Several chunks, so the server sees `Transfer-Encoding: chunked` and must count as it reads.
+      body: new Blob([json]).stream().pipeThrough(new TransformStream())
+    } as RequestInit)
+    const over = await streamed(JSON.stringify({ bodyMd: 'x'.repeat(1100 * 1024) }))
+    expect(over.status).toBe(413)
+    expect(await over.json()).toEqual({ error: 'too_large', message: 'The request body is over 1 MiB.' })
+    const under = await streamed(JSON.stringify({ bodyMd: 'streamed in chunks' }))
+    expect(under.status).toBe(201)
+    expect((await under.json()).message.bodyMd).toBe('streamed in chunks')
+  })
+
   it('an agent with a bot token posts without Origin (bearer is exempt from CSRF)', async () => {
     const memberId = newId('member')
     const token = newBotToken()
