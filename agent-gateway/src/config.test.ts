@@ -29,8 +29,8 @@ describe('loadConfig', () => {
   })
 
   it('parses numbers and flags', () => {
-    const c = loadConfig({ SEGMENT_SIZE: '500', AGENT_ALLOW_PRIVATE_URLS: 'true', REDIS_URL: 'redis://127.0.0.1:6379' })
-    expect(c).toMatchObject({ segmentSize: 500, agentAllowPrivateUrls: true, redisUrl: 'redis://127.0.0.1:6379' })
+    const c = loadConfig({ SEGMENT_SIZE: '500', BOARD_ARCHIVE_DAYS: '30', AGENT_ALLOW_PRIVATE_URLS: 'true', REDIS_URL: 'redis://127.0.0.1:6379' })
+    expect(c).toMatchObject({ segmentSize: 500, boardArchiveDays: 30, agentAllowPrivateUrls: true, redisUrl: 'redis://127.0.0.1:6379' })
     expect(loadConfig({ AGENT_ALLOW_PRIVATE_URLS: '0' }).agentAllowPrivateUrls).toBe(false)
   })
 
@@ -42,5 +42,6 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/)
     expect(() => loadConfig({ PUBLIC_BASE_URL: 'not a url' })).toThrow(/PUBLIC_BASE_URL/)
     expect(() => loadConfig({ SEGMENT_SIZE: '0' })).toThrow(/SEGMENT_SIZE/)
+    expect(() => loadConfig({ BOARD_ARCHIVE_DAYS: '0' })).toThrow(/BOARD_ARCHIVE_DAYS/)
   })
 })

@@ -20,10 +20,14 @@ const envSchema = z.object({
   PUBLIC_BASE_URL: z.url().optional(),
   // Unset: the sync server's own default (1000 messages a segment; see packages/model segments.ts).
   SEGMENT_SIZE: z.coerce.number().int().min(10).max(100_000).optional(),
+  // Unset: the sync server's own default (done tasks untouched for 14 days leave the board doc).
+  BOARD_ARCHIVE_DAYS: z.coerce.number().int().min(1).max(3650).optional(),
   // Unset: everything runs in-process; set it to run agent jobs and heartbeats on BullMQ.
   REDIS_URL: z.string().min(1).optional(),
   // Off: agent webhooks may not target private or loopback addresses (SSRF); turn on for local agents.
   AGENT_ALLOW_PRIVATE_URLS: flag,
+  // Unset: agents share files by URL only. Set it to a folder whose files agents may share by path.
+  AGENT_SHARE_DIR: z.string().min(1).optional(),
   // inline: this process runs agent jobs. external (needs REDIS_URL): `pnpm worker` processes
   // deliver them and this process only applies their replies (it owns the live documents).
   AGENT_WORKERS: z.enum(['inline', 'external']).default('inline'),
@@ -60,8 +64,12 @@ export interface Config {
   dataDir: string
   publicBaseUrl: string
   segmentSize: number | undefined
+  /** Days a done task stays on its board doc before it is archived (BOARD_ARCHIVE_DAYS). */
+  boardArchiveDays?: number
   redisUrl: string | undefined
   agentAllowPrivateUrls: boolean
+  /** The one folder share_files may read by path (AGENT_SHARE_DIR); unset refuses paths. */
+  agentShareDir?: string
   agentWorkers?: 'inline' | 'external'
   /** Reverse-proxy addresses whose X-Forwarded-For is believed (auth/client-ip.ts); [] trusts none. */
   trustProxy?: string[]
@@ -89,8 +97,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.DATA_DIR,
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     segmentSize: e.SEGMENT_SIZE,
+    boardArchiveDays: e.BOARD_ARCHIVE_DAYS,
     redisUrl: e.REDIS_URL,
     agentAllowPrivateUrls: e.AGENT_ALLOW_PRIVATE_URLS,
+    agentShareDir: e.AGENT_SHARE_DIR,
     agentWorkers: e.AGENT_WORKERS,
     trustProxy: e.TRUST_PROXY,
     maxUploadBytes: Math.round(e.MAX_UPLOAD_MB * 1024 * 1024),

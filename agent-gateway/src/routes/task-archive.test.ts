@@ -13,7 +13,7 @@ describe('archived tasks over REST', () => {
     await server?.close()
     await rm(dataDir, { recursive: true, force: true })
   })
-  const start = () => startServer({ dataDir, port: 0, host: '127.0.0.1', webRoot: null })
+  const start = () => startServer({ dataDir, port: 0, host: '127.0.0.1', webRoot: null, boardArchiveDays: 7 })
 
   it('a done task archived off its board is still read by id and found by search, and is read-only', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'cc-archive-'))
@@ -22,8 +22,8 @@ describe('archived tasks over REST', () => {
     const task = (await ada.client.post('/api/tasks', { title: 'Ship the archive', bodyMd: 'old news', labels: ['launch'] })).body.task
     expect((await ada.client.post(`/api/tasks/${task.id}/comments`, { bodyMd: 'shipped it' })).status).toBe(201)
     expect((await ada.client.patch(`/api/tasks/${task.id}`, { status: 'done' })).status).toBe(200)
-    // Done weeks ago (dated by the server: nobody can date an edit back).
-    const old = Date.now() - 15 * 86_400_000
+    // Done 10 days ago (dated by the server: nobody can date an edit back); archived after 7.
+    const old = Date.now() - 10 * 86_400_000
     const board = docName.board(ada.workspace.id)
     await server.gateway.sync.transact(board, { source: 'server', reason: 'test' }, (d) => tasksOf(d).get(task.id)!.set('updatedAt', old))
     const before = (await ada.client.get(`/api/tasks/${task.id}`)).body.task
