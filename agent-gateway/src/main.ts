@@ -12,7 +12,6 @@ const server = await startServer({
   boardArchiveDays: config.boardArchiveDays,
   redisUrl: config.redisUrl,
   agentAllowPrivateUrls: config.agentAllowPrivateUrls,
-  agentShareDir: config.agentShareDir,
   agentWorkers: config.agentWorkers,
   trustProxy: config.trustProxy,
   maxUploadBytes: config.maxUploadBytes,

@@ -15,7 +15,6 @@ import type { Gateway } from './deps.js'
 import type { Config } from './config.js'
 import { UnreadTracker } from './services/unread-tracker.js'
 import { notifyBoardCommentMentions } from './services/task-mentions.js'
-import { noteReply } from './services/thread-follows.js'
 import { HttpDrain } from './drain.js'
 import { BoardFeed } from './agents/board-feed.js'
 import { openWritableDb } from './storage-probe.js'
@@ -38,8 +37,6 @@ export interface StartOptions {
   boardArchiveDays?: number
   redisUrl?: string
   agentAllowPrivateUrls?: boolean
-  /** The folder agents may share files from by path; unset refuses paths. */
-  agentShareDir?: string
   /** 'external': agent runs are delivered by `pnpm worker` processes (needs redisUrl). */
   agentWorkers?: 'inline' | 'external'
   /** The web build to serve; null serves none (API-only). */
@@ -82,7 +79,6 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     segmentSize: opts.segmentSize,
     redisUrl: opts.redisUrl,
     agentAllowPrivateUrls: opts.agentAllowPrivateUrls ?? false,
-    agentShareDir: opts.agentShareDir,
     agentWorkers: opts.agentWorkers ?? 'inline',
     trustProxy: opts.trustProxy ?? [],
     maxUploadBytes: opts.maxUploadBytes ?? 25 * 1024 * 1024,
@@ -154,11 +150,6 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     notifyBoardCommentMentions(gateway, c.board, { taskId: c.taskId, commentId: c.commentId, by: c.author, at: c.at }, c.mentions)
       .catch((err: unknown) => console.error('could not note task mentions', err))
   })
-  // A thread reply, from any writer, follows its author in and tells the followers.
-  const stopFollows = sync.onMessageChange((c) => {
-    if (c.kind !== 'created' || !c.message.parentId) return
-    noteReply(gateway, c.conversationId, c.message).catch((err: unknown) => console.error('could not note a thread reply', err))
-  })
   const app = createApp(gateway, { webRoot: webRoot ?? undefined, routes: agents.routes })
   const drain = new HttpDrain()
   fetchApp = drain.wrap((req, env) => app.fetch(req, env)) // env carries the Node socket (client IP)
@@ -185,7 +176,6 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         await drain.drain(opts.drainMs ?? 5000)
         server.closeIdleConnections()
         stopMentions()
-        stopFollows()
         await agents.close()
         unread.stop()
         clearInterval(collector)
