@@ -3,7 +3,7 @@ import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import { closeCode } from '@circlechat/protocol'
-import { appendMessage, docName, listMessages, meDraftsOf } from '@circlechat/model'
+import { appendMessage, docName, listMessages, meConversationsOf, meDraftsOf } from '@circlechat/model'
 import { syncClient, whenSynced } from '../src/test/sync-client.js'
 import { SESSION_TTL_MS, createSession } from '../src/auth/sessions.js'
 import { Client, PASSWORD, addPerson, provision, say, sleep, waitFor, world, type World } from './agents/helpers.js'
@@ -218,6 +218,25 @@ describe('leaving a private channel', () => {
     expect(listMessages(gone[2]!.doc).map((m) => m.body)).toEqual(['no replies yet'])
     expect(kept.map((o) => o.codes)).toEqual([[], []])
     expect(await upgradeStatus(`/sync/${docName.thread(root.id)}`, cookieHeaders(cookie))).toBe(403)
+  })
+})
+
+describe('removed from a channel', () => {
+  it('closes the removed member\'s sockets of that channel at once and drops it from their sidebar', async () => {
+    const hal = await addPerson(w.server.url, w.ada.client, 'hal')
+    const room = await channel('hal-room', [hal.member.id], true)
+    const cookie = hal.client.cookie!
+    const gone = await openAll(asPerson(cookie, docName.conv(room, 0)), asPerson(cookie, docName.board(room)))
+    const [me] = await openAll(asPerson(cookie, docName.me(hal.member.id)))
+    expect(meConversationsOf(me!.doc).has(room)).toBe(true)
+
+    expect((await w.ada.client.delete(`/api/conversations/${room}/members/${hal.member.id}`)).status).toBe(200)
+    await waitFor(() => gone.every((o) => o.codes.length === 1), 5000, 'the channel\'s sockets closed')
+    expect(gone.map((o) => o.codes[0])).toEqual([closeCode.revoked, closeCode.revoked])
+    await waitFor(() => !meConversationsOf(me!.doc).has(room), 5000, 'the sidebar entry removed live')
+    expect(me!.codes).toEqual([])
+    expect((await hal.client.get(`/api/conversations/${room}/messages`)).status).toBe(404)
+    expect(await upgradeStatus(`/sync/${docName.conv(room, 0)}`, cookieHeaders(cookie))).toBe(403)
   })
 })
 

@@ -293,7 +293,7 @@ export class Relay implements SyncServer {
     // e.g. y-websocket's step 2 answer on a read-only doc: nothing to refuse. Acknowledged, after
     // the commits before it, so a client counting acks (its outbox) never waits for it.
     if (result.empty) return void afterCommits(conn, () => conn.sendAck())
-    if (!access.canWrite) return refuseInOrder(conn, R.readOnly, `${room.parsed.kind} docs are written by the server`)
+    if (!access.canWrite) return refuseInOrder(conn, R.readOnly, access.readOnlyReason ?? `${room.parsed.kind} docs are written by the server`)
     if (result.newMessages > 0 && !conn.messages.take(result.newMessages)) return refuseInOrder(conn, R.rateLimited, 'too many messages; slow down')
     const origin: Origin = { source: 'connection', memberId: principal.memberId, connectionId: conn.id }
     // What #onDocUpdate needs to bind client ids and re-check the result; tied to this origin so

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
-  appendMessage, docName, findMessage, listMessages, markRead, meReadsOf, meUnreadOf, readSegmentMeta, toggleReaction
+  appendMessage, docName, findMessage, listMessages, markRead, meReadsOf, meStarsOf, meUnreadOf, readSegmentMeta, toggleReaction
 } from '@circlechat/model'
 import { startHarness, until, synced, watchRelay, rawClient, pairInConversation, type Harness } from './harness.js'
 
@@ -57,9 +57,37 @@ describe('reactions, threads and private state', () => {
     markRead(me.doc, 'c_aaaaaaaaaaaaaaaa', 1234)
     const server = await h.sync.getDoc(docName.me(alice.memberId))
     await until(() => meReadsOf(server).get('c_aaaaaaaaaaaaaaaa') === 1234, 5000, 'read marker stored')
+    meStarsOf(me.doc).set('c_aaaaaaaaaaaaaaaa', true)
+    await until(() => meStarsOf(server).get('c_aaaaaaaaaaaaaaaa') === true, 5000, 'star stored')
     meUnreadOf(me.doc).set('c_aaaaaaaaaaaaaaaa', { count: 0, mentions: 0 })
     await until(() => relay.rejects.length === 1, 5000, 'rejection')
     expect(relay.rejects[0]!.reason).toBe('serverOnlyField')
+  })
+})
+
+describe('archived channels', () => {
+  beforeEach(async () => { h = await startHarness() })
+
+  it('ACC6: an archived channel stays readable but refuses writes, and takes them again once unarchived', async () => {
+    const alice = h.seedMember()
+    const conv = h.seedConversation([alice.memberId])
+    const seg = h.connect(docName.conv(conv, 0), alice.token)
+    const relay = watchRelay(seg)
+    await synced(seg)
+    appendMessage(seg.doc, { author: alice.memberId, body: 'before' })
+    const server = await h.sync.getDoc(docName.conv(conv, 0))
+    await until(() => listMessages(server).length === 1, 5000, 'first message stored')
+    const setArchived = (at: number | null) => h.db.$client.prepare('UPDATE conversations SET archived_at = ? WHERE id = ?').run(at, conv)
+    setArchived(Date.now())
+    appendMessage(seg.doc, { author: alice.memberId, body: 'while archived' })
+    await until(() => relay.rejects.length === 1, 5000, 'rejection')
+    expect(relay.rejects[0]).toMatchObject({ reason: 'readOnly', detail: expect.stringContaining('archived') })
+    expect(listMessages(server).map((m) => m.body)).toEqual(['before'])
+    setArchived(null)
+    const again = h.connect(docName.conv(conv, 0), alice.token)
+    await synced(again)
+    appendMessage(again.doc, { author: alice.memberId, body: 'after' })
+    await until(() => listMessages(server).some((m) => m.body === 'after'), 5000, 'posting works again')
   })
 })
 

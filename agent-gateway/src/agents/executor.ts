@@ -15,7 +15,7 @@ import { findNearDuplicate } from './near-duplicate.js'
 import { agentById, type AgentRecord } from './store.js'
 import type { ApprovalRow } from './approvals.js'
 import { Refused, refuse } from './refusal.js'
-import { isMember, requireMember, taskInReach } from './reach.js'
+import { isMember, requireMember, requireWritable, taskInReach } from './reach.js'
 import { applyTaskAction, isTaskAction } from './task-actions.js'
 
 export interface ActionError {
@@ -225,7 +225,10 @@ function checkReach(db: Db, rec: AgentRecord, action: AgentAction): string | nul
   else if (action.type === 'react' || action.type === 'open_thread') target = messageInReach(db, rec, action.message_id).conversation_id
   else if (action.type === 'create_task') target = action.conversation_id ?? null
   else if (isTaskAction(action)) target = taskInReach(db, rec, action.task_id).conversationId
-  if (target) requireMember(db, rec, target)
+  if (target) {
+    requireMember(db, rec, target)
+    requireWritable(db, target)
+  }
   const tooLong = 'body_md' in action && action.body_md !== undefined ? bodyTooLong(action.body_md) : null
   if (tooLong) refuse(tooLong)
   return target

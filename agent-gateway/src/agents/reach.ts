@@ -15,6 +15,12 @@ export function requireMember(db: Db, rec: AgentRecord, conversationId: string) 
   if (!member) refuse(`not a member of conversation ${conversationId}`)
 }
 
+/** SPEC.md ACC6: nothing lands in an archived channel, from an agent either. */
+export function requireWritable(db: Db, conversationId: string) {
+  const archived = db.$client.prepare('SELECT archived_at FROM conversations WHERE id = ?').pluck().get(conversationId)
+  if (archived != null) refuse(`conversation ${conversationId} is archived and read-only`)
+}
+
 /**
  * A live task on a board the agent can see, from the task index: its conversation (null for the
  * workspace board). A task elsewhere reads as missing, as it does for a person.

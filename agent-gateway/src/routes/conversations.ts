@@ -4,6 +4,9 @@ import type { Gateway } from '../deps.js'
 import { authOf, requireAuth } from '../middleware/require-auth.js'
 import { validate } from '../middleware/validate.js'
 import { addMembers, browse, createChannel, join, leave, listMine, openDm } from '../services/conversations.js'
+import { removeMember, setArchived, updateChannel } from '../services/channel-settings.js'
+import { listPins } from '../services/pins.js'
+import { badRequest } from '../errors.js'
 import { channelName, memberId } from './schemas.js'
 
 const createBody = z.discriminatedUnion('kind', [
@@ -17,6 +20,11 @@ const createBody = z.discriminatedUnion('kind', [
   // Group DMs stay small, as in every chat product: beyond that it is a private channel.
   z.object({ kind: z.literal('dm'), memberIds: z.array(memberId).min(1, 'Pick at least one person.').max(8) })
 ])
+const updateBody = z.object({
+  name: channelName.optional(),
+  topic: z.string().trim().max(250).optional(),
+  description: z.string().trim().max(1000).optional()
+}).strict()
 const membersBody = z.object({ memberIds: z.array(memberId).min(1, 'Pick at least one member.').max(1000) })
 
 /** Mounted at /api/conversations. Message routes under /:id/messages live in messages.ts. */
@@ -39,4 +47,15 @@ export function conversationRoutes(gw: Gateway) {
     .post('/:id/members', validate('json', membersBody), async (c) =>
       c.json({ conversation: await addMembers(gw, authOf(c), c.req.param('id'), c.req.valid('json').memberIds) })
     )
+    .delete('/:id/members/:memberId', async (c) =>
+      c.json({ conversation: await removeMember(gw, authOf(c), c.req.param('id'), c.req.param('memberId')) })
+    )
+    .patch('/:id', validate('json', updateBody), async (c) => {
+      const changes = c.req.valid('json')
+      if (Object.keys(changes).length === 0) throw badRequest('invalid_input', 'Send a name, topic or description to change.')
+      return c.json({ conversation: await updateChannel(gw, authOf(c), c.req.param('id'), changes) })
+    })
+    .post('/:id/archive', async (c) => c.json({ conversation: await setArchived(gw, authOf(c), c.req.param('id'), true) }))
+    .post('/:id/unarchive', async (c) => c.json({ conversation: await setArchived(gw, authOf(c), c.req.param('id'), false) }))
+    .get('/:id/pins', (c) => c.json({ pins: listPins(gw, authOf(c), c.req.param('id')) }))
 }

@@ -4,6 +4,7 @@ import type { Gateway } from '../deps.js'
 import { authOf, requireAuth } from '../middleware/require-auth.js'
 import { validate } from '../middleware/validate.js'
 import { editMessageBody, getMessage, listMessages, postMessage, removeMessage } from '../services/messages.js'
+import { setPinned } from '../services/pins.js'
 import { bodyMd } from './schemas.js'
 import { badRequest } from '../errors.js'
 import { IDEMPOTENCY_KEY_PATTERN } from '../services/idempotency.js'
@@ -42,6 +43,14 @@ export function messageRoutes(gw: Gateway) {
     )
     .delete('/messages/:id', async (c) => {
       await removeMessage(gw, authOf(c), c.req.param('id'))
+      return c.json({ ok: true })
+    })
+    .post('/messages/:id/pin', async (c) => {
+      await setPinned(gw, authOf(c), c.req.param('id'), true)
+      return c.json({ ok: true })
+    })
+    .delete('/messages/:id/pin', async (c) => {
+      await setPinned(gw, authOf(c), c.req.param('id'), false)
       return c.json({ ok: true })
     })
 }

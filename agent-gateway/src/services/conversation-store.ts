@@ -1,5 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
-import { conversationMembers, conversations, members } from '@circlechat/db'
+import { conversationMembers, conversations, members, pins } from '@circlechat/db'
 import { newId } from '@circlechat/model'
 import type { Tx } from './accounts.js'
 import type { ConversationRow } from './shapes.js'
@@ -19,8 +19,8 @@ export interface NewConversation {
 
 export function insertConversation(tx: Tx, c: NewConversation, now = Date.now()): ConversationRow {
   const row: ConversationRow = {
-    id: newId('conversation'), workspaceId: c.workspaceId, kind: c.kind, name: c.name, topic: c.topic,
-    isPrivate: c.isPrivate, createdBy: c.createdBy, createdAt: now, liveSegment: 0, dmKey: c.dmKey
+    id: newId('conversation'), workspaceId: c.workspaceId, kind: c.kind, name: c.name, topic: c.topic, description: '',
+    isPrivate: c.isPrivate, createdBy: c.createdBy, createdAt: now, liveSegment: 0, dmKey: c.dmKey, archivedAt: null
   }
   tx.insert(conversations).values(row).run()
   addConversationMembers(tx, row.id, c.memberIds, now)
@@ -97,4 +97,15 @@ export function activeMemberIds(tx: Tx, workspaceId: string, ids: string[]): Set
     .where(and(eq(members.workspaceId, workspaceId), inArray(members.id, ids), eq(members.deactivated, false)))
     .all()
   return new Set(rows.map((r) => r.id))
+}
+
+/** Pinned message ids of a conversation, oldest pin first. */
+export function pinnedIdsOf(tx: Tx, conversationId: string): string[] {
+  return tx
+    .select({ id: pins.messageId })
+    .from(pins)
+    .where(eq(pins.conversationId, conversationId))
+    .orderBy(pins.pinnedAt, pins.messageId)
+    .all()
+    .map((r) => r.id)
 }

@@ -38,7 +38,16 @@ export function requireReadable(gw: Gateway, auth: Actor, id: string, opts: { pu
   throw notFoundConversation()
 }
 
-async function shape(gw: Gateway, c: ConversationRow, viewerId: string): Promise<ConversationJson> {
+/**
+ * Refuses writes into an archived channel (SPEC.md ACC6). REST writes are server-authored edits
+ * the relay's guard never sees, so every REST write path checks this itself.
+ */
+export function requireWritable(c: ConversationRow): ConversationRow {
+  if (c.archivedAt !== null) throw conflict('conversation_archived', `#${c.name} is archived and read-only; unarchive it first.`)
+  return c
+}
+
+export async function shape(gw: Gateway, c: ConversationRow, viewerId: string): Promise<ConversationJson> {
   const me = await gw.sync.getDoc(docName.me(viewerId))
   return conversationShape(c, memberIdsOf(gw.db, c.id), meUnreadOf(me).get(c.id))
 }

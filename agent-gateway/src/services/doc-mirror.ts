@@ -7,6 +7,7 @@ import {
 import type { SyncServer } from '@circlechat/sync-server'
 import type { MemberRow, WorkspaceRow } from '../auth/principal.js'
 import { refreshUnread } from './unread.js'
+import { pinnedIdsOf } from './conversation-store.js'
 
 /**
  * Keeps the server-written documents (`dir:<ws>`, `me:<member>`) in step with SQLite, which
@@ -38,7 +39,8 @@ function summaryOf(d: Deps, conversationId: string): { summary: ConversationSumm
     .all()
     .map((r) => r.id)
   const summary = {
-    id: c.id, kind: c.kind, name: c.name, topic: c.topic, isPrivate: c.isPrivate, memberIds, liveSegment: c.liveSegment
+    id: c.id, kind: c.kind, name: c.name, topic: c.topic, isPrivate: c.isPrivate, memberIds, liveSegment: c.liveSegment,
+    description: c.description, createdBy: c.createdBy, archivedAt: c.archivedAt, pins: pinnedIdsOf(d.db, c.id)
   }
   return { summary, workspaceId: c.workspaceId }
 }

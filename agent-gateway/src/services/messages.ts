@@ -6,7 +6,7 @@ import {
 import type { AuthContext } from '../auth/principal.js'
 import type { Gateway } from '../deps.js'
 import { ApiError, badRequest, forbidden, notFound } from '../errors.js'
-import { requireMembership, type Actor } from './conversations.js'
+import { requireMembership, requireWritable, type Actor } from './conversations.js'
 import { messageDocShape, messageRowShape, type MessageJson } from './shapes.js'
 import { fingerprint, withIdempotencyKey } from './idempotency.js'
 import { resolveAttachments, type AttachmentInput } from './files.js'
@@ -96,7 +96,7 @@ export async function postMessage(
   input: { bodyMd: string; parentId?: string; attachments?: AttachmentInput[] },
   opts: { idempotencyKey?: string } = {}
 ): Promise<{ message: MessageJson; replayed: boolean }> {
-  const conv = requireMembership(gw, auth, conversationId)
+  const conv = requireWritable(requireMembership(gw, auth, conversationId))
   let target = docName.conv(conv.id, conv.liveSegment)
   if (input.parentId) {
     // Threads hang off top-level messages of this conversation only (no threads in threads).
@@ -128,7 +128,7 @@ export async function postMessage(
 }
 
 /** The message's index row, if the caller may see it (member of its conversation). */
-function findVisible(gw: Gateway, auth: Actor, id: string) {
+export function findVisible(gw: Gateway, auth: Actor, id: string) {
   const row = gw.db.select().from(messages).where(eq(messages.id, id)).get()
   if (!row) throw messageNotFound()
   try {
@@ -147,6 +147,7 @@ export function getMessage(gw: Gateway, auth: Actor, id: string): { message: Mes
 
 export async function editMessageBody(gw: Gateway, auth: AuthContext, id: string, bodyMd: string): Promise<MessageJson> {
   const row = findVisible(gw, auth, id)
+  requireWritable(requireMembership(gw, auth, row.conversationId))
   if (row.author !== auth.member.id) throw forbidden('not_author', 'Only the author can edit a message.')
   if (row.deleted) throw new ApiError(409, 'message_deleted', 'This message was deleted; post a new one instead.')
   const mentions = resolveMentions(gw, auth.workspace.id, bodyMd)
@@ -160,6 +161,7 @@ export async function editMessageBody(gw: Gateway, auth: AuthContext, id: string
 
 export async function removeMessage(gw: Gateway, auth: AuthContext, id: string): Promise<void> {
   const row = findVisible(gw, auth, id)
+  requireWritable(requireMembership(gw, auth, row.conversationId))
   // Admins moderate: they may delete anyone's message (SPEC.md OWN5).
   if (row.author !== auth.member.id && auth.member.role !== 'admin') throw forbidden('not_author', 'Only the author or an admin can delete a message.')
   if (row.deleted) return

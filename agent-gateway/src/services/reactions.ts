@@ -4,7 +4,7 @@ import { findMessage, readMessage, toggleReaction, type Message } from '@circlec
 import type { AuthContext } from '../auth/principal.js'
 import type { Gateway } from '../deps.js'
 import { ApiError, notFound } from '../errors.js'
-import { requireMembership } from './conversations.js'
+import { requireMembership, requireWritable } from './conversations.js'
 import { messageDocShape, type MessageJson } from './shapes.js'
 
 const messageNotFound = () => notFound('message_not_found', 'No such message, or you cannot see it.')
@@ -18,11 +18,13 @@ export async function toggleMyReaction(gw: Gateway, auth: AuthContext, messageId
   const row = gw.db.select({ doc: messages.doc, conversationId: messages.conversationId, deleted: messages.deleted })
     .from(messages).where(eq(messages.id, messageId)).get()
   if (!row) throw messageNotFound()
+  let conv
   try {
-    requireMembership(gw, auth, row.conversationId)
+    conv = requireMembership(gw, auth, row.conversationId)
   } catch {
     throw messageNotFound() // same answer as a missing id: a private message's existence never leaks
   }
+  requireWritable(conv)
   if (row.deleted) throw new ApiError(409, 'message_deleted', 'This message was deleted; it cannot take reactions.')
   const message = await gw.sync.transact(row.doc, { source: 'rest', memberId: auth.member.id }, (doc): Message | null => {
     if (toggleReaction(doc, messageId, auth.member.id, emoji) === null) return null

@@ -3,5 +3,6 @@ export type { Db } from './client.js'
 export * as schema from './schema.js'
 export {
   workspaces, users, members, sessions, invites, conversations, conversationMembers, docUpdates,
-  docClients, messages, agents, agentRuns, approvals, agentMemory, tasks, taskAssignees, files, fileRefs
+  docClients, messages, agents, agentRuns, approvals, agentMemory, tasks, taskAssignees, files, fileRefs,
+  pins
 } from './schema.js'

@@ -59,12 +59,15 @@ export const conversations = sqliteTable('conversations', {
   kind: text('kind', { enum: ['channel', 'dm'] }).notNull(),
   name: text('name').notNull(),
   topic: text('topic').notNull().default(''),
+  description: text('description').notNull().default(''),
   isPrivate: integer('is_private', { mode: 'boolean' }).notNull(),
   createdBy: text('created_by').notNull(),
   createdAt: integer('created_at').notNull(),
   liveSegment: integer('live_segment').notNull().default(0),
   /** DMs: sorted member ids joined by ',', so the same set of people reuses one DM. */
-  dmKey: text('dm_key')
+  dmKey: text('dm_key'),
+  /** Set while a channel is archived: read-only for everyone, left out of sidebars. */
+  archivedAt: integer('archived_at')
 }, (t) => [index('conversations_ws').on(t.workspaceId), uniqueIndex('conversations_dm_key').on(t.workspaceId, t.dmKey)])
 
 export const conversationMembers = sqliteTable('conversation_members', {
@@ -72,6 +75,14 @@ export const conversationMembers = sqliteTable('conversation_members', {
   memberId: text('member_id').notNull().references(() => members.id),
   joinedAt: integer('joined_at').notNull()
 }, (t) => [primaryKey({ columns: [t.conversationId, t.memberId] }), index('conversation_members_member').on(t.memberId)])
+
+/** Pinned messages of a conversation, any segment or thread; the details panel lists them. */
+export const pins = sqliteTable('pins', {
+  messageId: text('message_id').primaryKey(),
+  conversationId: text('conversation_id').notNull().references(() => conversations.id),
+  pinnedBy: text('pinned_by').notNull(),
+  pinnedAt: integer('pinned_at').notNull()
+}, (t) => [index('pins_conversation').on(t.conversationId, t.pinnedAt)])
 
 /** Append-only Yjs update log; compaction replaces a prefix of a doc's rows with one merged row. */
 export const docUpdates = sqliteTable('doc_updates', {

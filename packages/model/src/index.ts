@@ -17,7 +17,7 @@ export type { SegmentMeta } from './docs/segments.js'
 export { dirMembersOf, dirChannelsOf, dirWorkspaceOf, putMember, putChannel, removeChannel, putWorkspace } from './docs/directory.js'
 export type { DirMember, DirChannel } from './docs/directory.js'
 export {
-  memberWritableMeKeys, meConversationsOf, meUnreadOf, meReadsOf, meMutesOf, meDraftsOf,
+  memberWritableMeKeys, meConversationsOf, meUnreadOf, meReadsOf, meMutesOf, meStarsOf, meDraftsOf, MAX_PINS,
   meBoardVisitsOf, meTaskMentionsOf, putConversation, removeConversation, setUnread, markRead, noteTaskMention, MAX_TASK_MENTIONS
 } from './docs/me.js'
 export type { ConversationSummary, UnreadCount, MemberWritableMeKey, TaskMention } from './docs/me.js'

@@ -4,8 +4,8 @@ import { MAX_BODY_CHARS, MAX_CLOCK_SKEW_MS } from './messages.js'
 import { memberWritableMeKeys } from './me.js'
 
 /**
- * OWN7 as invariants over a `me:` doc: its member writes only `reads`, `mutes`, `drafts` and
- * `boardVisits`, keyed by conversation id, with typed and bounded values; everything else is the
+ * OWN7 as invariants over a `me:` doc: its member writes only `reads`, `mutes`, `stars`, `drafts`
+ * and `boardVisits`, keyed by conversation id, with typed and bounded values; everything else is the
  * server's. Shared by the guard (per written value) and the property-based suite (whole docs).
  */
 const writable = new Set<string>(memberWritableMeKeys)
@@ -18,7 +18,7 @@ export function meValueProblem(root: string, key: string, value: unknown, now: n
   if (!isId('conversation', key)) return `"${root}" is keyed by conversation id`
   const ok =
     root === 'drafts' ? typeof value === 'string' && value.length <= MAX_BODY_CHARS
-    : root === 'mutes' ? typeof value === 'boolean'
+    : root === 'mutes' || root === 'stars' ? typeof value === 'boolean'
     : typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= now + MAX_CLOCK_SKEW_MS
   return ok ? null : `bad value in "${root}"`
 }

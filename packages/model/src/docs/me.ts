@@ -6,6 +6,7 @@ import type * as Y from 'yjs'
  *   'unread':        Y.Map convId → UnreadCount            server-only
  *   'reads':         Y.Map convId → number                 member: createdAt of the last message read
  *   'mutes':         Y.Map convId → true                   member
+ *   'stars':         Y.Map convId → true                   member: shown first in the sidebar
  *   'drafts':        Y.Map convId → string                 member
  *   'boardVisits':   Y.Map convId → number                 member
  *   'taskMentions':  Y.Map commentId → TaskMention         server-only: task comments naming me
@@ -18,7 +19,17 @@ export interface ConversationSummary {
   isPrivate: boolean
   memberIds: string[]
   liveSegment: number
+  /** Optional: summaries written before channel details existed lack them. */
+  description?: string
+  createdBy?: string
+  /** Set while the channel is archived (read-only, out of the sidebar). */
+  archivedAt?: number | null
+  /** Pinned message ids, oldest pin first (at most MAX_PINS). */
+  pins?: string[]
 }
+
+/** Pins a conversation keeps; pinning one more is refused. */
+export const MAX_PINS = 100
 
 export interface UnreadCount {
   count: number
@@ -26,13 +37,14 @@ export interface UnreadCount {
 }
 
 /** Root keys of a `me:` doc that its member may write; every other key is server-only. */
-export const memberWritableMeKeys = ['reads', 'mutes', 'drafts', 'boardVisits'] as const
+export const memberWritableMeKeys = ['reads', 'mutes', 'stars', 'drafts', 'boardVisits'] as const
 export type MemberWritableMeKey = (typeof memberWritableMeKeys)[number]
 
 export const meConversationsOf = (doc: Y.Doc) => doc.getMap<ConversationSummary>('conversations')
 export const meUnreadOf = (doc: Y.Doc) => doc.getMap<UnreadCount>('unread')
 export const meReadsOf = (doc: Y.Doc) => doc.getMap<number>('reads')
 export const meMutesOf = (doc: Y.Doc) => doc.getMap<boolean>('mutes')
+export const meStarsOf = (doc: Y.Doc) => doc.getMap<boolean>('stars')
 export const meDraftsOf = (doc: Y.Doc) => doc.getMap<string>('drafts')
 export const meBoardVisitsOf = (doc: Y.Doc) => doc.getMap<number>('boardVisits')
 export const meTaskMentionsOf = (doc: Y.Doc) => doc.getMap<TaskMention>('taskMentions')
