@@ -1,14 +1,21 @@
 #!/usr/bin/env node
 // `npm start` and `npm test` on any machine with Node >= 20.19: installs pnpm and the
-// workspace's dependencies, builds the web app when its sources changed, then starts the server
-// or runs every test suite and prints one `N passed, N failed` line.
+// workspace's dependencies, builds the web app and the server, then (`npm start`, by `exec` in
+// package.json, so signals reach the server) runs the built server with node, or runs every
+// test suite and prints one `N passed, N failed` line. A stamp of the lockfile and the sources
+// lets a second start skip all of it: no pnpm process, no install, no build.
+import { createHash } from 'node:crypto'
 import { execSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 const PNPM_VERSION = '12.21.0'
 const root = join(import.meta.dirname, '..')
 const mode = process.argv[2]
+if (mode !== 'build' && mode !== 'test') {
+  console.error('usage: bootstrap.mjs build|test')
+  process.exit(2)
+}
 
 const env = { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' }
 // node-gyp must build better-sqlite3 against the local Node headers: nothing is downloaded.
@@ -20,7 +27,10 @@ function run(cmd, args, opts = {}) {
   return r
 }
 
+let pnpmChecked = false
 function pnpm() {
+  if (pnpmChecked) return 'pnpm'
+  pnpmChecked = true
   const version = (() => {
     try { return execSync('pnpm --version', { env, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() } catch { return null }
   })()
@@ -31,29 +41,44 @@ function pnpm() {
   return 'pnpm'
 }
 
-function newestMtime(dir) {
-  let newest = 0
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name)
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs)
+/** Every file's path, mtime and size under `paths` (files or folders), hashed with `salt`. */
+function fingerprint(salt, paths) {
+  const hash = createHash('sha256').update(salt)
+  const walk = (p) => {
+    const st = statSync(p, { throwIfNoEntry: false })
+    if (!st) return
+    if (!st.isDirectory()) return void hash.update(`${p}:${st.mtimeMs}:${st.size}\n`)
+    for (const name of readdirSync(p).sort()) if (name !== 'node_modules') walk(join(p, name))
   }
-  return newest
+  for (const p of paths) walk(join(root, p))
+  return hash.digest('hex')
 }
 
-function buildWebIfStale(pm) {
-  const built = join(root, 'apps/web/build/200.html')
-  const sources = ['apps/web/src', 'apps/web/static', 'packages/model/src', 'packages/protocol/src'].map((d) => join(root, d)).filter(existsSync)
-  const stale = !existsSync(built) || Math.max(...sources.map(newestMtime), statSync(join(root, 'apps/web/vite.config.ts')).mtimeMs) > statSync(built).mtimeMs
-  if (stale) run(pm, ['--filter', '@circlechat/web', 'build'])
+const STAMP = join(root, 'node_modules/.circlechat-build.json')
+const stamp = (() => {
+  try { return JSON.parse(readFileSync(STAMP, 'utf8')) } catch { return {} }
+})()
+const deps = createHash('sha256').update(`${process.version}\n${PNPM_VERSION}\n`).update(readFileSync(join(root, 'pnpm-lock.yaml'))).digest('hex')
+const packages = ['packages/protocol', 'packages/model', 'packages/db', 'sync-server', 'agent-gateway']
+const steps = [
+  { name: 'deps', key: deps, output: 'node_modules/.modules.yaml', run: () => run(pnpm(), ['install', '--frozen-lockfile']) },
+  {
+    name: 'web', output: 'apps/web/build/200.html', run: () => run(pnpm(), ['--filter', '@circlechat/web', 'build']),
+    key: fingerprint(deps, ['apps/web/src', 'apps/web/static', 'apps/web/vite.config.ts', 'apps/web/package.json', 'packages/model/src', 'packages/protocol/src'])
+  },
+  {
+    name: 'server', output: 'agent-gateway/dist/main.mjs', run: () => run(pnpm(), ['run', 'build:server']),
+    key: fingerprint(deps, ['rolldown.config.ts', ...packages.flatMap((p) => [`${p}/src`, `${p}/package.json`])])
+  }
+]
+for (const step of steps) {
+  if (stamp[step.name] === step.key && existsSync(join(root, step.output))) continue
+  step.run()
+  stamp[step.name] = step.key
+  writeFileSync(STAMP, JSON.stringify(stamp)) // after each step: a failed build redoes only itself
 }
 
-const pm = pnpm()
-run(pm, ['install', '--frozen-lockfile'])
-buildWebIfStale(pm)
-
-if (mode === 'start') {
-  run(pm, ['serve'])
-} else if (mode === 'test') {
+if (mode === 'test') {
   ensureRedis()
   mkdirSync(join(root, '.tmp'), { recursive: true })
   let passed = 0
@@ -61,7 +86,7 @@ if (mode === 'start') {
   let status = 0
   for (const project of ['unit', 'e2e']) {
     const report = join(root, '.tmp', `vitest-${project}.json`)
-    const r = run(pm, ['exec', 'vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], { allowFail: true })
+    const r = run(pnpm(), ['exec', 'vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], { allowFail: true })
     if (r.status !== 0) status = r.status ?? 1
     if (existsSync(report)) {
       const json = JSON.parse(readFileSync(report, 'utf8'))
@@ -73,9 +98,6 @@ if (mode === 'start') {
   }
   console.log(`${passed} passed, ${failed} failed`)
   process.exit(status || (failed > 0 ? 1 : 0))
-} else {
-  console.error('usage: bootstrap.mjs start|test')
-  process.exit(2)
 }
 
 /** Redis-path tests need a real Redis on 127.0.0.1:6379; start one if it is installed but down. */
