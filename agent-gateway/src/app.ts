@@ -19,6 +19,7 @@ import { messageRoutes } from './routes/messages.js'
 import { chatRoutes } from './routes/chat.js'
 import { taskRoutes } from './routes/tasks.js'
 import { fileRoutes, fileServeRoutes } from './routes/files.js'
+import { threadRoutes } from './routes/threads.js'
 import { mountWebApp } from './web.js'
 
 export interface AppOptions {
@@ -52,6 +53,7 @@ export function createApp(gw: Gateway, opts: AppOptions = {}): Hono {
   app.route('/api', chatRoutes(gw))
   app.route('/api', taskRoutes(gw))
   app.route('/api', fileRoutes(gw))
+  app.route('/api', threadRoutes(gw))
   app.route('/files', fileServeRoutes(gw))
   for (const [path, routes] of opts.routes ?? []) app.route(path, routes)
   app.all('/api/*', (c) => c.json({ error: 'not_found', message: `No API route ${c.req.method} ${c.req.path}.` }, 404))

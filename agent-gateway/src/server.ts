@@ -15,6 +15,7 @@ import type { Gateway } from './deps.js'
 import type { Config } from './config.js'
 import { UnreadTracker } from './services/unread-tracker.js'
 import { notifyBoardCommentMentions } from './services/task-mentions.js'
+import { noteReply } from './services/thread-follows.js'
 import { HttpDrain } from './drain.js'
 import { BoardFeed } from './agents/board-feed.js'
 import { openWritableDb } from './storage-probe.js'
@@ -150,6 +151,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     notifyBoardCommentMentions(gateway, c.board, { taskId: c.taskId, commentId: c.commentId, by: c.author, at: c.at }, c.mentions)
       .catch((err: unknown) => console.error('could not note task mentions', err))
   })
+  // A thread reply, from any writer, follows its author in and tells the followers.
+  const stopFollows = sync.onMessageChange((c) => {
+    if (c.kind !== 'created' || !c.message.parentId) return
+    noteReply(gateway, c.conversationId, c.message).catch((err: unknown) => console.error('could not note a thread reply', err))
+  })
   const app = createApp(gateway, { webRoot: webRoot ?? undefined, routes: agents.routes })
   const drain = new HttpDrain()
   fetchApp = drain.wrap((req, env) => app.fetch(req, env)) // env carries the Node socket (client IP)
@@ -176,6 +182,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         await drain.drain(opts.drainMs ?? 5000)
         server.closeIdleConnections()
         stopMentions()
+        stopFollows()
         await agents.close()
         unread.stop()
         clearInterval(collector)

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
-  appendMessage, docName, findMessage, listMessages, markRead, meReadsOf, meStarsOf, meUnreadOf, readSegmentMeta, toggleReaction
+  appendMessage, docName, findMessage, listMessages, markRead, markThreadRead, meReadsOf, meStarsOf, meThreadReadsOf, meThreadsOf, meUnreadOf,
+  readSegmentMeta, toggleReaction
 } from '@circlechat/model'
 import { startHarness, until, synced, watchRelay, rawClient, pairInConversation, type Harness } from './harness.js'
 
@@ -62,6 +63,26 @@ describe('reactions, threads and private state', () => {
     meUnreadOf(me.doc).set('c_aaaaaaaaaaaaaaaa', { count: 0, mentions: 0 })
     await until(() => relay.rejects.length === 1, 5000, 'rejection')
     expect(relay.rejects[0]!.reason).toBe('serverOnlyField')
+  })
+
+  it('OWN11: a member writes thread read markers keyed by root message id; followed threads are the server\'s', async () => {
+    const alice = h.seedMember()
+    const me = h.connect(docName.me(alice.memberId), alice.token)
+    const relay = watchRelay(me)
+    await synced(me)
+    markThreadRead(me.doc, 'msg_aaaaaaaaaaaaaaaa', 1234)
+    const server = await h.sync.getDoc(docName.me(alice.memberId))
+    await until(() => meThreadReadsOf(server).get('msg_aaaaaaaaaaaaaaaa') === 1234, 5000, 'thread marker stored')
+    meThreadReadsOf(me.doc).set('c_aaaaaaaaaaaaaaaa', 1234)
+    await until(() => relay.rejects.length === 1, 5000, 'rejection of a conversation key')
+    expect(relay.rejects[0]!.reason).toBe('invalidField')
+    const again = h.connect(docName.me(alice.memberId), alice.token)
+    const relay2 = watchRelay(again)
+    await synced(again)
+    meThreadsOf(again.doc).set('msg_aaaaaaaaaaaaaaaa', { conversationId: 'c_aaaaaaaaaaaaaaaa', lastReplyAt: 1, lastReplyBy: null })
+    await until(() => relay2.rejects.length === 1, 5000, 'rejection of a server-only write')
+    expect(relay2.rejects[0]!.reason).toBe('serverOnlyField')
+    expect(meThreadsOf(server).size).toBe(0)
   })
 })
 

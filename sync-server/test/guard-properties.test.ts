@@ -8,7 +8,7 @@ import { openDb, type Db } from '@circlechat/db'
 import {
   appendMessage, editMessage, deleteMessage, toggleReaction, messagesOf, metaOf, newId, docName, parseDocName, initSegment,
   snapshotMessageDoc, messageDocViolations, snapshotMeDoc, meDocViolations, snapshotMessage, meReadsOf, meDraftsOf,
-  meMutesOf, meStarsOf, meUnreadOf, REACTIONS, reactionKey, type DocName, type MessageWriteContext,
+  meMutesOf, meStarsOf, meThreadReadsOf, meThreadsOf, meUnreadOf, REACTIONS, reactionKey, type DocName, type MessageWriteContext,
   TASKS, TASK_STATUSES, LINK_KINDS, LABEL_COLOURS, MAX_TITLE_CHARS, MAX_DESCRIPTION_CHARS, tasksOf, commentsOf, activityOf,
   boardMetaOf, boardLabelsOf, listTasks, listComments, readTask, createTask, updateTask, setTaskKeys, addTaskLink, removeTaskLink,
   deleteTask, addComment, editComment, deleteComment, appendActivity, setBoardLabel, initBoard, positionAtEdge, positionBetween,
@@ -205,6 +205,8 @@ const meEdits: Edit[] = [
   { valid: true, run: (d, _m, p) => meMutesOf(d).set(conv, p(2) === 0) },
   { valid: true, run: (d, _m, p) => (p(2) ? meStarsOf(d).set(conv, true) : meStarsOf(d).delete(conv)) },
   { valid: false, run: (d, _m, p) => meStarsOf(d).set(p(2) ? 'not-a-conversation' : conv, 'yes' as unknown as boolean) },
+  { valid: true, run: (d, _m, p) => meThreadReadsOf(d).set('msg_aaaaaaaaaaaaaaaa', NOW - p(1000)) },
+  { valid: false, run: (d, _m, p) => (p(2) ? meThreadReadsOf(d).set(conv, NOW) : meThreadsOf(d).set('msg_aaaaaaaaaaaaaaaa', { conversationId: conv, lastReplyAt: NOW, lastReplyBy: null })) },
   { valid: false, run: (d) => meUnreadOf(d).set(conv, { count: 0, mentions: 0 }) },
   { valid: false, run: (d) => d.getMap('conversations').delete(conv) },
   { valid: false, run: (d, _m, p) => meReadsOf(d).set(conv, [NOW + 10 * 365 * 86_400_000, -5, 'x'][p(3)] as number) },

@@ -119,6 +119,20 @@ export const messages = sqliteTable('messages', {
 }, (t) => [index('messages_conv_time').on(t.conversationId, t.parentId, t.createdAt), index('messages_parent').on(t.parentId, t.createdAt)])
 
 /**
+ * Who follows which thread (`root_id`: its root message). Written by the server when a member
+ * replies or is mentioned in a thread, and on follow/unfollow; `following` false remembers an
+ * unfollow, so a later reply by someone else does not follow it back. Replies fan out to the
+ * followers, found by the primary key's prefix.
+ */
+export const threadFollows = sqliteTable('thread_follows', {
+  rootId: text('root_id').notNull(),
+  memberId: text('member_id').notNull(),
+  conversationId: text('conversation_id').notNull(),
+  following: integer('following', { mode: 'boolean' }).notNull(),
+  at: integer('at').notNull()
+}, (t) => [primaryKey({ columns: [t.rootId, t.memberId] }), index('thread_follows_member').on(t.memberId, t.following)])
+
+/**
  * Task index, materialised from board docs in the same transaction as the doc update (like
  * `messages`): the "All tasks" view, `my-tasks`, agent packets and search read it. `board` is the
  * board doc's scope id — a conversation id, or the workspace id for tasks tied to none.

@@ -21,6 +21,8 @@ export {
   meBoardVisitsOf, meTaskMentionsOf, putConversation, removeConversation, setUnread, markRead, noteTaskMention, MAX_TASK_MENTIONS
 } from './docs/me.js'
 export type { ConversationSummary, UnreadCount, MemberWritableMeKey, TaskMention } from './docs/me.js'
+export { meThreadsOf, meThreadReadsOf, putFollowedThread, markThreadRead, threadUnread, MAX_FOLLOWED_THREADS } from './docs/me-threads.js'
+export type { FollowedThread } from './docs/me-threads.js'
 export {
   MAX_MENTIONS, MAX_ATTACHMENTS, fieldValueProblem, reactionProblem, snapshotMessage, messageViolations,
   snapshotMessageDoc, messageDocViolations

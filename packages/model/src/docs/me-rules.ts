@@ -15,7 +15,8 @@ export const isMemberWritableMeRoot = (root: string) => writable.has(root)
 /** Why a value the member writes under `root`/`key` is not acceptable, or null. */
 export function meValueProblem(root: string, key: string, value: unknown, now: number): string | null {
   if (!writable.has(root)) return `"${root}" is written by the server`
-  if (!isId('conversation', key)) return `"${root}" is keyed by conversation id`
+  // OWN11: thread read markers are keyed by the thread's root message.
+  if (root === 'threadReads' ? !isId('message', key) : !isId('conversation', key)) return `"${root}" is keyed by ${root === 'threadReads' ? 'message' : 'conversation'} id`
   const ok =
     root === 'drafts' ? typeof value === 'string' && value.length <= MAX_BODY_CHARS
     : root === 'mutes' || root === 'stars' ? typeof value === 'boolean'

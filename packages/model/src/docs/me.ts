@@ -10,6 +10,7 @@ import type * as Y from 'yjs'
  *   'drafts':        Y.Map convId → string                 member
  *   'boardVisits':   Y.Map convId → number                 member
  *   'taskMentions':  Y.Map commentId → TaskMention         server-only: task comments naming me
+ *   'threads', 'threadReads': followed threads (me-threads.ts)
  */
 export interface ConversationSummary {
   id: string
@@ -37,7 +38,7 @@ export interface UnreadCount {
 }
 
 /** Root keys of a `me:` doc that its member may write; every other key is server-only. */
-export const memberWritableMeKeys = ['reads', 'mutes', 'stars', 'drafts', 'boardVisits'] as const
+export const memberWritableMeKeys = ['reads', 'mutes', 'stars', 'drafts', 'boardVisits', 'threadReads'] as const
 export type MemberWritableMeKey = (typeof memberWritableMeKeys)[number]
 
 export const meConversationsOf = (doc: Y.Doc) => doc.getMap<ConversationSummary>('conversations')
