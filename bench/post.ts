@@ -5,18 +5,12 @@
 // read), prints acked posts/s, ack p50/p99, server CPU ms per acked post (from /proc/<pid>/stat),
 // the load generator's own CPU per post, and server RSS idle and after the load.
 // Run: npx tsx bench/post.ts [history…]   (default 0 50000; INFLIGHT=1,16,64 SECONDS=8)
-import { spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import * as Y from 'yjs'
 import { Pool } from 'undici'
-import { openDb } from '@circlechat/db'
-import { appendMessage, docName, initSegment, listMessages, sealSegment, DEFAULT_SEGMENT_SIZE } from '@circlechat/model'
+import { seedHistory, seedPeople, type Info } from './lib/history.js'
 import { cpuSeconds, fmt, percentile, rssMiB, startServerChild } from './lib/stats.js'
-
-interface Info { url: string; conversationId: string; members: Array<{ id: string; cookie: string }> }
 
 const HISTORIES = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [0, 50_000]
 const INFLIGHT = (process.env.INFLIGHT ?? '1,16').split(',').map(Number)
@@ -24,49 +18,6 @@ const SECONDS = Number(process.env.SECONDS ?? 8)
 /** Distinct posting members (in-flight requests share them round robin), plus people who only read. */
 const POSTERS = 16
 const READERS = 4
-
-/** People and the channel, seeded by bench/lib/gateway-child.ts into `dataDir`, which then exits. */
-async function seedPeople(dataDir: string): Promise<Info> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'lib/gateway-child.ts'), String(POSTERS + READERS), dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const lines = createInterface({ input: child.stdout! })
-  const info = JSON.parse(await new Promise<string>((resolve) => lines.once('line', resolve))) as Info
-  lines.on('line', () => {})
-  child.kill('SIGTERM')
-  await new Promise((r) => child.once('exit', r))
-  return info
-}
-
-/** `total` top-level messages by the posters: one compacted update per segment and its index rows. */
-function seedHistory(dataDir: string, info: Info, total: number): void {
-  const db = openDb(join(dataDir, 'circlechat.db'))
-  const sqlite = db.$client
-  const insertDoc = sqlite.prepare('INSERT INTO doc_updates (doc, data) VALUES (?, ?)')
-  const insertRow = sqlite.prepare(`INSERT INTO messages (id, conversation_id, doc, parent_id, author, created_at, deleted, body, mentions, attachments, reactions)
-    VALUES (?, ?, ?, NULL, ?, ?, 0, ?, '[]', '[]', '[]')`)
-  const full = Math.floor(total / DEFAULT_SEGMENT_SIZE)
-  const segments = Math.ceil(total / DEFAULT_SEGMENT_SIZE)
-  const t0 = performance.now()
-  const start = Date.now() - total - 60_000
-  for (let s = 0; s < segments; s++) {
-    const doc = new Y.Doc()
-    initSegment(doc, info.conversationId, s)
-    const n = Math.min(DEFAULT_SEGMENT_SIZE, total - s * DEFAULT_SEGMENT_SIZE)
-    for (let i = 0; i < n; i++) {
-      const k = s * DEFAULT_SEGMENT_SIZE + i
-      appendMessage(doc, { author: info.members[k % POSTERS]!.id, body: `history ${k}: ${'status update text '.repeat(3)}`, createdAt: start + k })
-    }
-    if (s < full) sealSegment(doc)
-    const name = docName.conv(info.conversationId, s)
-    sqlite.transaction(() => {
-      insertDoc.run(name, Buffer.from(Y.encodeStateAsUpdate(doc)))
-      for (const m of listMessages(doc)) insertRow.run(m.id, info.conversationId, name, m.author, m.createdAt, m.body)
-    })()
-  }
-  // A full last segment is sealed: the next post opens a new one, as the relay would have.
-  sqlite.prepare('UPDATE conversations SET live_segment = ? WHERE id = ?').run(full === segments ? full : segments - 1, info.conversationId)
-  sqlite.close()
-  console.log(`seeded ${total.toLocaleString('en')} messages in ${segments} segments in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
-}
 
 /** `inflight` requests always outstanding for SECONDS; returns the figures of the measured window. */
 async function load(url: string, pid: number, info: Info, inflight: number) {
@@ -110,8 +61,8 @@ async function load(url: string, pid: number, info: Info, inflight: number) {
 console.log(`${POSTERS} posting members + ${READERS} readers in one channel; ${SECONDS} s measured after 1 s warm-up; load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} CPUs`)
 for (const history of HISTORIES) {
   const dataDir = mkdtempSync(join(tmpdir(), 'cc-bench-post-'))
-  const info = await seedPeople(dataDir)
-  if (history > 0) seedHistory(dataDir, info, history)
+  const info = await seedPeople(dataDir, POSTERS + READERS)
+  if (history > 0) seedHistory(dataDir, info, history, POSTERS)
   const { child, url } = await startServerChild(dataDir)
   await new Promise((r) => setTimeout(r, 500))
   const idle = rssMiB(child.pid!)
