@@ -26,6 +26,8 @@ const envSchema = z.object({
   REDIS_URL: z.string().min(1).optional(),
   // Off: agent webhooks may not target private or loopback addresses (SSRF); turn on for local agents.
   AGENT_ALLOW_PRIVATE_URLS: flag,
+  // Unset: agents share files by URL only. Set it to a folder whose files agents may share by path.
+  AGENT_SHARE_DIR: z.string().min(1).optional(),
   // inline: this process runs agent jobs. external (needs REDIS_URL): `pnpm worker` processes
   // deliver them and this process only applies their replies (it owns the live documents).
   AGENT_WORKERS: z.enum(['inline', 'external']).default('inline'),
@@ -66,6 +68,8 @@ export interface Config {
   boardArchiveDays?: number
   redisUrl: string | undefined
   agentAllowPrivateUrls: boolean
+  /** The one folder share_files may read by path (AGENT_SHARE_DIR); unset refuses paths. */
+  agentShareDir?: string
   agentWorkers?: 'inline' | 'external'
   /** Reverse-proxy addresses whose X-Forwarded-For is believed (auth/client-ip.ts); [] trusts none. */
   trustProxy?: string[]
@@ -96,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     boardArchiveDays: e.BOARD_ARCHIVE_DAYS,
     redisUrl: e.REDIS_URL,
     agentAllowPrivateUrls: e.AGENT_ALLOW_PRIVATE_URLS,
+    agentShareDir: e.AGENT_SHARE_DIR,
     agentWorkers: e.AGENT_WORKERS,
     trustProxy: e.TRUST_PROXY,
     maxUploadBytes: Math.round(e.MAX_UPLOAD_MB * 1024 * 1024),

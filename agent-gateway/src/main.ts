@@ -12,6 +12,7 @@ const server = await startServer({
   boardArchiveDays: config.boardArchiveDays,
   redisUrl: config.redisUrl,
   agentAllowPrivateUrls: config.agentAllowPrivateUrls,
+  agentShareDir: config.agentShareDir,
   agentWorkers: config.agentWorkers,
   trustProxy: config.trustProxy,
   maxUploadBytes: config.maxUploadBytes,

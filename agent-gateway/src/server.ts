@@ -38,6 +38,8 @@ export interface StartOptions {
   boardArchiveDays?: number
   redisUrl?: string
   agentAllowPrivateUrls?: boolean
+  /** The folder agents may share files from by path; unset refuses paths. */
+  agentShareDir?: string
   /** 'external': agent runs are delivered by `pnpm worker` processes (needs redisUrl). */
   agentWorkers?: 'inline' | 'external'
   /** The web build to serve; null serves none (API-only). */
@@ -80,6 +82,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     segmentSize: opts.segmentSize,
     redisUrl: opts.redisUrl,
     agentAllowPrivateUrls: opts.agentAllowPrivateUrls ?? false,
+    agentShareDir: opts.agentShareDir,
     agentWorkers: opts.agentWorkers ?? 'inline',
     trustProxy: opts.trustProxy ?? [],
     maxUploadBytes: opts.maxUploadBytes ?? 25 * 1024 * 1024,

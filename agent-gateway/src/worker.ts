@@ -15,7 +15,7 @@ import { TokenVault } from './agents/token-vault.js'
  * the server may edit the live documents. Socket agents' runs stay on the server, where their
  * socket is.
  *
- * Env: REDIS_URL, DATA_DIR, AGENT_ALLOW_PRIVATE_URLS, AGENT_QUEUE_PREFIX (default cc),
+ * Env: REDIS_URL, DATA_DIR, PUBLIC_BASE_URL (as the server's: packets carry file URLs on it), AGENT_ALLOW_PRIVATE_URLS, AGENT_QUEUE_PREFIX (default cc),
  * AGENT_ATTEMPTS (3), AGENT_BACKOFF_MS (1000), AGENT_WEBHOOK_TIMEOUT_MS (60000).
  */
 const config = loadConfig()
@@ -36,6 +36,7 @@ const opts: DeliverOptions = {
   // No socket agents here: a worker never holds their sockets (their runs use another queue).
   hub: new SocketHub(() => null),
   allowPrivateUrls: config.agentAllowPrivateUrls,
+  publicBaseUrl: config.publicBaseUrl,
   attempts: num('AGENT_ATTEMPTS', 3),
   backoffMs: num('AGENT_BACKOFF_MS', 1000),
   webhookTimeoutMs: num('AGENT_WEBHOOK_TIMEOUT_MS', 60_000),

@@ -8,6 +8,7 @@ import { memberIdsOf, publicChannels } from '../services/conversation-store.js'
 import { messagePage, type PageQuery } from '../services/messages.js'
 import { search, type SearchInput } from '../services/search.js'
 import { conversationShape, messageRowShape } from '../services/shapes.js'
+import { withAbsoluteUrls } from '../services/files.js'
 import type { AgentApiMessage } from '@circlechat/protocol'
 
 /**
@@ -33,7 +34,7 @@ function shapeAll(gw: Gateway, rows: MessageRow[]): AgentApiMessage[] {
       memberHandle: author?.handle ?? 'unknown', memberName: author?.name ?? 'Unknown', memberKind: author?.kind ?? 'unknown',
       reactions: r.reactions.map((x) => ({ ...x, memberHandle: byId.get(x.memberId)?.handle ?? 'unknown' })),
       // The index stores what the guard let into the document (packages/model Attachment).
-      attachments: r.attachments as AgentApiMessage['attachments']
+      attachments: withAbsoluteUrls(gw.config.publicBaseUrl, r.attachments as AgentApiMessage['attachments'])
     }
   })
 }

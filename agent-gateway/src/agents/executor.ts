@@ -17,6 +17,7 @@ import type { ApprovalRow } from './approvals.js'
 import { Refused, refuse } from './refusal.js'
 import { isMember, requireMember, requireWritable, taskInReach } from './reach.js'
 import { applyTaskAction, isTaskAction } from './task-actions.js'
+import { shareFiles } from './share-files.js'
 
 export interface ActionError {
   index: number
@@ -47,8 +48,7 @@ const jsonOf = (value: unknown, replacer?: (key: string, v: unknown) => unknown)
 }
 
 const unavailable: Partial<Record<AgentAction['type'], string>> = {
-  share_to_task: 'files are not enabled on this server yet: comment with task_comment and link the files instead',
-  share_files: 'file sharing is not enabled on this server yet'
+  share_to_task: 'files are not enabled on this server yet: comment with task_comment and link the files instead'
 }
 
 /**
@@ -98,6 +98,12 @@ async function apply(gw: Gateway, rec: AgentRecord, action: AgentAction, ctx: Ru
     case 'open_thread': {
       const target = messageInReach(gw.db, rec, action.message_id)
       return post(gw, rec, origin, target.conversation_id, action.body_md, action.message_id, files)
+    }
+    case 'share_files': {
+      // Refused before anything is fetched when the post could never land.
+      checkReach(gw.db, rec, action)
+      const shared = await shareFiles(gw, rec, action.files)
+      return post(gw, rec, origin, action.conversation_id, action.body_md ?? '', action.reply_to ?? null, shared)
     }
     case 'react': {
       if (!isValidEmoji(action.emoji)) refuse('emoji must be a single short emoji without spaces')
@@ -355,7 +361,8 @@ async function post(gw: Gateway, rec: AgentRecord, origin: Origin, conversationI
   const tooLong = bodyTooLong(body)
   if (tooLong) refuse(tooLong)
   const recent = gw.db.$client.prepare('SELECT body FROM messages WHERE conversation_id = ? AND deleted = 0 ORDER BY created_at DESC LIMIT 20').pluck().all(conversationId) as string[]
-  const verdict = checkBody(body, { recentBodies: recent })
+  // Files alone need no text (share_files without body_md); any text passes the guard.
+  const verdict = body === '' && attachments.length > 0 ? { ok: true as const, body } : checkBody(body, { recentBodies: recent })
   if (!verdict.ok) refuse(`reply-guard (${verdict.category}): ${verdict.reason}`)
   let root: string | null = null
   if (replyTo) {

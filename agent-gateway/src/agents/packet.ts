@@ -3,6 +3,7 @@ import { expandMentions } from '@circlechat/model'
 import { READ_SCOPE, hasScope, type AgentPacket, type AgentTrigger, type PacketMessage, type InboxEntry } from '@circlechat/protocol'
 import { lastRunOf, memoryOf, type AgentRecord } from './store.js'
 import { TaskPacket } from './task-packet.js'
+import { withAbsoluteUrls } from '../services/files.js'
 
 /** What woke an agent. `byAgent`: caused by another agent's post (bot-loop damping). */
 export interface TriggerEvent {
@@ -36,7 +37,7 @@ interface MemberLite { id: string; kind: 'user' | 'agent'; name: string; handle:
  * freshest conversations. Returns null when a heartbeat has nothing new to look at, so the agent
  * is not called at all.
  */
-export function buildPacket(db: Db, rec: AgentRecord, event: TriggerEvent, runId: string): AgentPacket | null {
+export function buildPacket(db: Db, rec: AgentRecord, event: TriggerEvent, runId: string, publicBaseUrl: string): AgentPacket | null {
   const sql = db.$client
   const me = rec.member
   const ws = sql.prepare('SELECT id, name, handle FROM workspaces WHERE id = ?').get(me.workspaceId) as { id: string; name: string; handle: string }
@@ -69,7 +70,7 @@ export function buildPacket(db: Db, rec: AgentRecord, event: TriggerEvent, runId
       bodyMd: r.body, parentId: r.parent_id, ts: new Date(r.created_at).toISOString(),
       mentions: expandMentions(JSON.parse(r.mentions) as string[], reached, r.author),
       reactions: reactions.map((x) => ({ ...x, memberHandle: byId.get(x.memberId)?.handle ?? 'unknown' })),
-      attachments: JSON.parse(r.attachments) as PacketMessage['attachments']
+      attachments: withAbsoluteUrls(publicBaseUrl, JSON.parse(r.attachments) as PacketMessage['attachments'])
     }
   }
   // Deleted messages never reach an agent. Cut at `upTo` (the trigger message), so it is the last

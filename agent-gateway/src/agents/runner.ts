@@ -46,6 +46,8 @@ export interface DeliverOptions extends DispatchOptions {
   /** Delivery attempts per run (contract: retried with backoff at most 3 times). */
   attempts: number
   backoffMs: number
+  /** PUBLIC_BASE_URL: attachment URLs in packets are absolute on it. */
+  publicBaseUrl: string
 }
 
 /**
@@ -86,7 +88,7 @@ export async function deliverRun(db: Db, opts: DeliverOptions, agentId: string, 
   // Many runs start in the same tick (one post wakes every agent of a channel); yielding first
   // lets the relay's messages in between packet builds instead of behind all of them.
   await yieldToRelay()
-  const packet = buildPacket(db, rec, event, runId)
+  const packet = buildPacket(db, rec, event, runId, opts.publicBaseUrl)
   if (!packet) return null // a heartbeat with nothing new: the agent is not called
 
   const startedAt = Date.now()

@@ -67,6 +67,7 @@ export function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptions = {
   const runner: RunnerOptions = {
     vault, hub, thinking,
     allowPrivateUrls: gw.config.agentAllowPrivateUrls,
+    publicBaseUrl: gw.config.publicBaseUrl,
     attempts: options.attempts ?? 3,
     backoffMs: options.backoffMs ?? 1000,
     webhookTimeoutMs: options.webhookTimeoutMs ?? 60_000,

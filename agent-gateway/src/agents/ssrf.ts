@@ -2,9 +2,10 @@ import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 
 /**
- * Callback URLs are fetched by the server, so they must not reach loopback, private, link-local
- * or metadata addresses unless the admin opts in (AGENT_ALLOW_PRIVATE_URLS=1, for agents on the
- * same box). Checked at provisioning and again before each dispatch (DNS can change).
+ * Callback URLs and share_files URLs are fetched by the server, so they must not reach loopback,
+ * private, link-local or metadata addresses unless the admin opts in (AGENT_ALLOW_PRIVATE_URLS=1,
+ * for agents on the same box). Checked at provisioning and again before each dispatch (DNS can
+ * change); for share_files, on every redirect hop (share-files.ts).
  */
 export async function checkCallbackUrl(raw: string, allowPrivate: boolean): Promise<{ ok: true; url: URL } | { ok: false; reason: string }> {
   let url: URL
@@ -13,7 +14,7 @@ export async function checkCallbackUrl(raw: string, allowPrivate: boolean): Prom
   } catch {
     return { ok: false, reason: 'not a URL' }
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, reason: 'only http and https callbacks are allowed' }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, reason: 'only http and https URLs are allowed' }
   if (url.username || url.password) return { ok: false, reason: 'credentials in the URL are not allowed; the bot token is sent as a header' }
   if (allowPrivate) return { ok: true, url }
   const host = url.hostname.replace(/^\[|\]$/g, '')

@@ -55,7 +55,8 @@ export function postWebhook(url: URL, headers: Record<string, string>, body: str
   })
 }
 
-const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
+/** Refuses, when the socket connects, a name that now resolves to a private address. */
+export const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
   dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
     if (err) return callback(err, '', 0)
     const bad = addresses.find((a) => isPrivateAddress(a.address))

@@ -25,6 +25,13 @@ export interface FileJson {
 
 export const fileUrl = (key: string) => `/files/${key}`
 
+/**
+ * Attachments as agents get them (packets, the agent REST API): each `url` absolute on the public
+ * base URL, since an agent runs elsewhere; its bot token fetches it (GET /files/<key>).
+ */
+export const withAbsoluteUrls = <T extends { key: string }>(baseUrl: string, list: T[]): Array<T & { url: string }> =>
+  list.map((a) => ({ ...a, url: `${baseUrl}${fileUrl(a.key)}` }))
+
 export function fileJson(f: FileRow): FileJson {
   return {
     key: f.key, name: f.name, contentType: f.contentType, size: f.size, url: fileUrl(f.key),
@@ -43,6 +50,28 @@ const overQuota = (quota: number) =>
 const usedBytes = (gw: Gateway, memberId: string) =>
   gw.db.select({ n: sql<number>`coalesce(sum(${files.size}), 0)` }).from(files).where(eq(files.owner, memberId)).get()!.n
 
+/** Who a stored file is recorded for: the uploader, or the agent the server fetched it for. */
+export interface FileOwner {
+  memberId: string
+  workspaceId: string
+}
+
+/** The upload limit and what is left of the owner's quota, for a new file. */
+function limitsFor(gw: Gateway, memberId: string) {
+  const max = gw.config.maxUploadBytes ?? 25 * 1024 * 1024
+  const quota = gw.config.uploadQuotaBytes ?? Number.POSITIVE_INFINITY
+  return { max, quota, used: usedBytes(gw, memberId) }
+}
+
+/** Streams `body` into staging, cut off at the size limit or the owner's remaining quota. */
+function stageWithin(gw: Gateway, limits: ReturnType<typeof limitsFor>, body: Readable): Promise<StagedBlob> {
+  const { max, quota, used } = limits
+  if (used >= quota) return Promise.reject(overQuota(quota))
+  return gw.blobs.stage(body, { maxBytes: Math.min(max, quota - used) }).catch((err: unknown) => {
+    throw err instanceof BlobTooLarge ? (err.maxBytes < max ? overQuota(quota) : tooLarge(max)) : err
+  })
+}
+
 /**
  * One multipart/form-data upload (a single file part, any field name), streamed from the socket
  * into the blob store: never held whole in memory. Refused before a byte of the body is read
@@ -50,13 +79,12 @@ const usedBytes = (gw: Gateway, memberId: string) =>
  * as soon as the stream passes the limit. `owner` is the member the file is recorded for.
  */
 export async function receiveUpload(gw: Gateway, auth: Actor, req: Request): Promise<FileJson> {
-  const max = gw.config.maxUploadBytes ?? 25 * 1024 * 1024
-  const quota = gw.config.uploadQuotaBytes ?? Number.POSITIVE_INFINITY
+  const limits = limitsFor(gw, auth.member.id)
+  const { max, quota, used } = limits
   const type = req.headers.get('content-type') ?? ''
   if (!/^multipart\/form-data;/i.test(type)) throw badRequest('invalid_input', 'Send the file as multipart/form-data with one file part.')
   const declared = Number(req.headers.get('content-length') ?? NaN)
   if (declared > max + MULTIPART_OVERHEAD) throw tooLarge(max)
-  const used = usedBytes(gw, auth.member.id)
   if (used >= quota || (Number.isFinite(declared) && used + declared - MULTIPART_OVERHEAD > quota)) throw overQuota(quota)
   if (!req.body) throw badRequest('invalid_input', 'The request has no body.')
 
@@ -70,11 +98,11 @@ export async function receiveUpload(gw: Gateway, auth: Actor, req: Request): Pro
     let staging: Promise<void> | null = null
     parser.on('file', (_field, stream, info) => {
       const name = sanitiseFileName(info.filename)
-      staging = gw.blobs.stage(stream, { maxBytes: Math.min(max, quota - used) }).then(
+      staging = stageWithin(gw, limits, stream).then(
         (staged) => resolve(Object.assign(staged, { name })),
         (err: unknown) => {
           stream.resume() // drain what is left, so the parser can finish
-          reject(err instanceof BlobTooLarge ? (err.maxBytes < max ? overQuota(quota) : tooLarge(max)) : err)
+          reject(err)
         }
       )
     })
@@ -87,13 +115,26 @@ export async function receiveUpload(gw: Gateway, auth: Actor, req: Request): Pro
     body.pipe(parser)
   })
   if (!stored) throw badRequest('no_file', 'The form has no file part.')
+  return recordFile(gw, { memberId: auth.member.id, workspaceId: auth.workspace.id }, stored, stored.name)
+}
 
-  const contentType = await sniffContentType(stored.head, stored.name).catch(async (err: unknown) => {
+/**
+ * A file the server made for an owner from any stream (an agent's share_files), under the same
+ * size limit and quota as an upload; `name` is sanitised here.
+ */
+export async function storeFile(gw: Gateway, owner: FileOwner, body: Readable, name: string): Promise<FileJson> {
+  const staged = await stageWithin(gw, limitsFor(gw, owner.memberId), body)
+  return recordFile(gw, owner, staged, sanitiseFileName(name))
+}
+
+/** Sniffs the staged bytes' type, publishes blob and record, and makes an image's thumbnail. */
+async function recordFile(gw: Gateway, owner: FileOwner, stored: StagedBlob, name: string): Promise<FileJson> {
+  const contentType = await sniffContentType(stored.head, name).catch(async (err: unknown) => {
     await stored.discard()
     throw err
   })
   const row: FileRow = {
-    key: newId('file'), workspaceId: auth.workspace.id, owner: auth.member.id, sha256: stored.sha256, name: stored.name,
+    key: newId('file'), workspaceId: owner.workspaceId, owner: owner.memberId, sha256: stored.sha256, name,
     contentType, size: stored.size, width: null, height: null, thumbSha256: null, createdAt: Date.now()
   }
   await publish(gw, stored, () => gw.db.insert(files).values(row).run())

@@ -104,7 +104,7 @@ describe('agent actions', () => {
         { type: 'launch_rockets', target: 'moon' },
         { type: 'create_task', title: 'Write the report', conversation_id: secretId },
         { type: 'task_comment', task_id: 'task_1', body_md: 'Done' },
-        { type: 'share_files', conversation_id: w.channelId, files: [{ url: 'https://example.com/a.pdf' }] },
+        { type: 'share_files', conversation_id: w.channelId, files: [{ path: '/etc/passwd' }] },
         { type: 'post_message', conversation_id: w.channelId, body_md: 'This one is fine and should land' }
       ]
     }))
@@ -123,7 +123,7 @@ describe('agent actions', () => {
     expect(byIndex[4]).toBeDefined()
     expect(byIndex[5]).toMatch(/not a member/)
     expect(byIndex[6]).toMatch(/task task_1 does not exist/)
-    expect(byIndex[7]).toMatch(/not enabled/)
+    expect(byIndex[7]).toMatch(/AGENT_SHARE_DIR is not set/)
     expect(await messagesOf(w.ada.client, secretId)).toEqual([])
     // The next packet tells the agent what went wrong.
     const { packet } = await runWith(() => 'HEARTBEAT_OK')

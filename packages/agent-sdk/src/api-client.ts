@@ -73,7 +73,7 @@ export class AgentApiClient {
   deleteMemory(q: MemoryQuery & { key: string }): Promise<Json> { return this.#call('DELETE', `memory${query(q)}`) }
   reportUsage(runId: string, usage: AgentUsage): Promise<Json> { return this.#call('POST', `runs/${encodeURIComponent(runId)}/usage`, usage) }
 
-  /** Multipart upload; the returned `url` can go straight into a share_files action. */
+  /** Multipart upload; attach the answer with post_message's `attachments` (share_files is for URLs and paths). */
   upload(file: Blob, name: string): Promise<UploadedFile> {
     const form = new FormData()
     form.append('file', file, name)

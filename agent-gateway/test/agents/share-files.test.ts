@@ -1,0 +1,222 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import sharp from 'sharp'
+import { checkCallbackUrl } from '../../src/agents/ssrf.js'
+import { openUrl, type UrlCheck } from '../../src/agents/share-files.js'
+import { Refused } from '../../src/agents/refusal.js'
+import { FakeAgent, botClient, messagesOf, provision, waitFor, world, type Client, type Provisioned, type World } from './helpers.js'
+
+// share_files (a URL the server fetches, or a path under AGENT_SHARE_DIR) and the file URLs
+// agents get in packets, against real servers on loopback.
+
+type Route = (req: IncomingMessage, res: ServerResponse) => void
+
+/** A file server on loopback: each test adds the paths it needs. */
+async function fileServer(routes: Record<string, Route>): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => (routes[req.url ?? ''] ?? ((_q, r) => r.writeHead(404).end()))(req, res))
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
+    }
+  }
+}
+
+const LIMIT = 64 * 1024
+const chart = () => sharp({ create: { width: 40, height: 20, channels: 3, background: '#c60' } }).png().toBuffer()
+
+async function act(bot: Client, action: Record<string, unknown>) {
+  const res = await bot.post('/api/agent-api/act', { action })
+  expect(res.status).toBe(200)
+  return res.body as { ok: boolean; errors: string[]; results: Array<{ result?: { messageId?: string } }> }
+}
+
+async function fetchAs(token: string, url: string) {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } })
+  return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()) }
+}
+
+describe('share_files', () => {
+  let w: World
+  let bot: Provisioned
+  let agent: Client
+  let files: Awaited<ReturnType<typeof fileServer>>
+  let shareDir: string
+  let outside: string
+  let png: Buffer
+
+  beforeAll(async () => {
+    shareDir = await mkdtemp(join(tmpdir(), 'cc-share-'))
+    outside = await mkdtemp(join(tmpdir(), 'cc-outside-'))
+    png = await chart()
+    // This test's config allows private URLs, so the loopback file server is reachable.
+    w = await world({ maxUploadBytes: LIMIT, agentShareDir: shareDir })
+    bot = await provision(w.ada.client, { name: 'Bot', handle: 'bot', adapter: 'webhook', channelIds: [w.channelId] })
+    agent = botClient(w.server.url, bot.botToken)
+    files = await fileServer({
+      // The type the server claims is ignored: it is sniffed from the bytes.
+      '/shots/chart.png': (_q, r) => r.writeHead(200, { 'content-type': 'text/plain', 'content-length': png.length }).end(png),
+      '/moved': (_q, r) => r.writeHead(302, { location: '/shots/chart.png' }).end(),
+      '/big-declared': (_q, r) => r.writeHead(200, { 'content-length': LIMIT + 1 }).end(Buffer.alloc(LIMIT + 1)),
+      '/big-streamed': (_q, r) => {
+        r.writeHead(200) // chunked: no length to refuse on, so the stream is cut off
+        for (let i = 0; i < 10; i++) r.write(Buffer.alloc(16 * 1024, 1))
+        r.end()
+      },
+      '/gone': (_q, r) => r.writeHead(404).end()
+    })
+    await writeFile(join(shareDir, 'notes.md'), '# Notes\n')
+    await writeFile(join(outside, 'secret.txt'), 'secret')
+    await symlink(join(outside, 'secret.txt'), join(shareDir, 'link.txt'))
+  })
+  afterAll(async () => {
+    await files.close()
+    await w.server.close()
+    await rm(shareDir, { recursive: true, force: true })
+    await rm(outside, { recursive: true, force: true })
+  })
+
+  it('fetches a URL (through a redirect) and posts it as the agent, with the type sniffed from the bytes', async () => {
+    const out = await act(agent, { type: 'share_files', conversation_id: w.channelId, body_md: 'The chart', files: [{ url: `${files.url}/moved` }] })
+    expect(out.errors).toEqual([])
+    const id = out.results[0]!.result!.messageId
+    const msg = (await messagesOf(w.bob.client, w.channelId)).find((m) => m.id === id) as unknown as { memberId: string; bodyMd: string; attachments: Array<{ key: string; name: string; contentType: string; size: number; width: number; height: number; url: string }> }
+    expect(msg).toMatchObject({ memberId: bot.memberId, bodyMd: 'The chart' })
+    expect(msg.attachments).toEqual([expect.objectContaining({ name: 'chart.png', contentType: 'image/png', size: png.length, width: 40, height: 20 })])
+    // A member of the conversation reads it; its bytes are the ones served.
+    const got = await fetch(w.server.url + msg.attachments[0]!.url, { headers: { cookie: `cc_session=${w.bob.client.cookie}` } })
+    expect(got.status).toBe(200)
+    expect(Buffer.from(await got.arrayBuffer()).equals(png)).toBe(true)
+  })
+
+  it('refuses a file over MAX_UPLOAD_MB, declared or streamed, and posts nothing', async () => {
+    const before = (await messagesOf(w.bob.client, w.channelId)).length
+    for (const path of ['/big-declared', '/big-streamed']) {
+      const out = await act(agent, { type: 'share_files', conversation_id: w.channelId, body_md: `too big ${path}`, files: [{ url: files.url + path }] })
+      expect(out.errors, path).toEqual([expect.stringMatching(/larger than 0\.1 MB|limited to 0\.1 MB/)])
+    }
+    const failed = await act(agent, { type: 'share_files', conversation_id: w.channelId, files: [{ url: `${files.url}/gone` }] })
+    expect(failed.errors).toEqual([expect.stringMatching(/answered 404/)])
+    expect((await messagesOf(w.bob.client, w.channelId)).length).toBe(before)
+  })
+
+  it('shares a path under AGENT_SHARE_DIR, without text; refuses traversal, absolute paths elsewhere and links out', async () => {
+    const out = await act(agent, { type: 'share_files', conversation_id: w.channelId, files: [{ path: join(shareDir, 'notes.md'), name: 'Launch notes.md' }] })
+    expect(out.errors).toEqual([])
+    const msg = (await messagesOf(w.bob.client, w.channelId)).find((m) => m.id === out.results[0]!.result!.messageId) as unknown as { bodyMd: string; attachments: Array<{ name: string; contentType: string }> }
+    expect(msg).toMatchObject({ bodyMd: '', attachments: [{ name: 'Launch notes.md', contentType: 'text/markdown' }] })
+    const refusals: Array<[string, RegExp]> = [
+      ['../' + join('..', outside, 'secret.txt'), /outside the share folder/],
+      [join(outside, 'secret.txt'), /outside the share folder/],
+      ['/etc/passwd', /outside the share folder/],
+      ['link.txt', /outside the share folder/],
+      ['missing.txt', /no such file/]
+    ]
+    for (const [path, reason] of refusals) {
+      const refused = await act(agent, { type: 'share_files', conversation_id: w.channelId, body_md: 'x', files: [{ path }] })
+      expect(refused.errors, path).toEqual([expect.stringMatching(reason)])
+    }
+  })
+
+  it('refuses a conversation the agent is not in before fetching anything', async () => {
+    let hits = 0
+    const counted = await fileServer({ '/a.txt': (_q, r) => (hits++, r.writeHead(200).end('a')) })
+    const secret = (await w.ada.client.post('/api/conversations', { kind: 'channel', name: 'secret' })).body.conversation.id
+    const out = await act(agent, { type: 'share_files', conversation_id: secret, files: [{ url: `${counted.url}/a.txt` }] })
+    await counted.close()
+    expect(out.errors).toEqual([expect.stringMatching(/not a member/)])
+    expect(hits).toBe(0)
+  })
+})
+
+describe('share_files with private URLs not allowed', () => {
+  let w: World
+  let agent: Client
+  let files: Awaited<ReturnType<typeof fileServer>>
+
+  beforeAll(async () => {
+    w = await world({ agentAllowPrivateUrls: false })
+    const bot = await provision(w.ada.client, { name: 'Bot', handle: 'bot', adapter: 'webhook', channelIds: [w.channelId] })
+    agent = botClient(w.server.url, bot.botToken)
+    files = await fileServer({
+      '/a.txt': (_q, r) => r.writeHead(200).end('hello'),
+      '/to-local': (_q, r) => r.writeHead(302, { location: `http://localhost:${new URL(files.url).port}/a.txt` }).end(),
+      '/to-metadata': (_q, r) => r.writeHead(301, { location: 'http://169.254.169.254/latest/meta-data/' }).end(),
+      '/to-self': (_q, r) => r.writeHead(307, { location: '/a.txt' }).end()
+    })
+  })
+  afterAll(async () => {
+    await files.close()
+    await w.server.close()
+  })
+
+  it('refuses a loopback URL with the SSRF guard, and a path with no AGENT_SHARE_DIR', async () => {
+    for (const url of [`${files.url}/a.txt`, `http://localhost:${new URL(files.url).port}/a.txt`, 'http://[::ffff:127.0.0.1]/a.txt']) {
+      const out = await act(agent, { type: 'share_files', conversation_id: w.channelId, body_md: 'x', files: [{ url }] })
+      expect(out.errors, url).toEqual([expect.stringMatching(/resolves to a private address/)])
+    }
+    const byPath = await act(agent, { type: 'share_files', conversation_id: w.channelId, body_md: 'x', files: [{ path: '/etc/hostname' }] })
+    expect(byPath.errors).toEqual([expect.stringMatching(/AGENT_SHARE_DIR is not set/)])
+    expect(await messagesOf(w.bob.client, w.channelId)).toEqual([])
+  })
+
+  it('checks every redirect hop: a public first hop cannot lead to a private address', async () => {
+    // The file server stands in for a public host: only its own origin passes, as a public one would.
+    const hops: string[] = []
+    const check: UrlCheck = async (raw) => {
+      hops.push(raw)
+      return new URL(raw).origin === files.url ? { ok: true, url: new URL(raw) } : checkCallbackUrl(raw, false)
+    }
+    const limits = { maxBytes: 1024, timeoutMs: 5000, allowPrivate: false }
+    for (const path of ['/to-local', '/to-metadata']) {
+      hops.length = 0
+      const err = await openUrl(files.url + path, check, limits).then(() => null, (e: unknown) => e)
+      expect(err, path).toBeInstanceOf(Refused)
+      expect((err as Error).message).toMatch(/redirected to .* resolves to a private address/)
+      expect(hops).toHaveLength(2)
+    }
+    const ok = await openUrl(`${files.url}/to-self`, check, limits)
+    const body: Buffer[] = []
+    for await (const chunk of ok.body) body.push(chunk as Buffer)
+    expect(Buffer.concat(body).toString()).toBe('hello')
+  })
+})
+
+describe('attachments in packets', () => {
+  let w: World
+  let hook: FakeAgent
+  let bot: Provisioned
+  let outsider: Provisioned
+
+  beforeAll(async () => {
+    w = await world()
+    hook = await new FakeAgent().start()
+    bot = await provision(w.ada.client, { name: 'Bot', handle: 'bot', adapter: 'webhook', callbackUrl: hook.url, channelIds: [w.channelId] })
+    outsider = await provision(w.ada.client, { name: 'Other', handle: 'other', adapter: 'webhook' })
+  })
+  afterAll(async () => {
+    await hook.close()
+    await w.server.close()
+  })
+
+  it("carry an absolute URL the agent's token fetches; an agent outside the conversation gets 404", async () => {
+    const up = (await w.bob.client.upload('/api/uploads', 'plan.txt', 'the plan', 'text/plain')).body
+    await w.bob.client.post(`/api/conversations/${w.channelId}/messages`, { bodyMd: '@bot see the plan', attachments: [{ key: up.key }] })
+    const { packet } = await waitFor(() => hook.packets.find((p) => p.packet.inbox[0]?.messages.some((m) => m.attachments.length)), 10_000, 'the packet')
+    const att = packet.inbox[0]!.messages.find((m) => m.attachments.length)!.attachments[0]!
+    expect(att).toMatchObject({ key: up.key, name: 'plan.txt', contentType: 'text/plain', size: 8, url: `${w.server.url}/files/${up.key}` })
+    const mine = await fetchAs(bot.botToken, att.url)
+    expect(mine.status).toBe(200)
+    expect(mine.bytes.toString()).toBe('the plan')
+    expect((await fetchAs(outsider.botToken, att.url)).status).toBe(404)
+    // The agent REST API's reads say the same.
+    const listed = (await botClient(w.server.url, bot.botToken).get(`/api/agent-api/messages?conversationId=${w.channelId}`)).body.messages as Array<{ attachments: Array<{ url: string }> }>
+    expect(listed.flatMap((m) => m.attachments)).toEqual([expect.objectContaining({ url: att.url })])
+  })
+})
