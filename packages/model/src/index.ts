@@ -34,7 +34,7 @@ export {
   TASKS, COMMENTS, LABELS, ACTIVITY, BOARD_META, TASK_STATUSES, LINK_KINDS, MAX_TITLE_CHARS, MAX_DESCRIPTION_CHARS,
   MAX_COMMENT_CHARS, MAX_ASSIGNEES, MAX_TASK_LABELS, MAX_LINKS, MAX_BOARD_LABELS, MAX_LABEL_CHARS, taskFieldOwner,
   TASK_TEXTS, TASK_SETS, commentFieldOwner, tasksOf, commentsOf, boardLabelsOf, activityOf, boardMetaOf, isTaskStatus,
-  isLinkKind, isPosition, readTask, compareTasks, listTasks, findTask, readComment, listComments, findComment,
+  isLinkKind, isPosition, readTask, compareTasks, listTasks, followTasks, findTask, readComment, listComments, findComment,
   subtasksOf, positionBetween, positionAtEdge, createTask, replaceText, updateTask, setTaskKeys, addTaskLink,
   removeTaskLink, deleteTask, addComment, editComment, deleteComment, appendActivity, MAX_ACTIVITY, activityOfTask, taskChanges,
   setBoardLabel, initBoard, LABEL_COLOURS, isLabelColour, isLabelName, archivableTasks, removeTasks

@@ -204,6 +204,34 @@ export function listTasks(doc: Y.Doc): Task[] {
   return out.sort(compareTasks)
 }
 
+/**
+ * Calls `onChange` with the board's tasks in board order now and after every change, re-reading
+ * only the tasks a change touched: a keystroke in one description must not re-read every card
+ * (5,000 cards take ~70 ms to read whole). Returns the unsubscribe.
+ */
+export function followTasks(doc: Y.Doc, onChange: (tasks: Task[]) => void): () => void {
+  const tasks = tasksOf(doc)
+  const byId = new Map<string, Task>()
+  for (const t of listTasks(doc)) byId.set(t.id, t)
+  const publish = () => onChange([...byId.values()].sort(compareTasks))
+  const observer = (events: Array<Y.YEvent<Y.AbstractType<unknown>>>) => {
+    const touched = new Set<string>()
+    for (const e of events) {
+      if (e.target === tasks) for (const key of e.keys.keys()) touched.add(key)
+      else touched.add(String(e.path[0]))
+    }
+    for (const id of touched) {
+      const map = findTask(doc, id)
+      if (map) byId.set(id, readTask(map))
+      else byId.delete(id)
+    }
+    publish()
+  }
+  publish()
+  tasks.observeDeep(observer)
+  return () => tasks.unobserveDeep(observer)
+}
+
 export function findTask(doc: Y.Doc, id: string): Y.Map<unknown> | null {
   const map = tasksOf(doc).get(id)
   return map instanceof Y.Map && map.get('deleted') !== true ? map : null

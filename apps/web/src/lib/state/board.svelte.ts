@@ -11,11 +11,11 @@ import {
 	createTask,
 	docName,
 	findTask,
+	followTasks,
 	listTasks,
 	meBoardVisitsOf,
 	positionAtEdge,
 	positionBetween,
-	tasksOf,
 	updateTask,
 	type Task,
 	type TaskStatus
@@ -122,10 +122,8 @@ export class BoardState {
 
 		$effect(() => {
 			const doc = this.synced.doc;
-			const tasks = tasksOf(doc);
 			const labels = boardLabelsOf(doc);
 			const comments = commentsOf(doc);
-			const readTasks = () => (this.#tasks = listTasks(doc));
 			const readLabels = () => (this.#labels = new Map(labels.entries()));
 			const readComments = () => {
 				const counts = new Map<string, number>();
@@ -136,14 +134,13 @@ export class BoardState {
 				}
 				this.#comments = counts;
 			};
-			readTasks();
+			const stopTasks = followTasks(doc, (list) => (this.#tasks = list));
 			readLabels();
 			readComments();
-			tasks.observeDeep(readTasks);
 			labels.observe(readLabels);
 			comments.observeDeep(readComments);
 			return () => {
-				tasks.unobserveDeep(readTasks);
+				stopTasks();
 				labels.unobserve(readLabels);
 				comments.unobserveDeep(readComments);
 			};

@@ -13,11 +13,8 @@ import {
 	activityOfTask,
 	boardLabelsOf,
 	commentsOf,
-	findTask,
 	listComments,
-	listTasks,
-	readTask,
-	tasksOf,
+	followTasks,
 	type ActivityEntry,
 	type LinkKind,
 	type Task,
@@ -57,15 +54,10 @@ export class TaskView {
 		$effect(() => {
 			const d = doc();
 			const id = taskId();
-			const tasks = tasksOf(d);
-			const read = () => {
-				this.#tasks = listTasks(d);
-				const map = findTask(d, id);
-				this.#task = map ? readTask(map) : null;
-			};
-			read();
-			tasks.observeDeep(read);
-			return () => tasks.unobserveDeep(read);
+			return followTasks(d, (list) => {
+				this.#tasks = list;
+				this.#task = list.find((t) => t.id === id) ?? null;
+			});
 		});
 		$effect(() => {
 			const d = doc();
