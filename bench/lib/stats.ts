@@ -26,8 +26,9 @@ export function cpuSeconds(pid: number): number {
 }
 
 /** Starts bench/lib/relay-child.ts and returns its first stdout line, parsed. */
-export async function startRelayChild<T>(dataFile: string, members: number): Promise<{ child: ChildProcess; info: T }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'relay-child.ts'), dataFile, String(members)], { stdio: ['ignore', 'pipe', 'inherit'] })
+export async function startRelayChild<T>(dataFile: string, members: number, config?: Record<string, number>): Promise<{ child: ChildProcess; info: T }> {
+  const args = [join(import.meta.dirname, 'relay-child.ts'), dataFile, String(members), ...(config ? [JSON.stringify(config)] : [])]
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
   const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve))
   return { child, info: JSON.parse(line) as T }
 }
