@@ -9,3 +9,5 @@ const h = await startHarness({ dataFile, config: config ? JSON.parse(config) : u
 const members = Array.from({ length: count }, () => h.seedMember())
 const conv = h.seedConversation(members.map((m) => m.memberId))
 process.stdout.write(JSON.stringify({ url: h.url, conv, name: docName.conv(conv, 0), members: members.map((m) => ({ id: m.memberId, token: m.token })) }) + '\n')
+// A clean exit on SIGTERM, so a CPU profile (CPU_PROF) gets written.
+process.on('SIGTERM', () => process.exit(0))

@@ -25,10 +25,13 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK
 }
 
+/** With CPU_PROF=<dir>, a server child writes a V8 CPU profile there when it exits. */
+const cpuProfArgs = () => (process.env.CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPU_PROF}`] : [])
+
 /** Starts bench/lib/relay-child.ts and returns its first stdout line, parsed. */
 export async function startRelayChild<T>(dataFile: string, members: number, config?: Record<string, number>): Promise<{ child: ChildProcess; info: T }> {
   const args = [join(import.meta.dirname, 'relay-child.ts'), dataFile, String(members), ...(config ? [JSON.stringify(config)] : [])]
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [...cpuProfArgs(), '--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
   const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve))
   return { child, info: JSON.parse(line) as T }
 }
@@ -38,8 +41,7 @@ export async function startRelayChild<T>(dataFile: string, members: number, conf
  * CPU_PROF=<dir> the server writes a V8 CPU profile there when it exits (`node --cpu-prof`).
  */
 export async function startServerChild(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const prof = process.env.CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPU_PROF}`] : []
-  const child = spawn(process.execPath, [...prof, '--import', 'tsx', join(import.meta.dirname, 'server-child.ts'), dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [...cpuProfArgs(), '--import', 'tsx', join(import.meta.dirname, 'server-child.ts'), dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
   const url = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve))
   return { child, url }
 }
