@@ -20,6 +20,8 @@ export interface TestServer {
 export interface TestServerOptions {
 	/** Messages per conversation segment (the server's default is 1000). */
 	segmentSize?: number;
+	/** Largest upload in bytes (the server's default is 25 MiB). */
+	maxUploadBytes?: number;
 }
 
 function needWebBuild() {
@@ -31,7 +33,7 @@ function needWebBuild() {
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
 	needWebBuild();
 	const dataDir = mkdtempSync(join(tmpdir(), 'circlechat-e2e-'));
-	const server = await startServer({ dataDir, port: 0, host: '127.0.0.1', segmentSize: opts.segmentSize });
+	const server = await startServer({ dataDir, port: 0, host: '127.0.0.1', segmentSize: opts.segmentSize, maxUploadBytes: opts.maxUploadBytes });
 	return {
 		url: server.url,
 		dataDir,

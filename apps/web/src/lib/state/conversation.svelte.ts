@@ -19,6 +19,7 @@ import {
 	uniqueMessages,
 	messagesOf,
 	toggleReaction,
+	type Attachment,
 	type Message
 } from '@circlechat/model';
 import { SyncedDoc } from '$lib/sync';
@@ -120,13 +121,15 @@ export class ConversationState {
 		return [...ids];
 	}
 
-	post(body: string): string | null {
+	/** A new message: text, files uploaded for it (`POST /api/uploads`), or both. */
+	post(body: string, attachments: Attachment[] = []): string | null {
 		const text = body.trim();
-		if (!text) return null;
+		if (!text && attachments.length === 0) return null;
 		return appendMessage(this.live.doc, {
 			author: this.#ws.me.id,
 			body: text,
-			mentions: this.mentionsIn(text)
+			mentions: this.mentionsIn(text),
+			attachments
 		});
 	}
 

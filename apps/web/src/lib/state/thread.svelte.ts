@@ -3,7 +3,7 @@
  * `parentId` = root). The root itself lives in its conversation's segment and carries the
  * server-written `threadCount` / `lastReplyAt`.
  */
-import { appendMessage, deleteMessage, docName, editMessage, listMessages, messagesOf, uniqueMessages, toggleReaction, type Message } from '@circlechat/model';
+import { appendMessage, deleteMessage, docName, editMessage, listMessages, messagesOf, uniqueMessages, toggleReaction, type Attachment, type Message } from '@circlechat/model';
 import { SyncedDoc } from '$lib/sync';
 import { describeRejection, toasts } from './toasts.svelte';
 import type { WorkspaceState } from './workspace.svelte';
@@ -43,13 +43,14 @@ export class ThreadState {
 		return this.synced.loaded;
 	}
 
-	post(body: string): string | null {
+	post(body: string, attachments: Attachment[] = []): string | null {
 		const text = body.trim();
-		if (!text) return null;
+		if (!text && attachments.length === 0) return null;
 		return appendMessage(this.synced.doc, {
 			author: this.#ws.me.id,
 			body: text,
 			mentions: this.#conv.mentionsIn(text),
+			attachments,
 			parentId: this.rootId
 		});
 	}
