@@ -104,8 +104,9 @@ export async function openSharedPath(dir: string | undefined, raw: string, maxBy
   if (!inside(root, wanted)) return refuse(`${label} is outside the share folder`)
   const real = await realpath(wanted).catch(() => refuse(`${label}: no such file in the share folder`))
   if (!inside(root, real)) return refuse(`${label} is outside the share folder`)
-  // O_NOFOLLOW: the last component cannot have been swapped for a link since realpath.
-  const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => refuse(`${label}: cannot be read`))
+  // O_NOFOLLOW: the last component cannot have been swapped for a link since realpath;
+  // O_NONBLOCK: a FIFO opens at once (and is refused below) instead of waiting for a writer.
+  const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => refuse(`${label}: cannot be read`))
   const st = await handle.stat()
   if (!st.isFile() || st.size > maxBytes) {
     await handle.close()

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { execFileSync } from 'node:child_process'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
@@ -74,6 +75,7 @@ describe('share_files', () => {
     await writeFile(join(shareDir, 'notes.md'), '# Notes\n')
     await writeFile(join(outside, 'secret.txt'), 'secret')
     await symlink(join(outside, 'secret.txt'), join(shareDir, 'link.txt'))
+    execFileSync('mkfifo', [join(shareDir, 'pipe')]) // opening it for reading must not wait for a writer
   })
   afterAll(async () => {
     await files.close()
@@ -106,7 +108,7 @@ describe('share_files', () => {
     expect((await messagesOf(w.bob.client, w.channelId)).length).toBe(before)
   })
 
-  it('shares a path under AGENT_SHARE_DIR, without text; refuses traversal, absolute paths elsewhere and links out', async () => {
+  it('shares a path under AGENT_SHARE_DIR, without text; refuses traversal, absolute paths elsewhere, links out and non-files', async () => {
     const out = await act(agent, { type: 'share_files', conversation_id: w.channelId, files: [{ path: join(shareDir, 'notes.md'), name: 'Launch notes.md' }] })
     expect(out.errors).toEqual([])
     const msg = (await messagesOf(w.bob.client, w.channelId)).find((m) => m.id === out.results[0]!.result!.messageId) as unknown as { bodyMd: string; attachments: Array<{ name: string; contentType: string }> }
@@ -116,7 +118,9 @@ describe('share_files', () => {
       [join(outside, 'secret.txt'), /outside the share folder/],
       ['/etc/passwd', /outside the share folder/],
       ['link.txt', /outside the share folder/],
-      ['missing.txt', /no such file/]
+      ['missing.txt', /no such file/],
+      ['pipe', /is not a file/],
+      ['.', /is not a file/]
     ]
     for (const [path, reason] of refusals) {
       const refused = await act(agent, { type: 'share_files', conversation_id: w.channelId, body_md: 'x', files: [{ path }] })
@@ -185,6 +189,21 @@ describe('share_files with private URLs not allowed', () => {
     const body: Buffer[] = []
     for await (const chunk of ok.body) body.push(chunk as Buffer)
     expect(Buffer.concat(body).toString()).toBe('hello')
+  })
+
+  it('gives up on a server that stalls, before answering or mid-body', async () => {
+    const slow = await fileServer({
+      '/silent': () => {},
+      '/trickle': (_q, r) => r.writeHead(200).write('the start')
+    })
+    const limits = { maxBytes: 1024, timeoutMs: 300, allowPrivate: true }
+    const check: UrlCheck = (raw) => checkCallbackUrl(raw, true)
+    await expect(openUrl(`${slow.url}/silent`, check, limits)).rejects.toThrow(/timed out after/)
+    const started = await openUrl(`${slow.url}/trickle`, check, limits)
+    await expect((async () => {
+      for await (const _ of started.body);
+    })()).rejects.toThrow(/timed out after/)
+    await slow.close()
   })
 })
 
