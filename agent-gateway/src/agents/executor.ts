@@ -108,6 +108,7 @@ async function apply(gw: Gateway, rec: AgentRecord, action: AgentAction, ctx: Ru
     case 'react': {
       if (!isValidEmoji(action.emoji)) refuse('emoji must be a single short emoji without spaces')
       const target = messageInReach(gw.db, rec, action.message_id)
+      requireWritable(gw.db, target.conversation_id)
       const already = (JSON.parse(target.reactions) as Array<{ emoji: string; memberId: string }>).some((r) => r.emoji === action.emoji && r.memberId === rec.member.id)
       if (!already) await gw.sync.transact(target.doc, origin, (doc) => toggleReaction(doc, action.message_id, rec.member.id, action.emoji))
       return undefined
@@ -231,10 +232,7 @@ function checkReach(db: Db, rec: AgentRecord, action: AgentAction): string | nul
   else if (action.type === 'react' || action.type === 'open_thread') target = messageInReach(db, rec, action.message_id).conversation_id
   else if (action.type === 'create_task') target = action.conversation_id ?? null
   else if (isTaskAction(action)) target = taskInReach(db, rec, action.task_id).conversationId
-  if (target) {
-    requireMember(db, rec, target)
-    requireWritable(db, target)
-  }
+  if (target) requireMember(db, rec, target)
   const tooLong = 'body_md' in action && action.body_md !== undefined ? bodyTooLong(action.body_md) : null
   if (tooLong) refuse(tooLong)
   return target
@@ -357,6 +355,7 @@ function agentAttachments(gw: Gateway, rec: AgentRecord, input: unknown[] | unde
 /** Posts a text body (and its files) after the reply-guard; replies go to the root's thread. */
 async function post(gw: Gateway, rec: AgentRecord, origin: Origin, conversationId: string, body: string, replyTo: string | null, attachments: Attachment[] = []) {
   requireMember(gw.db, rec, conversationId)
+  requireWritable(gw.db, conversationId)
   // A person's limits (post-limits.ts): size first, so no rule reads an oversized body.
   const tooLong = bodyTooLong(body)
   if (tooLong) refuse(tooLong)

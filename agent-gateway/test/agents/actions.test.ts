@@ -176,6 +176,21 @@ describe('agent actions', () => {
     await w.server.agents.queue.idle()
   })
 
+  it('refuses to post or react in an archived channel, and posts again once it is unarchived', async () => {
+    const api = botClient(w.server.url, bot.botToken)
+    const { id } = (await w.ada.client.post('/api/conversations', { kind: 'channel', name: 'mothballed', memberIds: [bot.memberId] })).body.conversation
+    const messageId = (await say(w.ada.client, id, 'the last word')).id
+    expect((await w.ada.client.post(`/api/conversations/${id}/archive`)).status).toBe(200)
+    const act = await api.post('/api/agent-api/act', { actions: [
+      { type: 'post_message', conversation_id: id, body_md: 'Anyone here?' },
+      { type: 'react', message_id: messageId, emoji: '👋' }
+    ] })
+    expect(act.body).toMatchObject({ ok: false, applied: 0 })
+    expect(act.body.errors).toEqual([expect.stringContaining('archived'), expect.stringContaining('archived')])
+    expect((await w.ada.client.post(`/api/conversations/${id}/unarchive`)).status).toBe(200)
+    expect((await api.post('/api/agent-api/post_message', { conversationId: id, bodyMd: 'Back again' })).status).toBe(200)
+  })
+
   it('agent REST API: me, act, post_message, react, start_dm, members, memory, usage', async () => {
     const api = botClient(w.server.url, bot.botToken)
     const me = await api.get('/api/agent-api/me')
