@@ -7,7 +7,7 @@
 //      ten copies end identical with every keystroke kept
 // Run: npx tsx bench/board.ts [tasks] [seconds]
 import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as Y from 'yjs'
 import WebSocket from 'ws'
@@ -34,6 +34,7 @@ async function until(check: () => boolean, ms: number, what: string) {
 
 // New cards count against the per-connection flood limit for new items (5/s); seeding 5,000 in
 // batches of 250 is an import, not a chat, so that one limit is lifted. Everything else is default.
+console.log(`${TASKS} tasks, ${MOVERS} movers, ${TYPISTS} typists, ${SECONDS} s per phase; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs`)
 const { child, info } = await startRelayChild<Info>(join(mkdtempSync(join(tmpdir(), 'cc-board-')), 'b.db'), MOVERS + TYPISTS + 2, { messagesPerSecond: 1e6, messageBurst: 1e6 })
 const name = docName.board(info.conv)
 

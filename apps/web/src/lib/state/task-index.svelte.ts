@@ -3,12 +3,13 @@
  * otherwise mean opening every board doc: the All tasks view's channel cards and the "changed
  * since my visit" badges of the sidebar and the Board tab; and the task comments that mention me
  * (`me:` taskMentions, written by the server), unread until I visit their board. One instance per workspace shell;
- * whoever shows it `watch()`es, which polls while anyone is watching.
+ * whoever shows it `watch()`es (see PolledList).
  */
 import { untrack } from 'svelte';
 import { meBoardVisitsOf, meTaskMentionsOf, type TaskMention } from '@circlechat/model';
-import { api, errorMessage, type TaskSummary } from '$lib/api';
+import { api, type TaskSummary } from '$lib/api';
 import { notify } from './notifier.svelte';
+import { PolledList } from './polled-list.svelte';
 import type { WorkspaceState } from './workspace.svelte';
 
 /** Badges need not be to the second; one small GET every 20 s while shown. */
@@ -16,33 +17,18 @@ const POLL_MS = 20_000;
 
 const localVisitKey = (id: string) => `circlechat:board-visit:${id}`;
 
-export class TaskIndex {
+export class TaskIndex extends PolledList<TaskSummary> {
 	#ws: WorkspaceState;
-	#items = $state.raw<TaskSummary[]>([]);
-	#loaded = $state(false);
-	#error = $state<string | null>(null);
 	#visits = $state.raw<Map<string, number>>(new Map());
 	#mentions = $state.raw<TaskMention[]>([]);
 	/** Mentions already read once (null: not yet): only those after it are news to notify. */
 	#knownMentions: Set<string> | null = null;
-	#watchers = 0;
-	#timer: ReturnType<typeof setInterval> | null = null;
-	#inflight: Promise<void> | null = null;
 	/** updatedAt of my own writes this session, by task: a change I made is not news to me. */
 	#mine = new Map<string, number>();
 
 	constructor(ws: WorkspaceState) {
+		super(async () => (await api.tasks()).tasks, POLL_MS);
 		this.#ws = ws;
-	}
-
-	get items(): TaskSummary[] {
-		return this.#items;
-	}
-	get loaded(): boolean {
-		return this.#loaded;
-	}
-	get error(): string | null {
-		return this.#error;
 	}
 
 	/** When I last visited a board: `me:` boardVisits for conversations, this browser for the workspace's. */
@@ -94,12 +80,12 @@ export class TaskIndex {
 
 	/** Cards of a board changed since my visit; a card I created and nobody touched is not news. */
 	changed(board: string): number {
-		return this.#items.filter((t) => this.boardOf(t) === board && !t.parentId && this.isNews(t)).length;
+		return this.items.filter((t) => this.boardOf(t) === board && !t.parentId && this.isNews(t)).length;
 	}
 
 	/** Changed cards over every board I can see. */
 	get changedTotal(): number {
-		return [...new Set(this.#items.map((t) => this.boardOf(t)))].reduce((n, b) => n + this.changed(b), 0);
+		return [...new Set(this.items.map((t) => this.boardOf(t)))].reduce((n, b) => n + this.changed(b), 0);
 	}
 
 	/** Task comments mentioning me, posted after my last visit of their board, newest first. */
@@ -107,31 +93,9 @@ export class TaskIndex {
 		return this.#mentions.filter((m) => m.at > this.visit(m.conversationId ?? this.#ws.session.workspace.id)).sort((a, b) => b.at - a.at);
 	}
 
-	refresh(): Promise<void> {
-		this.#inflight ??= (async () => {
-			try {
-				const { tasks } = await api.tasks();
-				this.#items = Array.isArray(tasks) ? tasks : [];
-				this.#error = null;
-			} catch (err) {
-				this.#error = errorMessage(err);
-			} finally {
-				this.#loaded = true;
-				this.#inflight = null;
-			}
-		})();
-		return this.#inflight;
-	}
-
 	/** Keeps the index and my visits fresh while the caller is mounted; the `$effect` teardown. */
-	watch(): () => void {
-		this.#watchers++;
-		void this.refresh();
-		if (this.#watchers === 1) {
-			this.#timer = setInterval(() => {
-				if (document.visibilityState === 'visible') void this.refresh();
-			}, POLL_MS);
-		}
+	override watch(): () => void {
+		const stopPolling = super.watch();
 		// Reads `doc` here so an effect calling watch() follows the me: doc across resets.
 		const visits = meBoardVisitsOf(this.#ws.meDoc.doc);
 		const read = () => {
@@ -154,18 +118,14 @@ export class TaskIndex {
 		return () => {
 			visits.unobserve(read);
 			mentions.unobserve(readMentions);
-			this.#watchers--;
-			if (this.#watchers === 0 && this.#timer) {
-				clearInterval(this.#timer);
-				this.#timer = null;
-			}
+			stopPolling();
 		};
 	}
 
 	#notify(m: TaskMention) {
 		const who = this.#ws.member(m.by)?.name ?? 'Someone';
 		const href = m.conversationId ? `/c/${m.conversationId}/board?task=${encodeURIComponent(m.taskId)}` : '/tasks';
-		notify(`${who} mentioned you on a task`, this.#items.find((t) => t.id === m.taskId)?.title ?? 'Task comment', href, m.commentId);
+		notify(`${who} mentioned you on a task`, this.items.find((t) => t.id === m.taskId)?.title ?? 'Task comment', href, m.commentId);
 	}
 }
 
