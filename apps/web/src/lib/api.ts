@@ -33,7 +33,10 @@ export interface Conversation {
 	kind: 'channel' | 'dm';
 	name: string;
 	topic: string;
+	description: string;
 	isPrivate: boolean;
+	createdBy: string;
+	archivedAt: number | null;
 	memberIds: string[];
 	liveSegment: number;
 	unreadCount: number;
@@ -329,6 +332,15 @@ export const api = {
 	leave: (id: string) => request<{ ok: true }>('POST', `/conversations/${id}/leave`, {}),
 	addMembers: (id: string, memberIds: string[]) =>
 		request<{ conversation: Conversation }>('POST', `/conversations/${id}/members`, { memberIds }),
+	removeMember: (id: string, memberId: string) =>
+		request<{ conversation: Conversation }>('DELETE', `/conversations/${id}/members/${encodeURIComponent(memberId)}`),
+	updateChannel: (id: string, changes: { name?: string; topic?: string; description?: string }) =>
+		request<{ conversation: Conversation }>('PATCH', `/conversations/${id}`, changes),
+	setArchived: (id: string, archived: boolean) =>
+		request<{ conversation: Conversation }>('POST', `/conversations/${id}/${archived ? 'archive' : 'unarchive'}`, {}),
+	pins: (id: string) => request<{ pins: Array<{ message: ApiMessage; pinnedBy: string; pinnedAt: number }> }>('GET', `/conversations/${id}/pins`),
+	setPinned: (messageId: string, pinned: boolean) =>
+		request<{ ok: true }>(pinned ? 'POST' : 'DELETE', `/messages/${encodeURIComponent(messageId)}/pin`, pinned ? {} : undefined),
 	latestMessages: (conversationId: string, limit = 1) =>
 		request<{ messages: ApiMessage[]; hasMore: boolean }>('GET', `/conversations/${encodeURIComponent(conversationId)}/messages?limit=${limit}`),
 	/** One message and the doc holding it (`conv:<id>:<segment>` or `thread:<root>`). */

@@ -13,6 +13,7 @@ import {
 	meUnreadOf,
 	meDraftsOf,
 	meMutesOf,
+	meStarsOf,
 	meReadsOf,
 	markRead,
 	type ConversationSummary,
@@ -39,6 +40,7 @@ export class WorkspaceState {
 	#unread = $state.raw<Map<string, UnreadCount>>(new Map());
 	#drafts = $state.raw<Map<string, string>>(new Map());
 	#mutes = $state.raw<Set<string>>(new Set());
+	#stars = $state.raw<Set<string>>(new Set());
 	#members = $state.raw<Map<string, DirMember>>(new Map());
 	#restMembers = $state.raw<Map<string, DirMember>>(new Map());
 	#workspaceName = $state('');
@@ -88,13 +90,18 @@ export class WorkspaceState {
 			map.observe(read);
 			return () => map.unobserve(read);
 		});
-		$effect(() => {
-			const map = meMutesOf(this.meDoc.doc);
-			const read = () => (this.#mutes = new Set([...map.entries()].filter(([, on]) => on).map(([id]) => id)));
-			read();
-			map.observe(read);
-			return () => map.unobserve(read);
-		});
+		for (const [of, set] of [
+			[meMutesOf, (ids: Set<string>) => (this.#mutes = ids)],
+			[meStarsOf, (ids: Set<string>) => (this.#stars = ids)]
+		] as const) {
+			$effect(() => {
+				const map = of(this.meDoc.doc);
+				const read = () => set(new Set([...map.entries()].filter(([, on]) => on).map(([id]) => id)));
+				read();
+				map.observe(read);
+				return () => map.unobserve(read);
+			});
+		}
 		$effect(() => {
 			const doc = this.dirDoc.doc;
 			const members = dirMembersOf(doc);
@@ -148,6 +155,16 @@ export class WorkspaceState {
 			.filter((c) => c.kind === 'dm')
 			.sort((a, b) => this.title(a).localeCompare(this.title(b)));
 	}
+	/**
+	 * The sidebar's sections: starred conversations first, then the rest; archived channels are
+	 * left out (still open by link and found by search).
+	 */
+	get sidebar(): { starred: ConversationSummary[]; channels: ConversationSummary[]; dms: ConversationSummary[] } {
+		const shown = (c: ConversationSummary) => !c.archivedAt;
+		const starred = [...this.channels, ...this.dms].filter((c) => shown(c) && this.#stars.has(c.id));
+		const rest = (list: ConversationSummary[]) => list.filter((c) => shown(c) && !this.#stars.has(c.id));
+		return { starred, channels: rest(this.channels), dms: rest(this.dms) };
+	}
 	/** True once the server's copy of my conversations has arrived. */
 	get conversationsReady(): boolean {
 		return this.meDoc.synced;
@@ -175,6 +192,22 @@ export class WorkspaceState {
 		const mutes = meMutesOf(this.meDoc.doc);
 		if (mutes.get(id) === true ? muted : !muted) return;
 		this.meDoc.doc.transact(() => (muted ? mutes.set(id, true) : mutes.delete(id)));
+	}
+
+	/** Starred conversations sit in their own section at the top (my `me:` doc's `stars`). */
+	isStarred(id: string): boolean {
+		return this.#stars.has(id);
+	}
+
+	setStarred(id: string, starred: boolean) {
+		const stars = meStarsOf(this.meDoc.doc);
+		if (stars.get(id) === true ? starred : !starred) return;
+		this.meDoc.doc.transact(() => (starred ? stars.set(id, true) : stars.delete(id)));
+	}
+
+	/** Renames, archives and removes members: the channel's creator or a workspace admin. */
+	canManage(c: ConversationSummary): boolean {
+		return c.kind === 'channel' && (this.isAdmin || c.createdBy === this.me.id);
 	}
 
 	get members(): DirMember[] {
