@@ -60,9 +60,10 @@ for (const history of HISTORIES) {
   const dataDir = mkdtempSync(join(tmpdir(), 'cc-bench-start-'))
   const info = await seedPeople(dataDir, 2)
   if (history > 0) seedHistory(dataDir, info, history, 2)
-  for (const mode of MODES) {
-    const runs = []
-    for (let i = 0; i < RUNS; i++) runs.push(await start(mode, dataDir))
+  // Interleaved (one start of each mode per round), so a change in the machine's load falls on all.
+  const byMode = new Map(MODES.map((m) => [m, [] as Array<{ ms: number; rss: number | null }>]))
+  for (let i = 0; i < RUNS; i++) for (const mode of MODES) byMode.get(mode)!.push(await start(mode, dataDir))
+  for (const [mode, runs] of byMode) {
     const times = runs.map((r) => r.ms)
     const median = [...times].sort((a, b) => a - b)[Math.floor(RUNS / 2)]!
     const rss = runs[0]!.rss === null ? '' : `, RSS ${runs.map((r) => r.rss!.toFixed(0)).join(', ')} MiB`
