@@ -252,6 +252,48 @@ describe('board', () => {
 		expect(await bob.locator('[data-testid=refused-notice]').count()).toBe(0);
 	});
 
+	it('on a touchscreen a long press lifts a card and a drag moves it; a quick swipe does not', async () => {
+		await addCard(ada, 'backlog', 'Touch first');
+		await addCard(ada, 'backlog', 'Touch second');
+		const context = await browser.newContext({ baseURL: server.url, viewport: { width: 375, height: 740 }, hasTouch: true, isMobile: true, serviceWorkers: 'block' });
+		await context.addCookies(await ada.context().cookies());
+		const phone = await context.newPage();
+		phone.on('pageerror', (err) => errorLogs.push([`pageerror: ${err.message}`]));
+		await phone.goto(new URL(ada.url()).pathname);
+		await card(phone, 'Touch second').waitFor();
+		const touch = await context.newCDPSession(phone);
+		const centre = async (title: string) => {
+			const b = (await card(phone, title).boundingBox())!;
+			return { x: b.x + b.width / 2, y: b.y + b.height / 2, h: b.height };
+		};
+		const order = async (page: Page) => (await titles(page, 'backlog')).filter((t) => t?.startsWith('Touch'));
+
+		// A swipe that moves at once is a scroll, never a drag.
+		let from = await centre('Touch first');
+		await touch.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [from] });
+		for (let i = 1; i <= 6; i++) await touch.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [{ x: from.x, y: from.y + i * 15 }] });
+		await touch.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+		await phone.waitForTimeout(300);
+		expect(await order(phone)).toEqual(['Touch first', 'Touch second']);
+
+		// Held still past the long press, then dragged below the next card: it moves there.
+		from = await centre('Touch first');
+		const below = await centre('Touch second');
+		await touch.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [from] });
+		await phone.waitForTimeout(600);
+		await poll(() => phone.locator('[data-lifted]').count()).toBe(1);
+		const target = below.y + below.h * 0.4;
+		for (let i = 1; i <= 10; i++) await touch.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [{ x: from.x, y: from.y + ((target - from.y) * i) / 10 }] });
+		await touch.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+		await poll(() => order(phone)).toEqual(['Touch second', 'Touch first']);
+		// The release neither opened the card nor left it lifted; the desktop browser sees the move.
+		expect(await phone.locator('[data-testid=task-modal]').count()).toBe(0);
+		expect(await phone.locator('[data-lifted]').count()).toBe(0);
+		await poll(() => order(bob)).toEqual(['Touch second', 'Touch first']);
+		await phone.screenshot({ path: `${shots}/board-375-touch.png` });
+		await context.close();
+	});
+
 	it('shows one column per screen on a phone, snapping as it scrolls', async () => {
 		await ada.screenshot({ path: `${shots}/board-1440.png` });
 		await ada.setViewportSize({ width: 375, height: 740 });
