@@ -74,7 +74,8 @@ describe('channel settings routes', () => {
       await cy.client.patch(`/api/messages/${msg.body.message.id}`, { bodyMd: 'edited' }),
       await cy.client.post(`/api/messages/${msg.body.message.id}/reactions`, { emoji: '👍' }),
       await cy.client.post(`/api/messages/${msg.body.message.id}/pin`),
-      await cy.client.patch(`/api/conversations/${id}`, { topic: 'new' })
+      await cy.client.patch(`/api/conversations/${id}`, { topic: 'new' }),
+      await cy.client.post('/api/tasks', { conversationId: id, title: 'Revive it' })
     ]) {
       expect(res.status).toBe(409)
       expect(res.body).toMatchObject({ error: 'conversation_archived', message: expect.stringContaining('archived') })

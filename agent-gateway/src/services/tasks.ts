@@ -13,7 +13,7 @@ import type { Origin } from '@circlechat/sync-server'
 import type { Gateway } from '../deps.js'
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../errors.js'
 import { activeMemberIds, memberIdsOf } from './conversation-store.js'
-import { requireMembership, type Actor } from './conversations.js'
+import { requireMembership, requireWritable, type Actor } from './conversations.js'
 import { getMessage, resolveMentions } from './messages.js'
 import { notifyTaskMentions } from './task-mentions.js'
 import {
@@ -308,6 +308,7 @@ async function writeTask<T>(
   fn: (doc: Y.Doc, before: Task, board: Board) => T, extra: (result: T, at: number) => ActivityEntry[] = () => []
 ): Promise<T> {
   const { board } = await locate(gw, actor, taskId)
+  if (board.conversation) requireWritable(board.conversation)
   return gw.sync.transact(board.doc, originOf(actor, opts), (doc) => {
     const map = findTask(doc, taskId)
     if (!map) throw taskNotFound()
@@ -374,6 +375,7 @@ export async function createBoardTask(gw: Gateway, actor: Actor, input: CreateTa
   }
   const scope = input.conversationId ?? input.source?.conversationId ?? actor.workspace.id
   const board = requireBoard(gw, actor, scope, () => notFound('conversation_not_found', 'No such conversation, or you are not in it.'))
+  if (board.conversation) requireWritable(board.conversation)
   const assignees = checkAssignable(gw, actor, board, input.assignees ?? [])
   const id = await gw.sync.transact(board.doc, originOf(actor, opts), (doc) => {
     if (input.parentId) checkParent(doc, null, input.parentId)
