@@ -1,0 +1,141 @@
+/**
+ * Following threads and the Threads view: I follow a thread by starting or replying in it, its
+ * new replies show (marked) under Threads with a count in the sidebar until I open it, and
+ * unfollowing (the list, the thread pane or the message menu) takes it away. At 1440 px (Ada,
+ * Bob) and 375 px (Cy, who opens Threads from the drawer).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, newPerson } from './support/browser';
+import { startTestServer, type TestServer } from './support/server';
+import { invite, message, messageAction, poll, post, signUpFirst } from './support/people';
+
+let server: TestServer;
+let browser: Browser;
+let ada: Page;
+let bob: Page;
+let cy: Page;
+let general: string;
+let rootId: string;
+const errorLogs: string[][] = [];
+const shots = process.env.E2E_SHOTS;
+const ROOT = 'Who owns the launch checklist?';
+
+beforeAll(async () => {
+	server = await startTestServer();
+	browser = await launchBrowser();
+	const a = await newPerson(browser, server.url, { viewport: { width: 1440, height: 900 } });
+	errorLogs.push(a.errors);
+	ada = a.page;
+	await signUpFirst(ada);
+	general = new URL(ada.url()).pathname.split('/').pop()!;
+	const join = (viewport: { width: number; height: number }) => async () => {
+		const p = await newPerson(browser, server.url, { viewport });
+		errorLogs.push(p.errors);
+		return p.page;
+	};
+	bob = await invite(ada, { name: 'Bob Stone', email: 'bob@example.com' }, join({ width: 1440, height: 900 }));
+	cy = await invite(ada, { name: 'Cy Young', email: 'cy@example.com' }, join({ width: 375, height: 740 }));
+});
+
+afterAll(async () => {
+	await browser?.close();
+	await server?.close();
+});
+
+const item = (p: Page) => p.locator('[data-testid=thread-item]');
+const navBadge = (p: Page) => p.locator('[data-testid=nav-threads-badge]').first();
+const threadPane = (p: Page) => p.locator('[data-testid=thread-pane]');
+const reply = async (p: Page, text: string) => {
+	await p.locator('[data-testid=thread-composer]').fill(text);
+	await p.keyboard.press('Enter');
+	await threadPane(p).locator('[data-testid=message]', { hasText: text }).waitFor();
+};
+const openDrawer = async (p: Page) => {
+	await p.locator('[data-testid=open-drawer]').click();
+	await p.locator('[data-testid=drawer]').waitFor();
+};
+const openThreads = async (p: Page) => {
+	if (p === cy) await openDrawer(p);
+	await p.locator('[data-testid=nav-threads]:visible').click();
+	await p.waitForURL('**/threads');
+};
+
+describe('threads', () => {
+	it('follows a thread by replying; a new reply shows in Threads until I read it', async () => {
+		await post(ada, ROOT);
+		await messageAction(bob, ROOT, 'message-reply');
+		await reply(bob, 'I can take it');
+		// An open thread is a read one: Bob closes it to get news of it.
+		await threadPane(bob).locator('[data-testid=thread-close]').click();
+
+		// Ada started it: she follows it now that it has a reply, and the reply is news to her.
+		await poll(() => navBadge(ada).textContent()).toBe('1');
+		await openThreads(ada);
+		await poll(() => item(ada).count()).toBe(1);
+		expect(await item(ada).getAttribute('data-unread')).toBe('true');
+		expect(await item(ada).locator('[data-testid=thread-text]').innerText()).toBe(ROOT);
+		rootId = (await item(ada).getAttribute('data-id'))!;
+		if (shots) await ada.screenshot({ path: `${shots}/threads-unread-1440.png` });
+		await item(ada).locator('[data-testid=thread-open]').click();
+		await ada.waitForURL(`**/c/${general}?thread=*`);
+		await threadPane(ada).locator('[data-testid=message]', { hasText: 'I can take it' }).waitFor();
+		await poll(() => navBadge(ada).count()).toBe(0);
+		expect(await threadPane(ada).locator('[data-testid=thread-follow]').innerText()).toContain('Unfollow');
+
+		// Cy, on a phone, replies: she follows it; Bob (who replied) gets her reply as news.
+		await message(cy, ROOT).locator('[data-testid=thread-summary]').click();
+		await reply(cy, 'I will check the copy');
+		// The thread covers the phone's screen; Back shows the conversation again.
+		await threadPane(cy).locator('[data-testid=thread-back]').click();
+		await poll(() => navBadge(bob).textContent()).toBe('1');
+		await openThreads(cy);
+		await poll(() => item(cy).count()).toBe(1);
+		// Her own reply is the newest: nothing new for her.
+		expect(await item(cy).getAttribute('data-unread')).toBeNull();
+
+		await messageAction(bob, ROOT, 'message-reply');
+		await reply(bob, 'Review on Friday');
+		await poll(() => item(cy).getAttribute('data-unread')).toBe('true');
+		if (shots) await cy.screenshot({ path: `${shots}/threads-unread-375.png` });
+		await item(cy).locator('[data-testid=thread-open]').click();
+		await threadPane(cy).locator('[data-testid=message]', { hasText: 'Review on Friday' }).waitFor();
+		if (shots) await cy.screenshot({ path: `${shots}/threads-pane-375.png` });
+		await threadPane(cy).locator('[data-testid=thread-back]').click();
+		await openThreads(cy);
+		await poll(() => item(cy).getAttribute('data-unread')).toBeNull();
+	});
+
+	it('unfollows from the list, the thread pane and the message menu', async () => {
+		// Cy: from the Threads list.
+		await item(cy).locator('[data-testid=thread-unfollow]').click();
+		await poll(() => cy.locator('[data-testid=threads-empty]').count()).toBe(1);
+
+		// Bob: from the thread pane, which now offers Follow.
+		const follow = threadPane(bob).locator('[data-testid=thread-follow]');
+		await poll(() => follow.innerText()).toContain('Unfollow');
+		await follow.click();
+		await poll(() => follow.innerText()).toBe('Follow');
+		await openThreads(bob);
+		await poll(() => bob.locator('[data-testid=threads-empty]').count()).toBe(1);
+
+		// Ada: from the message menu; a reply from someone else does not follow her back.
+		await threadPane(ada).locator('[data-testid=thread-close]').click();
+		await messageAction(ada, ROOT, 'message-more');
+		await ada.locator('[data-testid=message-follow]').click();
+		await openThreads(ada);
+		await poll(() => ada.locator('[data-testid=threads-empty]').count()).toBe(1);
+		const res = await cy.request.post(`/api/conversations/${general}/messages`, {
+			data: { bodyMd: 'One more thing', parentId: rootId },
+			headers: { origin: server.url }
+		});
+		expect(res.status()).toBe(201);
+		await ada.waitForTimeout(500);
+		expect(await item(ada).count()).toBe(0);
+		if (shots) await ada.screenshot({ path: `${shots}/threads-empty-1440.png` });
+	});
+
+	it('ran without errors', () => {
+		for (const errors of errorLogs) expect(errors).toEqual([]);
+	});
+});
