@@ -1,13 +1,15 @@
 /**
  * The kanban board of a channel, in two browsers: creating cards, dragging them with the mouse
  * and the keyboard, concurrent reorders converging, moves surviving a reload, the changed-card
- * border, and one column per screen on a phone.
+ * border, an agent moving the card it was assigned, touch dragging, and one column per screen
+ * on a phone.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, newPerson } from './support/browser';
 import { startTestServer, type TestServer } from './support/server';
 import { invite, poll, signUpFirst } from './support/people';
+import { FakeAgent } from '../../../agent-gateway/test/agents/helpers.ts';
 
 let server: TestServer;
 let browser: Browser;
@@ -57,7 +59,7 @@ async function drag(page: Page, title: string, to: { status: string; before?: st
 }
 
 beforeAll(async () => {
-	server = await startTestServer();
+	server = await startTestServer({ agentAllowPrivateUrls: true });
 	browser = await launchBrowser();
 	const a = await newPerson(browser, server.url, { viewport: { width: 1440, height: 900 } });
 	errorLogs.push(a.errors);
@@ -250,6 +252,35 @@ describe('board', () => {
 		expect(await card(ada, 'Order team t-shirts').count()).toBe(0);
 		await bob.screenshot({ path: `${shots}/board-all-1440.png` });
 		expect(await bob.locator('[data-testid=refused-notice]').count()).toBe(0);
+	});
+
+	it('an agent assigned a card gets the task in its packet, and its update_task moves the card live', async () => {
+		const hook = await new FakeAgent((p) => (p.trigger === 'task_assigned' && p.task ? { actions: [{ type: 'update_task', task_id: p.task.id, status: 'review' }] } : 'HEARTBEAT_OK')).start();
+		try {
+			const conversationId = new URL(ada.url()).pathname.split('/')[2]!;
+			await ada.evaluate(async (body) => {
+				const res = await fetch('/api/agents', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+				if (res.status !== 201) throw new Error(`POST /api/agents: ${res.status} ${await res.text()}`);
+			}, { name: 'Scout', handle: 'scout', adapter: 'webhook', callbackUrl: hook.url, channelIds: [conversationId], scopes: ['channels.read', 'channels.reply', 'tasks.write'] });
+			await addCard(ada, 'backlog', 'Summarise the survey');
+			await card(ada, 'Summarise the survey').click();
+			const modal = ada.locator('[data-testid=task-modal]');
+			await modal.locator('[data-testid=task-assign]').click();
+			await modal.locator('[data-testid=assignee-search]').fill('scout');
+			await modal.locator('[data-testid=assignee-option][data-handle="scout"]').click();
+			await ada.keyboard.press('Escape');
+			await ada.keyboard.press('Escape');
+			await poll(() => ada.locator('[data-testid=task-modal]').count()).toBe(0);
+
+			// The agent's answer moves the card in both open browsers.
+			await poll(() => titles(bob, 'review')).toContain('Summarise the survey');
+			await poll(() => titles(ada, 'review')).toContain('Summarise the survey');
+			const packet = hook.packets.find((p) => p.packet.trigger === 'task_assigned')!.packet;
+			expect(packet.task).toMatchObject({ title: 'Summarise the survey', status: 'backlog', conversationId, assigneeHandles: ['scout'] });
+			expect(packet.myTasks.map((t) => t.title)).toContain('Summarise the survey');
+		} finally {
+			await hook.close();
+		}
 	});
 
 	it('on a touchscreen a long press lifts a card and a drag moves it; a quick swipe does not', async () => {

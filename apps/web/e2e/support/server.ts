@@ -22,6 +22,8 @@ export interface TestServerOptions {
 	segmentSize?: number;
 	/** Largest upload in bytes (the server's default is 25 MiB). */
 	maxUploadBytes?: number;
+	/** Let webhook agents call back to loopback (a test's own agent server). */
+	agentAllowPrivateUrls?: boolean;
 }
 
 function needWebBuild() {
@@ -33,7 +35,7 @@ function needWebBuild() {
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
 	needWebBuild();
 	const dataDir = mkdtempSync(join(tmpdir(), 'circlechat-e2e-'));
-	const server = await startServer({ dataDir, port: 0, host: '127.0.0.1', segmentSize: opts.segmentSize, maxUploadBytes: opts.maxUploadBytes });
+	const server = await startServer({ ...opts, dataDir, port: 0, host: '127.0.0.1' });
 	return {
 		url: server.url,
 		dataDir,
