@@ -283,6 +283,41 @@ describe('files in messages', () => {
 		await poll(() => viewer(bob).count()).toBe(0);
 	});
 
+	it('lists every file on the Files page: filters, name search, the viewer and a jump to the message', async () => {
+		await ada.locator('[data-testid=nav-files]').click();
+		const rows = ada.locator('[data-testid=file-row]');
+		const names = () => rows.locator('[data-testid=file-name]').allInnerTexts();
+		// Newest attachment first (the two of one message in either order); the thread reply's file too.
+		await poll(names).toHaveLength(6);
+		const listed = await names();
+		expect([listed.slice(0, 3), listed.slice(3, 5).sort(), listed[5]]).toEqual([['squares.pdf', 'report.html', 'notes.md'], ['answer.ts', 'image.png'], 'chart.png']);
+		await ada.locator('[data-testid=files-kind]').selectOption('pdf');
+		await poll(names).toEqual(['squares.pdf']);
+		await ada.locator('[data-testid=files-kind]').selectOption('');
+		await ada.locator('[data-testid=files-search]').fill('ANSWER');
+		await poll(names).toEqual(['answer.ts']);
+		await ada.locator('[data-testid=files-search]').fill('');
+		await poll(() => rows.count()).toBe(6);
+		const general = await ada.locator('[data-testid=files-conversation] option').nth(1).getAttribute('value');
+		await ada.locator('[data-testid=files-conversation]').selectOption(general!);
+		await poll(() => rows.count()).toBe(6);
+		if (shots) await ada.screenshot({ path: `${shots}/files-page-1440.png` });
+
+		await rows.filter({ hasText: 'notes.md' }).locator('[data-testid=file-open]').click();
+		await poll(() => viewer(ada).getAttribute('data-view')).toBe('markdown');
+		await ada.keyboard.press('ArrowRight'); // the list is the viewer's siblings
+		await poll(() => ada.locator('[data-testid=file-viewer-name]').innerText()).toBe(listed[3]);
+		await ada.keyboard.press('Escape');
+		await poll(() => viewer(ada).count()).toBe(0);
+
+		await rows.filter({ hasText: 'chart.png' }).locator('[data-testid=file-jump]').click();
+		await poll(() => message(ada, 'Chart attached').getAttribute('data-highlighted')).toBe('true');
+
+		await bob.goto('/files');
+		await poll(() => bob.locator('[data-testid=file-row]').count()).toBe(6);
+		if (shots) await bob.screenshot({ path: `${shots}/files-page-375.png` });
+	});
+
 	it('ran without errors', () => {
 		for (const errors of errorLogs) expect(errors).toEqual([]);
 	});

@@ -3,6 +3,7 @@
  * carrying the server's `message`, which forms show as-is (the server words it for people).
  */
 import type { ApiError } from '@circlechat/protocol';
+import type { FileKind } from '@circlechat/model';
 
 export type Role = 'admin' | 'member';
 
@@ -69,6 +70,31 @@ export interface SearchQuery {
 	conversationId?: string;
 	from?: string;
 	limit?: number;
+}
+
+/** One attached file, as the Files page lists it (`GET /api/files`). */
+export interface FileEntry {
+	key: string;
+	name: string;
+	contentType: string;
+	size: number;
+	url: string;
+	width?: number;
+	height?: number;
+	kind: FileKind;
+	thumbUrl: string | null;
+	/** The uploader. */
+	memberId: string;
+	conversationId: string;
+	messageId: string;
+	/** When it was attached. */
+	createdAt: number;
+}
+
+export interface FileQuery {
+	conversationId?: string;
+	kind?: FileKind;
+	q?: string;
 }
 
 export interface BrowseChannel {
@@ -351,6 +377,11 @@ export const api = {
 		if (query.from) params.set('from', query.from);
 		if (query.limit) params.set('limit', String(query.limit));
 		return request<{ results: SearchHit[] }>('GET', `/search?${params}`);
+	},
+	/** Files attached in my conversations, the newest attachment first. */
+	files: (query: FileQuery = {}) => {
+		const params = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => !!e[1]));
+		return request<{ files: FileEntry[] }>('GET', `/files${params.size ? `?${params}` : ''}`);
 	},
 	agents: () => request<{ agents: Agent[] }>('GET', '/agents'),
 	agent: (id: string) => request<AgentDetail>('GET', `/agents/${encodeURIComponent(id)}`),
