@@ -16,6 +16,7 @@ import type { Config } from './config.js'
 import { UnreadTracker } from './services/unread-tracker.js'
 import { notifyBoardCommentMentions } from './services/task-mentions.js'
 import { noteReply } from './services/thread-follows.js'
+import { noteReactions } from './services/activity.js'
 import { HttpDrain } from './drain.js'
 import { BoardFeed } from './agents/board-feed.js'
 import { openWritableDb } from './storage-probe.js'
@@ -154,8 +155,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     notifyBoardCommentMentions(gateway, c.board, { taskId: c.taskId, commentId: c.commentId, by: c.author, at: c.at }, c.mentions)
       .catch((err: unknown) => console.error('could not note task mentions', err))
   })
-  // A thread reply, from any writer, follows its author in and tells the followers.
+  // A thread reply, from any writer, follows its author in and tells the followers; a reaction
+  // is noted for the Mentions & reactions view of the message's author.
   const stopFollows = sync.onMessageChange((c) => {
+    if (c.kind === 'updated') noteReactions(gateway, c.conversationId, c.message).catch((err: unknown) => console.error('could not note reactions', err))
     if (c.kind !== 'created' || !c.message.parentId) return
     noteReply(gateway, c.conversationId, c.message).catch((err: unknown) => console.error('could not note a thread reply', err))
   })

@@ -2,12 +2,18 @@ import { Hono } from 'hono'
 import type { Gateway } from '../deps.js'
 import { authOf, requireAuth } from '../middleware/require-auth.js'
 import { listFollowed, setFollowing } from '../services/thread-follows.js'
+import { listActivity } from '../services/activity.js'
 
-/** Mounted at /api: the threads I follow, and following or unfollowing one by its root message. */
+/**
+ * Mounted at /api: the threads I follow, following or unfollowing one by its root message, and my
+ * activity (mentions of me and reactions to my messages).
+ */
 export function threadRoutes(gw: Gateway) {
   return new Hono()
     .use('/threads', requireAuth())
     .use('/threads/*', requireAuth())
+    .use('/activity', requireAuth())
+    .get('/activity', async (c) => c.json(await listActivity(gw, authOf(c))))
     .get('/threads', (c) => c.json(listFollowed(gw, authOf(c))))
     .post('/threads/:id/follow', async (c) => {
       await setFollowing(gw, authOf(c), c.req.param('id'), true)

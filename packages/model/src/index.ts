@@ -23,6 +23,8 @@ export {
 export type { ConversationSummary, UnreadCount, MemberWritableMeKey, TaskMention } from './docs/me.js'
 export { meThreadsOf, meThreadReadsOf, putFollowedThread, markThreadRead, threadUnread, MAX_FOLLOWED_THREADS } from './docs/me-threads.js'
 export type { FollowedThread } from './docs/me-threads.js'
+export { meReactionsToMeOf, noteReactionsToMe, MAX_REACTIONS_TO_ME } from './docs/me-activity.js'
+export type { ReactionToMe } from './docs/me-activity.js'
 export {
   MAX_MENTIONS, MAX_ATTACHMENTS, fieldValueProblem, reactionProblem, snapshotMessage, messageViolations,
   snapshotMessageDoc, messageDocViolations

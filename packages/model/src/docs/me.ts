@@ -11,6 +11,7 @@ import type * as Y from 'yjs'
  *   'boardVisits':   Y.Map convId → number                 member
  *   'taskMentions':  Y.Map commentId → TaskMention         server-only: task comments naming me
  *   'threads', 'threadReads': followed threads (me-threads.ts)
+ *   'reactionsToMe': others' reactions to my messages, server-only (me-activity.ts)
  */
 export interface ConversationSummary {
   id: string
