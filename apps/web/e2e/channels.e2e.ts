@@ -139,23 +139,31 @@ describe('channels', () => {
 	});
 
 	it('archiving makes it read-only, out of the sidebar; the creator unarchives from the banner', async () => {
+		await messageAction(bob, 'The plan lives in this doc', 'message-reply');
+		await bob.locator('[data-testid=thread-composer]').waitFor();
 		await openDetails(ada, 'members');
 		await details(ada).locator('[data-testid=archive-channel]').click();
 		await poll(() => details(ada).locator('[data-testid=unarchive-channel]').count()).toBe(1);
 		await closeDetails(ada);
 		await bob.locator('[data-testid=archived-banner]').waitFor();
 		await expect(bob.locator('[data-testid=composer]').count()).resolves.toBe(0);
+		// The open thread closes its replies too.
+		await bob.locator('[data-testid=thread-archived]').waitFor();
+		await expect(bob.locator('[data-testid=thread-composer]').count()).resolves.toBe(0);
 		await expect(bob.locator('[data-testid=archived-banner] [data-testid=unarchive-channel]').count()).resolves.toBe(0);
 		await poll(() => sidebarLink(bob, 'launch-day').count()).toBe(0);
 		// Read-only: no actions on its messages; history stays.
-		await message(bob, 'The plan lives in this doc').hover();
-		await expect(message(bob, 'The plan lives in this doc').locator('[data-testid=message-actions]').count()).resolves.toBe(0);
+		const row = bob.locator('[data-testid=message-list] [data-testid=message]', { hasText: 'The plan lives in this doc' });
+		await row.hover();
+		await expect(row.locator('[data-testid=message-actions]').count()).resolves.toBe(0);
 		if (shots) {
 			await bob.screenshot({ path: `${shots}/channels-archived-1440.png` });
 			await ada.screenshot({ path: `${shots}/channels-archived-admin-1440.png` });
 		}
 		await ada.locator('[data-testid=archived-banner] [data-testid=unarchive-channel]').click();
 		await bob.locator('[data-testid=composer]').waitFor();
+		await bob.locator('[data-testid=thread-composer]').waitFor();
+		await bob.locator('[data-testid=thread-close]').click();
 		await sidebarLink(bob, 'launch-day').waitFor();
 		await post(bob, 'Back in business');
 		await message(ada, 'Back in business').waitFor();
