@@ -399,11 +399,11 @@ export const api = {
 	},
 	/** A task on a conversation's board (or the workspace's); `source` names the message it came from. */
 	createTask: (input: NewTaskInput) => request<{ task: { id: string; conversationId: string | null } }>('POST', '/tasks', input),
-	approvals: (status?: ApprovalStatus) =>
 	/** Root messages of the threads I follow, the newest reply first. */
 	threads: () => request<{ threads: ApiMessage[] }>('GET', '/threads'),
 	followThread: (rootId: string, on: boolean) =>
 		request<{ following: boolean }>(on ? 'POST' : 'DELETE', `/threads/${encodeURIComponent(rootId)}/follow`, on ? {} : undefined),
+	approvals: (status?: ApprovalStatus) =>
 		request<{ approvals: Approval[] }>('GET', status ? `/approvals?status=${status}` : '/approvals'),
 	decideApproval: (id: string, decision: 'approve' | 'deny', note?: string) =>
 		request<{ ok: true; status: ApprovalStatus }>('POST', `/approvals/${encodeURIComponent(id)}/decide`, {
