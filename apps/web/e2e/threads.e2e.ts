@@ -1,8 +1,9 @@
 /**
  * Following threads and the Threads view: I follow a thread by starting or replying in it, its
  * new replies show (marked) under Threads with a count in the sidebar until I open it, and
- * unfollowing (the list, the thread pane or the message menu) takes it away. At 1440 px (Ada,
- * Bob) and 375 px (Cy, who opens Threads from the drawer).
+ * unfollowing (the list, the thread pane or the message menu) takes it away. Mentions &
+ * reactions: a mention and a reaction show (marked) and jump to their message. At 1440 px (Ada,
+ * Bob) and 375 px (Cy, who opens the views from the drawer).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -133,6 +134,41 @@ describe('threads', () => {
 		await ada.waitForTimeout(500);
 		expect(await item(ada).count()).toBe(0);
 		if (shots) await ada.screenshot({ path: `${shots}/threads-empty-1440.png` });
+	});
+
+	it('shows a mention and a reaction under Mentions & reactions, each jumping to its message', async () => {
+		const handles = (await (await ada.request.get('/api/members')).json()).members as Array<{ id: string; name: string; handle: string }>;
+		const bobHandle = handles.find((m) => m.name === 'Bob Stone')!.handle;
+		const api = (p: Page, path: string, data: object) => p.request.post(path, { data, headers: { origin: server.url } });
+		const mention = await (await api(ada, `/api/conversations/${general}/messages`, { bodyMd: `Please review the launch post @${bobHandle}` })).json();
+		await poll(() => bob.locator('[data-testid=nav-activity-badge]').first().textContent()).toBe('1');
+		await bob.locator('[data-testid=nav-activity]').click();
+		await bob.waitForURL('**/activity');
+		const bobItem = bob.locator('[data-testid=activity-item]');
+		await poll(() => bobItem.count()).toBe(1);
+		expect(await bobItem.getAttribute('data-kind')).toBe('mention');
+		expect(await bobItem.getAttribute('data-unread')).toBe('true');
+		if (shots) await bob.screenshot({ path: `${shots}/activity-1440.png` });
+		await poll(() => bob.locator('[data-testid=nav-activity-badge]').count()).toBe(0);
+		await bobItem.locator('[data-testid=activity-open]').click();
+		await bob.waitForURL(`**/c/${general}?m=${mention.message.id}`);
+		await poll(() => message(bob, 'Please review the launch post').getAttribute('data-highlighted')).toBe('true');
+
+		// Cy, on a phone: Ada reacts to what she wrote.
+		const mine = await (await api(cy, `/api/conversations/${general}/messages`, { bodyMd: 'Proofread done' })).json();
+		expect((await api(ada, `/api/messages/${mine.message.id}/reactions`, { emoji: '🎉' })).status()).toBe(200);
+		await openDrawer(cy);
+		await poll(() => cy.locator('[data-testid=nav-activity-badge]:visible').textContent()).toBe('1');
+		await cy.locator('[data-testid=nav-activity]:visible').click();
+		await cy.waitForURL('**/activity');
+		const cyItem = cy.locator('[data-testid=activity-item]');
+		await poll(() => cyItem.count()).toBe(1);
+		expect(await cyItem.getAttribute('data-kind')).toBe('reaction');
+		expect(await cyItem.innerText()).toContain('🎉');
+		if (shots) await cy.screenshot({ path: `${shots}/activity-375.png` });
+		await cyItem.locator('[data-testid=activity-open]').click();
+		await cy.waitForURL(`**/c/${general}?m=${mine.message.id}`);
+		await poll(() => message(cy, 'Proofread done').getAttribute('data-highlighted')).toBe('true');
 	});
 
 	it('ran without errors', () => {

@@ -97,6 +97,12 @@ export interface FileQuery {
 	q?: string;
 }
 
+/** One entry of the Mentions & reactions view (`GET /api/activity`). */
+export type ActivityItem =
+	| { kind: 'mention'; at: number; by: string; conversationId: string; messageId: string; parentId: string | null; bodyMd: string }
+	| { kind: 'reaction'; at: number; by: string; conversationId: string; messageId: string; parentId: string | null; bodyMd: string; emoji: string }
+	| { kind: 'task_mention'; at: number; by: string; conversationId: string | null; taskId: string; commentId: string };
+
 export interface BrowseChannel {
 	id: string;
 	name: string;
@@ -399,6 +405,8 @@ export const api = {
 	},
 	/** A task on a conversation's board (or the workspace's); `source` names the message it came from. */
 	createTask: (input: NewTaskInput) => request<{ task: { id: string; conversationId: string | null } }>('POST', '/tasks', input),
+	/** Mentions of me and reactions to my messages, newest first. */
+	activity: () => request<{ items: ActivityItem[] }>('GET', '/activity'),
 	/** Root messages of the threads I follow, the newest reply first. */
 	threads: () => request<{ threads: ApiMessage[] }>('GET', '/threads'),
 	followThread: (rootId: string, on: boolean) =>
