@@ -210,6 +210,12 @@ describe('agents', () => {
 		expect(await drawer.locator('[data-testid=run-reply]').innerText()).toContain('Got it');
 		await ada.keyboard.press('Escape');
 		await poll(() => drawer.count()).toBe(0);
+
+		// Test says how the run it queued ended, and the run is listed.
+		await ada.locator('[data-testid=agent-test]').click();
+		await poll(() => ada.locator('[data-testid=agent-test]').innerText()).toContain('Testing');
+		await poll(() => ada.locator('[data-testid=toast]').allInnerTexts()).toEqual(expect.arrayContaining([expect.stringMatching(/^Test run (answered|finished)/)]));
+		expect(await ada.locator('[data-testid=run-row][data-trigger=test]').count()).toBe(1);
 	});
 
 	it('anyone can open a DM with the agent from its page, and it answers there', async () => {
