@@ -1,6 +1,7 @@
 import type * as Y from 'yjs'
 import type { Db } from '@circlechat/db'
 import { readMessage, type Message } from '@circlechat/model'
+import { FileRefs } from './file-refs.js'
 
 /** What the guard compares an attachment with: the upload's owner, sniffed type and size. */
 export interface AttachedFile {
@@ -19,8 +20,7 @@ export class MessageIndex {
   #exists
   #rootDoc
   #file
-  #ref
-  #unref
+  #refs
   /** Ids accepted but not yet committed: the table cannot see them yet. */
   #pending = new Set<string>()
 
@@ -36,10 +36,7 @@ export class MessageIndex {
     this.#exists = sqlite.prepare('SELECT 1 FROM messages WHERE id = ?').pluck()
     this.#rootDoc = sqlite.prepare('SELECT doc FROM messages WHERE id = ?').pluck()
     this.#file = sqlite.prepare('SELECT owner, content_type AS contentType, size FROM files WHERE key = ?')
-    this.#ref = sqlite.prepare(`
-      INSERT INTO file_refs (file_key, ref, scope, deleted, created_at) VALUES (@key, @ref, @scope, @deleted, @createdAt)
-      ON CONFLICT(file_key, ref) DO UPDATE SET deleted = excluded.deleted`)
-    this.#unref = sqlite.prepare('DELETE FROM file_refs WHERE ref = @ref AND file_key NOT IN (SELECT value FROM json_each(@keys))')
+    this.#refs = new FileRefs(db)
   }
 
   /** The upload record an attachment names (guard rule OWN10), if any. */
@@ -74,9 +71,7 @@ export class MessageIndex {
           if (changes !== 1) throw new Error(`message ${m.id} belongs to another document`)
           // Who may read an attached file follows the message: its conversation's members, until
           // it is deleted or the attachment edited away (agent-gateway services/files.ts).
-          const keys = m.attachments.map((a) => a.key)
-          this.#unref.run({ ref: m.id, keys: JSON.stringify(keys) })
-          for (const key of keys) this.#ref.run({ key, ref: m.id, scope: conversationId, deleted: m.deleted ? 1 : 0, createdAt: m.createdAt })
+          this.#refs.record(m.id, conversationId, m.attachments.map((a) => a.key), m.deleted, m.createdAt)
         }
       },
       done: () => {

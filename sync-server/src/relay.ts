@@ -434,7 +434,7 @@ export class Relay implements SyncServer {
       ? this.#tasks.prepare(scope, room.board!, room.doc, [
           ...[...boardChanges.createdTasks, ...boardChanges.updatedTasks].map((m) => String(m.get('id'))),
           ...[...boardChanges.createdComments, ...boardChanges.updatedComments].map((m) => String(m.get('taskId')))
-        ])
+        ], [...boardChanges.createdComments, ...boardChanges.updatedComments])
       : null
     const convId = room.parsed.kind === 'board' ? null : room.conversationId
     const indexed = convId ? this.#index.prepare(room.name, convId, [...created, ...updated]) : null
@@ -664,8 +664,10 @@ const refuseInOrder = (conn: Connection, reason: RejectReason, detail: string) =
 
 /**
  * Presence and typing name their member: a client may only speak as itself, and never set the
- * server's own keys (`thinking`). Awareness is not stored, but a spoofed "X is typing" misleads.
+ * server's own keys (`thinking`, `agentsOnline`). Awareness is not stored, but a spoofed "X is
+ * typing" or "the agent is online" misleads.
  */
+const SERVER_PRESENCE_KEYS = ['thinking', 'agentsOnline']
 function ownsPresence(stateJson: string, memberId: string): boolean {
   let state: unknown
   try {
@@ -676,7 +678,7 @@ function ownsPresence(stateJson: string, memberId: string): boolean {
   if (state === null) return true
   if (typeof state !== 'object' || Array.isArray(state)) return false
   const s = state as Record<string, unknown>
-  return !('thinking' in s) && (s.memberId === undefined || s.memberId === memberId)
+  return !SERVER_PRESENCE_KEYS.some((k) => k in s) && (s.memberId === undefined || s.memberId === memberId)
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string) {

@@ -1,7 +1,8 @@
 import * as Y from 'yjs'
 import type { Db } from '@circlechat/db'
-import { readTask, tasksOf, type ArchivedTask, type Task } from '@circlechat/model'
+import { readComment, readTask, tasksOf, type ArchivedTask, type Task, type TaskComment } from '@circlechat/model'
 import type { BoardWatch } from './board-watch.js'
+import { FileRefs } from './file-refs.js'
 
 /** Where a board's tasks are indexed: `board` is the doc's scope id (conversation or workspace). */
 export interface BoardScope {
@@ -22,6 +23,7 @@ export class TaskIndex {
   #assign
   #archive
   #tx
+  #refs
   /** Ids accepted but not yet committed: the table cannot see them yet. */
   #pending = new Set<string>()
 
@@ -42,6 +44,7 @@ export class TaskIndex {
     this.#exists = sqlite.prepare('SELECT 1 FROM tasks WHERE id = ?').pluck()
     this.#clearAssignees = sqlite.prepare('DELETE FROM task_assignees WHERE task_id = ?')
     this.#assign = sqlite.prepare('INSERT INTO task_assignees (task_id, member_id) VALUES (?, ?)')
+    this.#refs = new FileRefs(db)
   }
 
   idTaken(id: string): boolean {
@@ -55,9 +58,10 @@ export class TaskIndex {
 
   /**
    * Reads the tasks now (they may change before commit) and returns the writer. `taskIds`: tasks
-   * created or changed, and tasks whose comments were.
+   * created or changed, and tasks whose comments were; `comments`: the comment maps created or
+   * changed, whose attachments are recorded in `file_refs` like a message's.
    */
-  prepare(scope: BoardScope, watch: BoardWatch, doc: Y.Doc, taskIds: Iterable<string>): { tasks: Task[]; write: () => void; done: () => void } {
+  prepare(scope: BoardScope, watch: BoardWatch, doc: Y.Doc, taskIds: Iterable<string>, comments: Iterable<Y.Map<unknown>> = []): { tasks: Task[]; write: () => void; done: () => void } {
     const rows: Array<{ task: Task; comments: string; commentCount: number }> = []
     for (const id of new Set(taskIds)) {
       const map = tasksOf(doc).get(id)
@@ -66,6 +70,13 @@ export class TaskIndex {
       const live = watch.commentsOf(id).filter((c) => c.get('deleted') !== true)
       rows.push({ task, comments: live.map((c) => String(c.get('body') ?? '')).join('\n'), commentCount: live.length })
       this.#pending.add(task.id)
+    }
+    // Read now, not at commit: the maps may change in between. A deleted comment reads with no
+    // attachments, so its rows are marked deleted from the raw list.
+    const attached: Array<{ comment: TaskComment; keys: string[] }> = []
+    for (const map of comments) {
+      const raw = map.get('attachments')
+      attached.push({ comment: readComment(map), keys: Array.isArray(raw) ? raw.map((a: { key: string }) => a.key) : [] })
     }
     return {
       tasks: rows.map((r) => r.task),
@@ -82,6 +93,7 @@ export class TaskIndex {
           this.#clearAssignees.run(t.id)
           for (const m of t.assignees) this.#assign.run(t.id, m)
         }
+        for (const { comment: c, keys } of attached) this.#refs.record(c.id, scope.board, keys, c.deleted, c.createdAt)
       },
       done: () => {
         for (const r of rows) this.#pending.delete(r.task.id)

@@ -1,20 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { appendMessage, deleteMessage, docName, findMessage, newId, type Attachment } from '@circlechat/model'
-import { startHarness, until, synced, watchRelay, rawClient, forgeUpdate, storedUpdates, type Harness } from './harness.js'
+import { appendMessage, deleteMessage, docName, findMessage, newId } from '@circlechat/model'
+import { startHarness, until, synced, watchRelay, rawClient, forgeUpdate, storedUpdates, seedFile as seedFileFor, refsOf as refsOfFile, type Harness } from './harness.js'
 
 let h: Harness
 beforeEach(async () => { h = await startHarness() })
 afterEach(async () => { await h.close() })
 
-/** An upload record as agent-gateway's POST /api/uploads writes it; returns the attachment for it. */
-function seedFile(owner: string, name = 'notes.txt'): Attachment {
-  const key = newId('file')
-  h.db.$client.prepare(`INSERT INTO files (key, workspace_id, owner, sha256, name, content_type, size, created_at)
-    VALUES (?, ?, ?, ?, ?, 'text/plain', 12, ?)`).run(key, h.workspaceId, owner, 'a'.repeat(64), name, Date.now())
-  return { key, name, contentType: 'text/plain', size: 12, url: `/files/${key}` }
-}
-const refsOf = (key: string) => h.db.$client.prepare('SELECT ref, scope, deleted FROM file_refs WHERE file_key = ?').all(key)
+const seedFile = (owner: string, name?: string) => seedFileFor(h, owner, name)
+const refsOf = (key: string) => refsOfFile(h, key)
 
 describe('attachments (OWN10)', () => {
   let alice: ReturnType<Harness['seedMember']>

@@ -5,7 +5,7 @@ import {
   editComment, findComment, findTask, listComments, listTasks, newId, setBoardLabel, setTaskKeys, tasksOf, updateTask, MAX_ACTIVITY,
   appendActivity, positionBetween
 } from '@circlechat/model'
-import { startHarness, until, synced, rawClient, type Harness, forgeUpdate, storedUpdates as storedUpdatesOf } from './harness.js'
+import { startHarness, until, synced, rawClient, type Harness, forgeUpdate, storedUpdates as storedUpdatesOf, seedFile, refsOf } from './harness.js'
 import { decode, encode, withItem } from './forge.js'
 
 /** BRD1–BRD6 and ACC5 over real sockets, a real relay and a real SQLite file, rule by rule. */
@@ -205,6 +205,44 @@ describe('board docs: forged updates are refused, nothing stored', () => {
     await expectRefused(name, admin.token, await forge(name, (d) => c(d).set('body', 'admin rewrite')), 'notAuthor')
     await expectRefused(name, bob.token, await forge(name, (d) => commentsOf(d).delete(0, 1)), 'notAuthor')
     await expectRefused(name, alice.token, await forge(name, (d) => { c(d).set('deleted', true) }), 'invalidField')
+  })
+
+  it('OWN10 on comments: own uploads are attached and recorded for the board, hidden when deleted', async () => {
+    const { bob, conv, name, task } = await setup()
+    const [one, two] = [seedFile(h, bob.memberId), seedFile(h, bob.memberId)]
+    const b = await member(name, bob.token)
+    const id = addComment(b.doc, { taskId: task, author: bob.memberId, body: 'logs attached', attachments: [one!, two!] })
+    await until(() => refsOf(h, two!.key).length === 1, 5000, 'references')
+    expect(refsOf(h, one!.key)).toEqual([{ ref: id, scope: conv, deleted: 0 }])
+    expect(listComments(await h.sync.getDoc(name), task).find((c) => c.id === id)!.attachments).toEqual([one, two])
+    // The author edits one away; then deletes the comment, which hides the other.
+    findComment(b.doc, id)!.set('attachments', [one!])
+    await until(() => refsOf(h, two!.key).length === 0, 5000, 'unreferenced')
+    deleteComment(b.doc, id)
+    await until(() => (refsOf(h, one!.key)[0] as { deleted: number }).deleted === 1, 5000, 'hidden')
+    expect(listComments(await h.sync.getDoc(name), task).find((c) => c.id === id)).toBeUndefined()
+    b.destroy()
+  })
+
+  it('OWN10 on comments: someone else\'s key, an unknown or misstated one, or another\'s comment, refused', async () => {
+    const { alice, bob, admin, name, task, comment } = await setup()
+    const hers = seedFile(h, alice.memberId)
+    const mine = seedFile(h, bob.memberId)
+    const made = { key: newId('file'), name: 'x', contentType: 'text/plain', size: 1, url: '/files/f_x' }
+    const post = (attachments: unknown[]) => forge(name, (d) => addComment(d, { taskId: task, author: bob.memberId, body: 'x', attachments: attachments as never }))
+    await expectRefused(name, bob.token, await post([hers]), 'notAuthor')
+    await expectRefused(name, bob.token, await post([made]), 'notAuthor')
+    await expectRefused(name, bob.token, await post([{ ...mine, url: 'https://evil.example/x' }]), 'invalidField')
+    await expectRefused(name, bob.token, await post([{ ...mine, size: 1 }]), 'invalidField')
+    await expectRefused(name, bob.token, await post([{ ...mine, script: 'x' }]), 'invalidField')
+    await expectRefused(name, bob.token, await post(Array.from({ length: 21 }, () => mine)), 'invalidField')
+    // Alice's own comment: nobody else attaches to it, not even their own file, nor an admin.
+    await expectRefused(name, bob.token, await forge(name, (d) => findComment(d, comment)!.set('attachments', [mine])), 'notAuthor')
+    await expectRefused(name, admin.token, await forge(name, (d) => findComment(d, comment)!.set('attachments', [])), 'notAuthor')
+    // Alice edits her own comment to carry Bob's key.
+    await expectRefused(name, alice.token, await forge(name, (d) => findComment(d, comment)!.set('attachments', [mine])), 'notAuthor')
+    expect(refsOf(h, hers.key)).toEqual([])
+    expect(refsOf(h, mine.key)).toEqual([])
   })
 
   it('BRD6: palette values, activity and meta', async () => {

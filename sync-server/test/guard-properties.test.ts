@@ -12,7 +12,7 @@ import {
   TASKS, TASK_STATUSES, LINK_KINDS, LABEL_COLOURS, MAX_TITLE_CHARS, MAX_DESCRIPTION_CHARS, tasksOf, commentsOf, activityOf,
   boardMetaOf, boardLabelsOf, listTasks, listComments, readTask, createTask, updateTask, setTaskKeys, addTaskLink, removeTaskLink,
   deleteTask, addComment, editComment, deleteComment, appendActivity, setBoardLabel, initBoard, positionAtEdge, positionBetween,
-  snapshotBoardDoc, boardDocViolations, type TaskStatus
+  snapshotBoardDoc, boardDocViolations, findComment, type Attachment, type TaskStatus
 } from '@circlechat/model'
 import { guardUpdate } from '../src/guard/index.js'
 import { afterApplyViolations, afterApplyBoardViolations, boardBefore } from '../src/guard/after-apply.js'
@@ -53,6 +53,8 @@ const isAdmin = (m: Member) => m === admin
 const boardScope: BoardScope = { board: conv, workspaceId: workspace, conversationId: conv }
 /** A task on the workspace's board: its id is taken for every other board. */
 let elsewhere: string
+/** One upload of each member: theirs to attach to a comment, nobody else's (OWN10). */
+const uploads = {} as Record<Member, Attachment>
 
 beforeAll(() => {
   db = openDb(join(mkdtempSync(join(tmpdir(), 'cc-prop-')), 'prop.db'))
@@ -62,6 +64,11 @@ beforeAll(() => {
   sql.prepare('INSERT INTO workspaces (id, name, handle, created_at) VALUES (?, ?, ?, ?)').run(workspace, 'P', 'p', JOINED)
   for (const m of members) sql.prepare('INSERT INTO members (id, workspace_id, kind, name, handle, role, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(m, workspace, 'user', m, m.replace('_', '-'), isAdmin(m) ? 'admin' : 'member', JOINED)
   sql.prepare('INSERT INTO conversations (id, workspace_id, kind, name, is_private, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(conv, workspace, 'channel', 'c', 0, alice, JOINED)
+  for (const m of members) {
+    const key = newId('file')
+    sql.prepare(`INSERT INTO files (key, workspace_id, owner, sha256, name, content_type, size, created_at) VALUES (?, ?, ?, ?, ?, 'text/plain', 12, ?)`).run(key, workspace, m, 'a'.repeat(64), `${m}.txt`, JOINED)
+    uploads[m] = { key, name: `${m}.txt`, contentType: 'text/plain', size: 12, url: `/files/${key}` }
+  }
   index = new MessageIndex(db)
   taskIndex = new TaskIndex(db)
   const other = new Room(docName.board(workspace), parseDocName(docName.board(workspace))!, null)
@@ -69,9 +76,9 @@ beforeAll(() => {
   indexTasks({ board: workspace, workspaceId: workspace, conversationId: null }, other, [elsewhere])
 })
 
-/** What the relay does with a board transaction's tasks: index them, in one SQLite transaction. */
-function indexTasks(scope: BoardScope, room: Room, ids: Iterable<string>) {
-  const indexed = taskIndex.prepare(scope, room.board!, room.doc, ids)
+/** What the relay does with a board transaction's tasks and comments: index them, in one SQLite transaction. */
+function indexTasks(scope: BoardScope, room: Room, ids: Iterable<string>, comments: Y.Map<unknown>[] = []) {
+  const indexed = taskIndex.prepare(scope, room.board!, room.doc, ids, comments)
   try {
     db.$client.transaction(() => indexed.write())()
   } finally {
@@ -323,6 +330,8 @@ const boardEdits: Edit[] = [
   { valid: true, run: onTask((d, id, _m, p) => updateTask(d, id, { parentId: p(3) === 0 ? null : otherTask(d, p, id) })) },
   { valid: true, run: onTask((d, id, m, p) => { addComment(d, { taskId: id, author: m, body: `comment ${p(100)}`, mentions: p(2) ? [otherMember(m, p)] : [] }) }) },
   { valid: true, run: (d, m, p) => { const c = pickComment(d, p, byAuthor(m)); if (c) editComment(d, c, `edited ${p(100)}`, []) } },
+  { valid: true, run: onTask((d, id, m, p) => { addComment(d, { taskId: id, author: m, body: `attached ${p(100)}`, attachments: [uploads[m]] }) }) },
+  { valid: true, run: (d, m, p) => { const c = pickComment(d, p, byAuthor(m)); if (c) findComment(d, c)!.set('attachments', p(2) ? [uploads[m]] : []) } },
   { valid: true, run: (d, m, p) => { const c = pickComment(d, p, byAuthor(m)); if (c) deleteComment(d, c) } },
   { valid: true, run: (d, m, p) => { const c = isAdmin(m) ? pickComment(d, p, notBy(m)) : null; if (c) deleteComment(d, c) } },
   { valid: true, run: onTask((d, id, m, p) => { const c = createTask(d, { createdBy: m, title: 'subtask', parentId: id }); if (p(2)) deleteTask(d, c) }) },
@@ -334,6 +343,13 @@ const boardEdits: Edit[] = [
   { valid: false, run: (d, m, p) => { const c = pickComment(d, p, () => true); if (c) commentsOf(d).toArray().find((x) => x.get('id') === c)!.set(['id', 'taskId', 'author', 'createdAt'][p(4)]!, forgedValues[p(forgedValues.length)]) } },
   { valid: false, run: onTask((d, _id, m, p) => { addComment(d, { taskId: newId('task'), author: m, body: 'on no task', id: p(2) ? pickComment(d, p, () => true) ?? undefined : undefined }) }) },
   { valid: false, run: (d, _m, p) => { if (commentsOf(d).length) commentsOf(d).delete(p(commentsOf(d).length), 1) } },
+  // Refused: someone else's upload, on a new comment or one's own, or any attachment on another's comment.
+  { valid: false, run: onTask((d, id, m, p) => { addComment(d, { taskId: id, author: m, body: 'their file', attachments: [uploads[otherMember(m, p)]] }) }) },
+  { valid: false, run: (d, m, p) => {
+    const mine = p(2) === 0
+    const c = pickComment(d, p, mine ? byAuthor(m) : notBy(m))
+    if (c) findComment(d, c)!.set('attachments', [uploads[mine ? otherMember(m, p) : m]])
+  } },
   // Refused: server-only roots and immutable task fields.
   { valid: false, run: (d, m, p) => {
     const which = p(3)
@@ -607,7 +623,8 @@ function deliver(world: World, t: Target, member: Member, update: Uint8Array): b
     idTaken: (id) => world.ids.has(id),
     clientOwner: (client) => owners.get(client),
     taskIdTaken: (id) => taskIndex.idTaken(id),
-    commentIdTaken: (id) => t.room.board?.commentIds.has(id) ?? false
+    commentIdTaken: (id) => t.room.board?.commentIds.has(id) ?? false,
+    fileOf: (key) => index.fileOf(key)
   })
   if (process.env.GUARD_DEBUG) console.log('deliver', t.parsed.kind, member, result.ok ? 'ok' : `${result.reason} ${result.detail}`, Y.decodeUpdate(update).structs.map((x) => `${x.constructor.name}${x.id.client}:${x.id.clock}+${x.length}`).join(","), [...Y.decodeUpdate(update).ds.clients].map(([c, r]) => `${c}:${r.map((d) => `${d.clock}+${d.len}`)}`).join(";"))
   if (!result.ok) {
@@ -674,7 +691,14 @@ function deliverBoard(t: Target, member: Member, update: Uint8Array, rules: Mess
     ...[...changes.createdTasks, ...changes.updatedTasks].map((m) => String(m.get('id'))),
     ...[...changes.createdComments, ...changes.updatedComments].map((m) => String(m.get('taskId')))
   ])
-  indexTasks(boardScope, t.room, ids)
+  const comments = [...changes.createdComments, ...changes.updatedComments]
+  indexTasks(boardScope, t.room, ids, comments)
+  // OWN10 as it landed: a comment attaches only its author's uploads, and file_refs say exactly that.
+  const refs = db.$client.prepare('SELECT r.file_key AS key, r.deleted, f.owner FROM file_refs r JOIN files f ON f.key = r.file_key WHERE r.ref = ? ORDER BY r.file_key')
+  for (const c of comments) {
+    const keys = ((c.get('attachments') as Attachment[] | undefined) ?? []).map((a) => a.key).sort()
+    expect(refs.all(String(c.get('id')))).toEqual(keys.map((key) => ({ key, deleted: c.get('deleted') === true ? 1 : 0, owner: c.get('author') })))
+  }
   const row = db.$client.prepare('SELECT board, title, body, status, deleted, comment_count AS comments FROM tasks WHERE id = ?')
   const assignees = db.$client.prepare('SELECT member_id FROM task_assignees WHERE task_id = ? ORDER BY member_id').pluck()
   for (const id of ids) {

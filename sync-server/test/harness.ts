@@ -9,7 +9,7 @@ import WebSocket from 'ws'
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
 import { openDb, type Db } from '@circlechat/db'
-import { docName, newId } from '@circlechat/model'
+import { docName, newId, type Attachment } from '@circlechat/model'
 import { createSyncServer, type Principal, type SyncConfig, type SyncServer } from '../src/index.js'
 
 /**
@@ -146,6 +146,17 @@ export async function rawClient(url: string, docName: string, token: string) {
     close() { ws.close() }
   }
 }
+
+/** An upload record as agent-gateway's POST /api/uploads writes it; returns the attachment for it. */
+export function seedFile(h: Harness, owner: string, name = 'notes.txt'): Attachment {
+  const key = newId('file')
+  h.db.$client.prepare(`INSERT INTO files (key, workspace_id, owner, sha256, name, content_type, size, created_at)
+    VALUES (?, ?, ?, ?, ?, 'text/plain', 12, ?)`).run(key, h.workspaceId, owner, 'a'.repeat(64), name, Date.now())
+  return { key, name, contentType: 'text/plain', size: 12, url: `/files/${key}` }
+}
+
+/** Where an upload is attached: `file_refs` rows of one key. */
+export const refsOf = (h: Harness, key: string) => h.db.$client.prepare('SELECT ref, scope, deleted FROM file_refs WHERE file_key = ?').all(key)
 
 /** Stored update rows of a doc: what survives a restart. */
 export const storedUpdates = (h: Harness, name: string) => h.db.$client.prepare('SELECT count(*) FROM doc_updates WHERE doc = ?').pluck().get(name) as number

@@ -1,7 +1,7 @@
 import * as Y from 'yjs'
 import { isId } from '../ids.js'
 import { MAX_CLOCK_SKEW_MS } from './messages.js'
-import { MAX_MENTIONS } from './message-rules.js'
+import { MAX_MENTIONS, attachmentsProblem } from './message-rules.js'
 import {
   TASKS, COMMENTS, LABELS, ACTIVITY, BOARD_META, MAX_TITLE_CHARS, MAX_DESCRIPTION_CHARS, MAX_COMMENT_CHARS, MAX_ASSIGNEES,
   MAX_TASK_LABELS, MAX_LINKS, MAX_BOARD_LABELS, TASK_TEXTS, TASK_SETS, taskFieldOwner, commentFieldOwner, isTaskStatus,
@@ -104,6 +104,8 @@ export function commentFieldProblem(field: string, value: unknown, ctx: BoardWri
       return typeof value === 'string' && value.length <= MAX_COMMENT_CHARS ? null : `body is text of at most ${MAX_COMMENT_CHARS} characters`
     case 'mentions':
       return Array.isArray(value) && value.length <= MAX_MENTIONS && value.every((m) => typeof m === 'string' && m.length <= 64) ? null : `mentions is a list of at most ${MAX_MENTIONS} member ids`
+    case 'attachments':
+      return attachmentsProblem(value)
     case 'editedAt':
       return notFuture(value, ctx) ? null : 'editedAt is a time, not in the future'
     case 'deleted':
@@ -258,18 +260,18 @@ export function commentViolations(before: CommentSnapshot | null, after: Comment
       if (problem) out.push(problem)
     }
   }
-  for (const k of ['body', 'mentions', 'editedAt', 'deleted'] as const) {
+  for (const k of ['body', 'mentions', 'attachments', 'editedAt', 'deleted'] as const) {
     if (a[k] === undefined || a[k] === NESTED || (before && !changed(k))) continue
     const problem = commentFieldProblem(k, a[k], ctx)
     if (problem) out.push(problem)
   }
   const moderating = ctx.isAdmin && (a.body === undefined || a.body === '')
   if (changed('body') && !isAuthor && !moderating) out.push('only the author changes the body')
-  for (const k of ['mentions', 'editedAt'] as const) if (changed(k) && !isAuthor) out.push(`only the author changes "${k}"`)
+  for (const k of ['mentions', 'attachments', 'editedAt'] as const) if (changed(k) && !isAuthor) out.push(`only the author changes "${k}"`)
   if (changed('deleted') && !isAuthor && !ctx.isAdmin) out.push('only the author or an admin deletes')
   if (b.deleted === true && a.deleted !== true) out.push('deleted stays set')
   if (a.deleted === true && a.body !== undefined && a.body !== '') out.push('a deleted comment stays empty')
-  if (b.deleted === true) for (const k of ['mentions', 'editedAt'] as const) if (changed(k)) out.push(`"${k}" of a deleted comment never changes`)
+  if (b.deleted === true) for (const k of ['mentions', 'attachments', 'editedAt'] as const) if (changed(k)) out.push(`"${k}" of a deleted comment never changes`)
   return out
 }
 

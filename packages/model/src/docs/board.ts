@@ -1,6 +1,7 @@
 import * as Y from 'yjs'
 import { generateKeyBetween } from 'fractional-indexing'
 import { newId } from '../ids.js'
+import type { Attachment } from './messages.js'
 
 /**
  * Board layout: `board:<conversationId>` for a channel or DM, `board:<workspaceId>` for the
@@ -73,6 +74,7 @@ export const commentFieldOwner = {
   createdAt: 'immutable',
   body: 'author',
   mentions: 'author',
+  attachments: 'author',
   editedAt: 'author',
   deleted: 'authorOrAdmin'
 } as const satisfies Record<string, 'immutable' | 'author' | 'authorOrAdmin'>
@@ -115,6 +117,8 @@ export interface TaskComment {
   createdAt: number
   body: string
   mentions: string[]
+  /** Uploads of the author (guard rule OWN10); a deleted comment shows none. */
+  attachments: Attachment[]
   editedAt: number | null
   deleted: boolean
 }
@@ -245,6 +249,7 @@ export function readComment(map: Y.Map<unknown>): TaskComment {
     createdAt: Number(map.get('createdAt')),
     body: map.get('deleted') === true ? '' : String(map.get('body') ?? ''),
     mentions: (map.get('mentions') as string[] | undefined) ?? [],
+    attachments: map.get('deleted') === true ? [] : ((map.get('attachments') as Attachment[] | undefined) ?? []),
     editedAt: (map.get('editedAt') as number | undefined) ?? null,
     deleted: map.get('deleted') === true
   }
@@ -411,7 +416,7 @@ export function deleteTask(doc: Y.Doc, id: string, origin?: unknown): boolean {
   return true
 }
 
-export function addComment(doc: Y.Doc, input: { id?: string; taskId: string; author: string; body: string; mentions?: string[]; createdAt?: number }, origin?: unknown): string {
+export function addComment(doc: Y.Doc, input: { id?: string; taskId: string; author: string; body: string; mentions?: string[]; attachments?: Attachment[]; createdAt?: number }, origin?: unknown): string {
   const id = input.id ?? newId('taskComment')
   const map = new Y.Map<unknown>()
   map.set('id', id)
@@ -420,6 +425,7 @@ export function addComment(doc: Y.Doc, input: { id?: string; taskId: string; aut
   map.set('createdAt', input.createdAt ?? Date.now())
   map.set('body', input.body)
   if (input.mentions?.length) map.set('mentions', input.mentions)
+  if (input.attachments?.length) map.set('attachments', input.attachments)
   doc.transact(() => commentsOf(doc).push([map]), origin)
   return id
 }

@@ -32,7 +32,8 @@ const MAX_SHORT_TEXT = 2048
 const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0
 const isShortText = (v: unknown, max = MAX_SHORT_TEXT): v is string => typeof v === 'string' && v.length <= max
 
-function isAttachment(v: unknown): boolean {
+/** One attachment as a message or a task comment carries it (guard rule OWN10 checks it against its upload). */
+export function isAttachment(v: unknown): boolean {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false
   const a = v as Record<string, unknown>
   const keys = Object.keys(a)
@@ -40,6 +41,10 @@ function isAttachment(v: unknown): boolean {
     && isShortText(a.key) && isShortText(a.name) && isShortText(a.contentType, 255) && isShortText(a.url) && isTime(a.size)
     && (a.width === undefined || isTime(a.width)) && (a.height === undefined || isTime(a.height))
 }
+
+/** Why an `attachments` value (of a message or a task comment) is not acceptable, or null. */
+export const attachmentsProblem = (value: unknown): string | null =>
+  Array.isArray(value) && value.length <= MAX_ATTACHMENTS && value.every(isAttachment) ? null : `attachments is a list of at most ${MAX_ATTACHMENTS} files`
 
 /** Why a member-written field value is not acceptable, or null. Server-only fields are never valid. */
 export function fieldValueProblem(field: string, value: unknown, ctx: MessageWriteContext): string | null {
@@ -60,7 +65,7 @@ export function fieldValueProblem(field: string, value: unknown, ctx: MessageWri
     case 'mentions':
       return Array.isArray(value) && value.length <= MAX_MENTIONS && value.every((m) => isShortText(m, 64)) ? null : `mentions is a list of at most ${MAX_MENTIONS} member ids`
     case 'attachments':
-      return Array.isArray(value) && value.length <= MAX_ATTACHMENTS && value.every(isAttachment) ? null : `attachments is a list of at most ${MAX_ATTACHMENTS} files`
+      return attachmentsProblem(value)
     default:
       return `"${field}" cannot be written`
   }

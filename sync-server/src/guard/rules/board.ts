@@ -2,17 +2,20 @@ import * as Y from 'yjs'
 import {
   TASKS, COMMENTS, LABELS, ACTIVITY, BOARD_META, MAX_BOARD_LABELS, TASK_TEXTS, TASK_SETS, taskFieldOwner, commentFieldOwner,
   taskTextBound, taskSetBound, isTaskText, isTaskSet, REMOVABLE_TASK_FIELDS, NEW_TASK_FIELDS, taskFieldProblem,
-  taskSetProblem, commentFieldProblem, paletteProblem, tasksOf, boardLabelsOf, type BoardWriteContext, type TaskSet
+  taskSetProblem, commentFieldProblem, paletteProblem, tasksOf, boardLabelsOf, type Attachment, type BoardWriteContext, type TaskSet
 } from '@circlechat/model'
 import { rejectReason as R, type RejectReason } from '@circlechat/protocol'
 import { refuse } from '../verdict.js'
 import { plainValue, isNewMap, typeOf, type KeyWrite, type Loc, type NodeRef, type UpdateIndex } from '../resolve.js'
+import { checkAttachment, type MessageRuleContext } from './messages.js'
 
 export interface BoardRuleContext extends BoardWriteContext {
   /** True if a task with this id exists on any board (the task index). */
   taskIdTaken(id: string): boolean
   /** True if a comment with this id exists on this board. */
   commentIdTaken(id: string): boolean
+  /** The upload a comment's attachment names (OWN10); without it, no attachment is accepted. */
+  fileOf?: MessageRuleContext['fileOf']
 }
 
 export interface BoardCheck {
@@ -281,6 +284,7 @@ function checkNewComment(index: UpdateIndex, entry: CommentWrites, ctx: BoardRul
   for (const [field, w] of entry.fields) {
     if (!Object.hasOwn(commentFieldOwner, field)) refuse(R.invalidField, `"${field}" is not a comment field`)
     checkValues(w, (v) => commentFieldProblem(field, v, ctx), field === 'author' ? R.notAuthor : R.invalidField)
+    if (field === 'attachments') checkAttachments(w, ctx)
   }
   const final = (field: string) => ends(index, entry.fields.get(field), null, field)
   for (const field of ['id', 'taskId', 'author', 'createdAt', 'body'] as const) {
@@ -306,6 +310,7 @@ function checkLiveComment(index: UpdateIndex, entry: CommentWrites, type: Y.Map<
     if (owner === null) refuse(R.invalidField, `unknown comment field "${field}"`)
     if (owner === 'immutable') refuse(R.immutableField, `"${field}" never changes`)
     checkValues(w, (v) => commentFieldProblem(field, v, ctx))
+    if (field === 'attachments') checkAttachments(w, ctx)
     if (owner === 'authorOrAdmin') {
       if (!isAuthor && !ctx.isAdmin) refuse(R.notAuthor, 'only the author or an admin may delete')
       if (w.mayRemove) refuse(R.invalidField, 'deleted stays set')
@@ -318,4 +323,12 @@ function checkLiveComment(index: UpdateIndex, entry: CommentWrites, type: Y.Map<
   }
   const mayBeDeleted = liveDeleted || final('deleted').includes(true)
   if (mayBeDeleted && !final('body').every((v) => v === '' || v === REMOVED)) refuse(R.invalidField, 'a deleted comment stays empty')
+}
+
+/** OWN10 for a comment's attachments: each written list names only the sender's own uploads. */
+function checkAttachments(w: KeyWrite, ctx: BoardRuleContext) {
+  for (const item of w.items) {
+    if (item.content instanceof Y.ContentDeleted) continue
+    for (const a of plainValue(item) as Attachment[]) checkAttachment(a, ctx)
+  }
 }

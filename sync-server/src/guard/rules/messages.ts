@@ -106,8 +106,8 @@ function checkValues(key: string, w: KeyWrite, ctx: MessageRuleContext) {
   }
 }
 
-/** OWN10: an attachment names the sender's own upload, as it was recorded. */
-function checkAttachment(a: Attachment, ctx: MessageRuleContext) {
+/** OWN10: an attachment names the sender's own upload, as it was recorded (messages and task comments). */
+export function checkAttachment(a: Attachment, ctx: Pick<MessageRuleContext, 'sender' | 'fileOf'>) {
   const file = ctx.fileOf?.(a.key)
   if (!file || file.owner !== ctx.sender) return refuse(R.notAuthor, 'attach only files you uploaded')
   if (a.url !== `/files/${a.key}` || a.contentType !== file.contentType || a.size !== file.size) {
