@@ -50,9 +50,12 @@ describe('GET /api/activity', () => {
     const ops = (await ada.client.post('/api/conversations', { kind: 'channel', name: 'ops', isPrivate: false })).body.conversation.id
     await bob.client.post(`/api/conversations/${ops}/join`)
     const m = await post(ada, ops, '@bob can you deploy?')
-    await expect.poll(async () => (await activity(bob)).some((i) => i.messageId === m.id)).toBe(true)
+    const task = (await ada.client.post('/api/tasks', { conversationId: ops, title: 'Deploy' })).body.task
+    const comment = (await ada.client.post(`/api/tasks/${task.id}/comments`, { bodyMd: '@bob yours' })).body.comment
+    await expect.poll(async () => (await activity(bob)).filter((i) => i.messageId === m.id || (i as { commentId?: string }).commentId === comment.id).map((i) => i.kind))
+      .toEqual(['task_mention', 'mention'])
     await bob.client.post(`/api/conversations/${ops}/leave`)
-    expect((await activity(bob)).some((i) => i.messageId === m.id)).toBe(false)
+    expect((await activity(bob)).some((i) => i.messageId === m.id || (i as { commentId?: string }).commentId === comment.id)).toBe(false)
     expect((await new Client(server.url).get('/api/activity')).status).toBe(401)
   })
 })

@@ -64,9 +64,18 @@ export class FollowedThreads {
 		}
 	}
 
-	/** I have seen the thread's replies up to `at`. */
+	/**
+	 * I have seen the thread's replies up to `at`. Markers of threads I no longer follow go in the
+	 * same change, so the map stays as small as `threads` (the server keeps at most 200).
+	 */
 	markRead(rootId: string, at: number) {
-		markThreadRead(this.#ws.meDoc.doc, rootId, at);
+		const doc = this.#ws.meDoc.doc;
+		const reads = meThreadReadsOf(doc);
+		const threads = meThreadsOf(doc);
+		doc.transact(() => {
+			markThreadRead(doc, rootId, at);
+			for (const key of [...reads.keys()]) if (!threads.has(key)) reads.delete(key);
+		});
 	}
 }
 
