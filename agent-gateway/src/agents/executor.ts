@@ -47,10 +47,6 @@ const jsonOf = (value: unknown, replacer?: (key: string, v: unknown) => unknown)
   }
 }
 
-const unavailable: Partial<Record<AgentAction['type'], string>> = {
-  share_to_task: 'files are not enabled on this server yet: comment with task_comment and link the files instead'
-}
-
 /**
  * Applies an agent's actions as server-authored edits with the agent as author. Each action is
  * validated, checked for membership and workspace, and applied or refused on its own: one bad
@@ -84,8 +80,6 @@ const MAX_APPROVAL_PAYLOAD_BYTES = 16 * 1024
 const DENIED_COOLDOWN_MS = 60 * 60_000
 
 async function apply(gw: Gateway, rec: AgentRecord, action: AgentAction, ctx: RunContext): Promise<unknown> {
-  const reason = unavailable[action.type]
-  if (reason) refuse(reason)
   // Checked whole, before any approval: posting the text without its files would be half a post.
   const files = action.type === 'post_message' || action.type === 'open_thread' ? agentAttachments(gw, rec, action.attachments) : []
   const origin: Origin = { source: 'agent', agentId: rec.agent.id, memberId: rec.member.id, runId: ctx.runId }
@@ -152,8 +146,6 @@ async function apply(gw: Gateway, rec: AgentRecord, action: AgentAction, ctx: Ru
       const args = jsonOf(action.args)
       return { name: action.name, args: args.length > MAX_RECORDED_TOOL_ARGS ? `${args.slice(0, MAX_RECORDED_TOOL_ARGS)}…` : args, executed: false }
     }
-    default:
-      return refuse(`${action.type} is not supported`)
   }
 }
 
@@ -249,8 +241,7 @@ function heldPayload(payload: unknown): AgentAction | null {
   const checked = validateAction(payload)
   if (!checked.ok) return refuse(`payload: ${checked.error}`)
   if (checked.action.type === 'request_approval') refuse('payload: an approval cannot hold another request_approval')
-  const reason = unavailable[checked.action.type]
-  return reason ? refuse(`payload: ${reason}`) : checked.action
+  return checked.action
 }
 
 /**

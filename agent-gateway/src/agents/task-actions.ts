@@ -10,11 +10,12 @@ import { assignTask, commentOnTask, createBoardTask, patchTask, type PatchTaskIn
 import { checkBody } from './reply-guard.js'
 import { takePostAllowance } from './post-limits.js'
 import { isMember, requireMember, taskInReach } from './reach.js'
+import { shareFiles } from './share-files.js'
 import { refuse } from './refusal.js'
 import type { AgentRecord } from './store.js'
 
-type TaskAction = Extract<AgentAction, { type: 'create_task' | 'update_task' | 'assign_task' | 'task_comment' }>
-const TASK_ACTIONS: ReadonlySet<string> = new Set(['create_task', 'update_task', 'assign_task', 'task_comment'])
+type TaskAction = Extract<AgentAction, { type: 'create_task' | 'update_task' | 'assign_task' | 'task_comment' | 'share_to_task' }>
+const TASK_ACTIONS: ReadonlySet<string> = new Set(['create_task', 'update_task', 'assign_task', 'task_comment', 'share_to_task'])
 export const isTaskAction = (a: AgentAction): a is TaskAction => TASK_ACTIONS.has(a.type)
 
 /** How many of a task's latest comments a new one must not nearly repeat. */
@@ -63,14 +64,19 @@ export async function applyTaskAction(gw: Gateway, rec: AgentRecord, origin: Ori
         const task = await assignTask(gw, actor, action.task_id, memberId, { origin })
         return { taskId: task.id, assignees: task.assignees }
       }
-      case 'task_comment': {
+      case 'task_comment':
+      case 'share_to_task': {
+        // Refused before anything is fetched when the comment could never land.
         const { board, conversationId } = taskInReach(gw.db, rec, action.task_id)
         const doc = await gw.sync.getDoc(docName.board(board))
         const recent = listComments(doc, action.task_id).slice(-RECENT_COMMENTS).map((c) => c.body)
-        const body = guarded(action.body_md, recent, true)!
+        // Files alone need no text (share_to_task without body_md), as for share_files.
+        const sharing = action.type === 'share_to_task'
+        const body = sharing && !action.body_md?.trim() ? '' : guarded(action.body_md, recent, true)!
+        const attachments = sharing ? await shareFiles(gw, rec, action.files) : []
         const overLimit = takePostAllowance(gw, rec.agent.id, conversationId ?? board) // a comment is a post on the board
         if (overLimit) refuse(overLimit)
-        const comment = await commentOnTask(gw, actor, action.task_id, body, { origin })
+        const comment = await commentOnTask(gw, actor, action.task_id, { bodyMd: body, attachments }, { origin })
         return { taskId: action.task_id, commentId: comment.id }
       }
     }

@@ -229,6 +229,28 @@ describe('attached files', () => {
     expect((await fetchFile(bob.client, up.url)).status).toBe(404)
   })
 
+  it("a task comment grants its board's members access, takes only the author's keys, and hides its files when deleted", async () => {
+    const task = (await ada.client.post('/api/tasks', { conversationId: channelId, title: 'Mockups' })).body.task
+    const up = (await bob.client.upload('/api/uploads', 'mock.png', await image(), 'image/png')).body
+    const hers = (await ada.client.upload('/api/uploads', 'hers.txt', 'only ada')).body
+    const refused = await bob.client.post(`/api/tasks/${task.id}/comments`, { bodyMd: 'look', attachments: [{ key: hers.key }] })
+    expect(refused.status).toBe(400)
+    expect(refused.body).toMatchObject({ error: 'invalid_attachment' })
+    expect((await bob.client.post(`/api/tasks/${task.id}/comments`, { bodyMd: ' ' })).status).toBe(400)
+    // Files alone need no text; name, type, size and url come from the upload record.
+    const res = await bob.client.post(`/api/tasks/${task.id}/comments`, { attachments: [{ key: up.key, name: 'renamed.exe', size: 1 }] })
+    expect(res.status, JSON.stringify(res.body)).toBe(201)
+    expect(res.body.comment).toMatchObject({ bodyMd: '', attachments: [{ key: up.key, name: 'mock.png', contentType: 'image/png', size: up.size, url: up.url, width: 30, height: 10 }] })
+    expect((await ada.client.get(`/api/tasks/${task.id}`)).body.task.comments.at(-1).attachments).toEqual(res.body.comment.attachments)
+    for (const path of [up.url, `${up.url}/thumb`]) {
+      expect((await fetchFile(ada.client, path)).status).toBe(200)
+      expect((await fetchFile(cy.client, path)).status).toBe(404)
+    }
+    expect((await bob.client.delete(`/api/tasks/${task.id}/comments/${res.body.comment.id}`)).status).toBe(200)
+    expect((await fetchFile(ada.client, up.url)).status).toBe(404)
+    expect((await fetchFile(bob.client, up.url)).status).toBe(404)
+  })
+
   it('lists the files of my conversations, newest first, by conversation, kind and name', async () => {
     const pdf = (await cy.client.upload('/api/uploads', 'Quarterly report.pdf', '%PDF-1.4\n%%EOF\n')).body
     await post(cy.client, { bodyMd: 'report', attachments: [{ key: pdf.key }] }, otherId)

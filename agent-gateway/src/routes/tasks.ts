@@ -10,6 +10,7 @@ import {
   assignTask, commentOnTask, createBoardTask, editTaskComment, getTask, linkTask, listVisibleTasks, myOpenTasks, patchTask,
   removeTask, removeTaskComment, setTaskLabels, unassignTask, unlinkTask
 } from '../services/tasks.js'
+import { attachmentsInputSchema } from '../services/files.js'
 import { memberId } from './schemas.js'
 
 const id = z.string().min(1).max(64)
@@ -24,10 +25,8 @@ const dueAt = z
   .nullable()
 const progress = z.number().int('A whole number.').min(0).max(100)
 const position = z.string().regex(/^[0-9A-Za-z]{1,64}$/, 'A fractional index key (1–64 letters and digits).')
-const commentBody = z
-  .string()
-  .max(MAX_COMMENT_CHARS, `Comments are at most ${MAX_COMMENT_CHARS.toLocaleString('en')} characters.`)
-  .refine((s) => s.trim().length > 0, 'A comment cannot be empty.')
+const commentText = z.string().max(MAX_COMMENT_CHARS, `Comments are at most ${MAX_COMMENT_CHARS.toLocaleString('en')} characters.`)
+const commentBody = commentText.refine((s) => s.trim().length > 0, 'A comment cannot be empty.')
 
 const listQuery = z.object({ conversationId: id.optional(), assignee: id.optional(), status: status.optional() })
 const createBody = z.object({
@@ -58,6 +57,8 @@ const assigneeBody = z.object({ memberId })
 const labelsBody = z.object({ labels })
 const linkBody = z.object({ linkedTaskId: id, kind: z.enum(LINK_KINDS) })
 const commentBodySchema = z.object({ bodyMd: commentBody })
+/** Files alone need no text: the service, which sees the files, refuses an empty comment. */
+const newCommentSchema = z.object({ bodyMd: commentText.default(''), attachments: attachmentsInputSchema.optional() })
 
 /**
  * Mounted at /api: tasks on conversation and workspace boards (services/tasks.ts). Auth is
@@ -86,8 +87,8 @@ export function taskRoutes(gw: Gateway) {
     )
     .post('/tasks/:id/links', validate('json', linkBody), async (c) => c.json({ task: await linkTask(gw, authOf(c), c.req.param('id'), c.req.valid('json')) }, 201))
     .delete('/tasks/:id/links/:linkId', async (c) => c.json({ task: await unlinkTask(gw, authOf(c), c.req.param('id'), c.req.param('linkId')) }))
-    .post('/tasks/:id/comments', validate('json', commentBodySchema), async (c) =>
-      c.json({ comment: await commentOnTask(gw, authOf(c), c.req.param('id'), c.req.valid('json').bodyMd) }, 201)
+    .post('/tasks/:id/comments', validate('json', newCommentSchema), async (c) =>
+      c.json({ comment: await commentOnTask(gw, authOf(c), c.req.param('id'), c.req.valid('json')) }, 201)
     )
     .patch('/tasks/:id/comments/:commentId', validate('json', commentBodySchema), async (c) =>
       c.json({ comment: await editTaskComment(gw, authOf(c), c.req.param('id'), c.req.param('commentId'), c.req.valid('json').bodyMd) })

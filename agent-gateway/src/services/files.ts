@@ -277,7 +277,8 @@ export function listFiles(gw: Gateway, auth: Actor, q: { conversationId?: string
 /** The seed's attachment input: `{key, name, contentType, size}` as an upload answered it. */
 export const attachmentInputSchema = z.object({ key: z.string().min(1).max(64) }).passthrough()
 export const attachmentsInputSchema = z.array(attachmentInputSchema).max(MAX_ATTACHMENTS, `At most ${MAX_ATTACHMENTS} attachments a message.`)
-export type AttachmentInput = z.infer<typeof attachmentInputSchema>
+/** Only the key counts: everything else is taken from the upload record. */
+export type AttachmentInput = { key: string }
 
 /**
  * The attachments a member may put on a message: only files they uploaded themselves (or the

@@ -1,5 +1,5 @@
 import type { conversations, messages, users } from '@circlechat/db'
-import type { LinkKind, Message, MessageCard, Task, TaskComment, TaskSource, TaskStatus } from '@circlechat/model'
+import type { Attachment, LinkKind, Message, MessageCard, Task, TaskComment, TaskSource, TaskStatus } from '@circlechat/model'
 import type { MemberRow, WorkspaceRow } from '../auth/principal.js'
 
 /** The JSON shapes of docs/api.md, built in one place so every route answers alike. */
@@ -121,6 +121,8 @@ export interface TaskCommentJson {
   memberHandle: string | null
   bodyMd: string
   mentions: string[]
+  /** As a message's: `{key, name, contentType, size, url, width?, height?}` (docs/api.md). */
+  attachments: Attachment[]
   ts: string
   createdAt: number
   editedAt: number | null
@@ -171,6 +173,7 @@ export const taskCommentShape = (c: TaskComment, handles: ReadonlyMap<string, st
   memberHandle: handles.get(c.author) ?? null,
   bodyMd: c.body,
   mentions: c.mentions,
+  attachments: c.attachments,
   ts: new Date(c.createdAt).toISOString(),
   createdAt: c.createdAt,
   editedAt: c.editedAt

@@ -15,6 +15,7 @@ import { ApiError, badRequest, conflict, forbidden, notFound } from '../errors.j
 import { activeMemberIds, memberIdsOf } from './conversation-store.js'
 import { requireMembership, requireWritable, type Actor } from './conversations.js'
 import { getMessage, resolveMentions } from './messages.js'
+import { resolveAttachments, type AttachmentInput } from './files.js'
 import { notifyTaskMentions } from './task-mentions.js'
 import {
   taskCommentShape, taskShape, type ConversationRow, type TaskActivityJson, type TaskCommentJson, type TaskJson, type TaskLinkJson
@@ -475,12 +476,16 @@ export async function unlinkTask(gw: Gateway, actor: Actor, taskId: string, link
   return getTask(gw, actor, taskId)
 }
 
-/** Comments on a task; `@handles` in the body become mentions. */
-export async function commentOnTask(gw: Gateway, actor: Actor, taskId: string, bodyMd: string, opts: TaskWriteOptions = {}): Promise<TaskCommentJson> {
-  const body = checkComment(bodyMd)
+/**
+ * Comments on a task; `@handles` in the body become mentions. `attachments`: the actor's own
+ * uploads by key (as for a message: record values, never the input's), so files alone need no text.
+ */
+export async function commentOnTask(gw: Gateway, actor: Actor, taskId: string, input: { bodyMd: string; attachments?: AttachmentInput[] }, opts: TaskWriteOptions = {}): Promise<TaskCommentJson> {
+  const attachments = resolveAttachments(gw, { memberId: actor.member.id, workspaceId: actor.workspace.id }, input.attachments)
+  const body = attachments.length > 0 && input.bodyMd.trim() === '' ? '' : checkComment(input.bodyMd)
   const mentions = resolveMentions(gw, actor.workspace.id, body).slice(0, MAX_MENTIONS)
   const { comment } = await writeTask(gw, actor, taskId, opts, (doc) => {
-    const id = addComment(doc, { taskId, author: actor.member.id, body, mentions })
+    const id = addComment(doc, { taskId, author: actor.member.id, body, mentions, attachments })
     return { comment: readComment(findComment(doc, id)!) }
   }, ({ comment: c }, at) => [{ taskId, actor: actor.member.id, field: 'commented', from: null, to: c.id, at }])
   // The people it mentions are told by the board feed, as for comments written into the doc.

@@ -9,6 +9,7 @@ import sharp from 'sharp'
 import { checkCallbackUrl } from '../../src/agents/ssrf.js'
 import { openUrl, type UrlCheck } from '../../src/agents/share-files.js'
 import { Refused } from '../../src/agents/refusal.js'
+import { READ_SCOPE, REPLY_SCOPE, TASKS_SCOPE } from '@circlechat/protocol'
 import { FakeAgent, botClient, messagesOf, provision, waitFor, world, type Client, type Provisioned, type World } from './helpers.js'
 
 // share_files (a URL the server fetches, or a path under AGENT_SHARE_DIR) and the file URLs
@@ -136,6 +137,86 @@ describe('share_files', () => {
     await counted.close()
     expect(out.errors).toEqual([expect.stringMatching(/not a member/)])
     expect(hits).toBe(0)
+  })
+})
+
+describe('share_to_task', () => {
+  let w: World
+  let bot: Provisioned
+  let agent: Client
+  let files: Awaited<ReturnType<typeof fileServer>>
+  let shareDir: string
+  let png: Buffer
+  let taskId: string
+  let hidden: string
+
+  beforeAll(async () => {
+    shareDir = await mkdtemp(join(tmpdir(), 'cc-share-'))
+    png = await chart()
+    w = await world({ maxUploadBytes: LIMIT, agentShareDir: shareDir })
+    bot = await provision(w.ada.client, { name: 'Bot', handle: 'bot', adapter: 'webhook', channelIds: [w.channelId], scopes: [READ_SCOPE, REPLY_SCOPE, TASKS_SCOPE] })
+    agent = botClient(w.server.url, bot.botToken)
+    files = await fileServer({ '/chart.png': (_q, r) => r.writeHead(200, { 'content-length': png.length }).end(png), '/gone': (_q, r) => r.writeHead(404).end() })
+    await writeFile(join(shareDir, 'notes.md'), '# Notes\n')
+    const task = async (conversationId: string) => (await w.ada.client.post('/api/tasks', { conversationId, title: 'Q3 report' })).body.task.id as string
+    taskId = await task(w.channelId)
+    hidden = await task((await w.ada.client.post('/api/conversations', { kind: 'channel', name: 'secret', isPrivate: true })).body.conversation.id)
+  })
+  afterAll(async () => {
+    await files.close()
+    await w.server.close()
+    await rm(shareDir, { recursive: true, force: true })
+  })
+
+  const commentsOf = async (id: string) => (await w.bob.client.get(`/api/tasks/${id}`)).body.task.comments as Array<{ id: string; memberId: string; bodyMd: string; attachments: Array<{ name: string; contentType: string; size: number; url: string; width?: number }> }>
+
+  it('attaches a fetched URL and a shared path to one new comment as the agent; a member of the board reads them', async () => {
+    const out = await act(agent, { type: 'share_to_task', task_id: taskId, body_md: 'progress note', files: [{ url: `${files.url}/chart.png` }, { path: 'notes.md' }] })
+    expect(out.errors).toEqual([])
+    const id = (out.results[0]!.result as { commentId: string }).commentId
+    const comment = (await commentsOf(taskId)).find((c) => c.id === id)!
+    expect(comment).toMatchObject({ memberId: bot.memberId, bodyMd: 'progress note' })
+    expect(comment.attachments).toEqual([
+      expect.objectContaining({ name: 'chart.png', contentType: 'image/png', size: png.length, width: 40 }),
+      expect.objectContaining({ name: 'notes.md', contentType: 'text/markdown' })
+    ])
+    // The relay recorded the comment's files for the channel: a member reads them, an outsider gets 404.
+    const got = await waitFor(async () => {
+      const res = await fetch(w.server.url + comment.attachments[0]!.url, { headers: { cookie: `cc_session=${w.bob.client.cookie}` } })
+      return res.status === 200 ? Buffer.from(await res.arrayBuffer()) : null
+    }, 5000, 'readable by a member')
+    expect(got.equals(png)).toBe(true)
+  })
+
+  it('a file on a private channel\'s task is read by its members only', async () => {
+    const ops = (await w.ada.client.post('/api/conversations', { kind: 'channel', name: 'ops', isPrivate: true, memberIds: [bot.memberId] })).body.conversation.id as string
+    const task = (await w.ada.client.post('/api/tasks', { conversationId: ops, title: 'Rotate keys' })).body.task.id as string
+    const out = await act(agent, { type: 'share_to_task', task_id: task, files: [{ path: 'notes.md' }] })
+    expect(out.errors).toEqual([])
+    const url = w.server.url + ((await w.ada.client.get(`/api/tasks/${task}`)).body.task.comments[0].attachments[0].url as string)
+    const as = (cookie: string) => fetch(url, { headers: { cookie: `cc_session=${cookie}` } }).then((r) => r.status)
+    await waitFor(async () => (await as(w.ada.client.cookie)) === 200, 5000, 'readable by a member')
+    expect(await as(w.bob.client.cookie)).toBe(404)
+  })
+
+  it('files alone need no text', async () => {
+    const out = await act(agent, { type: 'share_to_task', task_id: taskId, files: [{ path: 'notes.md', name: 'Plan.md' }] })
+    expect(out.errors).toEqual([])
+    const comment = (await commentsOf(taskId)).find((c) => c.id === (out.results[0]!.result as { commentId: string }).commentId)!
+    expect(comment).toMatchObject({ bodyMd: '', attachments: [expect.objectContaining({ name: 'Plan.md' })] })
+  })
+
+  it('refuses a task the agent cannot see before fetching anything, and comments nothing when a file fails', async () => {
+    let hits = 0
+    const counted = await fileServer({ '/a.txt': (_q, r) => (hits++, r.writeHead(200).end('a')) })
+    const before = (await commentsOf(taskId)).length
+    const out = await act(agent, { type: 'share_to_task', task_id: hidden, files: [{ url: `${counted.url}/a.txt` }] })
+    await counted.close()
+    expect(out.errors).toEqual([expect.stringMatching(`task ${hidden} does not exist, or is on a board you cannot see`)])
+    expect(hits).toBe(0)
+    const failed = await act(agent, { type: 'share_to_task', task_id: taskId, body_md: 'x', files: [{ path: 'notes.md' }, { url: `${files.url}/gone` }] })
+    expect(failed.errors).toEqual([expect.stringMatching(/answered 404/)])
+    expect((await commentsOf(taskId)).length).toBe(before)
   })
 })
 

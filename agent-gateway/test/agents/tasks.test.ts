@@ -155,7 +155,7 @@ describe('agents on boards', () => {
       { type: 'task_comment', task_id: hidden.id, body_md: 'hello' },
       { type: 'assign_task', task_id: taskId, member_id: 'm_nobody' },
       { type: 'update_task', task_id: taskId },
-      { type: 'share_to_task', task_id: taskId, files: [{ url: 'https://example.com/a.pdf' }] },
+      { type: 'share_to_task', task_id: hidden.id, files: [{ url: 'https://example.com/a.pdf' }] },
       { type: 'task_comment', task_id: taskId, body_md: 'Traceback (most recent call last):\n  File "a.py", line 1, in <module>\nValueError: x' },
       { type: 'create_task', title: 'Due someday', due_at: 'someday' }
     ] })
@@ -166,7 +166,7 @@ describe('agents on boards', () => {
       `task ${hidden.id} does not exist, or is on a board you cannot see`,
       expect.stringMatching(/^Not members of this conversation: m_nobody/),
       expect.stringMatching(/^nothing to change/),
-      expect.stringMatching(/^files are not enabled on this server yet/),
+      `task ${hidden.id} does not exist, or is on a board you cannot see`,
       expect.stringMatching(/^reply-guard \(traceback\)/),
       expect.stringMatching(/^due_at "someday" is not a time/)
     ])
