@@ -257,6 +257,42 @@ describe('task modal', () => {
 		await poll(() => ada.locator('[data-testid=message][data-highlighted=true]').innerText()).toContain('Fix the login redirect');
 	});
 
+	it("shows a comment's files like a message's, for everyone on the board, and opens them in the viewer", async () => {
+		const taskId = await createTask(ada, 'Review the mockups');
+		// Ada uploads an image and a text file and comments with them, as any client would.
+		await ada.evaluate(
+			async ({ taskId }) => {
+				const canvas = Object.assign(document.createElement('canvas'), { width: 120, height: 60 });
+				canvas.getContext('2d')!.fillRect(0, 0, 120, 60);
+				const image = await new Promise<Blob>((done) => canvas.toBlob((b) => done(b!), 'image/png'));
+				const keys: Array<{ key: string }> = [];
+				for (const [name, blob] of [['mock.png', image], ['notes.txt', new Blob(['see the header'])]] as const) {
+					const form = new FormData();
+					form.append('file', blob, name);
+					const res = await fetch('/api/uploads', { method: 'POST', body: form });
+					if (!res.ok) throw new Error(`POST /api/uploads: ${res.status} ${await res.text()}`);
+					keys.push({ key: ((await res.json()) as { key: string }).key });
+				}
+				const res = await fetch(`/api/tasks/${taskId}/comments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ bodyMd: 'the mocks', attachments: keys }) });
+				if (!res.ok) throw new Error(`POST comments: ${res.status} ${await res.text()}`);
+			},
+			{ taskId }
+		);
+		const modal = await openTask(bob, 'Review the mockups');
+		const comment = modal.locator('[data-testid=task-comment]', { hasText: 'the mocks' });
+		const image = comment.locator('[data-testid=attachment-image]');
+		await image.waitFor();
+		await poll(() => image.locator('img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(120);
+		expect(await comment.locator('[data-testid=attachment-file]').innerText()).toContain('notes.txt');
+		await image.click();
+		const viewer = bob.locator('[data-testid=file-viewer]');
+		await viewer.waitFor();
+		expect(await viewer.getAttribute('data-view')).toBe('image');
+		expect(await bob.locator('[data-testid=file-viewer-position]').innerText()).toContain('1 of 2');
+		await bob.keyboard.press('Escape');
+		await viewer.waitFor({ state: 'detached' });
+	});
+
 	it('ran without errors in the console', () => {
 		// A refused write would show here as a reset; none is expected.
 		for (const log of errorLogs) expect(log.filter((l) => !/favicon|Failed to load resource.*404/.test(l))).toEqual([]);
