@@ -6,6 +6,7 @@ import { principalFromRequest } from '../auth/principal.js'
 import { SocketHub } from './socket-hub.js'
 import { TokenVault } from './token-vault.js'
 import { Thinking } from './thinking.js'
+import { publishAgentPresence } from './agent-presence.js'
 import { InProcessQueue, type RunQueue } from './queue.js'
 import { BullQueue, LOCAL_QUEUE, ResultQueue } from './queue-bullmq.js'
 import { HeartbeatScheduler } from './scheduler.js'
@@ -64,6 +65,7 @@ export function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptions = {
     return rec && auth?.principal.credentialId ? { agentId: rec.agent.id, handle: rec.member.handle, memberId: rec.member.id, credentialId: auth.principal.credentialId } : null
   }, options.sockets)
   const thinking = new Thinking(gw.db, gw.sync)
+  const stopPresence = publishAgentPresence(gw.db, gw.sync, hub)
   const runner: RunnerOptions = {
     vault, hub, thinking,
     allowPrivateUrls: gw.config.agentAllowPrivateUrls,
@@ -159,6 +161,7 @@ export function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptions = {
       closed = true
       unsubscribe()
       unsubscribeTasks?.()
+      stopPresence()
       unrevoke()
       scheduler.stop()
       await queue.close()

@@ -34,6 +34,7 @@ export class SocketHub {
   readonly #identity = new WeakMap<WebSocket, SocketAgentIdentity>()
 
   readonly #limits: SocketLimits
+  readonly #presence = new Set<(agent: SocketAgentIdentity, connected: boolean) => void>()
 
   constructor(private readonly authenticate: (req: IncomingMessage) => SocketAgentIdentity | null, limits: Partial<SocketLimits> = {}) {
     this.#limits = { ...socketDefaults, ...limits }
@@ -47,12 +48,14 @@ export class SocketHub {
       this.#sockets.get(agent.agentId)?.close(closeCode.replaced, 'replaced by a newer connection')
       this.#sockets.set(agent.agentId, ws)
       this.#identity.set(ws, agent)
+      this.#tellPresence(agent, true)
       keepAlive(ws, this.#limits)
       sendBounded(ws, JSON.stringify({ type: 'hello', agentId: agent.agentId, handle: agent.handle }), this.#limits.maxBufferedBytes)
       ws.on('message', (data) => this.#onMessage(agent.agentId, data.toString()))
       ws.on('close', () => {
         if (this.#sockets.get(agent.agentId) !== ws) return
         this.#sockets.delete(agent.agentId)
+        this.#tellPresence(agent, false)
         for (const [id, w] of this.#waiting) {
           if (w.agentId !== agent.agentId) continue
           clearTimeout(w.timer)
@@ -62,6 +65,23 @@ export class SocketHub {
       })
       ws.on('error', () => ws.terminate())
     })
+  }
+
+  /** Called when an agent's socket comes up (true) and when its last one goes (false). */
+  onPresence(listener: (agent: SocketAgentIdentity, connected: boolean) => void): () => void {
+    this.#presence.add(listener)
+    return () => this.#presence.delete(listener)
+  }
+
+  /** Members of the agents connected now. */
+  connectedMembers(): string[] {
+    return [...this.#sockets.values()].map((ws) => this.#identity.get(ws)!.memberId)
+  }
+
+  #tellPresence(agent: SocketAgentIdentity, connected: boolean) {
+    for (const listener of this.#presence) {
+      try { listener(agent, connected) } catch (err) { console.error('agent presence listener failed', err) }
+    }
   }
 
   /**

@@ -228,6 +228,8 @@ describe('agents', () => {
 		await bob.locator('[data-testid=agent-message]').click();
 		await bob.waitForURL('**/c/**');
 		await poll(() => bob.locator('[data-testid=conversation-title]').innerText()).toContain('Echo Bot');
+		// A socket agent opens no docs; while its socket is up the server shows it online.
+		await poll(() => bob.locator('[data-testid=sidebar-dm]', { hasText: 'Echo Bot' }).locator('[data-testid=presence]').getAttribute('data-status')).toBe('online');
 		await post(bob, 'ping from a DM');
 		await poll(() => message(bob, 'Got it — you said').count()).toBe(1);
 		expect(await message(bob, 'Got it — you said').innerText()).toContain('ping from a DM');

@@ -1,7 +1,8 @@
 /**
  * Who is online, through Yjs awareness on the workspace's `dir:` doc: every signed-in tab
- * publishes `{memberId, status}`. The relay accepts awareness on read-only docs (it is not a doc
- * update) and drops a connection's states when it closes, so "offline" is simply no state.
+ * publishes `{memberId, status}`, and the server publishes the socket agents connected to it
+ * (`agentsOnline`). The relay accepts awareness on read-only docs (it is not a doc update) and
+ * drops a connection's states when it closes, so "offline" is simply no state.
  */
 import type { SyncedDoc } from '$lib/sync';
 
@@ -25,7 +26,9 @@ export class Presence {
 			const read = () => {
 				const next = new Map<string, 'online' | 'away'>();
 				for (const state of awareness.getStates().values()) {
-					const s = state as { memberId?: unknown; status?: unknown };
+					const s = state as { memberId?: unknown; status?: unknown; agentsOnline?: unknown };
+					// The server's own state: socket agents connected to it (they open no docs).
+					if (Array.isArray(s.agentsOnline)) for (const id of s.agentsOnline) if (typeof id === 'string') next.set(id, 'online');
 					if (typeof s.memberId !== 'string') continue;
 					if (s.status === 'online') next.set(s.memberId, 'online');
 					else if (s.status === 'away' && !next.has(s.memberId)) next.set(s.memberId, 'away');
