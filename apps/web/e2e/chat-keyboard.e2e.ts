@@ -163,18 +163,23 @@ describe('chat: dismissing with Esc and clicks', () => {
 	});
 
 	it('on a real touchscreen: the release of a long press neither closes the sheet nor picks from it', async () => {
+		// Enough rows to fill the phone's list, so the first can sit at its top.
 		for (let n = 1; n <= 10; n++) await post(ada, `Agenda item ${n}.`);
-		await message(ada, 'Agenda item 10.').waitFor();
+		for (let n = 11; n <= 24; n++) await post(ada, `Later note ${n}.`);
+		await message(ada, 'Later note 24.').waitFor();
 		const context = await browser.newContext({ baseURL: server.url, viewport: { width: 375, height: 740 }, hasTouch: true, isMobile: true, serviceWorkers: 'block' });
 		await context.addCookies(await ada.context().cookies());
 		const p = await context.newPage();
 		p.on('pageerror', (err) => errorLogs.push([`pageerror: ${err.message}`]));
 		await p.goto(new URL(ada.url()).pathname);
-		await message(p, 'Agenda item 10.').waitFor();
+		await message(p, 'Later note 24.').waitFor();
 		const touch = await context.newCDPSession(p);
 		const sheet = p.locator('[data-testid=action-sheet]');
 		// The top row lifts over the backdrop, the bottom one over the sheet's choices.
 		for (const [text, under] of [['Agenda item 1.', 'backdrop'], ['Agenda item 10.', 'choice']] as const) {
+			// The top row at the top of the list, the bottom one at the bottom, whatever the sheet's height.
+			await message(p, text).evaluate((el, top) => el.scrollIntoView({ block: top ? 'start' : 'end' }), under === 'backdrop');
+			await p.waitForTimeout(200);
 			const box = (await message(p, text).boundingBox())!;
 			const at = { x: box.x + 60, y: box.y + box.height / 2 };
 			await touch.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [at] });
