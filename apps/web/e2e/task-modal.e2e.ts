@@ -291,6 +291,14 @@ describe('task modal', () => {
 		expect(await bob.locator('[data-testid=file-viewer-position]').innerText()).toContain('1 of 2');
 		await bob.keyboard.press('Escape');
 		await viewer.waitFor({ state: 'detached' });
+		// Bob answers with a file from the comment composer: uploaded first, then posted with no text.
+		await modal.locator('[data-testid=comment-input-file-input]').setInputFiles({ name: 'answer.md', mimeType: 'text/markdown', buffer: Buffer.from('# Looks good\n') });
+		await poll(() => modal.locator('[data-testid=comment-input-uploads] [data-testid=upload-progress]').count()).toBe(0);
+		await modal.locator('[data-testid=comment-input-submit]').click();
+		await poll(() => modal.locator('[data-testid=comment-input-uploads]').count()).toBe(0);
+		const seen = (await openTask(ada, 'Review the mockups')).locator('[data-testid=task-comment]', { has: ada.locator('[data-testid=attachment-file]', { hasText: 'answer.md' }) });
+		await seen.waitFor();
+		expect(await seen.getAttribute('data-author')).not.toBe(await comment.getAttribute('data-author'));
 	});
 
 	it('ran without errors in the console', () => {
