@@ -11,6 +11,8 @@ import { newId } from '../ids.js'
 const alice = newId('member')
 const bob = newId('member')
 const now = Date.now()
+/** The shape only: who uploaded it is the guard's check (OWN10), against the upload records. */
+const file = { key: newId('file'), name: 'a.txt', contentType: 'text/plain', size: 3, url: '/files/x' }
 const ctx = (sender: string, isAdmin = false): BoardWriteContext => ({ sender, isAdmin, now, joinedAt: now - 86_400_000 })
 
 function world() {
@@ -44,6 +46,7 @@ describe('board invariants', () => {
       ['delete task', (d, { task }) => deleteTask(d, task)],
       ['comment', (d, { task }) => addComment(d, { taskId: task, author: alice, body: 'hi', mentions: [alice] })],
       ['own comment', (d, { comment }) => { editComment(d, comment, 'edited', []); deleteComment(d, comment) }],
+      ['comment with files', (d, { task, comment }) => { addComment(d, { taskId: task, author: alice, body: '', attachments: [file] }); findComment(d, comment)!.set('attachments', [file]) }],
       ['palette', (d) => { setBoardLabel(d, 'p1', 'blue'); boardLabelsOf(d).delete('bug') }]
     ]
     for (const [what, edit] of ok) expect(violations(alice, edit), what).toEqual([])
@@ -94,6 +97,9 @@ describe('board invariants', () => {
       ['not unique', (d, { task, comment }) => addComment(d, { id: comment, taskId: task, author: bob, body: 'x' })],
       ['never changes', (d, { comment }) => findComment(d, comment)!.set('taskId', newId('task'))],
       ['at most 40000', (d, { task }) => addComment(d, { taskId: task, author: bob, body: 'x'.repeat(40_001) })],
+      ['only the author changes "attachments"', (d, { comment }) => findComment(d, comment)!.set('attachments', [file])],
+      ['attachments is a list of at most 20 files', (d, { task }) => addComment(d, { taskId: task, author: bob, body: 'x', attachments: Array.from({ length: 21 }, () => file) })],
+      ['attachments is a list', (d, { task }) => addComment(d, { taskId: task, author: bob, body: 'x', attachments: [{ ...file, script: 1 } as never] })],
       // BRD6
       ['colour', (d) => setBoardLabel(d, 'p1', 'chartreuse')],
       ['at most 100 labels', (d) => { for (let i = 0; i < 100; i++) setBoardLabel(d, `l${i}`, 'red') }],
