@@ -42,7 +42,13 @@ export class Client {
     if (typeof body === 'string' || body instanceof FormData) payload = body
     else if (body !== undefined) payload = JSON.stringify(body)
     if (typeof payload === 'string' && !h['content-type']) h['content-type'] = 'application/json'
-    const res = await fetch(this.base + path, { method, headers: h, body: payload })
+    const send = () => fetch(this.base + path, { method, headers: h, body: payload })
+    // A kept-alive socket the server closed as idle while this request was on its way resets;
+    // browsers resend an idempotent request then, and so does this client (GET and HEAD only).
+    const res = await send().catch((err: unknown) => {
+      if ((method === 'GET' || method === 'HEAD') && (err as { cause?: { code?: string } }).cause?.code === 'ECONNRESET') return send()
+      throw err
+    })
     const setCookie = res.headers.get('set-cookie')
     const m = setCookie ? /cc_session=([^;]*)/.exec(setCookie) : null
     if (m) this.cookie = m[1] && !/Max-Age=0/i.test(setCookie!) ? m[1] : null
