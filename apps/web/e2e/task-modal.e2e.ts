@@ -114,6 +114,9 @@ describe('task modal', () => {
 	});
 
 	it('keeps status, assignees, labels, due date, progress, links, subtasks and comments across a reload and a kill -9', async () => {
+		// Bob off the board: a board in view marks its news (the mention below) seen.
+		await bob.goto(`/c/${general}`);
+		await bob.locator('[data-testid=composer]').waitFor();
 		await createTask(ada, 'Blocking task');
 		await createTask(ada, 'Ship the release');
 		const modal = await openTask(ada, 'Ship the release');
