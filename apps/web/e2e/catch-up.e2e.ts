@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { launchBrowser, newPerson } from './support/browser';
+import { launchBrowser, newPerson, joiner } from './support/browser';
 import { startTestServer, type TestServer } from './support/server';
 import { invite, message, messageAction, poll, post, signUpFirst } from './support/people';
 
@@ -29,11 +29,7 @@ beforeAll(async () => {
 	await signUpFirst(ada);
 	general = new URL(ada.url()).pathname.split('/').pop()!;
 	await post(ada, 'Before you left');
-	const join = (viewport: { width: number; height: number }) => async () => {
-		const p = await newPerson(browser, server.url, { viewport });
-		errorLogs.push(p.errors);
-		return p.page;
-	};
+	const join = joiner(browser, server.url, errorLogs);
 	bob = await invite(ada, { name: 'Bob Stone', email: 'bob@example.com' }, join({ width: 1440, height: 900 }));
 	cy = await invite(ada, { name: 'Cy Young', email: 'cy@example.com' }, join({ width: 375, height: 740 }));
 	// Both have read what was there: their markers sit on "Before you left".

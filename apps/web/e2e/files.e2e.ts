@@ -6,7 +6,7 @@
 import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newPerson } from './support/browser';
+import { launchBrowser, newPerson, joiner } from './support/browser';
 import { startTestServer, type TestServer } from './support/server';
 import { invite, message, messageAction, poll, signUpFirst } from './support/people';
 
@@ -89,11 +89,7 @@ beforeAll(async () => {
 	errorLogs.push(a.errors);
 	ada = a.page;
 	await signUpFirst(ada);
-	bob = await invite(ada, { name: 'Bob Stone', email: 'bob@example.com' }, async () => {
-		const b = await newPerson(browser, server.url, { viewport: { width: 375, height: 740 } });
-		errorLogs.push(b.errors);
-		return b.page;
-	});
+	bob = await invite(ada, { name: 'Bob Stone', email: 'bob@example.com' }, joiner(browser, server.url, errorLogs)({ width: 375, height: 740 }));
 });
 
 afterAll(async () => {

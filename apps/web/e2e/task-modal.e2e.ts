@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { launchBrowser, newPerson } from './support/browser';
+import { launchBrowser, newPerson, joiner } from './support/browser';
 import { startServerProcess, type ProcessServer } from './support/server';
 import { invite, message, poll, post, signUpFirst } from './support/people';
 
@@ -24,11 +24,7 @@ beforeAll(async () => {
 	ada = a.page;
 	await signUpFirst(ada);
 	general = new URL(ada.url()).pathname.split('/').pop()!;
-	bob = await invite(ada, { name: 'Bob Stone', email: 'bob@example.com' }, async () => {
-		const b = await newPerson(browser, server.url, { viewport: { width: 1440, height: 900 } });
-		errorLogs.push(b.errors);
-		return b.page;
-	});
+	bob = await invite(ada, { name: 'Bob Stone', email: 'bob@example.com' }, joiner(browser, server.url, errorLogs)({ width: 1440, height: 900 }));
 });
 
 afterAll(async () => {

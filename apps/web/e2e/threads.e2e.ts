@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newPerson } from './support/browser';
+import { launchBrowser, newPerson, joiner } from './support/browser';
 import { startTestServer, type TestServer } from './support/server';
 import { invite, message, messageAction, poll, post, signUpFirst } from './support/people';
 
@@ -30,11 +30,7 @@ beforeAll(async () => {
 	ada = a.page;
 	await signUpFirst(ada);
 	general = new URL(ada.url()).pathname.split('/').pop()!;
-	const join = (viewport: { width: number; height: number }) => async () => {
-		const p = await newPerson(browser, server.url, { viewport });
-		errorLogs.push(p.errors);
-		return p.page;
-	};
+	const join = joiner(browser, server.url, errorLogs);
 	bob = await invite(ada, { name: 'Bob Stone', email: 'bob@example.com' }, join({ width: 1440, height: 900 }));
 	cy = await invite(ada, { name: 'Cy Young', email: 'cy@example.com' }, join({ width: 375, height: 740 }));
 });

@@ -48,3 +48,15 @@ export async function newPerson(browser: Browser, baseURL: string, opts: NewPage
 	});
 	return { context, page, errors };
 }
+
+/**
+ * What `invite` opens for someone joining: a fresh person at `viewport`, whose console errors go
+ * to `errorLogs` so the test can assert the app ran cleanly for everyone.
+ */
+export function joiner(browser: Browser, baseURL: string, errorLogs: string[][]) {
+	return (viewport: { width: number; height: number }) => async () => {
+		const p = await newPerson(browser, baseURL, { viewport });
+		errorLogs.push(p.errors);
+		return p.page;
+	};
+}
