@@ -188,6 +188,11 @@ export const files = sqliteTable('files', {
   width: integer('width'),
   height: integer('height'),
   thumbSha256: text('thumb_sha256'),
+  /**
+   * A voice message: its length and waveform peaks (0-100, one per bar), measured by the
+   * recording browser and bounded at upload (services/voice.ts). NULL for every other file.
+   */
+  voice: text('voice', { mode: 'json' }).$type<{ durationMs: number; peaks: number[] }>(),
   createdAt: integer('created_at').notNull()
 }, (t) => [index('files_owner').on(t.owner, t.createdAt), index('files_sha256').on(t.sha256), index('files_thumb').on(t.thumbSha256)])
 
