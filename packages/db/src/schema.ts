@@ -18,7 +18,11 @@ export const users = sqliteTable('users', {
   id: text('id').primaryKey(),
   email: text('email').notNull().unique(),
   passwordHash: text('password_hash').notNull(),
-  createdAt: integer('created_at').notNull()
+  createdAt: integer('created_at').notNull(),
+  /** Opted in on their profile: mail a digest of unread mentions while away (services/mention-digest.ts). */
+  mentionDigest: integer('mention_digest', { mode: 'boolean' }).notNull().default(false),
+  /** Mentions up to this time were mailed, or skipped at opt-in: the next digest starts after it. */
+  digestThrough: integer('digest_through')
 })
 
 export const members = sqliteTable('members', {
@@ -40,8 +44,23 @@ export const members = sqliteTable('members', {
 export const sessions = sqliteTable('sessions', {
   id: text('id').primaryKey(),
   userId: text('user_id').notNull().references(() => users.id),
-  expiresAt: integer('expires_at').notNull()
-})
+  expiresAt: integer('expires_at').notNull(),
+  /** What the profile's session list shows; null on sessions older than the columns. */
+  createdAt: integer('created_at'),
+  /** Last request or socket opened with it, at most a minute stale (auth/sessions.ts). */
+  lastSeenAt: integer('last_seen_at'),
+  userAgent: text('user_agent'),
+  ip: text('ip')
+}, (t) => [index('sessions_user').on(t.userId)])
+
+/** Password reset links: hex(sha256(token)) only; single use, an hour (services/password-reset.ts). */
+export const passwordResets = sqliteTable('password_resets', {
+  tokenHash: text('token_hash').primaryKey(),
+  userId: text('user_id').notNull().references(() => users.id),
+  createdAt: integer('created_at').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+  usedAt: integer('used_at')
+}, (t) => [index('password_resets_user').on(t.userId)])
 
 export const invites = sqliteTable('invites', {
   tokenHash: text('token_hash').primaryKey(),
