@@ -1,0 +1,1 @@
+ALTER TABLE `file_refs` ADD `task_id` text;
