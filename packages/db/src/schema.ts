@@ -328,3 +328,29 @@ export const agentMemory = sqliteTable('agent_memory', {
   value: text('value', { mode: 'json' }),
   updatedAt: integer('updated_at').notNull()
 }, (t) => [primaryKey({ columns: [t.agentId, t.scope, t.scopeId, t.key] })])
+
+/**
+ * A person's account at an OpenID Connect provider (OIDC_ISSUER), linked once: later sign-ins
+ * find the user by (issuer, subject), never by email, since a provider may reassign an email.
+ * One identity per user per issuer, so a second provider account cannot silently take over.
+ */
+export const oidcIdentities = sqliteTable('oidc_identities', {
+  issuer: text('issuer').notNull(),
+  subject: text('subject').notNull(),
+  userId: text('user_id').notNull().references(() => users.id),
+  /** The verified email the link was made with (shown to admins; not used to sign in). */
+  email: text('email').notNull(),
+  createdAt: integer('created_at').notNull()
+}, (t) => [primaryKey({ columns: [t.issuer, t.subject] }), uniqueIndex('oidc_identities_user').on(t.issuer, t.userId)])
+
+/**
+ * Short-lived, single-use OIDC state kept on the server: `login` rows hold a sign-in's nonce and
+ * PKCE verifier (id = hex(sha256(state))), `link` rows a provider identity waiting for the
+ * member's password (id = hex(sha256(link token))). Deleted when used or expired.
+ */
+export const oidcPending = sqliteTable('oidc_pending', {
+  id: text('id').primaryKey(),
+  purpose: text('purpose', { enum: ['login', 'link'] }).notNull(),
+  data: text('data', { mode: 'json' }).notNull(),
+  expiresAt: integer('expires_at').notNull()
+}, (t) => [index('oidc_pending_expires').on(t.expiresAt)])
