@@ -11,6 +11,8 @@ export const workspaces = sqliteTable('workspaces', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
   handle: text('handle').notNull(),
+  /** The workspace icon: an uploaded image's file key (readable by every member), or null. */
+  icon: text('icon'),
   createdAt: integer('created_at').notNull()
 })
 
@@ -32,7 +34,8 @@ export const members = sqliteTable('members', {
   kind: text('kind', { enum: ['user', 'agent'] }).notNull(),
   name: text('name').notNull(),
   handle: text('handle').notNull(),
-  role: text('role', { enum: ['admin', 'member'] }).notNull(),
+  /** A guest reads and writes only the channels they were added to (docs/decisions.md). */
+  role: text('role', { enum: ['admin', 'member', 'guest'] }).notNull(),
   avatar: text('avatar'),
   title: text('title'),
   reportsTo: text('reports_to'),
@@ -62,15 +65,25 @@ export const passwordResets = sqliteTable('password_resets', {
   usedAt: integer('used_at')
 }, (t) => [index('password_resets_user').on(t.userId)])
 
+/**
+ * An invite by email is spent by its one sign-up (`used_at`). An invite link (`kind` 'link', no
+ * email) takes any number of sign-ups until it expires or an admin revokes it; `uses` counts them.
+ * `channel_ids`: a guest invite's channels, the only ones its guests join.
+ */
 export const invites = sqliteTable('invites', {
   tokenHash: text('token_hash').primaryKey(),
   workspaceId: text('workspace_id').notNull().references(() => workspaces.id),
   email: text('email').notNull(),
-  role: text('role', { enum: ['admin', 'member'] }).notNull(),
+  role: text('role', { enum: ['admin', 'member', 'guest'] }).notNull(),
   createdBy: text('created_by').notNull(),
   expiresAt: integer('expires_at').notNull(),
-  usedAt: integer('used_at')
-})
+  usedAt: integer('used_at'),
+  kind: text('kind', { enum: ['email', 'link'] }).notNull().default('email'),
+  channelIds: text('channel_ids', { mode: 'json' }).$type<string[]>(),
+  uses: integer('uses').notNull().default(0),
+  createdAt: integer('created_at'),
+  revokedAt: integer('revoked_at')
+}, (t) => [index('invites_ws').on(t.workspaceId, t.kind)])
 
 export const conversations = sqliteTable('conversations', {
   id: text('id').primaryKey(),
@@ -354,3 +367,18 @@ export const oidcPending = sqliteTable('oidc_pending', {
   data: text('data', { mode: 'json' }).notNull(),
   expiresAt: integer('expires_at').notNull()
 }, (t) => [index('oidc_pending_expires').on(t.expiresAt)])
+
+/**
+ * What admins did, newest first in the admin page: who (`actor_id`), what (`action`, e.g.
+ * 'member.role'), to whom (`target_kind`/`target_id`), and the details (before/after). Append-only.
+ */
+export const adminAudit = sqliteTable('admin_audit', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  workspaceId: text('workspace_id').notNull(),
+  actorId: text('actor_id').notNull(),
+  action: text('action').notNull(),
+  targetKind: text('target_kind').notNull(),
+  targetId: text('target_id').notNull(),
+  detail: text('detail', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  createdAt: integer('created_at').notNull()
+}, (t) => [index('admin_audit_ws').on(t.workspaceId, t.id)])
