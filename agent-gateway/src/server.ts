@@ -148,7 +148,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   gateway.secureCookies = config.publicBaseUrl.startsWith('https:')
 
   const webRoot = opts.webRoot === undefined ? DEFAULT_WEB_ROOT : opts.webRoot
-  const agents = createAgentRuntime(gateway, { ...opts.agents, sockets: opts.sockets, boards })
+  const agents = await createAgentRuntime(gateway, { ...opts.agents, sockets: opts.sockets, boards })
   // A task comment's mentions are news for the people named, whoever wrote it.
   const stopMentions = boards.onTaskChange((c) => {
     if (c.kind !== 'commented') return

@@ -8,7 +8,7 @@ import { TokenVault } from './token-vault.js'
 import { Thinking } from './thinking.js'
 import { publishAgentPresence } from './agent-presence.js'
 import { InProcessQueue, type RunQueue } from './queue.js'
-import { BullQueue, LOCAL_QUEUE, ResultQueue } from './queue-bullmq.js'
+import type { BullQueue } from './queue-bullmq.js'
 import { HeartbeatScheduler } from './scheduler.js'
 import { TriggerRouter } from './triggers.js'
 import { applyRun, runAgent, type RunnerOptions } from './runner.js'
@@ -54,7 +54,7 @@ export interface AgentRuntime {
  * executor, heartbeats, the agent socket and the agent routes. In-process by default; with
  * REDIS_URL runs and heartbeats are BullMQ jobs.
  */
-export function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptions = {}): AgentRuntime {
+export async function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptions = {}): Promise<AgentRuntime> {
   const vault = new TokenVault(gw.config.dataDir)
   configurePostLimits(gw, options.postLimits)
   const hub = new SocketHub((req: IncomingMessage) => {
@@ -84,12 +84,14 @@ export function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptions = {
   let queue: RunQueue
   let bull: BullQueue | null = null
   let pickBull = (_agentId: string): BullQueue => bull!
-  if (gw.config.redisUrl && gw.config.agentWorkers === 'external') {
+  // BullMQ and ioredis load only with Redis: they cost ~400 ms of every embedded start.
+  const bullmq = gw.config.redisUrl ? await import('./queue-bullmq.js') : null
+  if (gw.config.redisUrl && bullmq && gw.config.agentWorkers === 'external') {
     // Worker processes deliver webhook runs and hand the replies back through the results queue;
     // socket agents' runs stay here, where their socket is.
-    const shared = new BullQueue(gw.config.redisUrl, options.queuePrefix)
-    const local = new BullQueue(gw.config.redisUrl, options.queuePrefix, LOCAL_QUEUE)
-    const results = new ResultQueue(gw.config.redisUrl, options.queuePrefix)
+    const shared = new bullmq.BullQueue(gw.config.redisUrl, options.queuePrefix)
+    const local = new bullmq.BullQueue(gw.config.redisUrl, options.queuePrefix, bullmq.LOCAL_QUEUE)
+    const results = new bullmq.ResultQueue(gw.config.redisUrl, options.queuePrefix)
     local.work(run)
     results.work((d) => applyRun(gw, d))
     bull = shared
@@ -104,8 +106,8 @@ export function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptions = {
         await Promise.all([shared.close(), local.close(), results.close()])
       }
     }
-  } else if (gw.config.redisUrl) {
-    bull = new BullQueue(gw.config.redisUrl, options.queuePrefix)
+  } else if (gw.config.redisUrl && bullmq) {
+    bull = new bullmq.BullQueue(gw.config.redisUrl, options.queuePrefix)
     bull.work(run)
     queue = bull
   } else {

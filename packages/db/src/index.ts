@@ -4,5 +4,5 @@ export * as schema from './schema.js'
 export {
   workspaces, users, members, sessions, invites, conversations, conversationMembers, docUpdates,
   docClients, messages, agents, agentRuns, approvals, agentMemory, tasks, taskAssignees, files, fileRefs,
-  threadFollows, pins, oidcIdentities, oidcPending
+  threadFollows, pins, oidcIdentities, oidcPending, inboundAddresses
 } from './schema.js'

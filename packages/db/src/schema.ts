@@ -31,7 +31,8 @@ export const members = sqliteTable('members', {
   id: text('id').primaryKey(),
   workspaceId: text('workspace_id').notNull().references(() => workspaces.id),
   userId: text('user_id').references(() => users.id),
-  kind: text('kind', { enum: ['user', 'agent'] }).notNull(),
+  /** 'bot': a server-run member that is neither a person nor an agent (a channel's Email member). */
+  kind: text('kind', { enum: ['user', 'agent', 'bot'] }).notNull(),
   name: text('name').notNull(),
   handle: text('handle').notNull(),
   /** A guest reads and writes only the channels they were added to (docs/decisions.md). */
@@ -382,3 +383,19 @@ export const adminAudit = sqliteTable('admin_audit', {
   detail: text('detail', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
   createdAt: integer('created_at').notNull()
 }, (t) => [index('admin_audit_ws').on(t.workspaceId, t.id)])
+
+/**
+ * A channel's inbound email address, `<channel>+<secret>@INBOUND_DOMAIN` (inbound-email/). The
+ * SMTP listener finds the channel by hex(sha256(secret)) at RCPT TO; the sealed copy (server key)
+ * lets the channel's managers see the address again. Rotating replaces both, so the old address
+ * is refused from that moment. `member_id` is the channel's Email member, the author of its mail.
+ */
+export const inboundAddresses = sqliteTable('inbound_addresses', {
+  conversationId: text('conversation_id').primaryKey().references(() => conversations.id),
+  secretHash: text('secret_hash').notNull().unique(),
+  secretCipher: text('secret_cipher').notNull(),
+  memberId: text('member_id').notNull().references(() => members.id),
+  enabled: integer('enabled', { mode: 'boolean' }).notNull(),
+  updatedBy: text('updated_by').notNull(),
+  updatedAt: integer('updated_at').notNull()
+})
