@@ -12,15 +12,16 @@ export class FileRefs {
   constructor(db: Db) {
     const sqlite = db.$client
     this.#ref = sqlite.prepare(`
-      INSERT INTO file_refs (file_key, ref, scope, deleted, created_at) VALUES (@key, @ref, @scope, @deleted, @createdAt)
-      ON CONFLICT(file_key, ref) DO UPDATE SET deleted = excluded.deleted`)
+      INSERT INTO file_refs (file_key, ref, scope, deleted, task_id, created_at) VALUES (@key, @ref, @scope, @deleted, @taskId, @createdAt)
+      ON CONFLICT(file_key, ref) DO UPDATE SET deleted = excluded.deleted, task_id = excluded.task_id`)
     this.#unref = sqlite.prepare('DELETE FROM file_refs WHERE ref = @ref AND file_key NOT IN (SELECT value FROM json_each(@keys))')
   }
 
   /** `ref` now attaches exactly `keys`: attachments edited away stop granting access, and a
-   *  deleted message or comment keeps its rows marked deleted (the collector may drop the file). */
-  record(ref: string, scope: string, keys: string[], deleted: boolean, createdAt: number) {
+   *  deleted message or comment keeps its rows marked deleted (the collector may drop the file).
+   *  `taskId`: the task a comment is on (null for a message), so a listing can link to it. */
+  record(ref: string, scope: string, keys: string[], deleted: boolean, createdAt: number, taskId: string | null = null) {
     this.#unref.run({ ref, keys: JSON.stringify(keys) })
-    for (const key of keys) this.#ref.run({ key, ref, scope, deleted: deleted ? 1 : 0, createdAt })
+    for (const key of keys) this.#ref.run({ key, ref, scope, deleted: deleted ? 1 : 0, taskId, createdAt })
   }
 }

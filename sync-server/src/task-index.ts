@@ -93,7 +93,7 @@ export class TaskIndex {
           this.#clearAssignees.run(t.id)
           for (const m of t.assignees) this.#assign.run(t.id, m)
         }
-        for (const { comment: c, keys } of attached) this.#refs.record(c.id, scope.board, keys, c.deleted, c.createdAt)
+        for (const { comment: c, keys } of attached) this.#refs.record(c.id, scope.board, keys, c.deleted, c.createdAt, c.taskId)
       },
       done: () => {
         for (const r of rows) this.#pending.delete(r.task.id)

@@ -251,6 +251,52 @@ describe('attached files', () => {
     expect((await fetchFile(bob.client, up.url)).status).toBe(404)
   })
 
+  it("an edit of a comment changes its files: the author's own only, and a file taken off stops granting access", async () => {
+    const task = (await ada.client.post('/api/tasks', { conversationId: channelId, title: 'Specs' })).body.task
+    const first = (await bob.client.upload('/api/uploads', 'v1.txt', 'first draft')).body
+    const second = (await bob.client.upload('/api/uploads', 'v2.txt', 'second draft')).body
+    const hers = (await ada.client.upload('/api/uploads', 'hers.txt', 'only ada')).body
+    const c = (await bob.client.post(`/api/tasks/${task.id}/comments`, { bodyMd: 'spec', attachments: [{ key: first.key }] })).body.comment
+    const edit = (client: Client, body: unknown) => client.patch(`/api/tasks/${task.id}/comments/${c.id}`, body)
+
+    const foreign = await edit(bob.client, { attachments: [{ key: first.key }, { key: hers.key }] })
+    expect(foreign.status).toBe(400)
+    expect(foreign.body).toMatchObject({ error: 'invalid_attachment' })
+    expect((await edit(ada.client, { attachments: [] })).status).toBe(403) // not the author
+    expect((await edit(bob.client, {})).status).toBe(400)
+
+    const swapped = await edit(bob.client, { attachments: [{ key: second.key, name: 'ignored.exe' }] })
+    expect(swapped.status, JSON.stringify(swapped.body)).toBe(200)
+    expect(swapped.body.comment).toMatchObject({ bodyMd: 'spec', editedAt: expect.any(Number), attachments: [{ key: second.key, name: 'v2.txt', url: second.url }] })
+    expect((await ada.client.get(`/api/tasks/${task.id}`)).body.task.comments.at(-1).attachments.map((a: { key: string }) => a.key)).toEqual([second.key])
+    expect((await fetchFile(ada.client, second.url)).bytes.toString()).toBe('second draft')
+    // Taken off the only comment that attached it: no one else may read it any more.
+    expect((await fetchFile(ada.client, first.url)).status).toBe(404)
+    const listed = (await ada.client.get(`/api/files?conversationId=${channelId}`)).body.files.map((f: { key: string }) => f.key)
+    expect(listed).toContain(second.key)
+    expect(listed).not.toContain(first.key)
+
+    // Files alone need no text; text and files both gone is a delete, not an edit.
+    expect((await edit(bob.client, { bodyMd: '' })).body.comment).toMatchObject({ bodyMd: '', attachments: [{ key: second.key }] })
+    expect((await edit(bob.client, { attachments: [] })).status).toBe(400)
+    expect((await edit(bob.client, { bodyMd: 'text only', attachments: [] })).body.comment).toMatchObject({ bodyMd: 'text only', attachments: [] })
+    expect((await fetchFile(ada.client, second.url)).status).toBe(404)
+  })
+
+  it("lists a comment's file with its task and comment, to the board's members only", async () => {
+    const task = (await ada.client.post('/api/tasks', { conversationId: channelId, title: 'Logo' })).body.task
+    const up = (await bob.client.upload('/api/uploads', 'logo-on-task.png', await image(), 'image/png')).body
+    const c = (await bob.client.post(`/api/tasks/${task.id}/comments`, { bodyMd: 'logo', attachments: [{ key: up.key }] })).body.comment
+    const msg = (await post(ada.client, { bodyMd: 'in chat', attachments: [{ key: (await ada.client.upload('/api/uploads', 'chat-file.txt', 'hi')).body.key }] })).body.message
+
+    const listed = (await ada.client.get('/api/files?q=logo-on-task')).body.files
+    expect(listed).toEqual([expect.objectContaining({ key: up.key, conversationId: channelId, messageId: null, taskId: task.id, commentId: c.id })])
+    expect((await ada.client.get('/api/files?q=chat-file')).body.files).toEqual([expect.objectContaining({ messageId: msg.id, taskId: null, commentId: null })])
+    expect((await cy.client.get('/api/files?q=logo-on-task')).body.files).toEqual([])
+    expect((await cy.client.get(`/api/files?conversationId=${channelId}`)).status).toBe(200)
+    expect((await cy.client.get(`/api/files?conversationId=${channelId}`)).body.files).toEqual([])
+  })
+
   it('lists the files of my conversations, newest first, by conversation, kind and name', async () => {
     const pdf = (await cy.client.upload('/api/uploads', 'Quarterly report.pdf', '%PDF-1.4\n%%EOF\n')).body
     await post(cy.client, { bodyMd: 'report', attachments: [{ key: pdf.key }] }, otherId)

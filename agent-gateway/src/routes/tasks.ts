@@ -26,7 +26,6 @@ const dueAt = z
 const progress = z.number().int('A whole number.').min(0).max(100)
 const position = z.string().regex(/^[0-9A-Za-z]{1,64}$/, 'A fractional index key (1–64 letters and digits).')
 const commentText = z.string().max(MAX_COMMENT_CHARS, `Comments are at most ${MAX_COMMENT_CHARS.toLocaleString('en')} characters.`)
-const commentBody = commentText.refine((s) => s.trim().length > 0, 'A comment cannot be empty.')
 
 const listQuery = z.object({ conversationId: id.optional(), assignee: id.optional(), status: status.optional() })
 const createBody = z.object({
@@ -56,7 +55,9 @@ const patchBody = z
 const assigneeBody = z.object({ memberId })
 const labelsBody = z.object({ labels })
 const linkBody = z.object({ linkedTaskId: id, kind: z.enum(LINK_KINDS) })
-const commentBodySchema = z.object({ bodyMd: commentBody })
+/** An edit changes the text, the files (the whole list, as when posting), or both. */
+const commentEditSchema = z.object({ bodyMd: commentText.optional(), attachments: attachmentsInputSchema.optional() })
+  .refine((e) => e.bodyMd !== undefined || e.attachments !== undefined, 'Send bodyMd, attachments or both.')
 /** Files alone need no text: the service, which sees the files, refuses an empty comment. */
 const newCommentSchema = z.object({ bodyMd: commentText.default(''), attachments: attachmentsInputSchema.optional() })
 
@@ -90,8 +91,8 @@ export function taskRoutes(gw: Gateway) {
     .post('/tasks/:id/comments', validate('json', newCommentSchema), async (c) =>
       c.json({ comment: await commentOnTask(gw, authOf(c), c.req.param('id'), c.req.valid('json')) }, 201)
     )
-    .patch('/tasks/:id/comments/:commentId', validate('json', commentBodySchema), async (c) =>
-      c.json({ comment: await editTaskComment(gw, authOf(c), c.req.param('id'), c.req.param('commentId'), c.req.valid('json').bodyMd) })
+    .patch('/tasks/:id/comments/:commentId', validate('json', commentEditSchema), async (c) =>
+      c.json({ comment: await editTaskComment(gw, authOf(c), c.req.param('id'), c.req.param('commentId'), c.req.valid('json')) })
     )
     .delete('/tasks/:id/comments/:commentId', async (c) => {
       await removeTaskComment(gw, authOf(c), c.req.param('id'), c.req.param('commentId'))

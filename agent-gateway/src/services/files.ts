@@ -3,7 +3,7 @@ import busboy from 'busboy'
 import { and, eq, sql } from 'drizzle-orm'
 import { files, type Db } from '@circlechat/db'
 import { z } from 'zod'
-import { MAX_ATTACHMENTS, fileKind, newId, type Attachment, type FileKind } from '@circlechat/model'
+import { MAX_ATTACHMENTS, fileKind, isId, newId, type Attachment, type FileKind } from '@circlechat/model'
 import type { Gateway } from '../deps.js'
 import { ApiError, badRequest, notFound } from '../errors.js'
 import { BlobTooLarge, type StagedBlob } from '../files/index.js'
@@ -209,7 +209,7 @@ function build(db: Db) {
           AND (r.scope = @ws OR r.scope IN (SELECT conversation_id FROM conversation_members WHERE member_id = @me))))`),
     list: db.$client.prepare(`
       SELECT f.key, f.owner, f.name, f.content_type AS contentType, f.size, f.width, f.height, f.thumb_sha256 AS thumbSha256,
-        r.ref, r.scope, r.created_at AS attachedAt
+        r.ref, r.scope, r.task_id AS taskId, r.created_at AS attachedAt
       FROM file_refs r JOIN files f ON f.key = r.file_key
       WHERE r.deleted = 0 AND f.workspace_id = @ws
         AND r.scope IN (SELECT conversation_id FROM conversation_members WHERE member_id = @me)
@@ -250,14 +250,18 @@ export interface ListedFile extends FileJson {
   thumbUrl: string | null
   memberId: string
   conversationId: string
-  messageId: string
+  /** The message or thread reply attaching it; null when a task comment does. */
+  messageId: string | null
+  /** The task comment attaching it, and its task; null for a message. */
+  taskId: string | null
+  commentId: string | null
   createdAt: number
 }
 
 /** Files attached in the caller's conversations, newest attachment first; one entry per file. */
 export function listFiles(gw: Gateway, auth: Actor, q: { conversationId?: string; kind?: FileKind; q?: string; limit: number }): ListedFile[] {
   const rows = statements(gw.db).list.all({ ws: auth.workspace.id, me: auth.member.id, conv: q.conversationId ?? null, q: q.q ? `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null }) as Array<
-      Omit<FileRow, 'workspaceId' | 'sha256' | 'createdAt'> & { ref: string; scope: string; attachedAt: number }>
+      Omit<FileRow, 'workspaceId' | 'sha256' | 'createdAt'> & { ref: string; scope: string; taskId: string | null; attachedAt: number }>
   const out: ListedFile[] = []
   const seen = new Set<string>()
   for (const r of rows) {
@@ -265,9 +269,13 @@ export function listFiles(gw: Gateway, auth: Actor, q: { conversationId?: string
     seen.add(r.key)
     const kind = fileKind(r.contentType, r.name)
     if (q.kind && kind !== q.kind) continue
+    // A comment's ref is its id; refs written before the task was recorded are still comments.
+    const comment = r.taskId !== null || isId('taskComment', r.ref)
+    const { taskId, attachedAt, ...row } = r
     out.push({
-      ...fileJson({ ...r, workspaceId: auth.workspace.id, sha256: '', createdAt: r.attachedAt }),
-      kind, thumbUrl: r.thumbSha256 ? `${fileUrl(r.key)}/thumb` : null, memberId: r.owner, conversationId: r.scope, messageId: r.ref, createdAt: r.attachedAt
+      ...fileJson({ ...row, workspaceId: auth.workspace.id, sha256: '', createdAt: attachedAt }),
+      kind, thumbUrl: r.thumbSha256 ? `${fileUrl(r.key)}/thumb` : null, memberId: r.owner, conversationId: r.scope,
+      messageId: comment ? null : r.ref, taskId: comment ? taskId : null, commentId: comment ? r.ref : null, createdAt: attachedAt
     })
     if (out.length >= q.limit) break
   }

@@ -4,7 +4,7 @@ import { members, tasks as taskIndex } from '@circlechat/db'
 import {
   LABEL_COLOURS, MAX_ASSIGNEES, MAX_BOARD_LABELS, MAX_COMMENT_CHARS, MAX_DESCRIPTION_CHARS, MAX_LINKS, MAX_MENTIONS,
   MAX_TASK_LABELS, MAX_TITLE_CHARS, TASK_STATUSES, activityOfTask, addComment, addTaskLink, appendActivity,
-  boardLabelsOf, compareTasks, createTask, deleteComment, deleteTask, docName, editComment, findComment, findTask,
+  boardLabelsOf, compareTasks, createTask, deleteComment, deleteTask, docName, editComment, editCommentAttachments, findComment, findTask,
   initBoard, isId, isLabelName, isPosition, listComments, listTasks, positionAtEdge, readComment, readTask,
   removeTaskLink, setBoardLabel, setTaskKeys, subtasksOf, taskChanges, updateTask,
   type ActivityEntry, type ArchivedTask, type LinkKind, type Task, type TaskComment, type TaskLink, type TaskPatch, type TaskSource, type TaskStatus
@@ -20,6 +20,7 @@ import { notifyTaskMentions } from './task-mentions.js'
 import {
   taskCommentShape, taskShape, type ConversationRow, type TaskActivityJson, type TaskCommentJson, type TaskJson, type TaskLinkJson
 } from './shapes.js'
+import { workspaceBoardOf } from './guests.js'
 
 /**
  * Tasks, for REST and the agent runtime. Reads come from board docs (`board:<conversationId>`,
@@ -91,7 +92,10 @@ interface Loaded {
 
 /** The board of a scope if the actor may use it now; otherwise `missing()` (a 404). */
 function requireBoard(gw: Gateway, actor: Actor, scope: string, missing: () => ApiError = taskNotFound): Board {
-  if (scope === actor.workspace.id) return { scope, doc: docName.board(scope), conversation: null }
+  if (scope === actor.workspace.id) {
+    if (workspaceBoardOf(actor) === null) throw missing() // guests see only their channels' boards
+    return { scope, doc: docName.board(scope), conversation: null }
+  }
   let conversation: ConversationRow
   try {
     conversation = requireMembership(gw, actor, scope)
@@ -106,9 +110,9 @@ function requireBoard(gw: Gateway, actor: Actor, scope: string, missing: () => A
  * board or on the board of a conversation they are in now. The relay writes the index in the
  * same SQLite transaction as the board doc update, so it never lags a stored write.
  */
-const READABLE = `t.workspace_id = @workspaceId AND (t.board = @workspaceId
+const READABLE = `t.workspace_id = @workspaceId AND (t.board = @workspaceBoard
   OR t.board IN (SELECT conversation_id FROM conversation_members WHERE member_id = @memberId))`
-const readableParams = (actor: Actor) => ({ workspaceId: actor.workspace.id, memberId: actor.member.id })
+const readableParams = (actor: Actor): Record<string, string | null> => ({ workspaceId: actor.workspace.id, workspaceBoard: workspaceBoardOf(actor), memberId: actor.member.id })
 
 /** The readable boards that hold tasks. */
 function readableBoards(gw: Gateway, actor: Actor): Board[] {
@@ -119,7 +123,7 @@ function readableBoards(gw: Gateway, actor: Actor): Board[] {
 /** Live tasks the actor may read matching the filters, per the index, freshest first. */
 function indexedTasks(gw: Gateway, actor: Actor, f: { board?: string; status?: TaskStatus; assignee?: string; open?: boolean }): Array<{ id: string; board: string }> {
   let where = `t.deleted = 0 AND ${READABLE}`
-  const params: Record<string, string> = readableParams(actor)
+  const params: Record<string, string | null> = readableParams(actor)
   if (f.board !== undefined) {
     where += ' AND t.board = @board'
     params.board = f.board
@@ -492,18 +496,26 @@ export async function commentOnTask(gw: Gateway, actor: Actor, taskId: string, i
   return taskCommentShape(comment, handlesOf(gw, actor))
 }
 
-/** Edits a comment's body; only its author may. */
-export async function editTaskComment(gw: Gateway, actor: Actor, taskId: string, commentId: string, bodyMd: string, opts: TaskWriteOptions = {}): Promise<TaskCommentJson> {
-  const body = checkComment(bodyMd)
-  const mentions = resolveMentions(gw, actor.workspace.id, body).slice(0, MAX_MENTIONS)
+/**
+ * Edits a comment: its body, its attachments, or both; only its author may. `attachments`
+ * replaces the list, each the author's own upload by key (as when posting, OWN10); files it no
+ * longer names stop being referenced by the comment (the task index rewrites its `file_refs`).
+ */
+export async function editTaskComment(gw: Gateway, actor: Actor, taskId: string, commentId: string, input: { bodyMd?: string; attachments?: AttachmentInput[] }, opts: TaskWriteOptions = {}): Promise<TaskCommentJson> {
+  const attachments = input.attachments && resolveAttachments(gw, { memberId: actor.member.id, workspaceId: actor.workspace.id }, input.attachments)
   const { comment, before, board } = await writeTask(gw, actor, taskId, opts, (doc, _, board) => {
     const c = commentOf(doc, taskId, commentId)
     if (c.author !== actor.member.id) throw forbidden('not_author', 'Only the author can edit a comment.')
-    editComment(doc, commentId, body, mentions)
+    const files = attachments ?? c.attachments
+    // Files alone need no text, as when posting; a comment left with neither is refused.
+    const body = input.bodyMd === undefined ? c.body : files.length > 0 && input.bodyMd.trim() === '' ? '' : checkComment(input.bodyMd)
+    if (body.trim() === '' && files.length === 0) throw badRequest('invalid_input', 'A comment needs text or a file: delete it instead.')
+    if (input.bodyMd !== undefined) editComment(doc, commentId, body, resolveMentions(gw, actor.workspace.id, body).slice(0, MAX_MENTIONS))
+    if (attachments) editCommentAttachments(doc, commentId, attachments)
     return { comment: readComment(findComment(doc, commentId)!), before: c.mentions, board }
   })
   // As with messages, an edit that adds a mention tells the newly mentioned.
-  await notify(gw, actor, board, comment, mentions.filter((m) => !before.includes(m)))
+  await notify(gw, actor, board, comment, comment.mentions.filter((m) => !before.includes(m)))
   return taskCommentShape(comment, handlesOf(gw, actor))
 }
 

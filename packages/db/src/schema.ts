@@ -240,7 +240,7 @@ export const fileRefs = sqliteTable('file_refs', {
   scope: text('scope').notNull(),
   /** The message or comment was deleted: it no longer grants access. */
   deleted: integer('deleted', { mode: 'boolean' }).notNull().default(false),
-  /** The task whose comment  is; null for a message or thread reply (the Files page links to either). */
+  /** The task whose comment `ref` is; null for a message or thread reply (the Files page links to either). */
   taskId: text('task_id'),
   createdAt: integer('created_at').notNull()
 }, (t) => [primaryKey({ columns: [t.fileKey, t.ref] }), index('file_refs_scope').on(t.scope, t.createdAt), index('file_refs_ref').on(t.ref)])

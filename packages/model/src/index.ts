@@ -38,7 +38,7 @@ export {
   TASK_TEXTS, TASK_SETS, commentFieldOwner, tasksOf, commentsOf, boardLabelsOf, activityOf, boardMetaOf, isTaskStatus,
   isLinkKind, isPosition, readTask, compareTasks, listTasks, followTasks, findTask, readComment, listComments, findComment,
   subtasksOf, positionBetween, positionAtEdge, createTask, replaceText, updateTask, setTaskKeys, addTaskLink,
-  removeTaskLink, deleteTask, addComment, editComment, deleteComment, appendActivity, MAX_ACTIVITY, activityOfTask, taskChanges,
+  removeTaskLink, deleteTask, addComment, editComment, editCommentAttachments, deleteComment, appendActivity, MAX_ACTIVITY, activityOfTask, taskChanges,
   setBoardLabel, initBoard, LABEL_COLOURS, isLabelColour, isLabelName, archivableTasks, removeTasks
 } from './docs/board.js'
 export type {

@@ -441,6 +441,17 @@ export function editComment(doc: Y.Doc, id: string, body: string, mentions: stri
   return true
 }
 
+/** Replaces a comment's attachments (its author's own uploads, OWN10); an empty list removes them all. */
+export function editCommentAttachments(doc: Y.Doc, id: string, attachments: Attachment[], origin?: unknown): boolean {
+  const m = findComment(doc, id)
+  if (!m || m.get('deleted') === true) return false
+  doc.transact(() => {
+    m.set('attachments', attachments)
+    m.set('editedAt', Date.now())
+  }, origin)
+  return true
+}
+
 export function deleteComment(doc: Y.Doc, id: string, origin?: unknown): boolean {
   const m = findComment(doc, id)
   if (!m || m.get('deleted') === true) return false
