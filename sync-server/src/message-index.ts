@@ -1,13 +1,14 @@
 import type * as Y from 'yjs'
 import type { Db } from '@circlechat/db'
-import { readMessage, type Message } from '@circlechat/model'
+import { readMessage, type Message, type VoiceInfo } from '@circlechat/model'
 import { FileRefs } from './file-refs.js'
 
-/** What the guard compares an attachment with: the upload's owner, sniffed type and size. */
+/** What the guard compares an attachment with: the upload's owner, sniffed type, size and voice info. */
 export interface AttachedFile {
   owner: string
   contentType: string
   size: number
+  voice: VoiceInfo | null
 }
 
 /**
@@ -35,13 +36,14 @@ export class MessageIndex {
       WHERE messages.doc = excluded.doc AND messages.conversation_id = excluded.conversation_id`)
     this.#exists = sqlite.prepare('SELECT 1 FROM messages WHERE id = ?').pluck()
     this.#rootDoc = sqlite.prepare('SELECT doc FROM messages WHERE id = ?').pluck()
-    this.#file = sqlite.prepare('SELECT owner, content_type AS contentType, size FROM files WHERE key = ?')
+    this.#file = sqlite.prepare('SELECT owner, content_type AS contentType, size, voice FROM files WHERE key = ?')
     this.#refs = new FileRefs(db)
   }
 
   /** The upload record an attachment names (guard rule OWN10), if any. */
   fileOf(key: string): AttachedFile | undefined {
-    return this.#file.get(key) as AttachedFile | undefined
+    const row = this.#file.get(key) as (Omit<AttachedFile, 'voice'> & { voice: string | null }) | undefined
+    return row && { ...row, voice: row.voice ? (JSON.parse(row.voice) as VoiceInfo) : null }
   }
 
   idTaken(id: string): boolean {

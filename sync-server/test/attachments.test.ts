@@ -80,4 +80,26 @@ describe('attachments (OWN10)', () => {
     await expectRefused((d) => appendMessage(d, { author: bob.memberId, body: 'x', attachments: [{ ...mine, contentType: 'image/png' }] }), 'invalidField')
     await expectRefused((d) => appendMessage(d, { author: bob.memberId, body: 'x', attachments: [{ ...mine, size: 1 }] }), 'invalidField')
   })
+
+  it('a voice message carries its upload\'s length and waveform, unchanged and bounded', async () => {
+    const voice = { durationMs: 2100, peaks: Array.from({ length: 64 }, (_, i) => i % 101) }
+    const file = { ...seedFile(bob.memberId, 'voice.webm'), contentType: 'audio/webm' }
+    h.db.$client.prepare("UPDATE files SET content_type = 'audio/webm', voice = ? WHERE key = ?").run(JSON.stringify(voice), file.key)
+    // Waveforms that are not the recorded one, or are not waveforms, and a voice on a plain file.
+    const plain = seedFile(bob.memberId)
+    await expectRefused((d) => appendMessage(d, { author: bob.memberId, body: '', attachments: [{ ...file, voice: { ...voice, peaks: voice.peaks.map(() => 100) } }] }), 'invalidField')
+    await expectRefused((d) => appendMessage(d, { author: bob.memberId, body: '', attachments: [{ ...file, voice: { ...voice, durationMs: 99 } }] }), 'invalidField')
+    await expectRefused((d) => appendMessage(d, { author: bob.memberId, body: '', attachments: [{ ...file, voice: { durationMs: 2100, peaks: Array(5000).fill(1) } }] }), 'invalidField')
+    await expectRefused((d) => appendMessage(d, { author: bob.memberId, body: '', attachments: [{ ...plain, voice }] }), 'invalidField')
+    await expectRefused((d) => appendMessage(d, { author: bob.memberId, body: '', attachments: [file] }), 'invalidField')
+    const b = h.connect(name, bob.token)
+    const relay = watchRelay(b)
+    await synced(b)
+    const id = appendMessage(b.doc, { author: bob.memberId, body: '', attachments: [{ ...file, voice }] })
+    await until(() => refsOf(file.key).length === 1, 5000, 'reference')
+    const row = h.db.$client.prepare('SELECT attachments FROM messages WHERE id = ?').pluck().get(id) as string
+    expect(JSON.parse(row)).toEqual([{ ...file, voice }])
+    expect(relay.rejects).toEqual([])
+    b.destroy()
+  })
 })

@@ -10,6 +10,7 @@ import { search, type SearchInput } from '../services/search.js'
 import { conversationShape, messageRowShape } from '../services/shapes.js'
 import { withAbsoluteUrls } from '../services/files.js'
 import type { AgentApiMessage } from '@circlechat/protocol'
+import type { Attachment } from '@circlechat/model'
 
 /**
  * The reads of the agent REST API, in the shapes agents written for the seed expect: messages name
@@ -34,7 +35,7 @@ function shapeAll(gw: Gateway, rows: MessageRow[]): AgentApiMessage[] {
       memberHandle: author?.handle ?? 'unknown', memberName: author?.name ?? 'Unknown', memberKind: author?.kind ?? 'unknown',
       reactions: r.reactions.map((x) => ({ ...x, memberHandle: byId.get(x.memberId)?.handle ?? 'unknown' })),
       // The index stores what the guard let into the document (packages/model Attachment).
-      attachments: withAbsoluteUrls(gw.config.publicBaseUrl, r.attachments as AgentApiMessage['attachments'])
+      attachments: withAbsoluteUrls(gw.config.publicBaseUrl, r.attachments as Attachment[])
     }
   })
 }

@@ -1,5 +1,5 @@
 import type { Db } from '@circlechat/db'
-import { expandMentions } from '@circlechat/model'
+import { expandMentions, type Attachment } from '@circlechat/model'
 import { READ_SCOPE, hasScope, type AgentPacket, type AgentTrigger, type PacketMessage, type InboxEntry } from '@circlechat/protocol'
 import { lastRunOf, memoryOf, type AgentRecord } from './store.js'
 import { TaskPacket } from './task-packet.js'
@@ -70,7 +70,7 @@ export function buildPacket(db: Db, rec: AgentRecord, event: TriggerEvent, runId
       bodyMd: r.body, parentId: r.parent_id, ts: new Date(r.created_at).toISOString(),
       mentions: expandMentions(JSON.parse(r.mentions) as string[], reached, r.author),
       reactions: reactions.map((x) => ({ ...x, memberHandle: byId.get(x.memberId)?.handle ?? 'unknown' })),
-      attachments: withAbsoluteUrls(publicBaseUrl, JSON.parse(r.attachments) as PacketMessage['attachments'])
+      attachments: withAbsoluteUrls(publicBaseUrl, JSON.parse(r.attachments) as Attachment[])
     }
   }
   // Deleted messages never reach an agent. Cut at `upTo` (the trigger message), so it is the last
@@ -155,7 +155,7 @@ export function buildPacket(db: Db, rec: AgentRecord, event: TriggerEvent, runId
   }
 
   // Tasks are board content: like messages, only with channels.read.
-  const board = reads ? new TaskPacket(db, me.id, me.workspaceId, (id) => byId.get(id)?.handle ?? 'unknown') : null
+  const board = reads ? new TaskPacket(db, me.id, me.workspaceId, (id) => byId.get(id)?.handle ?? 'unknown', publicBaseUrl) : null
   const myTasks = board?.myTasks() ?? []
   const task = event.taskId ? board?.task(event.taskId) ?? null : null
   board?.close()

@@ -3,12 +3,13 @@ import busboy from 'busboy'
 import { and, eq, sql } from 'drizzle-orm'
 import { files, type Db } from '@circlechat/db'
 import { z } from 'zod'
-import { MAX_ATTACHMENTS, fileKind, isId, newId, type Attachment, type FileKind } from '@circlechat/model'
+import { MAX_ATTACHMENTS, fileKind, isId, newId, type Attachment, type FileKind, type VoiceInfo } from '@circlechat/model'
 import type { Gateway } from '../deps.js'
 import { ApiError, badRequest, notFound } from '../errors.js'
 import { BlobTooLarge, type StagedBlob } from '../files/index.js'
 import type { Actor } from './conversations.js'
 import { imageInfo, isPreviewableImage, sanitiseFileName, sniffContentType } from './file-content.js'
+import { parseVoiceField, voiceContentType } from './voice.js'
 
 export type FileRow = typeof files.$inferSelect
 
@@ -21,21 +22,28 @@ export interface FileJson {
   url: string
   width?: number
   height?: number
+  /** A voice message's length and waveform bars (services/voice.ts). */
+  voice?: VoiceInfo
 }
 
 export const fileUrl = (key: string) => `/files/${key}`
 
+/** An attachment as an agent gets it: a voice message says so, with its length (docs/agents.md). */
+export type AgentAttachment = Omit<Attachment, 'voice'> & { kind?: 'voice'; durationMs?: number }
+
 /**
  * Attachments as agents get them (packets, the agent REST API): each `url` absolute on the public
- * base URL, since an agent runs elsewhere; its bot token fetches it (GET /files/<key>).
+ * base URL, since an agent runs elsewhere; its bot token fetches it (GET /files/<key>). A voice
+ * message is `kind: 'voice'` with `durationMs`; its waveform bars are for drawing and stay out.
  */
-export const withAbsoluteUrls = <T extends { key: string }>(baseUrl: string, list: T[]): Array<T & { url: string }> =>
-  list.map((a) => ({ ...a, url: `${baseUrl}${fileUrl(a.key)}` }))
+export const withAbsoluteUrls = (baseUrl: string, list: Attachment[]): AgentAttachment[] =>
+  list.map(({ voice, ...a }) => ({ ...a, url: `${baseUrl}${fileUrl(a.key)}`, ...(voice ? { kind: 'voice' as const, durationMs: voice.durationMs } : {}) }))
 
 export function fileJson(f: FileRow): FileJson {
   return {
     key: f.key, name: f.name, contentType: f.contentType, size: f.size, url: fileUrl(f.key),
-    ...(f.width !== null && f.height !== null ? { width: f.width, height: f.height } : {})
+    ...(f.width !== null && f.height !== null ? { width: f.width, height: f.height } : {}),
+    ...(f.voice ? { voice: f.voice } : {})
   }
 }
 
@@ -88,6 +96,8 @@ export async function receiveUpload(gw: Gateway, auth: Actor, req: Request): Pro
   if (used >= quota || (Number.isFinite(declared) && used + declared - MULTIPART_OVERHEAD > quota)) throw overQuota(quota)
   if (!req.body) throw badRequest('invalid_input', 'The request has no body.')
 
+  // Form fields other than the file: only `voice` means anything (a voice message's waveform).
+  const fields = new Map<string, { value: string; truncated: boolean }>()
   const stored = await new Promise<(StagedBlob & { name: string }) | null>((resolve, reject) => {
     let parser: busboy.Busboy
     try {
@@ -95,27 +105,40 @@ export async function receiveUpload(gw: Gateway, auth: Actor, req: Request): Pro
     } catch {
       return reject(badRequest('invalid_input', 'The multipart body has no boundary.'))
     }
-    let staging: Promise<void> | null = null
+    let staging: Promise<(StagedBlob & { name: string }) | null> | null = null
+    parser.on('field', (field, value, info) => {
+      if (!fields.has(field)) fields.set(field, { value, truncated: info.valueTruncated })
+    })
     parser.on('file', (_field, stream, info) => {
       const name = sanitiseFileName(info.filename)
       staging = stageWithin(gw, limits, stream).then(
-        (staged) => resolve(Object.assign(staged, { name })),
+        (staged) => Object.assign(staged, { name }),
         (err: unknown) => {
           stream.resume() // drain what is left, so the parser can finish
           reject(err)
+          return null
         }
       )
     })
     parser.on('error', () => reject(badRequest('invalid_input', 'The multipart body is malformed.')))
+    // After the last part, so a field sent after the file is read too.
     parser.on('close', () => {
       if (!staging) resolve(null)
+      else void staging.then((staged) => staged && resolve(staged))
     })
     const body = Readable.fromWeb(req.body as import('node:stream/web').ReadableStream<Uint8Array>)
     body.on('error', (err) => reject(err))
     body.pipe(parser)
   })
   if (!stored) throw badRequest('no_file', 'The form has no file part.')
-  return recordFile(gw, { memberId: auth.member.id, workspaceId: auth.workspace.id }, stored, stored.name)
+  let voice: VoiceInfo | null
+  try {
+    voice = parseVoiceField(fields.get('voice')?.value, fields.get('voice')?.truncated ?? false)
+  } catch (err) {
+    await stored.discard()
+    throw err
+  }
+  return recordFile(gw, { memberId: auth.member.id, workspaceId: auth.workspace.id }, stored, stored.name, voice)
 }
 
 /**
@@ -128,14 +151,14 @@ export async function storeFile(gw: Gateway, owner: FileOwner, body: Readable, n
 }
 
 /** Sniffs the staged bytes' type, publishes blob and record, and makes an image's thumbnail. */
-async function recordFile(gw: Gateway, owner: FileOwner, stored: StagedBlob, name: string): Promise<FileJson> {
-  const contentType = await sniffContentType(stored.head, name).catch(async (err: unknown) => {
+async function recordFile(gw: Gateway, owner: FileOwner, stored: StagedBlob, name: string, voice: VoiceInfo | null = null): Promise<FileJson> {
+  const contentType = await sniffContentType(stored.head, name).then((t) => (voice ? voiceContentType(t) : t)).catch(async (err: unknown) => {
     await stored.discard()
     throw err
   })
   const row: FileRow = {
     key: newId('file'), workspaceId: owner.workspaceId, owner: owner.memberId, sha256: stored.sha256, name,
-    contentType, size: stored.size, width: null, height: null, thumbSha256: null, createdAt: Date.now()
+    contentType, size: stored.size, width: null, height: null, thumbSha256: null, voice, createdAt: Date.now()
   }
   await publish(gw, stored, () => gw.db.insert(files).values(row).run())
   if (isPreviewableImage(contentType)) {
@@ -299,8 +322,8 @@ export function resolveAttachments(gw: Gateway, owner: { memberId: string; works
   for (const a of input) {
     const row = gw.db.select().from(files).where(and(eq(files.key, a.key), eq(files.owner, owner.memberId), eq(files.workspaceId, owner.workspaceId))).get()
     if (!row) throw badRequest('invalid_attachment', `Attachment ${JSON.stringify(a.key.slice(0, 40))} is not a file you uploaded: upload it first, then attach the key it answered.`)
-    const { key, name, contentType, size, url, width, height } = fileJson(row)
-    out.push({ key, name, contentType, size, url, ...(width !== undefined ? { width, height } : {}) })
+    const { key, name, contentType, size, url, width, height, voice } = fileJson(row)
+    out.push({ key, name, contentType, size, url, ...(width !== undefined ? { width, height } : {}), ...(voice ? { voice } : {}) })
   }
   return out
 }

@@ -29,3 +29,35 @@ export function fileKind(contentType: string, name: string): FileKind {
   if (top === 'text') return 'text'
   return 'other'
 }
+
+/**
+ * A voice message's length and waveform, as the recording browser measured them: one peak per
+ * bar, 0 (silence) to 100 (full scale). Bounded so a hostile client cannot make every reader draw
+ * (or every packet carry) an arbitrarily large array; 48 to 128 bars covers a phone to a desktop.
+ */
+export interface VoiceInfo {
+  durationMs: number
+  peaks: number[]
+}
+export const MIN_VOICE_PEAKS = 16
+export const MAX_VOICE_PEAKS = 128
+/** Half an hour: longer is a recording, not a voice message. */
+export const MAX_VOICE_MS = 30 * 60_000
+
+/** Why a value is not a voice message's `{durationMs, peaks}`, or null. */
+export function voiceProblem(v: unknown): string | null {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'voice is {durationMs, peaks}'
+  const o = v as Record<string, unknown>
+  if (Object.keys(o).some((k) => k !== 'durationMs' && k !== 'peaks')) return 'voice has only durationMs and peaks'
+  if (typeof o.durationMs !== 'number' || !Number.isInteger(o.durationMs) || o.durationMs < 1 || o.durationMs > MAX_VOICE_MS) {
+    return `voice.durationMs is a whole number of milliseconds, 1 to ${MAX_VOICE_MS}`
+  }
+  const p = o.peaks
+  if (!Array.isArray(p) || p.length < MIN_VOICE_PEAKS || p.length > MAX_VOICE_PEAKS) return `voice.peaks is a list of ${MIN_VOICE_PEAKS} to ${MAX_VOICE_PEAKS} bars`
+  if (!p.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 100)) return 'each of voice.peaks is a whole number from 0 to 100'
+  return null
+}
+
+/** Same voice info (an attachment's copy against its upload record's). */
+export const sameVoice = (a: VoiceInfo | null | undefined, b: VoiceInfo | null | undefined): boolean =>
+  (!a && !b) || (!!a && !!b && a.durationMs === b.durationMs && a.peaks.length === b.peaks.length && a.peaks.every((x, i) => x === b.peaks[i]))

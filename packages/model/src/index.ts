@@ -9,8 +9,8 @@ export {
   extractMentionHandles
 } from './docs/messages.js'
 export type { Message, MessageCard, Attachment, Reaction, NewMessage, MessageField } from './docs/messages.js'
-export { FILE_KINDS, fileKind } from './files.js'
-export type { FileKind } from './files.js'
+export { FILE_KINDS, fileKind, MIN_VOICE_PEAKS, MAX_VOICE_PEAKS, MAX_VOICE_MS, voiceProblem, sameVoice } from './files.js'
+export type { FileKind, VoiceInfo } from './files.js'
 export { BROADCAST_MENTIONS, partitionMentions, expandMentions } from './mentions.js'
 export { DEFAULT_SEGMENT_SIZE, readSegmentMeta, initSegment, sealSegment } from './docs/segments.js'
 export type { SegmentMeta } from './docs/segments.js'

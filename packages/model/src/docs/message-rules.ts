@@ -1,5 +1,6 @@
 import * as Y from 'yjs'
 import { isId } from '../ids.js'
+import { voiceProblem } from '../files.js'
 import {
   MESSAGES, META, REACTIONS, MAX_BODY_CHARS, MAX_CLOCK_SKEW_MS, messageFieldOwner, parseReactionKey, isValidEmoji,
   messagesOf, metaOf
@@ -37,9 +38,10 @@ export function isAttachment(v: unknown): boolean {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false
   const a = v as Record<string, unknown>
   const keys = Object.keys(a)
-  return keys.length <= 8 && keys.every((k) => ['key', 'name', 'contentType', 'size', 'url', 'width', 'height'].includes(k))
+  return keys.length <= 8 && keys.every((k) => ['key', 'name', 'contentType', 'size', 'url', 'width', 'height', 'voice'].includes(k))
     && isShortText(a.key) && isShortText(a.name) && isShortText(a.contentType, 255) && isShortText(a.url) && isTime(a.size)
     && (a.width === undefined || isTime(a.width)) && (a.height === undefined || isTime(a.height))
+    && (a.voice === undefined || voiceProblem(a.voice) === null)
 }
 
 /** Why an `attachments` value (of a message or a task comment) is not acceptable, or null. */

@@ -1,5 +1,6 @@
 import * as Y from 'yjs'
 import { newId } from '../ids.js'
+import type { VoiceInfo } from '../files.js'
 
 /**
  * Message layout, shared by conversation segments (`conv:`) and threads (`thread:`).
@@ -27,6 +28,8 @@ export interface Attachment {
   /** Images: the size as displayed, so a list can reserve the space before the thumbnail loads. */
   width?: number
   height?: number
+  /** A voice message: its length and waveform, as recorded on its upload (OWN10). */
+  voice?: VoiceInfo
 }
 
 export interface Reaction {

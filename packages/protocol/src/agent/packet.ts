@@ -13,7 +13,13 @@ export const packetAttachmentSchema = z.object({
   name: z.string(),
   contentType: z.string(),
   size: z.number(),
-  url: z.string()
+  url: z.string(),
+  /** Images: their size as displayed. */
+  width: z.number().optional(),
+  height: z.number().optional(),
+  /** A voice message (recorded in the composer): audio to fetch from `url`, `durationMs` long. */
+  kind: z.literal('voice').optional(),
+  durationMs: z.number().optional()
 })
 
 export const packetMessageSchema = z.object({
@@ -102,7 +108,9 @@ export const packetTaskCommentSchema = z.object({
   memberId: id,
   memberHandle: z.string(),
   bodyMd: z.string(),
-  ts: z.string()
+  ts: z.string(),
+  /** As a message's: absolute URLs the agent's token fetches. */
+  attachments: z.array(packetAttachmentSchema)
 })
 
 export const myTaskSchema = z.object({

@@ -1,6 +1,6 @@
 import * as Y from 'yjs'
 import {
-  MESSAGES, META, REACTIONS, messageFieldOwner, fieldValueProblem, reactionProblem, parseReactionKey, isId,
+  MESSAGES, META, REACTIONS, messageFieldOwner, fieldValueProblem, reactionProblem, parseReactionKey, isId, sameVoice,
   type Attachment, type MessageWriteContext
 } from '@circlechat/model'
 import { rejectReason as R } from '@circlechat/protocol'
@@ -113,6 +113,7 @@ export function checkAttachment(a: Attachment, ctx: Pick<MessageRuleContext, 'se
   if (a.url !== `/files/${a.key}` || a.contentType !== file.contentType || a.size !== file.size) {
     refuse(R.invalidField, 'an attachment carries its upload\'s url, contentType and size')
   }
+  if (!sameVoice(a.voice, file.voice)) refuse(R.invalidField, 'a voice attachment carries its upload\'s durationMs and peaks')
 }
 
 function checkReactions(writes: KeyWrite[], ctx: MessageWriteContext) {
