@@ -41,6 +41,11 @@ const envSchema = z.object({
     }
     return entries
   }),
+  // Unset: invite, password reset and digest mails are printed to the log (links included).
+  SMTP_URL: z.url().optional().refine((v) => v === undefined || /^smtps?:$/.test(new URL(v).protocol),
+    'use smtp://user:password@host:587 (STARTTLS) or smtps://user:password@host:465 (TLS); URL-encode special characters'),
+  // Unset: "CircleChat <noreply@<host of PUBLIC_BASE_URL>>".
+  SMTP_FROM: z.string().min(3).max(200).optional(),
   // 25: a phone video or a long PDF, and small enough to stream through a Pi without trouble.
   MAX_UPLOAD_MB: z.coerce.number().positive().max(5 * 1024).default(25),
   // 2048: a generous per-member total, so one account cannot fill the disk alone.
@@ -71,6 +76,8 @@ export interface Config {
   /** The one folder share_files may read by path (AGENT_SHARE_DIR); unset refuses paths. */
   agentShareDir?: string
   agentWorkers?: 'inline' | 'external'
+  /** Mail goes to this SMTP server when set (SMTP_URL, SMTP_FROM); otherwise to the log. */
+  smtp?: { url: string; from?: string }
   /** Reverse-proxy addresses whose X-Forwarded-For is believed (auth/client-ip.ts); [] trusts none. */
   trustProxy?: string[]
   /** Largest upload in bytes (MAX_UPLOAD_MB); default 25 MiB. */
@@ -102,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     agentAllowPrivateUrls: e.AGENT_ALLOW_PRIVATE_URLS,
     agentShareDir: e.AGENT_SHARE_DIR,
     agentWorkers: e.AGENT_WORKERS,
+    smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.SMTP_FROM } : undefined,
     trustProxy: e.TRUST_PROXY,
     maxUploadBytes: Math.round(e.MAX_UPLOAD_MB * 1024 * 1024),
     uploadQuotaBytes: Math.round(e.UPLOAD_QUOTA_MB * 1024 * 1024),
