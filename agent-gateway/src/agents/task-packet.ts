@@ -3,6 +3,7 @@ import type { Db } from '@circlechat/db'
 import { docName, listComments, type TaskComment } from '@circlechat/model'
 import { SqliteStore } from '@circlechat/sync-server'
 import type { AgentPacket } from '@circlechat/protocol'
+import { withAbsoluteUrls } from '../services/files.js'
 
 /** Open tasks in the packet: the contract's bound. */
 export const MY_TASKS = 12
@@ -32,7 +33,8 @@ export class TaskPacket {
   readonly #store
   readonly #select
 
-  constructor(db: Db, private readonly memberId: string, private readonly workspaceId: string, handleOf: (memberId: string) => string) {
+  /** `publicBaseUrl`: comment attachments carry absolute URLs, as message attachments in packets do. */
+  constructor(db: Db, private readonly memberId: string, private readonly workspaceId: string, handleOf: (memberId: string) => string, private readonly publicBaseUrl: string) {
     this.#sql = db.$client
     this.#store = new SqliteStore(db)
     this.#handleOf = handleOf
@@ -56,7 +58,7 @@ export class TaskPacket {
         id: r.id, title: r.title, status: r.status, blocked: r.blocked === 1, progress: r.progress, dueAt: iso(r.due_at),
         conversationId: r.conversation_id, conversationName: r.conversation_name, labels: JSON.parse(r.labels) as string[],
         commentCount: r.comment_count,
-        latestComment: last ? { memberId: last.author, memberHandle: this.#handleOf(last.author), bodyMd: last.body, ts: iso(last.createdAt)! } : null
+        latestComment: last ? this.#comment(last) : null
       }
     })
   }
@@ -72,10 +74,12 @@ export class TaskPacket {
       status: r.status, blocked: r.blocked === 1, progress: r.progress, dueAt: iso(r.due_at), labels: JSON.parse(r.labels) as string[],
       assignees, assigneeHandles: assignees.map(this.#handleOf), parentId: r.parent_id, createdBy: r.created_by,
       subtasks: subtasks.map((s) => ({ id: s.id, title: s.title, status: s.status, assignees: JSON.parse(s.assignees) as string[] })),
-      recentComments: this.#comments(r).slice(-RECENT_COMMENTS).map((c) => ({
-        id: c.id, memberId: c.author, memberHandle: this.#handleOf(c.author), bodyMd: c.body, ts: iso(c.createdAt)!
-      }))
+      recentComments: this.#comments(r).slice(-RECENT_COMMENTS).map((c) => ({ id: c.id, ...this.#comment(c) }))
     }
+  }
+
+  #comment(c: TaskComment) {
+    return { memberId: c.author, memberHandle: this.#handleOf(c.author), bodyMd: c.body, ts: iso(c.createdAt)!, attachments: withAbsoluteUrls(this.publicBaseUrl, c.attachments) }
   }
 
   #comments(r: TaskRow): TaskComment[] {

@@ -319,4 +319,20 @@ describe('attachments in packets', () => {
     const listed = (await botClient(w.server.url, bot.botToken).get(`/api/agent-api/messages?conversationId=${w.channelId}`)).body.messages as Array<{ attachments: Array<{ url: string }> }>
     expect(listed.flatMap((m) => m.attachments)).toEqual([expect.objectContaining({ url: att.url })])
   })
+
+  it("a task comment's files reach the packet's task and my tasks the same way, fetchable with the token", async () => {
+    const task = (await w.ada.client.post('/api/tasks', { conversationId: w.channelId, title: 'Review the plan', assignees: [bot.memberId] })).body.task
+    const up = (await w.bob.client.upload('/api/uploads', 'draft.txt', 'the draft', 'text/plain')).body
+    const comment = (await w.bob.client.post(`/api/tasks/${task.id}/comments`, { bodyMd: 'draft attached', attachments: [{ key: up.key }] })).body.comment
+    const { packet } = await waitFor(() => hook.packets.find((p) => p.packet.trigger === 'task_comment' && p.packet.triggerCommentId === comment.id), 10_000, 'the task_comment packet')
+    const url = `${w.server.url}/files/${up.key}`
+    const attachments = [{ key: up.key, name: 'draft.txt', contentType: 'text/plain', size: 9, url }]
+    expect(packet.task!.recentComments.at(-1)).toEqual({ id: comment.id, memberId: w.bob.member.id, memberHandle: 'bob', bodyMd: 'draft attached', ts: expect.any(String), attachments })
+    expect(packet.myTasks.find((t) => t.id === task.id)!.latestComment).toMatchObject({ bodyMd: 'draft attached', attachments })
+    // The same shape as a message's attachments in the inbox.
+    const asMessage = packet.inbox.flatMap((e) => e.messages).flatMap((m) => m.attachments)[0]
+    expect(Object.keys(asMessage ?? {}).sort()).toEqual(Object.keys(attachments[0]!).sort())
+    expect((await fetchAs(bot.botToken, url)).bytes.toString()).toBe('the draft')
+    expect((await fetchAs(outsider.botToken, url)).status).toBe(404)
+  })
 })

@@ -107,7 +107,7 @@ describe('agents on boards', () => {
     const commentId = addComment(bob, { taskId, author: w.bob.member.id, body: 'Can you add the numbers?' })
     const { packet } = await nextPacket(scout, 'task_comment', packetsOf(scout, 'task_comment').length)
     expect(packet.triggerCommentId).toBe(commentId)
-    expect(packet.task?.recentComments).toEqual([{ id: commentId, memberId: w.bob.member.id, memberHandle: 'bob', bodyMd: 'Can you add the numbers?', ts: expect.any(String) }])
+    expect(packet.task?.recentComments).toEqual([{ id: commentId, memberId: w.bob.member.id, memberHandle: 'bob', bodyMd: 'Can you add the numbers?', ts: expect.any(String), attachments: [] }])
     expect(packet.myTasks[0]).toMatchObject({ id: taskId, status: 'review', progress: 80, commentCount: 1, latestComment: { memberId: w.bob.member.id, memberHandle: 'bob', bodyMd: 'Can you add the numbers?' } })
     // Task memory from the last run comes back with the task.
     expect(packet.memory.byTask).toEqual({ [taskId]: { plan: 'numbers first' } })

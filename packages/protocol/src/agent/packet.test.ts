@@ -15,7 +15,7 @@ describe('agentPacketSchema', () => {
       task: {
         id: 'task_1', conversationId: null, conversationName: null, title: 'Write recap', bodyMd: '', status: 'in_progress', blocked: false, progress: 10,
         dueAt: null, labels: [], assignees: ['m_agent0000000000'], assigneeHandles: ['scout'], parentId: null, createdBy: 'm_ada', subtasks: [],
-        recentComments: [{ id: 'tcom_1', memberId: 'm_ada', memberHandle: 'ada', bodyMd: 'Draft by Friday?', ts: '2026-11-24T16:59:00.000Z' }]
+        recentComments: [{ id: 'tcom_1', memberId: 'm_ada', memberHandle: 'ada', bodyMd: 'Draft by Friday?', ts: '2026-11-24T16:59:00.000Z', attachments: [] }]
       }
     })
     expect(agentPacketSchema.safeParse(p).success).toBe(true)
