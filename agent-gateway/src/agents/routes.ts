@@ -10,7 +10,9 @@ import { validate } from '../middleware/validate.js'
 import { badRequest, forbidden, notFound, conflict } from '../errors.js'
 import { mirrorMember } from '../services/doc-mirror.js'
 import { provisionAgent, requireSafeCallback, rotateToken, requireWorkspaceMember } from './provision.js'
-import { agentById, agentByMember, agentsOfWorkspace, memoryOf, runsOf, type AgentRecord, type RunRow } from './store.js'
+import { agentById, agentByMember, agentsOfWorkspace, runsOf, type AgentRecord, type RunRow } from './store.js'
+import { deleteMemory, updateMemory } from './memory.js'
+import { visibleMemory } from './memory-view.js'
 import { approvalById, canDecide } from './approvals.js'
 import { executeApproved } from './executor.js'
 import type { AgentRuntime } from './runtime.js'
@@ -123,17 +125,15 @@ export function agentRoutes(gw: Gateway, rt: AgentRuntime) {
       const viewer = new AgentViewer(gw.db, authOf(c))
       const manage = viewer.manages(rec)
       const costs = gw.db.$client.prepare('SELECT count(*) AS runs, coalesce(sum(cost_micro_usd), 0) AS micro FROM agent_runs WHERE agent_id = ?').get(rec.agent.id) as { runs: number; micro: number }
-      // Memory is the agent's working state: managers only, and conversation memory only for
-      // conversations the caller is in (a value naming another conversation is held back too).
-      const memory = manage
-        ? memoryOf(gw.db, rec.agent.id).filter((m) => (m.scope !== 'conversation' || viewer.inConversation(m.scopeId)) && viewer.mayRead({ id: m.scopeId, key: m.key, value: m.value }))
-        : []
+      // Memory is the agent's working state: managers only, and of it only what the caller may
+      // read (memory-view.ts).
+      const memory = manage ? visibleMemory(gw.db, viewer, rec.agent.id) : []
       return c.json({
         agent: agentShape(rec, manage),
         connected: rt.hub.isConnected(rec.agent.id),
         runs: runsOf(gw.db, rec.agent.id, 50).map((r) => runView(viewer, rec, r)),
         totals: { runs: costs.runs, costUsd: costs.micro / 1_000_000 },
-        memory: memory.map((m) => ({ scope: m.scope, scopeId: m.scopeId, key: m.key, value: m.value, updatedAt: m.updatedAt }))
+        memory
       })
     })
     .get('/:id/runs/:runId', (c) => {
@@ -166,6 +166,22 @@ export function agentRoutes(gw: Gateway, rt: AgentRuntime) {
       rt.agentChanged(rec.agent.id)
       return c.json({ agent: agentShape(updated) })
     })
+    // An admin corrects or forgets what the agent remembered: only entries they can see, so a
+    // private channel's memory stays out of reach of an admin outside it, as its runs do.
+    .put('/:id/memory', requireAdmin(), validate('json', memoryEditSchema), (c) => {
+      const rec = inWorkspace(c, c.req.param('id'))
+      const { value, ...ref } = c.req.valid('json')
+      const entry = visibleEntry(gw, c, rec, ref)
+      const done = updateMemory(gw.db, { agentId: rec.agent.id, ...ref }, (old) => (old === undefined ? { error: 'That memory entry was deleted meanwhile.' } : { value }))
+      if (!done.ok) throw badRequest('invalid_memory', done.error)
+      return c.json({ entry: { ...entry, value, updatedAt: Date.now() } })
+    })
+    .delete('/:id/memory', requireAdmin(), validate('json', memoryRefSchema), (c) => {
+      const rec = inWorkspace(c, c.req.param('id'))
+      const ref = c.req.valid('json')
+      visibleEntry(gw, c, rec, ref)
+      return c.json({ ok: deleteMemory(gw.db, rec.agent.id, ref.scope, ref.scopeId, ref.key) })
+    })
     .post('/:id/rotate-token', requireAdmin(), (c) => {
       const rec = inWorkspace(c, c.req.param('id'))
       // Closes the old token's sync sockets and /agent-socket too (provision.ts).
@@ -177,6 +193,17 @@ export function agentRoutes(gw: Gateway, rt: AgentRuntime) {
       rt.queue.enqueue(rec.agent.id, { trigger: 'test', conversationId: null })
       return c.json({ ok: true }, 202)
     })
+}
+
+const memoryRefSchema = z.object({ scope: z.enum(['global', 'conversation', 'task']), scopeId: z.string().max(64).default(''), key: z.string().min(1).max(200) })
+const memoryEditSchema = memoryRefSchema.extend({ value: z.unknown().refine((v) => v !== undefined, 'value is required (any JSON)') })
+
+/** The entry, if the caller may see it on the agent's page; otherwise the same 404 as none. */
+function visibleEntry(gw: Gateway, c: { get(k: 'auth'): unknown }, rec: AgentRecord, ref: z.infer<typeof memoryRefSchema>) {
+  const entry = visibleMemory(gw.db, new AgentViewer(gw.db, authOf(c as never)), rec.agent.id)
+    .find((m) => m.scope === ref.scope && m.scopeId === ref.scopeId && m.key === ref.key)
+  if (!entry) throw notFound('memory_not_found', 'No such memory entry, or you cannot see it.')
+  return entry
 }
 
 const decideSchema = z.object({ decision: z.enum(['approve', 'deny']), note: z.string().max(2000).optional() })
