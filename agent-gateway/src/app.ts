@@ -12,6 +12,7 @@ import { session } from './middleware/session.js'
 import { securityHeaders } from './middleware/security-headers.js'
 import { describeIssues } from './middleware/validate.js'
 import { authRoutes } from './routes/auth.js'
+import { oidcRoutes } from './routes/oidc.js'
 import { conversationRoutes } from './routes/conversations.js'
 import { healthRoutes } from './routes/health.js'
 import { memberRoutes } from './routes/members.js'
@@ -47,6 +48,7 @@ export function createApp(gw: Gateway, opts: AppOptions = {}): Hono {
 
   app.route('/health', healthRoutes(gw.sync))
   app.route('/api', authRoutes(gw))
+  app.route('/api', oidcRoutes(gw))
   app.route('/api/members', memberRoutes(gw))
   app.route('/api/conversations', conversationRoutes(gw))
   app.route('/api', messageRoutes(gw))

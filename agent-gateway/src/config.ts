@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { parseProxyEntry } from './auth/client-ip.js'
 import type { S3Settings } from './files/index.js'
+import { isLoopbackUrl, type OidcSettings } from './oidc/settings.js'
 
 /** Treats "1", "true", "yes" as on; anything else (or unset) as off. Env values are strings. */
 const flag = z
@@ -55,12 +56,41 @@ const envSchema = z.object({
   S3_BUCKET: z.string().min(1).optional(),
   S3_ACCESS_KEY_ID: z.string().min(1).optional(),
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
-  S3_REGION: z.string().min(1).optional()
+  S3_REGION: z.string().min(1).optional(),
+  // All three, or none: single sign-on through an OpenID Connect provider (docs/oidc.md). The
+  // provider must allow PUBLIC_BASE_URL/api/auth/oidc/callback as a redirect URI.
+  OIDC_ISSUER: z.url().optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  // What the sign-in button says: "Sign in with <OIDC_NAME>".
+  OIDC_NAME: z.string().trim().min(1).max(40).default('SSO'),
+  // Unset: only invited emails join through the provider. Set: verified emails of these domains
+  // (comma-separated) join as members on their first sign-in.
+  OIDC_ALLOWED_DOMAINS: z.string().optional().transform((v, ctx) => {
+    const domains = (v ?? '').split(',').map((d) => d.trim().toLowerCase().replace(/^@/, '')).filter(Boolean)
+    for (const d of domains) {
+      if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(d)) ctx.addIssue({ code: 'custom', message: `not a domain: ${d} (e.g. example.com,example.org)` })
+    }
+    return domains
+  }),
+  // Off: passwords and the provider both sign in. On: only the provider does, except the
+  // break-glass admin (OIDC_BREAK_GLASS_EMAIL, or else the workspace's first admin).
+  OIDC_ONLY: flag,
+  OIDC_BREAK_GLASS_EMAIL: z.string().trim().toLowerCase().pipe(z.email()).optional()
 }).superRefine((e, ctx) => {
   const s3 = [e.S3_ENDPOINT, e.S3_BUCKET, e.S3_ACCESS_KEY_ID, e.S3_SECRET_ACCESS_KEY, e.S3_REGION]
   if (s3.some((v) => v !== undefined) && s3.some((v) => v === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['S3_ENDPOINT'], message: 'set all of S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_REGION, or none' })
   }
+  const oidc = [e.OIDC_ISSUER, e.OIDC_CLIENT_ID, e.OIDC_CLIENT_SECRET]
+  if (oidc.some((v) => v !== undefined) && oidc.some((v) => v === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['OIDC_ISSUER'], message: 'set all of OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, or none' })
+  }
+  // Plain http would let anyone on the path forge the provider's answers; loopback is for tests.
+  if (e.OIDC_ISSUER && !e.OIDC_ISSUER.startsWith('https://') && !isLoopbackUrl(e.OIDC_ISSUER)) {
+    ctx.addIssue({ code: 'custom', path: ['OIDC_ISSUER'], message: 'use an https:// issuer (plain http is allowed on loopback only)' })
+  }
+  if (e.OIDC_ONLY && !e.OIDC_ISSUER) ctx.addIssue({ code: 'custom', path: ['OIDC_ONLY'], message: 'OIDC_ONLY needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET' })
 })
 
 export interface Config {
@@ -86,6 +116,8 @@ export interface Config {
   uploadQuotaBytes?: number
   /** Where file bytes go when set; otherwise DATA_DIR/uploads. */
   s3?: S3Settings
+  /** Single sign-on (OIDC_*); unset: password sign-in only. */
+  oidc?: OidcSettings
 }
 
 /** Parses the environment once at startup; a bad value stops the process with a readable error. */
@@ -115,6 +147,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadQuotaBytes: Math.round(e.UPLOAD_QUOTA_MB * 1024 * 1024),
     s3: e.S3_ENDPOINT && e.S3_BUCKET && e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY && e.S3_REGION
       ? { endpoint: e.S3_ENDPOINT, bucket: e.S3_BUCKET, accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY, region: e.S3_REGION }
+      : undefined,
+    oidc: e.OIDC_ISSUER && e.OIDC_CLIENT_ID && e.OIDC_CLIENT_SECRET
+      ? {
+          issuer: e.OIDC_ISSUER, clientId: e.OIDC_CLIENT_ID, clientSecret: e.OIDC_CLIENT_SECRET, name: e.OIDC_NAME,
+          allowedDomains: e.OIDC_ALLOWED_DOMAINS, only: e.OIDC_ONLY, breakGlassEmail: e.OIDC_BREAK_GLASS_EMAIL
+        }
       : undefined
   }
 }

@@ -17,7 +17,8 @@ const server = await startServer({
   trustProxy: config.trustProxy,
   maxUploadBytes: config.maxUploadBytes,
   uploadQuotaBytes: config.uploadQuotaBytes,
-  s3: config.s3
+  s3: config.s3,
+  oidc: config.oidc
 }).catch((err: unknown) => {
   // Storage that cannot be written, a port in use: say what to do, without a stack trace.
   console.error(`CircleChat did not start: ${err instanceof Error ? err.message : String(err)}`)

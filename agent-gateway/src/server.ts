@@ -13,6 +13,7 @@ import { upgradeOriginAllowed } from './middleware/csrf.js'
 import { createLoginThrottle, type LoginThrottleOptions } from './auth/login-throttle.js'
 import type { Gateway } from './deps.js'
 import type { Config } from './config.js'
+import type { OidcSettings } from './oidc/settings.js'
 import { UnreadTracker } from './services/unread-tracker.js'
 import { notifyBoardCommentMentions } from './services/task-mentions.js'
 import { noteReply } from './services/thread-follows.js'
@@ -60,6 +61,8 @@ export interface StartOptions {
   uploadQuotaBytes?: number
   /** File bytes in this bucket instead of DATA_DIR/uploads. */
   s3?: S3Settings
+  /** Single sign-on through this OpenID Connect provider (OIDC_*); unset: passwords only. */
+  oidc?: OidcSettings
 }
 
 export interface RunningServer {
@@ -88,7 +91,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     trustProxy: opts.trustProxy ?? [],
     maxUploadBytes: opts.maxUploadBytes ?? 25 * 1024 * 1024,
     uploadQuotaBytes: opts.uploadQuotaBytes ?? 2048 * 1024 * 1024,
-    s3: opts.s3
+    s3: opts.s3,
+    oidc: opts.oidc
   }
   const blobs = await openBlobStore(opts.dataDir, opts.s3).catch((err: unknown) => {
     db.$client.close()

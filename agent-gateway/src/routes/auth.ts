@@ -10,6 +10,7 @@ import { authOf, requireAuth } from '../middleware/require-auth.js'
 import { validate } from '../middleware/validate.js'
 import { acceptInvite, createInvite, lookupInvite } from '../services/invites.js'
 import { checkCredentials } from '../services/login.js'
+import { assertPasswordLogin } from '../oidc/policy.js'
 import { memberShape, userShape, workspaceShape } from '../services/shapes.js'
 import { createWorkspace, hasWorkspace } from '../services/workspace.js'
 import { email, handle, password, personName } from './schemas.js'
@@ -42,6 +43,7 @@ export function authRoutes(gw: Gateway) {
     })
     .post('/auth/login', validate('json', loginBody), async (c) => {
       const { email, password } = c.req.valid('json')
+      assertPasswordLogin(gw, email)
       const ip = clientIp(c)
       const verdict = gw.loginThrottle.attempt(email, ip)
       if (!verdict.ok) {
@@ -75,6 +77,7 @@ export function authRoutes(gw: Gateway) {
     .post('/auth/invite', requireAdmin(), validate('json', inviteBody), (c) => c.json(createInvite(gw, authOf(c), c.req.valid('json'))))
     .get('/auth/invite/:token', (c) => c.json(lookupInvite(gw, c.req.param('token'))))
     .post('/auth/accept-invite', validate('json', acceptBody), async (c) => {
+      assertPasswordLogin(gw, c.req.valid('json').email)
       const account = await acceptInvite(gw, c.req.valid('json'))
       startSession(c, account.user.id)
       return c.json(accountJson(account), 201)
