@@ -17,6 +17,7 @@ import { conversationRoutes } from './routes/conversations.js'
 import { healthRoutes } from './routes/health.js'
 import { memberRoutes } from './routes/members.js'
 import { messageRoutes } from './routes/messages.js'
+import { profileRoutes } from './routes/profile.js'
 import { chatRoutes } from './routes/chat.js'
 import { taskRoutes } from './routes/tasks.js'
 import { fileRoutes, fileServeRoutes } from './routes/files.js'
@@ -51,6 +52,7 @@ export function createApp(gw: Gateway, opts: AppOptions = {}): Hono {
   app.route('/api', oidcRoutes(gw))
   app.route('/api/members', memberRoutes(gw))
   app.route('/api/conversations', conversationRoutes(gw))
+  app.route('/api/profile', profileRoutes(gw))
   app.route('/api', messageRoutes(gw))
   app.route('/api', chatRoutes(gw))
   app.route('/api', taskRoutes(gw))

@@ -4,6 +4,7 @@ import type { LoginThrottle } from './auth/login-throttle.js'
 import type { Revocations } from './auth/revocation.js'
 import type { Config } from './config.js'
 import type { BlobLock, BlobStore } from './files/index.js'
+import type { Mailer } from './mail/index.js'
 
 /**
  * What routes and services need, passed explicitly (no module-level singletons), so tests and
@@ -23,4 +24,6 @@ export interface Gateway {
   loginThrottle: LoginThrottle
   /** Announce here whatever ends access (logout, rotation, deactivation, leave): sockets close. */
   revocations: Revocations
+  /** Invites, password resets and mention digests: SMTP when SMTP_URL is set, else the log. */
+  mail: Mailer
 }

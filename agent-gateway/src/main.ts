@@ -15,6 +15,7 @@ const server = await startServer({
   agentShareDir: config.agentShareDir,
   agentWorkers: config.agentWorkers,
   trustProxy: config.trustProxy,
+  smtp: config.smtp,
   maxUploadBytes: config.maxUploadBytes,
   uploadQuotaBytes: config.uploadQuotaBytes,
   s3: config.s3,

@@ -23,6 +23,8 @@ import { BoardFeed } from './agents/board-feed.js'
 import { openWritableDb } from './storage-probe.js'
 import { BlobLock, openBlobStore, type S3Settings } from './files/index.js'
 import { collectFiles } from './services/files.js'
+import { createMailer, type SmtpSettings } from './mail/index.js'
+import { startMentionDigests, type DigestOptions } from './services/mention-digest.js'
 
 const COLLECT_FILES_EVERY_MS = 60 * 60_000
 
@@ -56,6 +58,10 @@ export interface StartOptions {
   trustProxy?: string[]
   /** Failed sign-in delays and per-IP cap (tests use short ones). */
   loginThrottle?: Partial<LoginThrottleOptions>
+  /** Invites, password resets and mention digests go to this SMTP server; unset: to the log. */
+  smtp?: SmtpSettings
+  /** Mention digest timing (services/mention-digest.ts has the defaults; tests use short ones). */
+  mentionDigest?: Partial<DigestOptions>
   /** Largest upload and per-member total, in bytes (config.ts has the defaults). */
   maxUploadBytes?: number
   uploadQuotaBytes?: number
@@ -89,6 +95,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     agentShareDir: opts.agentShareDir,
     agentWorkers: opts.agentWorkers ?? 'inline',
     trustProxy: opts.trustProxy ?? [],
+    smtp: opts.smtp,
     maxUploadBytes: opts.maxUploadBytes ?? 25 * 1024 * 1024,
     uploadQuotaBytes: opts.uploadQuotaBytes ?? 2048 * 1024 * 1024,
     s3: opts.s3,
@@ -122,12 +129,15 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 
   const gateway: Gateway = {
     db, sync, config, blobs, blobLock: new BlobLock(), secureCookies: false, loginThrottle: createLoginThrottle(opts.loginThrottle),
-    revocations: new Revocations(sync)
+    revocations: new Revocations(sync),
+    mail: createMailer(opts.smtp, () => config.publicBaseUrl)
   }
   unread.start(gateway)
   // Unreachable uploads and their blobs (services/files.ts); a failed pass is retried next time.
   const collector = setInterval(() => void collectFiles(gateway).catch((err: unknown) => console.error('file collector failed:', err)), COLLECT_FILES_EVERY_MS)
   collector.unref()
+  // Opted-in people who are away get their unread mentions by mail (SMTP only).
+  const stopDigests = startMentionDigests(gateway, opts.mentionDigest)
 
   // The HTTP server starts first (its bound port completes the config the app is built from);
   // requests arriving in that instant get a 503.
@@ -196,6 +206,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         await agents.close()
         unread.stop()
         clearInterval(collector)
+        stopDigests()
+        gateway.mail.close()
         await sync.close() // waits for pending commits, then closes sync sockets (restarting)
         server.closeAllConnections()
         await stopped

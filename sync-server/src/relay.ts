@@ -597,6 +597,12 @@ export class Relay implements SyncServer {
     return this.#storageError
   }
 
+  connectedMembers(): Set<string> {
+    const ids = new Set<string>()
+    for (const room of this.#rooms.values()) for (const c of room.conns) ids.add(c.principal.memberId)
+    return ids
+  }
+
   async getDoc(name: string): Promise<Y.Doc> {
     return (await this.#room(name)).doc
   }

@@ -1,7 +1,7 @@
 import type { Context } from 'hono'
 import { deleteCookie, setCookie } from 'hono/cookie'
 import { sessions, type Db } from '@circlechat/db'
-import { deleteSession, renewSession, sessionById } from '../services/request-queries.js'
+import { deleteSession, renewSession, sessionById, touchSession } from '../services/request-queries.js'
 import { hashSecret, randomSecret } from './tokens.js'
 
 /**
@@ -13,6 +13,8 @@ const DAY = 24 * 60 * 60 * 1000
 /** 30 days; renewed when less than half remains, so an active person never gets logged out. */
 export const SESSION_TTL_MS = 30 * DAY
 const RENEW_BELOW_MS = 15 * DAY
+/** lastSeenAt is written at most once a minute per session: one small UPDATE, not one per request. */
+const TOUCH_EVERY_MS = 60_000
 
 export interface Session {
   id: string
@@ -22,10 +24,19 @@ export interface Session {
   renewed: boolean
 }
 
-export function createSession(db: Db, userId: string, now = Date.now()): { token: string; session: Session } {
+/** Where a session was started, for the owner's session list (bounded: headers are the client's word). */
+export interface SessionOrigin {
+  userAgent?: string | null
+  ip?: string | null
+}
+
+export function createSession(db: Db, userId: string, now = Date.now(), from: SessionOrigin = {}): { token: string; session: Session } {
   const token = randomSecret()
   const session = { id: hashSecret(token), userId, expiresAt: now + SESSION_TTL_MS, renewed: false }
-  db.insert(sessions).values({ id: session.id, userId, expiresAt: session.expiresAt }).run()
+  db.insert(sessions).values({
+    id: session.id, userId, expiresAt: session.expiresAt, createdAt: now, lastSeenAt: now,
+    userAgent: from.userAgent?.slice(0, 300) ?? null, ip: from.ip?.slice(0, 64) ?? null
+  }).run()
   return { token, session }
 }
 
@@ -41,12 +52,14 @@ export function validateSessionToken(db: Db, token: string, now = Date.now(), op
     deleteSession(db, id)
     return null
   }
+  // "Last seen" on the profile's session list, and the mention digest's "away since".
+  if (row.lastSeenAt === null || now - row.lastSeenAt >= TOUCH_EVERY_MS) touchSession(db, id, now)
   if (opts.renew !== false && row.expiresAt - now < RENEW_BELOW_MS) {
     const expiresAt = now + SESSION_TTL_MS
     renewSession(db, id, expiresAt)
-    return { ...row, expiresAt, renewed: true }
+    return { id: row.id, userId: row.userId, expiresAt, renewed: true }
   }
-  return { ...row, renewed: false }
+  return { id: row.id, userId: row.userId, expiresAt: row.expiresAt, renewed: false }
 }
 
 export function invalidateSession(db: Db, sessionId: string): void {

@@ -9,6 +9,9 @@ import { requireAdmin } from '../middleware/require-admin.js'
 import { authOf, requireAuth } from '../middleware/require-auth.js'
 import { validate } from '../middleware/validate.js'
 import { acceptInvite, createInvite, lookupInvite } from '../services/invites.js'
+import { mailInvite } from '../services/invite-mail.js'
+import { completePasswordReset, lookupPasswordReset, requestPasswordReset } from '../services/password-reset.js'
+import { createWindowLimit } from '../auth/window-limit.js'
 import { checkCredentials } from '../services/login.js'
 import { assertPasswordLogin } from '../oidc/policy.js'
 import { memberShape, userShape, workspaceShape } from '../services/shapes.js'
@@ -19,6 +22,8 @@ const signupBody = z.object({ email, password, name: personName, handle, workspa
 const loginBody = z.object({ email, password: z.string().min(1, 'Enter your password.').max(256) })
 const inviteBody = z.object({ email, role: z.enum(['admin', 'member']).default('member') })
 const acceptBody = z.object({ token: z.string().min(1).max(128), email, name: personName, handle, password })
+const forgotBody = z.object({ email })
+const resetBody = z.object({ token: z.string().min(1).max(128), password })
 
 type Account = { user: { id: string; email: string }; member: MemberRow; workspace: WorkspaceRow }
 
@@ -31,11 +36,36 @@ export function authRoutes(gw: Gateway) {
   // The socket's peer, or X-Forwarded-For from a trusted proxy only (TRUST_PROXY).
   const clientIp = clientIpResolver(gw.config.trustProxy ?? [])
   const startSession = (c: Context, userId: string) => {
-    const { token, session } = createSession(gw.db, userId)
+    const { token, session } = createSession(gw.db, userId, Date.now(), { userAgent: c.req.header('user-agent'), ip: clientIp(c) })
     setSessionCookie(c, token, session.expiresAt, gw.secureCookies)
   }
 
+  // Reset mails: 3 an hour per address (a mailbox cannot be flooded), 20 an hour per IP (nor
+  // every mailbox from one place). Counted whether or not the address has an account, so the
+  // 429 says nothing about who does.
+  const resetsPerAddress = createWindowLimit({ limit: 3, windowMs: 60 * 60_000 })
+  const resetsPerIp = createWindowLimit({ limit: 20, windowMs: 60 * 60_000 })
+
   return new Hono()
+    .post('/auth/forgot', validate('json', forgotBody), (c) => {
+      const { email } = c.req.valid('json')
+      for (const verdict of [resetsPerIp.take(clientIp(c)), resetsPerAddress.take(email)]) {
+        if (verdict.ok) continue
+        const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))
+        c.header('retry-after', String(seconds))
+        throw new ApiError(429, 'rate_limited', `Too many reset requests; try again in ${waitText(seconds)}.`)
+      }
+      requestPasswordReset(gw, email)
+      return c.json({ ok: true, message: 'If an account uses this address, a link to reset its password is on its way.' })
+    })
+    .get('/auth/reset/:token', (c) => c.json(lookupPasswordReset(gw, c.req.param('token'))))
+    .post('/auth/reset', validate('json', resetBody), async (c) => {
+      const { token, password } = c.req.valid('json')
+      const { userId } = await completePasswordReset(gw, token, password)
+      // Every old session ended with the reset; this browser starts a new one.
+      startSession(c, userId)
+      return c.json({ ok: true })
+    })
     .post('/auth/signup', validate('json', signupBody), async (c) => {
       const account = await createWorkspace(gw, c.req.valid('json'))
       startSession(c, account.user.id)
@@ -74,7 +104,10 @@ export function authRoutes(gw: Gateway) {
       const auth = authOf(c)
       return c.json({ user: auth.user, member: memberShape(auth.member), workspace: workspaceShape(auth.workspace) })
     })
-    .post('/auth/invite', requireAdmin(), validate('json', inviteBody), (c) => c.json(createInvite(gw, authOf(c), c.req.valid('json'))))
+    .post('/auth/invite', requireAdmin(), validate('json', inviteBody), async (c) => {
+      const invite = createInvite(gw, authOf(c), c.req.valid('json'))
+      return c.json({ ...invite, mailed: await mailInvite(gw, authOf(c), c.req.valid('json').email, invite.url) })
+    })
     .get('/auth/invite/:token', (c) => c.json(lookupInvite(gw, c.req.param('token'))))
     .post('/auth/accept-invite', validate('json', acceptBody), async (c) => {
       assertPasswordLogin(gw, c.req.valid('json').email)

@@ -14,6 +14,7 @@ function build(db: Db) {
     session: db.select().from(sessions).where(eq(sessions.id, p('id'))).prepare(),
     renewSession: db.update(sessions).set({ expiresAt: sql`${p('expiresAt')}` }).where(eq(sessions.id, p('id'))).prepare(),
     deleteSession: db.delete(sessions).where(eq(sessions.id, p('id'))).prepare(),
+    touchSession: db.update(sessions).set({ lastSeenAt: sql`${p('now')}` }).where(eq(sessions.id, p('id'))).prepare(),
     // One workspace per installation: a person has one member row in it.
     person: db
       .select({ user: { id: users.id, email: users.email }, member: members, workspace: workspaces })
@@ -43,6 +44,7 @@ function queries(db: Db) {
 export const sessionById = (db: Db, id: string) => queries(db).session.get({ id })
 export const renewSession = (db: Db, id: string, expiresAt: number) => void queries(db).renewSession.run({ id, expiresAt })
 export const deleteSession = (db: Db, id: string) => void queries(db).deleteSession.run({ id })
+export const touchSession = (db: Db, id: string, now: number) => void queries(db).touchSession.run({ id, now })
 
 /** The active member (and workspace) of a user, or undefined once deactivated. */
 export const personOfUser = (db: Db, userId: string) => queries(db).person.get({ userId })

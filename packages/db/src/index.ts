@@ -6,3 +6,4 @@ export {
   docClients, messages, agents, agentRuns, approvals, agentMemory, tasks, taskAssignees, files, fileRefs,
   threadFollows, pins, oidcIdentities, oidcPending, inboundAddresses
 } from './schema.js'
+export { passwordResets } from './schema.js'
