@@ -34,6 +34,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ AGENT_ALLOW_PRIVATE_URLS: '0' }).agentAllowPrivateUrls).toBe(false)
   })
 
+  it('turns inbound mail on only with a domain', () => {
+    expect(loadConfig({})).toMatchObject({ smtpInboundPort: undefined, inboundDomain: undefined, inboundMaxBytes: undefined })
+    expect(loadConfig({ SMTP_INBOUND_PORT: '2525', INBOUND_DOMAIN: 'Mail.Example.com', INBOUND_MAX_MB: '10' }))
+      .toMatchObject({ smtpInboundPort: 2525, inboundDomain: 'mail.example.com', inboundMaxBytes: 10 * 1024 * 1024 })
+    expect(() => loadConfig({ SMTP_INBOUND_PORT: '2525' })).toThrow(/INBOUND_DOMAIN: SMTP_INBOUND_PORT needs INBOUND_DOMAIN/)
+    expect(() => loadConfig({ SMTP_INBOUND_PORT: '2525', INBOUND_DOMAIN: 'not a domain' })).toThrow(/INBOUND_DOMAIN: not a domain/)
+  })
+
   it('treats empty values (KEY= in an .env file) as unset', () => {
     expect(loadConfig({ SEGMENT_SIZE: '', REDIS_URL: ' ', PORT: '' })).toMatchObject({ segmentSize: undefined, redisUrl: undefined, port: 8080 })
   })

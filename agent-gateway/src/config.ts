@@ -47,6 +47,15 @@ const envSchema = z.object({
     'use smtp://user:password@host:587 (STARTTLS) or smtps://user:password@host:465 (TLS); URL-encode special characters'),
   // Unset: "CircleChat <noreply@<host of PUBLIC_BASE_URL>>".
   SMTP_FROM: z.string().min(3).max(200).optional(),
+  // Unset: no inbound mail. Set: an SMTP listener on this port takes mail for channels' addresses
+  // (<channel>+<secret>@INBOUND_DOMAIN); put it behind the host's MTA, which does TLS and SPF/DKIM.
+  SMTP_INBOUND_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  // The domain of channels' inbound addresses; its MX must lead to SMTP_INBOUND_PORT.
+  INBOUND_DOMAIN: z.string().trim().toLowerCase().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'not a domain (e.g. mail.example.com)').optional(),
+  // Unset: INBOUND_DOMAIN. The MTA's authserv-id, whose Authentication-Results header is believed.
+  INBOUND_AUTHSERV_ID: z.string().trim().min(1).optional(),
+  // Unset: 25, as an upload. A larger mail is refused at MAIL FROM (SIZE) or at the end of DATA.
+  INBOUND_MAX_MB: z.coerce.number().positive().max(1024).optional(),
   // 25: a phone video or a long PDF, and small enough to stream through a Pi without trouble.
   MAX_UPLOAD_MB: z.coerce.number().positive().max(5 * 1024).default(25),
   // 2048: a generous per-member total, so one account cannot fill the disk alone.
@@ -78,6 +87,9 @@ const envSchema = z.object({
   OIDC_ONLY: flag,
   OIDC_BREAK_GLASS_EMAIL: z.string().trim().toLowerCase().pipe(z.email()).optional()
 }).superRefine((e, ctx) => {
+  if (e.SMTP_INBOUND_PORT !== undefined && !e.INBOUND_DOMAIN) {
+    ctx.addIssue({ code: 'custom', path: ['INBOUND_DOMAIN'], message: 'SMTP_INBOUND_PORT needs INBOUND_DOMAIN, the domain of channel addresses (e.g. mail.example.com)' })
+  }
   const s3 = [e.S3_ENDPOINT, e.S3_BUCKET, e.S3_ACCESS_KEY_ID, e.S3_SECRET_ACCESS_KEY, e.S3_REGION]
   if (s3.some((v) => v !== undefined) && s3.some((v) => v === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['S3_ENDPOINT'], message: 'set all of S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_REGION, or none' })
@@ -110,6 +122,14 @@ export interface Config {
   smtp?: { url: string; from?: string }
   /** Reverse-proxy addresses whose X-Forwarded-For is believed (auth/client-ip.ts); [] trusts none. */
   trustProxy?: string[]
+  /** The inbound SMTP listener's port (SMTP_INBOUND_PORT); unset: no inbound mail. */
+  smtpInboundPort?: number
+  /** The domain of channels' inbound addresses (INBOUND_DOMAIN). */
+  inboundDomain?: string
+  /** Whose Authentication-Results header is believed (INBOUND_AUTHSERV_ID, else INBOUND_DOMAIN). */
+  inboundAuthservId?: string
+  /** Largest inbound mail in bytes (INBOUND_MAX_MB). */
+  inboundMaxBytes?: number
   /** Largest upload in bytes (MAX_UPLOAD_MB); default 25 MiB. */
   maxUploadBytes?: number
   /** Bytes one member may have uploaded in all (UPLOAD_QUOTA_MB); default 2 GiB. */
@@ -143,6 +163,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     agentWorkers: e.AGENT_WORKERS,
     smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.SMTP_FROM } : undefined,
     trustProxy: e.TRUST_PROXY,
+    smtpInboundPort: e.SMTP_INBOUND_PORT,
+    inboundDomain: e.INBOUND_DOMAIN,
+    inboundAuthservId: e.INBOUND_AUTHSERV_ID,
+    inboundMaxBytes: e.INBOUND_MAX_MB === undefined ? undefined : Math.round(e.INBOUND_MAX_MB * 1024 * 1024),
     maxUploadBytes: Math.round(e.MAX_UPLOAD_MB * 1024 * 1024),
     uploadQuotaBytes: Math.round(e.UPLOAD_QUOTA_MB * 1024 * 1024),
     s3: e.S3_ENDPOINT && e.S3_BUCKET && e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY && e.S3_REGION

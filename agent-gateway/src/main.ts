@@ -18,6 +18,10 @@ const server = await startServer({
   smtp: config.smtp,
   maxUploadBytes: config.maxUploadBytes,
   uploadQuotaBytes: config.uploadQuotaBytes,
+  smtpInboundPort: config.smtpInboundPort,
+  inboundDomain: config.inboundDomain,
+  inboundAuthservId: config.inboundAuthservId,
+  inbound: config.inboundMaxBytes === undefined ? undefined : { maxBytes: config.inboundMaxBytes },
   s3: config.s3,
   oidc: config.oidc
 }).catch((err: unknown) => {

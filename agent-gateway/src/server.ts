@@ -23,6 +23,9 @@ import { BoardFeed } from './agents/board-feed.js'
 import { openWritableDb } from './storage-probe.js'
 import { BlobLock, openBlobStore, type S3Settings } from './files/index.js'
 import { collectFiles } from './services/files.js'
+import { TokenVault } from './agents/token-vault.js'
+import { startInboundListener, type InboundLimits, type InboundListener } from './inbound-email/listener.js'
+import { inboundEmailRoutes } from './inbound-email/routes.js'
 import { createMailer, type SmtpSettings } from './mail/index.js'
 import { startMentionDigests, type DigestOptions } from './services/mention-digest.js'
 
@@ -65,6 +68,12 @@ export interface StartOptions {
   /** Largest upload and per-member total, in bytes (config.ts has the defaults). */
   maxUploadBytes?: number
   uploadQuotaBytes?: number
+  /** Inbound mail: an SMTP listener on this port (0: any free one) for INBOUND_DOMAIN; unset: none. */
+  smtpInboundPort?: number
+  inboundDomain?: string
+  inboundAuthservId?: string
+  /** Inbound mail size and rates (inbound-email/listener.ts has the defaults; tests use small ones). */
+  inbound?: Partial<InboundLimits>
   /** File bytes in this bucket instead of DATA_DIR/uploads. */
   s3?: S3Settings
   /** Single sign-on through this OpenID Connect provider (OIDC_*); unset: passwords only. */
@@ -75,6 +84,8 @@ export interface RunningServer {
   url: string
   gateway: Gateway
   agents: AgentRuntime
+  /** The inbound SMTP listener's bound port, or null when it is off. */
+  inboundPort: number | null
   close(): Promise<void>
 }
 
@@ -98,6 +109,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     smtp: opts.smtp,
     maxUploadBytes: opts.maxUploadBytes ?? 25 * 1024 * 1024,
     uploadQuotaBytes: opts.uploadQuotaBytes ?? 2048 * 1024 * 1024,
+    smtpInboundPort: opts.smtpInboundPort,
+    inboundDomain: opts.inboundDomain,
+    inboundAuthservId: opts.inboundAuthservId,
+    inboundMaxBytes: opts.inbound?.maxBytes,
     s3: opts.s3,
     oidc: opts.oidc
   }
@@ -133,6 +148,20 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     mail: createMailer(opts.smtp, () => config.publicBaseUrl)
   }
   unread.start(gateway)
+  // Mail into channels (inbound-email/), when SMTP_INBOUND_PORT and INBOUND_DOMAIN are set.
+  let inbound: InboundListener | null = null
+  if (opts.smtpInboundPort !== undefined && opts.inboundDomain) {
+    try {
+      inbound = await startInboundListener(gateway, {
+        port: opts.smtpInboundPort, host: opts.host, domain: opts.inboundDomain, authservId: opts.inboundAuthservId, limits: opts.inbound
+      })
+    } catch (err) {
+      await sync.close()
+      blobs.close()
+      db.$client.close()
+      throw new Error(`the inbound mail listener could not listen on port ${opts.smtpInboundPort}: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
   // Unreachable uploads and their blobs (services/files.ts); a failed pass is retried next time.
   const collector = setInterval(() => void collectFiles(gateway).catch((err: unknown) => console.error('file collector failed:', err)), COLLECT_FILES_EVERY_MS)
   collector.unref()
@@ -176,7 +205,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     if (c.kind !== 'created' || !c.message.parentId) return
     noteReply(gateway, c.conversationId, c.message).catch((err: unknown) => console.error('could not note a thread reply', err))
   })
-  const app = createApp(gateway, { webRoot: webRoot ?? undefined, routes: agents.routes })
+  const app = createApp(gateway, { webRoot: webRoot ?? undefined, routes: [...agents.routes, ['/api/conversations', inboundEmailRoutes(gateway, new TokenVault(opts.dataDir))]] })
   const drain = new HttpDrain()
   fetchApp = drain.wrap((req, env) => app.fetch(req, env)) // env carries the Node socket (client IP)
 
@@ -193,6 +222,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     url,
     gateway,
     agents,
+    inboundPort: inbound?.port ?? null,
     close: () =>
       (closing ??= (async () => {
         // Drain: stop accepting connections, let in-flight requests answer (later ones get 503),
@@ -200,6 +230,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         const stopped = new Promise<void>((done) => server.close(() => done()))
         server.closeIdleConnections()
         await drain.drain(opts.drainMs ?? 5000)
+        await inbound?.close()
         server.closeIdleConnections()
         stopMentions()
         stopFollows()

@@ -10,7 +10,7 @@ export interface Principal {
   memberId: string
   workspaceId: string
   role: 'admin' | 'member'
-  kind: 'user' | 'agent'
+  kind: 'user' | 'agent' | 'bot'
   /**
    * The credential the principal came with, e.g. `session:<sha256 of the cookie token>` or
    * `bot:<sha256 of the bot token>`: revokeCredential(id) closes its sockets. Absent: a principal

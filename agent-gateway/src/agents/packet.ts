@@ -28,7 +28,7 @@ interface MessageRow {
   id: string; conversation_id: string; parent_id: string | null; author: string; created_at: number; body: string
   mentions: string; attachments: string; reactions: string; deleted: number
 }
-interface MemberLite { id: string; kind: 'user' | 'agent'; name: string; handle: string; title: string | null; reports_to: string | null }
+interface MemberLite { id: string; kind: 'user' | 'agent' | 'bot'; name: string; handle: string; title: string | null; reports_to: string | null }
 
 /**
  * Builds the context packet for one run (docs/agents.md "Packet"): per trigger, not a

@@ -14,13 +14,13 @@ import type { ConversationJson, ConversationRow } from './shapes.js'
  * (the channel's creator or a workspace admin). Every check reads SQLite at the moment of use.
  */
 
-function requireChannel(gw: Gateway, auth: AuthContext, id: string): ConversationRow {
+export function requireChannel(gw: Gateway, auth: AuthContext, id: string): ConversationRow {
   const c = requireMembership(gw, auth, id)
   if (c.kind === 'dm') throw badRequest('not_a_channel', 'Direct messages have no name, topic or archive; only channels do.')
   return c
 }
 
-function requireManager(auth: AuthContext, c: ConversationRow, what: string): void {
+export function requireManager(auth: AuthContext, c: ConversationRow, what: string): void {
   if (auth.member.role !== 'admin' && c.createdBy !== auth.member.id) {
     throw forbidden('not_channel_manager', `Only the channel's creator or a workspace admin can ${what}.`)
   }

@@ -8,7 +8,7 @@ export {
   findMessage, appendMessage, setCard, editMessage, deleteMessage, toggleReaction, noteThreadReply,
   extractMentionHandles
 } from './docs/messages.js'
-export type { Message, MessageCard, Attachment, Reaction, NewMessage, MessageField } from './docs/messages.js'
+export type { Message, MessageCard, ApprovalMessageCard, EmailMessageCard, Attachment, Reaction, NewMessage, MessageField } from './docs/messages.js'
 export { FILE_KINDS, fileKind, MIN_VOICE_PEAKS, MAX_VOICE_PEAKS, MAX_VOICE_MS, voiceProblem, sameVoice } from './files.js'
 export type { FileKind, VoiceInfo } from './files.js'
 export { BROADCAST_MENTIONS, partitionMentions, expandMentions } from './mentions.js'

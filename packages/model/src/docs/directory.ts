@@ -9,7 +9,7 @@ import type * as Y from 'yjs'
  */
 export interface DirMember {
   id: string
-  kind: 'user' | 'agent'
+  kind: 'user' | 'agent' | 'bot'
   name: string
   handle: string
   role: 'admin' | 'member'

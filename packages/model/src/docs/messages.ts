@@ -37,12 +37,25 @@ export interface Reaction {
   memberId: string
 }
 
-/** A server-rendered card attached to a message (e.g. an agent's approval request). */
-export interface MessageCard {
+/** A server-rendered card attached to a message (an agent's approval request, a mail's header). */
+export type MessageCard = ApprovalMessageCard | EmailMessageCard
+
+export interface ApprovalMessageCard {
   kind: 'approval'
   approvalId: string
   /** Set by the server when the request is decided, so every open view updates live. */
   status?: 'pending' | 'approved' | 'denied'
+}
+
+/** A mail posted by a channel's Email member: its envelope, shown above the body. */
+export interface EmailMessageCard {
+  kind: 'email'
+  /** The From header's address and display name (as the sender wrote them: see `auth`). */
+  from: string
+  fromName: string
+  subject: string
+  /** SPF/DKIM/DMARC verdicts from the receiving host's Authentication-Results, when it added one. */
+  auth?: { spf?: string; dkim?: string; dmarc?: string }
 }
 
 export interface Message {

@@ -59,7 +59,7 @@ export const packetThreadSchema = z.object({
 
 export const packetMemberSchema = z.object({
   memberId: id,
-  kind: z.enum(['user', 'agent']),
+  kind: z.enum(['user', 'agent', 'bot']),
   name: z.string(),
   handle: z.string(),
   isMe: z.boolean().optional()
@@ -67,7 +67,7 @@ export const packetMemberSchema = z.object({
 
 export const orgEntrySchema = z.object({
   memberId: id,
-  kind: z.enum(['user', 'agent']),
+  kind: z.enum(['user', 'agent', 'bot']),
   name: z.string(),
   handle: z.string(),
   title: z.string().nullable()

@@ -13,7 +13,7 @@ export const agentApiMessageSchema = z.object({
   memberId: id,
   memberHandle: z.string(),
   memberName: z.string(),
-  memberKind: z.enum(['user', 'agent', 'unknown']),
+  memberKind: z.enum(['user', 'agent', 'bot', 'unknown']),
   bodyMd: z.string(),
   parentId: z.string().nullable(),
   ts: z.string(),

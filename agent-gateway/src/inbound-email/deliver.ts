@@ -1,0 +1,46 @@
+import { Readable } from 'node:stream'
+import { eq } from 'drizzle-orm'
+import type { ParsedMail } from 'mailparser'
+import { members, workspaces } from '@circlechat/db'
+import { MAX_ATTACHMENTS, appendMessage, docName, type Attachment } from '@circlechat/model'
+import type { Gateway } from '../deps.js'
+import { ApiError } from '../errors.js'
+import { requireMembership, requireWritable } from '../services/conversations.js'
+import { resolveAttachments, storeFile } from '../services/files.js'
+import { renderMail } from './render.js'
+
+/**
+ * Posts one parsed mail into a channel as its Email member: a server-authored edit of the
+ * channel's live segment with a `rest` origin, exactly like a REST post, so the relay's index,
+ * unread counts, search, file references and agent triggers all see it. Membership and the
+ * archive flag are read again here, at the moment of use. Mail never mentions anyone: an
+ * outsider must not be able to @everyone a channel.
+ */
+export async function deliverMail(gw: Gateway, target: { conversationId: string; memberId: string }, mail: ParsedMail, opts: { authservId: string }): Promise<string> {
+  const member = gw.db.select().from(members).where(eq(members.id, target.memberId)).get()
+  const workspace = member && gw.db.select().from(workspaces).where(eq(workspaces.id, member.workspaceId)).get()
+  if (!member || !workspace || member.deactivated) throw new Error('the channel has no active Email member')
+  const conv = requireWritable(requireMembership(gw, { member, workspace }, target.conversationId))
+  const owner = { memberId: member.id, workspaceId: workspace.id }
+
+  const notes: string[] = []
+  const keys: Array<{ key: string }> = []
+  for (const [i, a] of mail.attachments.entries()) {
+    const name = a.filename || `attachment-${i + 1}`
+    if (keys.length >= MAX_ATTACHMENTS) {
+      notes.push(`${mail.attachments.length - i} more attachments were not kept (at most ${MAX_ATTACHMENTS} a message).`)
+      break
+    }
+    try {
+      keys.push({ key: (await storeFile(gw, owner, Readable.from([a.content]), name)).key })
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err
+      notes.push(`Attachment ${name} was not kept: ${err.message}`)
+    }
+  }
+  const attachments: Attachment[] = resolveAttachments(gw, owner, keys)
+  const { body, card } = renderMail(mail, { authservId: opts.authservId, notes })
+  return gw.sync.transact(docName.conv(conv.id, conv.liveSegment), { source: 'rest', memberId: member.id }, (doc) =>
+    appendMessage(doc, { author: member.id, body, attachments, card })
+  )
+}
