@@ -11,6 +11,7 @@ import { csrf } from './middleware/csrf.js'
 import { session } from './middleware/session.js'
 import { securityHeaders } from './middleware/security-headers.js'
 import { describeIssues } from './middleware/validate.js'
+import { adminRoutes } from './routes/admin.js'
 import { authRoutes } from './routes/auth.js'
 import { oidcRoutes } from './routes/oidc.js'
 import { conversationRoutes } from './routes/conversations.js'
@@ -51,6 +52,7 @@ export function createApp(gw: Gateway, opts: AppOptions = {}): Hono {
   app.route('/api', authRoutes(gw))
   app.route('/api', oidcRoutes(gw))
   app.route('/api/members', memberRoutes(gw))
+  app.route('/api/admin', adminRoutes(gw))
   app.route('/api/conversations', conversationRoutes(gw))
   app.route('/api/profile', profileRoutes(gw))
   app.route('/api', messageRoutes(gw))

@@ -24,12 +24,14 @@ export class AccessControl {
   #isMember
   #conv
   #threadConv
+  #role
 
   constructor(db: Db) {
     const sqlite = db.$client
     this.#isMember = sqlite.prepare('SELECT 1 FROM conversation_members WHERE conversation_id = ? AND member_id = ?').pluck()
     this.#conv = sqlite.prepare('SELECT workspace_id AS workspaceId, live_segment AS liveSegment, archived_at AS archivedAt FROM conversations WHERE id = ?')
     this.#threadConv = sqlite.prepare('SELECT conversation_id FROM messages WHERE id = ? AND parent_id IS NULL').pluck()
+    this.#role = sqlite.prepare('SELECT role FROM members WHERE id = ?').pluck()
   }
 
   /** null: the principal may not read the doc at all. */
@@ -47,8 +49,11 @@ export class AccessControl {
         return this.#isMemberOf(who, conv, doc.conversationId) ? this.#memberAccess(doc.conversationId) : null
       }
       case 'board':
-        // ACC5: `board:<w>` is the workspace's board of tasks tied to no conversation.
-        if (isId('workspace', doc.conversationId)) return doc.conversationId === who.workspaceId ? { canWrite: true, conversationId: null } : null
+        // ACC5: `board:<w>` is the workspace's board of tasks tied to no conversation. Guests
+        // see only their channels (ACC7): the role is read now, not as it was at the upgrade.
+        if (isId('workspace', doc.conversationId)) {
+          return doc.conversationId === who.workspaceId && this.#role.get(who.memberId) !== 'guest' ? { canWrite: true, conversationId: null } : null
+        }
         return this.isConversationMember(who, doc.conversationId) ? this.#memberAccess(doc.conversationId) : null
       case 'thread': {
         const conversationId = this.#threadConv.get(doc.rootMessageId) as string | undefined

@@ -624,6 +624,12 @@ export class Relay implements SyncServer {
     }
   }
 
+  reauthorizeMember(memberId: string): void {
+    for (const room of this.#rooms.values()) {
+      for (const c of room.conns) if (c.principal.memberId === memberId) c.ws.close(closeCode.resync, 'role changed')
+    }
+  }
+
   revokeConversation(memberId: string, conversationId: string): void {
     for (const room of this.#rooms.values()) {
       const kind = room.parsed.kind

@@ -9,7 +9,8 @@ import type { Origin } from './origins.js'
 export interface Principal {
   memberId: string
   workspaceId: string
-  role: 'admin' | 'member'
+  /** As at the upgrade; access checks that depend on it re-read it from SQLite (access.ts). */
+  role: 'admin' | 'member' | 'guest'
   kind: 'user' | 'agent' | 'bot'
   /**
    * The credential the principal came with, e.g. `session:<sha256 of the cookie token>` or
@@ -65,6 +66,11 @@ export interface SyncServer {
   revokeCredential(credentialId: string): void
   /** Closes every connection of a member (deactivation), with close code `unauthorized`. */
   revokeMember(memberId: string): void
+  /**
+   * Closes every connection of a member with close code `resync`, so each reconnects and is
+   * authorised afresh: their role changed, and a socket's principal carries the old one.
+   */
+  reauthorizeMember(memberId: string): void
   /**
    * Closes a member's connections to every doc of a conversation: its segments, its board and
    * the threads of its messages (replied to or not), with close code `revoked`. Call after the

@@ -23,7 +23,7 @@ export interface Harness {
   url: string
   dataFile: string
   workspaceId: string
-  seedMember(role?: 'admin' | 'member'): Principal & { token: string }
+  seedMember(role?: 'admin' | 'member' | 'guest'): Principal & { token: string }
   seedConversation(memberIds: string[]): string
   connect(docName: string, token: string, doc?: Y.Doc): WebsocketProvider
   close(): Promise<void>

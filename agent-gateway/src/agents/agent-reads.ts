@@ -11,6 +11,7 @@ import { conversationShape, messageRowShape } from '../services/shapes.js'
 import { withAbsoluteUrls } from '../services/files.js'
 import type { AgentApiMessage } from '@circlechat/protocol'
 import type { Attachment } from '@circlechat/model'
+import { isGuest } from '../services/guests.js'
 
 /**
  * The reads of the agent REST API, in the shapes agents written for the seed expect: messages name
@@ -80,6 +81,6 @@ export function agentSearch(gw: Gateway, auth: AuthContext, input: Omit<SearchIn
 export async function agentConversations(gw: Gateway, auth: AuthContext) {
   const mine = await listMine(gw, auth)
   const joined = new Set(mine.map((c) => c.id))
-  const others = publicChannels(gw.db, auth.workspace.id).filter((c) => !joined.has(c.id))
+  const others = isGuest(auth) ? [] : publicChannels(gw.db, auth.workspace.id).filter((c) => !joined.has(c.id))
   return [...mine.map((c) => ({ ...c, joined: true })), ...others.map((c) => ({ ...conversationShape(c, memberIdsOf(gw.db, c.id)), joined: false }))]
 }

@@ -18,7 +18,7 @@ export type Revocation =
 export class Revocations {
   readonly #listeners = new Set<(r: Revocation) => void>()
 
-  constructor(private readonly sync: Pick<SyncServer, 'revokeCredential' | 'revokeMember' | 'revokeConversation'>) {}
+  constructor(private readonly sync: Pick<SyncServer, 'revokeCredential' | 'revokeMember' | 'revokeConversation' | 'reauthorizeMember'>) {}
 
   credential(credentialId: string): void {
     this.sync.revokeCredential(credentialId)
@@ -28,6 +28,14 @@ export class Revocations {
   member(memberId: string): void {
     this.sync.revokeMember(memberId)
     this.#emit({ kind: 'member', memberId })
+  }
+
+  /**
+   * A member's role changed: their sync sockets reconnect under the new role (an admin demoted
+   * loses moderation, a new guest the workspace board), their agent socket is left open.
+   */
+  role(memberId: string): void {
+    this.sync.reauthorizeMember(memberId)
   }
 
   conversation(memberId: string, conversationId: string): void {

@@ -101,7 +101,7 @@ describe('auth routes', () => {
     const anon = new Client(server.url)
     const look = await anon.get(`/api/auth/invite/${inv.body.token}`)
     expect(look.status).toBe(200)
-    expect(look.body).toEqual({ workspace: { name: 'Acme Inc.', handle: 'acme-inc' }, email: 'bob@example.com' })
+    expect(look.body).toEqual({ workspace: { name: 'Acme Inc.', handle: 'acme-inc' }, email: 'bob@example.com', role: 'member' })
 
     const wrongEmail = await anon.post('/api/auth/accept-invite', { token: inv.body.token, email: 'mallory@example.com', name: 'M', handle: 'mallory', password: PASSWORD })
     expect(wrongEmail.status).toBe(403)
@@ -115,9 +115,10 @@ describe('auth routes', () => {
     expect(names).toEqual(['general', 'random'])
 
     const again = await new Client(server.url).post('/api/auth/accept-invite', { token: inv.body.token, email: 'bob@example.com', name: 'Bob2', handle: 'bob2', password: PASSWORD })
-    expect(again.status).toBe(404)
-    expect(again.body.error).toBe('invite_invalid')
-    expect((await anon.get(`/api/auth/invite/${inv.body.token}`)).status).toBe(404)
+    expect(again.status).toBe(410)
+    expect(again.body.error).toBe('invite_used')
+    // Spent: 410 with why (an unknown token stays 404).
+    expect((await anon.get(`/api/auth/invite/${inv.body.token}`)).body.error).toBe('invite_used')
     expect((await anon.get('/api/auth/invite/not-a-token')).body.error).toBe('invite_invalid')
 
     // Members cannot invite.

@@ -13,7 +13,7 @@ export interface NewAccount {
   name: string
   handle: string
   workspaceId: string
-  role: 'admin' | 'member'
+  role: 'admin' | 'member' | 'guest'
 }
 
 /** Inserts a person and their member row; call inside a transaction so both land or neither. */

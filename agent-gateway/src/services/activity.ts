@@ -4,6 +4,7 @@ import { docName, meReactionsToMeOf, meTaskMentionsOf, noteReactionsToMe, type M
 import type { Gateway } from '../deps.js'
 import type { Actor } from './conversations.js'
 import { isConversationMember } from './request-queries.js'
+import { isGuest } from './guests.js'
 
 const ORIGIN = { source: 'server', reason: 'activity' } as const
 
@@ -83,7 +84,7 @@ export async function listActivity(gw: Gateway, auth: Actor): Promise<{ items: A
     items.push({ kind: 'reaction', at: r.at, by: r.by, conversationId: r.conversationId, messageId: r.messageId, parentId: row.parentId, bodyMd: row.body, emoji: r.emoji })
   }
   for (const t of meTaskMentionsOf(doc).values()) {
-    if (t.conversationId && !isMember(t.conversationId)) continue
+    if (t.conversationId ? !isMember(t.conversationId) : isGuest(auth)) continue
     items.push({ kind: 'task_mention', at: t.at, by: t.by, conversationId: t.conversationId, taskId: t.taskId, commentId: t.commentId })
   }
   items.sort((a, b) => b.at - a.at)

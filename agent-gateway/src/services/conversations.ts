@@ -1,13 +1,14 @@
 import { docName, meUnreadOf } from '@circlechat/model'
 import type { AuthContext } from '../auth/principal.js'
 import type { Gateway } from '../deps.js'
-import { badRequest, conflict, notFound } from '../errors.js'
+import { badRequest, conflict, forbidden, notFound } from '../errors.js'
 import {
   activeMemberIds, addConversationMembers, conversationsOfMember, findChannelByName, findDm,
   insertConversation, memberIdsOf, publicChannels, removeConversationMember
 } from './conversation-store.js'
 import { mirrorConversation } from './doc-mirror.js'
 import { getConversation, isConversationMember } from './request-queries.js'
+import { isGuest, refuseGuest, strangersOf } from './guests.js'
 import { unreadFor } from './unread.js'
 import { conversationShape, type ConversationJson, type ConversationRow } from './shapes.js'
 
@@ -29,12 +30,12 @@ export function requireMembership(gw: Gateway, auth: Actor, id: string): Convers
 /**
  * Like requireMembership, but with `publicChannels` a public channel of the caller's workspace
  * is readable without joining it: the agent API allows that, as the seed's did. Private channels
- * and DMs stay members-only, with the same 404.
+ * and DMs stay members-only, with the same 404. A guest never reads a channel they are not in.
  */
 export function requireReadable(gw: Gateway, auth: Actor, id: string, opts: { publicChannels: boolean }): ConversationRow {
   const c = getConversation(gw.db, id)
   if (!c || c.workspaceId !== auth.workspace.id) throw notFoundConversation()
-  if (isConversationMember(gw.db, id, auth.member.id) || (opts.publicChannels && c.kind === 'channel' && !c.isPrivate)) return c
+  if (isConversationMember(gw.db, id, auth.member.id) || (opts.publicChannels && !isGuest(auth) && c.kind === 'channel' && !c.isPrivate)) return c
   throw notFoundConversation()
 }
 
@@ -70,6 +71,7 @@ export async function createChannel(
   auth: AuthContext,
   input: { name: string; isPrivate: boolean; topic: string; memberIds: string[] }
 ): Promise<ConversationJson> {
+  refuseGuest(auth, 'create channels')
   const memberIds = [...new Set([auth.member.id, ...input.memberIds])]
   assertMembers(gw, auth, memberIds)
   const row = gw.db.transaction((tx) => {
@@ -87,6 +89,10 @@ export async function createChannel(
 export async function openDm(gw: Gateway, auth: AuthContext, ids: string[]): Promise<{ conversation: ConversationJson; created: boolean }> {
   const memberIds = [...new Set([auth.member.id, ...ids])].sort()
   assertMembers(gw, auth, memberIds)
+  if (isGuest(auth)) {
+    const strangers = strangersOf(gw.db, auth.member.id, memberIds)
+    if (strangers.length) throw forbidden('guest_forbidden', 'Guests can message only people they share a channel with.')
+  }
   const dmKey = memberIds.join(',')
   const result = gw.db.transaction((tx) => {
     const existing = findDm(tx, auth.workspace.id, dmKey)
@@ -103,6 +109,7 @@ export async function openDm(gw: Gateway, auth: AuthContext, ids: string[]): Pro
 }
 
 export function browse(gw: Gateway, auth: AuthContext) {
+  refuseGuest(auth, 'browse channels')
   return publicChannels(gw.db, auth.workspace.id).map((c) => ({
     id: c.id, name: c.name, topic: c.topic, memberCount: c.memberCount,
     joined: isConversationMember(gw.db, c.id, auth.member.id)
@@ -113,8 +120,9 @@ export async function join(gw: Gateway, auth: AuthContext, id: string): Promise<
   const c = getConversation(gw.db, id)
   if (!c || c.workspaceId !== auth.workspace.id) throw notFoundConversation()
   const member = isConversationMember(gw.db, id, auth.member.id)
-  // Private channels and DMs are joined only by being added: same 404 as a missing id.
-  if (!member && (c.kind !== 'channel' || c.isPrivate)) throw notFoundConversation()
+  // Private channels and DMs are joined only by being added: same 404 as a missing id. So is
+  // every channel a guest is not in.
+  if (!member && (c.kind !== 'channel' || c.isPrivate || isGuest(auth))) throw notFoundConversation()
   if (!member) {
     addConversationMembers(gw.db, id, [auth.member.id])
     await mirrorConversation(gw, id)
@@ -141,6 +149,7 @@ export async function leave(gw: Gateway, auth: AuthContext, id: string): Promise
 
 export async function addMembers(gw: Gateway, auth: AuthContext, id: string, ids: string[]): Promise<ConversationJson> {
   const c = requireMembership(gw, auth, id)
+  refuseGuest(auth, 'add people to channels')
   if (c.kind === 'dm') throw badRequest('dm_members_fixed', 'A direct message is for a fixed set of people; open a new one instead.')
   assertMembers(gw, auth, ids)
   if (addConversationMembers(gw.db, id, ids).length) await mirrorConversation(gw, id)

@@ -1,13 +1,14 @@
 import { eq } from 'drizzle-orm'
 import { conversationMembers, conversations, type Db } from '@circlechat/db'
 import {
-  docName, meConversationsOf, putChannel, putConversation, putMember, putWorkspace,
-  removeConversation, type ConversationSummary
+  dirChannelsOf, docName, meConversationsOf, putConversation, putMember, putWorkspace,
+  removeChannel, removeConversation, type ConversationSummary
 } from '@circlechat/model'
 import type { SyncServer } from '@circlechat/sync-server'
 import type { MemberRow, WorkspaceRow } from '../auth/principal.js'
 import { refreshUnread } from './unread.js'
 import { pinnedIdsOf } from './conversation-store.js'
+import { fileUrl } from './files.js'
 
 /**
  * Keeps the server-written documents (`dir:<ws>`, `me:<member>`) in step with SQLite, which
@@ -18,7 +19,8 @@ type Deps = { db: Db; sync: SyncServer }
 const origin = (reason: string) => ({ source: 'server', reason }) as const
 
 export async function mirrorWorkspace(d: Deps, ws: WorkspaceRow): Promise<void> {
-  await d.sync.transact(docName.dir(ws.id), origin('workspace'), (doc) => putWorkspace(doc, ws))
+  const icon = ws.icon ? fileUrl(ws.icon) : null
+  await d.sync.transact(docName.dir(ws.id), origin('workspace'), (doc) => putWorkspace(doc, { ...ws, icon }))
 }
 
 export async function mirrorMember(d: Deps, m: MemberRow): Promise<void> {
@@ -47,7 +49,7 @@ function summaryOf(d: Deps, conversationId: string): { summary: ConversationSumm
 
 /**
  * Re-publishes a conversation after any change to it or its membership: every member's sidebar
- * entry (`me:` docs, which list member ids) and, for public channels, the directory entry.
+ * entry (`me:` docs, which list member ids).
  * `removed` members lose the entry from their sidebar.
  */
 export async function mirrorConversation(d: Deps, conversationId: string, removed: string[] = []): Promise<void> {
@@ -67,9 +69,10 @@ export async function mirrorConversation(d: Deps, conversationId: string, remove
   for (const memberId of removed) {
     await d.sync.transact(docName.me(memberId), origin('conversation-left'), (doc) => removeConversation(doc, conversationId))
   }
-  // A private channel never enters the directory: only its members learn it exists.
-  if (summary.kind === 'channel' && !summary.isPrivate) {
-    const entry = { id: summary.id, name: summary.name, topic: summary.topic, memberCount: summary.memberIds.length }
-    await d.sync.transact(docName.dir(workspaceId), origin('channel'), (doc) => putChannel(doc, entry))
+  // The directory lists no channels: every member reads it, guests too, and a guest must not
+  // learn which public channels exist (browse is REST, which checks the role). Entries written
+  // before are removed as their channel next changes.
+  if (summary.kind === 'channel' && dirChannelsOf(await d.sync.getDoc(docName.dir(workspaceId))).has(summary.id)) {
+    await d.sync.transact(docName.dir(workspaceId), origin('channel'), (doc) => removeChannel(doc, summary.id))
   }
 }

@@ -10,6 +10,7 @@ import { BlobTooLarge, type StagedBlob } from '../files/index.js'
 import type { Actor } from './conversations.js'
 import { imageInfo, isPreviewableImage, sanitiseFileName, sniffContentType } from './file-content.js'
 import { parseVoiceField, voiceContentType } from './voice.js'
+import { workspaceBoardOf } from './guests.js'
 
 export type FileRow = typeof files.$inferSelect
 
@@ -229,7 +230,7 @@ function build(db: Db) {
       WHERE f.key = @key AND f.workspace_id = @ws AND (
         (f.owner = @me AND NOT EXISTS (SELECT 1 FROM file_refs r WHERE r.file_key = f.key))
         OR EXISTS (SELECT 1 FROM file_refs r WHERE r.file_key = f.key AND r.deleted = 0
-          AND (r.scope = @ws OR r.scope IN (SELECT conversation_id FROM conversation_members WHERE member_id = @me))))`),
+          AND (r.scope = @board OR r.ref = 'icon:' || @ws OR r.scope IN (SELECT conversation_id FROM conversation_members WHERE member_id = @me))))`),
     list: db.$client.prepare(`
       SELECT f.key, f.owner, f.name, f.content_type AS contentType, f.size, f.width, f.height, f.thumb_sha256 AS thumbSha256,
         r.ref, r.scope, r.task_id AS taskId, r.created_at AS attachedAt
@@ -259,11 +260,12 @@ function statements(db: Db) {
 /**
  * The file if the caller may read it: its uploader until it is first attached; after that, members
  * of a conversation (or the workspace, for the workspace board) where a live message, reply or
- * comment attaches it. A deleted message no longer counts. Anything else is the same 404 as a
+ * comment attaches it (a guest: not the workspace board's), or anyone of the workspace for its
+ * icon (ref `icon:<workspace>`). A deleted message no longer counts. Anything else is the same 404 as a
  * missing key, so a key's existence never leaks.
  */
 export function readableFile(gw: Gateway, auth: Actor, key: string): FileRow {
-  const row = statements(gw.db).readable.get({ key, ws: auth.workspace.id, me: auth.member.id }) as FileRow | undefined
+  const row = statements(gw.db).readable.get({ key, ws: auth.workspace.id, board: workspaceBoardOf(auth), me: auth.member.id }) as FileRow | undefined
   if (!row) throw notFound('file_not_found', 'No such file, or you cannot see it.')
   return row
 }

@@ -3,6 +3,7 @@ import type { Gateway } from '../deps.js'
 import { badRequest } from '../errors.js'
 import { requireReadable, type Actor } from './conversations.js'
 import { MARK_CLOSE, MARK_OPEN, snippetHtml, toFtsQuery } from './search-query.js'
+import { isGuest, workspaceBoardOf } from './guests.js'
 
 export interface SearchResult {
   messageId: string
@@ -38,7 +39,8 @@ const SNIPPET_TOKENS = 16
 export function search(gw: Gateway, auth: Actor, input: SearchInput): SearchResult[] {
   const match = toFtsQuery(input.q)
   if (!match) return []
-  const publicChannels = input.publicChannels ?? false
+  // A guest reads only their own conversations, whoever asks on their behalf.
+  const publicChannels = (input.publicChannels ?? false) && !isGuest(auth)
   if (input.conversationId) requireReadable(gw, auth, input.conversationId, { publicChannels }) // 404 for non-members
   const author = input.from ? resolveAuthor(gw.db, auth.workspace.id, input.from) : null
   if (author === undefined) return [] // no such person: nothing they wrote
@@ -120,7 +122,7 @@ export function searchTasks(gw: Gateway, auth: Actor, input: SearchInput): TaskS
   if (input.conversationId) requireReadable(gw, auth, input.conversationId, { publicChannels: input.publicChannels ?? false })
   const creator = input.from ? resolveAuthor(gw.db, auth.workspace.id, input.from) : null
   if (creator === undefined) return []
-  const params: unknown[] = [match, auth.workspace.id, auth.workspace.id, auth.member.id]
+  const params: unknown[] = [match, auth.workspace.id, workspaceBoardOf(auth), auth.member.id]
   let filters = ''
   if (input.conversationId) {
     filters += ' AND t.board = ?'

@@ -1,6 +1,7 @@
 import type { conversations, messages, users } from '@circlechat/db'
 import type { Attachment, LinkKind, Message, MessageCard, Task, TaskComment, TaskSource, TaskStatus } from '@circlechat/model'
 import type { MemberRow, WorkspaceRow } from '../auth/principal.js'
+import { fileUrl } from './files.js'
 
 /** The JSON shapes of docs/api.md, built in one place so every route answers alike. */
 
@@ -18,7 +19,7 @@ export const memberShape = (m: MemberRow) => ({
 })
 export type MemberJson = ReturnType<typeof memberShape>
 
-export const workspaceShape = (w: WorkspaceRow) => ({ id: w.id, name: w.name, handle: w.handle })
+export const workspaceShape = (w: WorkspaceRow) => ({ id: w.id, name: w.name, handle: w.handle, icon: w.icon ? fileUrl(w.icon) : null })
 
 export type ConversationRow = typeof conversations.$inferSelect
 

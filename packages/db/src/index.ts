@@ -4,6 +4,6 @@ export * as schema from './schema.js'
 export {
   workspaces, users, members, sessions, invites, conversations, conversationMembers, docUpdates,
   docClients, messages, agents, agentRuns, approvals, agentMemory, tasks, taskAssignees, files, fileRefs,
-  threadFollows, pins, oidcIdentities, oidcPending, inboundAddresses
+  threadFollows, pins, oidcIdentities, oidcPending, inboundAddresses, adminAudit
 } from './schema.js'
 export { passwordResets } from './schema.js'

@@ -2,17 +2,19 @@ import type * as Y from 'yjs'
 
 /**
  * `dir:<workspaceId>`: the workspace directory, written only by the server.
- *   'workspace': Y.Map  id, name, handle
+ *   'workspace': Y.Map  id, name, handle, icon (the icon's URL, '' for none)
  *   'members':   Y.Map  memberId → DirMember (humans and agents alike)
- *   'channels':  Y.Map  conversationId → DirChannel (public channels only: a private channel's
- *                       existence is visible only to its members, through their `me:` doc)
+ *   'channels':  Y.Map  conversationId → DirChannel: no longer written (the server removes old
+ *                       entries). Guests read this doc too, and must not learn which public
+ *                       channels exist; members browse them through REST.
  */
 export interface DirMember {
   id: string
   kind: 'user' | 'agent' | 'bot'
   name: string
   handle: string
-  role: 'admin' | 'member'
+  /** A guest sees only the channels they were added to. */
+  role: 'admin' | 'member' | 'guest'
   avatar: string | null
   title: string | null
   reportsTo: string | null
@@ -42,11 +44,12 @@ export function removeChannel(doc: Y.Doc, id: string, origin?: unknown) {
   doc.transact(() => dirChannelsOf(doc).delete(id), origin)
 }
 
-export function putWorkspace(doc: Y.Doc, ws: { id: string; name: string; handle: string }, origin?: unknown) {
+export function putWorkspace(doc: Y.Doc, ws: { id: string; name: string; handle: string; icon?: string | null }, origin?: unknown) {
   doc.transact(() => {
     const map = dirWorkspaceOf(doc)
     map.set('id', ws.id)
     map.set('name', ws.name)
     map.set('handle', ws.handle)
+    if (ws.icon !== undefined && (map.get('icon') ?? '') !== (ws.icon ?? '')) map.set('icon', ws.icon ?? '')
   }, origin)
 }
