@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { loadConfig } from './config.js'
+import { ConfigError, loadConfig } from './config.js'
 
 describe('loadConfig', () => {
   it('fills every default', () => {
@@ -44,6 +44,23 @@ describe('loadConfig', () => {
 
   it('treats empty values (KEY= in an .env file) as unset', () => {
     expect(loadConfig({ SEGMENT_SIZE: '', REDIS_URL: ' ', PORT: '' })).toMatchObject({ segmentSize: undefined, redisUrl: undefined, port: 8080 })
+  })
+
+  it('names every bad variable with its value, never a secret or a URL\'s password', () => {
+    const err = (() => {
+      try {
+        loadConfig({ SESSION_SECRET: 'short', S3_ENDPOINT: 'http://key:pw@bad host', S3_SECRET_ACCESS_KEY: 'also-secret', PORT: 'eighty' })
+      } catch (e) {
+        return e
+      }
+    })()
+    expect(err).toBeInstanceOf(ConfigError)
+    const problems = (err as ConfigError).problems
+    expect(problems).toContain('SESSION_SECRET: must be at least 32 characters (it has 5); generate one with: openssl rand -hex 32')
+    expect(problems.find((p) => p.startsWith('S3_ENDPOINT: '))).toContain('(it is "http://key:***@bad host")')
+    expect(problems.find((p) => p.startsWith('PORT: '))).toContain('(it is "eighty")')
+    expect(problems.join('\n')).not.toMatch(/short|pw@|also-secret/)
+    expect(loadConfig({ SESSION_SECRET: 'x'.repeat(32) }).sessionSecret).toBe('x'.repeat(32))
   })
 
   it('refuses bad values with a message naming the variable', () => {

@@ -11,14 +11,19 @@ const flag = z
 
 const envSchema = z.object({
   // 8080: unprivileged, so the process never needs root; Caddy in front takes 80/443.
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  PORT: z.coerce.number({ error: 'not a port number' }).int({ error: 'not a port number' }).min(0).max(65535, { error: 'a port is at most 65535' }).default(8080),
   // 0.0.0.0: reachable from the LAN on a Pi out of the box; set 127.0.0.1 behind a proxy.
   HOST: z.string().min(1).default('0.0.0.0'),
   // ./data: next to the checkout, so a fresh clone runs without creating system directories.
   DATA_DIR: z.string().min(1).default('./data'),
   // Unset: derived from PORT below, which is right for a laptop; set it behind a proxy or TLS
   // (it decides the Secure cookie flag, the CSRF origin and invite links).
-  PUBLIC_BASE_URL: z.url().optional(),
+  PUBLIC_BASE_URL: z.url({ error: 'not a URL: write the address people open, with its scheme, e.g. https://chat.example.com' }).optional(),
+  // Unset: nothing needs it (session, invite and bot tokens are random and stored as hashes).
+  // Set (deploy/install-pi.sh generates one), it is a key for signing, so a short one is refused.
+  SESSION_SECRET: z.string().optional().superRefine((v, ctx) => {
+    if (v !== undefined && v.length < 32) ctx.addIssue({ code: 'custom', message: `must be at least 32 characters (it has ${v.length}); generate one with: openssl rand -hex 32` })
+  }),
   // Unset: the sync server's own default (1000 messages a segment; see packages/model segments.ts).
   SEGMENT_SIZE: z.coerce.number().int().min(10).max(100_000).optional(),
   // Unset: the sync server's own default (done tasks untouched for 14 days leave the board doc).
@@ -136,18 +141,41 @@ export interface Config {
   uploadQuotaBytes?: number
   /** Where file bytes go when set; otherwise DATA_DIR/uploads. */
   s3?: S3Settings
+  /** A server-wide signing key (SESSION_SECRET, 32+ characters) when the admin set one. */
+  sessionSecret?: string
   /** Single sign-on (OIDC_*); unset: password sign-in only. */
   oidc?: OidcSettings
 }
 
-/** Parses the environment once at startup; a bad value stops the process with a readable error. */
+/** Every bad variable at once, one `NAME: what is wrong (it is "value")` line each. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment: ${problems.join('; ')}`)
+  }
+}
+
+/** Exit status for a configuration error (EX_CONFIG): the systemd unit does not restart on it. */
+export const EXIT_CONFIG = 78
+
+// Values of these are never echoed back into the log.
+const SECRET_NAME = /SECRET|PASSWORD|TOKEN|KEY/
+function shown(name: string, value: string | undefined): string {
+  if (value === undefined || SECRET_NAME.test(name)) return ''
+  // A URL may carry a password (redis://:pw@host, smtp://user:pw@host).
+  const safe = value.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@')
+  return ` (it is ${JSON.stringify(safe.length > 120 ? `${safe.slice(0, 120)}…` : safe)})`
+}
+
+/** Parses the environment once at startup; a bad value throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // `SEGMENT_SIZE=` in an .env file means "not set", not zero.
   const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''))
   const parsed = envSchema.safeParse(set)
   if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')
-    throw new Error(`Invalid environment: ${detail}`)
+    throw new ConfigError(parsed.error.issues.map((i) => {
+      const name = i.path.join('.')
+      return `${name}: ${i.message}${shown(name, set[String(i.path[0])])}`
+    }))
   }
   const e = parsed.data
   return {
@@ -169,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inboundMaxBytes: e.INBOUND_MAX_MB === undefined ? undefined : Math.round(e.INBOUND_MAX_MB * 1024 * 1024),
     maxUploadBytes: Math.round(e.MAX_UPLOAD_MB * 1024 * 1024),
     uploadQuotaBytes: Math.round(e.UPLOAD_QUOTA_MB * 1024 * 1024),
+    sessionSecret: e.SESSION_SECRET,
     s3: e.S3_ENDPOINT && e.S3_BUCKET && e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY && e.S3_REGION
       ? { endpoint: e.S3_ENDPOINT, bucket: e.S3_BUCKET, accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY, region: e.S3_REGION }
       : undefined,
@@ -178,5 +207,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           allowedDomains: e.OIDC_ALLOWED_DOMAINS, only: e.OIDC_ONLY, breakGlassEmail: e.OIDC_BREAK_GLASS_EMAIL
         }
       : undefined
+  }
+}
+
+/**
+ * loadConfig for an entry point: a bad environment prints what to fix, one line a variable, and
+ * exits with EXIT_CONFIG before anything opens a file or a port.
+ */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env)
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    console.error(`CircleChat did not start: the configuration is invalid (see .env.example)\n${err.problems.map((p) => `  ${p}`).join('\n')}`)
+    process.exit(EXIT_CONFIG)
   }
 }

@@ -1,8 +1,8 @@
-import { loadConfig } from './config.js'
+import { loadConfigOrExit } from './config.js'
 import { startServer } from './server.js'
 
 /** `pnpm serve`: the one-process server, configured from the environment. */
-const config = loadConfig()
+const config = loadConfigOrExit()
 const server = await startServer({
   dataDir: config.dataDir,
   port: config.port,

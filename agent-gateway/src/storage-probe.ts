@@ -11,6 +11,12 @@ import { openDb, type Db } from '@circlechat/db'
 export function openWritableDb(dataDir: string): Db {
   let db: Db | null = null
   try {
+    // A probe in DATA_DIR itself first: SQLite reports a read-only folder as "unable to open
+    // database file", the filesystem says what is wrong (EROFS, EACCES, ENOSPC).
+    mkdirSync(dataDir, { recursive: true })
+    const here = join(dataDir, `.write-probe-${process.pid}`)
+    writeFileSync(here, 'probe')
+    rmSync(here)
     db = openDb(join(dataDir, 'circlechat.db'))
     db.$client.exec('BEGIN IMMEDIATE; ROLLBACK')
     const uploads = join(dataDir, 'uploads')

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { openDb } from '@circlechat/db'
-import { loadConfig } from './config.js'
+import { loadConfigOrExit } from './config.js'
 import { BullQueue, ResultQueue } from './agents/queue-bullmq.js'
 import { deliverRun, type DeliverOptions } from './agents/runner.js'
 import { HeartbeatScheduler } from './agents/scheduler.js'
@@ -18,7 +18,7 @@ import { TokenVault } from './agents/token-vault.js'
  * Env: REDIS_URL, DATA_DIR, PUBLIC_BASE_URL (as the server's: packets carry file URLs on it), AGENT_ALLOW_PRIVATE_URLS, AGENT_QUEUE_PREFIX (default cc),
  * AGENT_ATTEMPTS (3), AGENT_BACKOFF_MS (1000), AGENT_WEBHOOK_TIMEOUT_MS (60000).
  */
-const config = loadConfig()
+const config = loadConfigOrExit()
 if (!config.redisUrl) {
   console.error('pnpm worker needs REDIS_URL (and the server started with AGENT_WORKERS=external)')
   process.exit(1)
