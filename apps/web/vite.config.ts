@@ -21,7 +21,13 @@ export default defineConfig({
 			adapter: adapter({ fallback: FALLBACK, strict: false, precompress: true })
 		}),
 		SvelteKitPWA({
-			registerType: 'autoUpdate',
+			// A new version waits until the user says "reload" (UpdateBanner): never swapped under them.
+			registerType: 'prompt',
+			// Absolute, whatever page registers it: SvelteKit's relative base would make the app
+			// entered on /c/<id> register /c/sw.js (the HTML fallback), so nothing was cached.
+			base: '/',
+			buildBase: '/',
+			scope: '/',
 			kit: { adapterFallback: FALLBACK, spa: true },
 			manifest: {
 				name: 'CircleChat',
@@ -30,8 +36,16 @@ export default defineConfig({
 				theme_color: '#1e1b2e',
 				background_color: '#1e1b2e',
 				display: 'standalone',
+				id: '/',
 				start_url: '/',
-				icons: [{ src: '/favicon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' }]
+				scope: '/',
+				icons: [
+					{ src: '/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
+					{ src: '/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
+					// Drawn by scripts/make-icons.mjs with the logo inside the safe zone.
+					{ src: '/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+					{ src: '/favicon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' }
+				]
 			},
 			workbox: {
 				// REST and sync are never answered from the cache: they are the source of truth.
