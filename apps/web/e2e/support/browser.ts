@@ -26,6 +26,10 @@ export async function launchBrowser(): Promise<Browser> {
 
 export interface NewPageOptions {
 	viewport?: { width: number; height: number };
+	/** 'allow' for the offline tests: the service worker is what opens the app offline. */
+	serviceWorkers?: 'allow' | 'block';
+	/** Cookies and localStorage to start from (someone already signed in). */
+	storageState?: Awaited<ReturnType<BrowserContext['storageState']>>;
 }
 
 /**
@@ -37,7 +41,8 @@ export async function newPerson(browser: Browser, baseURL: string, opts: NewPage
 		baseURL,
 		viewport: opts.viewport ?? { width: 1280, height: 800 },
 		// The service worker would cache across test runs on the same origin; tests want the network.
-		serviceWorkers: 'block'
+		serviceWorkers: opts.serviceWorkers ?? 'block',
+		storageState: opts.storageState
 	});
 	const page: Page = await context.newPage();
 	const errors: string[] = [];

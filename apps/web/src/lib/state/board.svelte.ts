@@ -20,7 +20,7 @@ import {
 	type Task,
 	type TaskStatus
 } from '@circlechat/model';
-import { SyncedDoc } from '$lib/sync';
+import { docPool, type SyncedDoc, type SyncedDocOptions } from '$lib/sync';
 import { describeRejection, toasts } from './toasts.svelte';
 import { taskIndexOf } from './task-index.svelte';
 import type { WorkspaceState } from './workspace.svelte';
@@ -115,10 +115,12 @@ export class BoardState {
 		this.#ws = ws;
 		this.id = id;
 		this.conversationId = conversationId;
-		this.synced = new SyncedDoc(docName.board(id), {
+		const docOpts: SyncedDocOptions = {
 			onReject: (reason, detail) => toasts.error(describeRejection(reason, detail)),
-			onFatal: (_code, message) => !opts.quietFatal && toasts.error(message)
-		});
+			onFatal: (_code, message) => !opts.quietFatal && toasts.error(message),
+			conversationId
+		};
+		this.synced = docPool.open(docName.board(id), docOpts);
 
 		$effect(() => {
 			const doc = this.synced.doc;
@@ -157,7 +159,7 @@ export class BoardState {
 			visits.observe(read);
 			return () => visits.unobserve(read);
 		});
-		$effect(() => () => this.synced.destroy());
+		$effect(() => () => docPool.close(this.synced, docOpts));
 	}
 
 	get doc() {

@@ -22,13 +22,14 @@ import {
 	type Attachment,
 	type Message
 } from '@circlechat/model';
-import { SyncedDoc } from '$lib/sync';
+import { docPool, type SyncedDoc, type SyncedDocOptions } from '$lib/sync';
 import { describeRejection, toasts } from './toasts.svelte';
 import type { WorkspaceState } from './workspace.svelte';
 
 interface Segment {
 	segment: number;
 	synced: SyncedDoc;
+	opts: SyncedDocOptions;
 }
 
 export class ConversationState {
@@ -65,17 +66,15 @@ export class ConversationState {
 			});
 			return () => stops.forEach((stop) => stop());
 		});
-		$effect(() => () => this.#segments.forEach((s) => s.synced.destroy()));
+		$effect(() => () => this.#segments.forEach((s) => docPool.close(s.synced, s.opts)));
 	}
 
 	#open(segment: number): Segment {
-		return {
-			segment,
-			synced: new SyncedDoc(docName.conv(this.id, segment), {
-				onReject: (reason, detail) => toasts.error(describeRejection(reason, detail)),
-				onFatal: (_code, message) => toasts.error(message)
-			})
+		const opts: SyncedDocOptions = {
+			onReject: (reason, detail) => toasts.error(describeRejection(reason, detail)),
+			onFatal: (_code, message) => toasts.error(message)
 		};
+		return { segment, synced: docPool.open(docName.conv(this.id, segment), opts), opts };
 	}
 
 	get live(): SyncedDoc {
@@ -86,6 +85,11 @@ export class ConversationState {
 	}
 	get loaded(): boolean {
 		return this.live.loaded;
+	}
+	/** Ids of messages with changes not yet on the server, over the open segments. */
+	get pending(): ReadonlySet<string> {
+		const all = this.#segments.map((s) => s.synced.pending).filter((p) => p.size > 0);
+		return all.length <= 1 ? (all[0] ?? new Set()) : new Set(all.flatMap((p) => [...p]));
 	}
 	/** Segments older than the ones open exist. */
 	get hasEarlier(): boolean {

@@ -4,7 +4,7 @@
  * server-written `threadCount` / `lastReplyAt`.
  */
 import { appendMessage, deleteMessage, docName, editMessage, listMessages, messagesOf, uniqueMessages, toggleReaction, type Attachment, type Message } from '@circlechat/model';
-import { SyncedDoc } from '$lib/sync';
+import { docPool, type SyncedDoc, type SyncedDocOptions } from '$lib/sync';
 import { describeRejection, toasts } from './toasts.svelte';
 import type { WorkspaceState } from './workspace.svelte';
 import type { ConversationState } from './conversation.svelte';
@@ -20,10 +20,12 @@ export class ThreadState {
 		this.#ws = ws;
 		this.#conv = conv;
 		this.rootId = rootId;
-		this.synced = new SyncedDoc(docName.thread(rootId), {
+		const opts: SyncedDocOptions = {
 			onReject: (reason, detail) => toasts.error(describeRejection(reason, detail)),
-			onFatal: (_code, message) => toasts.error(message)
-		});
+			onFatal: (_code, message) => toasts.error(message),
+			conversationId: conv.id
+		};
+		this.synced = docPool.open(docName.thread(rootId), opts);
 		$effect(() => {
 			const doc = this.synced.doc;
 			const arr = messagesOf(doc);
@@ -33,7 +35,7 @@ export class ThreadState {
 			arr.observeDeep(read);
 			return () => arr.unobserveDeep(read);
 		});
-		$effect(() => () => this.synced.destroy());
+		$effect(() => () => docPool.close(this.synced, opts));
 	}
 
 	get replies(): Message[] {

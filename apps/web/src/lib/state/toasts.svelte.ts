@@ -47,6 +47,11 @@ export const toasts = new Toasts();
 
 /** What a guard rejection means, in words a person can act on. */
 export function describeRejection(reason: string, detail: string): string {
+	return `Your last change was not saved: ${rejectionReason(reason)}${detail ? ` (${detail})` : ''}. Reloaded from the server.`;
+}
+
+/** Why the guard refused a change, in words (its reason codes, docs/sync.md). */
+export function rejectionReason(reason: string): string {
 	const why: Record<string, string> = {
 		notMember: 'you are not a member of this conversation',
 		readOnly: 'this is read-only',
@@ -61,6 +66,5 @@ export function describeRejection(reason: string, detail: string): string {
 		malformed: 'the change was unreadable',
 		sealed: 'this part of the history is closed'
 	};
-	const text = why[reason] ?? reason;
-	return `Your last change was not saved: ${text}${detail ? ` (${detail})` : ''}. Reloaded from the server.`;
+	return why[reason] ?? reason;
 }

@@ -21,12 +21,13 @@ import {
 	type UnreadCount
 } from '@circlechat/model';
 import { api, type Conversation, type Member, type Session } from '$lib/api';
-import { SyncedDoc } from '$lib/sync';
+import { docPool, type SyncedDoc } from '$lib/sync';
 import { describeRejection, toasts } from './toasts.svelte';
 import { emit } from './events.svelte';
 import { Presence } from './presence.svelte';
 import { SearchState } from './search.svelte';
 import { Notifier } from './notifier.svelte';
+import { OfflineState } from './offline.svelte';
 
 export type DialogName = 'createChannel' | 'newDm' | 'invite' | 'browseChannels';
 
@@ -49,6 +50,7 @@ export class WorkspaceState {
 	readonly presence: Presence;
 	readonly search: SearchState;
 	readonly notifier: Notifier;
+	readonly offline: OfflineState;
 
 	constructor(session: Session) {
 		this.session = session;
@@ -60,8 +62,11 @@ export class WorkspaceState {
 				if (code === 4401) emit('signedOut', undefined);
 			}
 		};
-		this.meDoc = new SyncedDoc(docName.me(session.member.id), hooks);
-		this.dirDoc = new SyncedDoc(docName.dir(session.workspace.id), { ...hooks, readOnly: true });
+		const dirOpts = { ...hooks, readOnly: true };
+		this.meDoc = docPool.open(docName.me(session.member.id), hooks);
+		this.dirDoc = docPool.open(docName.dir(session.workspace.id), dirOpts);
+		// Every doc left with unsent changes (an earlier tab, another conversation) sends them now.
+		docPool.resumeUnsynced();
 
 		$effect(() => {
 			const map = meConversationsOf(this.meDoc.doc);
@@ -121,12 +126,13 @@ export class WorkspaceState {
 			};
 		});
 		$effect(() => () => {
-			this.meDoc.destroy();
-			this.dirDoc.destroy();
+			docPool.close(this.meDoc, hooks);
+			docPool.close(this.dirDoc, dirOpts);
 		});
 		this.presence = new Presence(() => this.dirDoc, session.member.id);
 		this.search = new SearchState(this);
 		this.notifier = new Notifier(this);
+		this.offline = new OfflineState(this);
 		void this.refreshMembers();
 	}
 

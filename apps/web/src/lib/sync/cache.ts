@@ -3,6 +3,7 @@
  * person on this browser must not read the last one's conversations offline.
  */
 import { outboxDbName } from './outbox';
+import { forgetUnsynced, REFUSED_DB } from './local-changes';
 
 const KEY = 'circlechat:cached-docs';
 
@@ -22,11 +23,19 @@ export function rememberCachedDoc(name: string) {
 	localStorage.setItem(KEY, JSON.stringify(names));
 }
 
+/** Run before the cached docs are erased (the doc pool closes the docs it keeps open). */
+const beforeClear = new Set<() => void>();
+export function beforeClearingDocs(fn: () => void) {
+	beforeClear.add(fn);
+}
+
 export async function clearCachedDocs() {
+	beforeClear.forEach((fn) => fn());
 	const names = read();
 	localStorage.removeItem(KEY);
+	forgetUnsynced();
 	await Promise.all(
-		names.flatMap((name) => [name, outboxDbName(name)]).map(
+		[...names.flatMap((name) => [name, outboxDbName(name)]), REFUSED_DB].map(
 			(name) =>
 				new Promise<void>((resolve) => {
 					const req = indexedDB.deleteDatabase(name);

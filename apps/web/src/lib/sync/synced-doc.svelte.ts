@@ -4,18 +4,27 @@
  * authenticates). Adds what the stock provider lacks for our relay:
  *   - the outbox (./outbox.ts): each local change is kept as its own update, persisted, and sent
  *     in order after the sync exchange; message 101 (ack) removes it; drives `unsynced`.
- *   - message 100 (reject): the guard refused that change. It is set aside in `refused`, the
- *     local copy (memory and IndexedDB) is dropped and reopened from the server, and the rest of
- *     the outbox is replayed as new edits. `doc` is replaced: readers must follow `doc`.
- *   - close codes 4401/4403/4400/4410: reconnecting cannot help; stop and report `error`.
+ *   - message 100 (reject): the guard refused that change. It is set aside in IndexedDB
+ *     (local-changes.ts, shown until dismissed), the local copy (memory and IndexedDB) is dropped
+ *     and reopened from the server, and the rest of the outbox is replayed as new edits. `doc` is
+ *     replaced: readers must follow `doc`.
+ *   - close codes 4401/4403/4400/4410: reconnecting cannot help; stop and report `error`. Access
+ *     gone (4403/4410, or `abandon`) sets every unsent change aside as refused.
+ *   - reconnects with exponential backoff and full jitter (reconnect.ts), at once (jittered) when
+ *     the browser comes back online; each reconnect is one state-vector exchange.
+ *   - which docs have unsent changes is kept (local-changes.ts) so the shell reopens them all.
  */
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import * as decoding from 'lib0/decoding';
 import { closeCode, messageType } from '@circlechat/protocol';
+import { parseDocName } from '@circlechat/model';
 import { rememberCachedDoc } from './cache';
-import { bindOutbox, indexedDbOutboxStore, Outbox, replayOutbox, type RefusedChange } from './outbox';
+import { bindOutbox, indexedDbOutboxStore, Outbox, replayOutbox, textsOf, type RefusedChange } from './outbox';
+import { refusedStore, setUnsynced } from './local-changes';
+import { pendingItemIds } from './pending-items';
+import { ONLINE_JITTER_MS, reconnectDelay } from './reconnect';
 
 /** Origin of the outbox's replayed edits after a refusal: local, so they are recorded. */
 const REPLAY = Symbol('replay');
@@ -33,7 +42,17 @@ export interface SyncedDocOptions {
 	onReject?: (reason: string, detail: string, name: string) => void;
 	/** The relay closed for good (not signed in, not a member, …). */
 	onFatal?: (code: number, reason: string, name: string) => void;
+	/**
+	 * The conversation the doc belongs to, for the sidebar's "unsent" marks and refused changes.
+	 * Defaults to the one a `conv:` or `board:` name carries; a `thread:` doc names it here.
+	 */
+	conversationId?: string | null;
+	/** The count of unsent changes moved, or the doc failed for good (the doc pool's cue). */
+	onUnsynced?: (count: number) => void;
 }
+
+/** Closes that mean "you may not have this doc": unsent changes can never land. */
+const ACCESS_GONE: Set<number> = new Set([closeCode.forbidden, closeCode.revoked]);
 
 const fatalMessages: Record<number, string> = {
 	[closeCode.unauthorized]: 'Your session has ended. Sign in again.',
@@ -54,6 +73,7 @@ export function syncServerUrl(): string {
 
 export class SyncedDoc {
 	readonly name: string;
+	readonly conversationId: string | null;
 	#opts: SyncedDocOptions;
 	#doc = $state.raw<Y.Doc>(new Y.Doc());
 	#status = $state<SyncStatus>('connecting');
@@ -66,7 +86,11 @@ export class SyncedDoc {
 	#destroyed = false;
 	#outbox: Outbox | null = null;
 	#unbind: (() => void) | null = null;
-	#refused = $state.raw<RefusedChange[]>([]);
+	#pending = $state.raw<ReadonlySet<string>>(new Set());
+	#pendingQueued = false;
+	#attempt = 0;
+	#retryTimer: ReturnType<typeof setTimeout> | null = null;
+	#onOnline = () => this.#reconnectSoon(Math.random() * ONLINE_JITTER_MS);
 	/** Set while reopening after a refusal: what to replay once the server's state is in. */
 	#replay: { refused: Uint8Array | null; remaining: Uint8Array[] } | null = null;
 
@@ -75,11 +99,37 @@ export class SyncedDoc {
 	constructor(name: string, opts: SyncedDocOptions = {}) {
 		this.name = name;
 		this.#opts = opts;
+		const parsed = parseDocName(name);
+		this.conversationId =
+			opts.conversationId !== undefined ? opts.conversationId : parsed?.kind === 'conv' || parsed?.kind === 'board' ? parsed.conversationId : null;
 		if (!opts.readOnly) {
 			this.#outbox = new Outbox(indexedDbOutboxStore(name));
-			this.#outbox.onChange = () => (this.#unsynced = this.#outbox?.pending ?? 0);
+			this.#outbox.onChange = () => {
+				const n = this.#outbox?.pending ?? 0;
+				this.#unsynced = n;
+				setUnsynced(name, this.conversationId, n);
+				this.#queuePending();
+				this.#opts.onUnsynced?.(n);
+			};
 		}
+		if (typeof window !== 'undefined') window.addEventListener('online', this.#onOnline);
 		this.#open();
+	}
+
+	/** Ids of the items (messages, tasks…) unsent changes touch: each shows "Sending…". */
+	get pending(): ReadonlySet<string> {
+		return this.#pending;
+	}
+
+	#queuePending() {
+		if (this.#pendingQueued) return;
+		this.#pendingQueued = true;
+		queueMicrotask(() => {
+			this.#pendingQueued = false;
+			const entries = this.#outbox?.entries ?? [];
+			if (entries.length === 0 && this.#pending.size === 0) return;
+			this.#pending = pendingItemIds(this.#doc, entries.map((e) => e.update));
+		});
 	}
 
 	/** The current Y.Doc. Replaced on reset: read it inside an effect, never cache it. */
@@ -104,12 +154,9 @@ export class SyncedDoc {
 	get unsynced(): number {
 		return this.#unsynced;
 	}
-	/** Local changes the relay refused (newest last), until dismissed. */
-	get refused(): RefusedChange[] {
-		return this.#refused;
-	}
-	dismissRefused() {
-		this.#refused = [];
+	/** The outbox is loaded: `unsynced` counts what this browser kept from earlier sessions. */
+	get ready(): Promise<void> {
+		return this.#outbox?.ready ?? Promise.resolve();
 	}
 	/**
 	 * Presence on this doc (the server publishes e.g. `{thinking: [memberId…]}` here). Belongs to
@@ -142,8 +189,13 @@ export class SyncedDoc {
 			maxBackoffTime: 5000,
 			// Connect once the local copy and the outbox are loaded (below).
 			connect: false,
-			// 4429 (rate limited) is worth retrying; the rest of 44xx is a decision, not a hiccup.
-			shouldReconnect: (event) => event.code === closeCode.rateLimited || !(event.code >= 4400 && event.code < 4500)
+			// Never y-websocket's own retry (200 ms doubling, no jitter: every doc of every client
+			// would come back in lockstep after a restart); #retry schedules it. 4429 (rate limited)
+			// is worth retrying; the rest of 44xx is a decision, not a hiccup.
+			shouldReconnect: (event) => {
+				if (event.code === closeCode.rateLimited || !(event.code >= 4400 && event.code < 4500)) this.#retry(provider);
+				return false;
+			}
 		});
 		this.#provider = provider;
 		this.#status = navigator.onLine ? 'connecting' : 'offline';
@@ -154,7 +206,7 @@ export class SyncedDoc {
 
 		const onReject = (change: RefusedChange | null, reason: string, detail: string) => {
 			if (this.#provider !== provider) return;
-			if (change) this.#refused = [...this.#refused, change];
+			if (change) void refusedStore.add(this.name, this.conversationId, [change]);
 			this.#opts.onReject?.(reason, detail, this.name);
 			// A doc refused again and again would reset in a tight loop: stop and say so.
 			const now = Date.now();
@@ -192,6 +244,7 @@ export class SyncedDoc {
 		provider.on('sync', (isSynced) => {
 			if (this.#provider !== provider) return;
 			if (isSynced) {
+				this.#attempt = 0;
 				this.#status = 'synced';
 				this.#synced = true;
 				this.#loaded = true;
@@ -201,10 +254,49 @@ export class SyncedDoc {
 			}
 		});
 		provider.on('closed', ({ code, reason }) => {
-			if (this.#provider !== provider) return;
+			if (this.#provider !== provider || this.#retryTimer !== null) return;
 			this.#fail(fatalMessages[code] ?? (reason || `The server closed the connection (${code}).`));
+			if (ACCESS_GONE.has(code)) void this.abandon('notMember', this.#error ?? '');
 			this.#opts.onFatal?.(code, this.#error ?? '', this.name);
+			this.#opts.onUnsynced?.(this.#unsynced);
 		});
+	}
+
+	/** Schedules the next attempt after a dropped or failed connection. */
+	#retry(provider: WebsocketProvider) {
+		if (this.#provider !== provider) return;
+		this.#status = navigator.onLine ? 'connecting' : 'offline';
+		this.#reconnectSoon(reconnectDelay(this.#attempt++));
+	}
+
+	#reconnectSoon(delay: number) {
+		const provider = this.#provider;
+		if (!provider || this.#destroyed || this.#status === 'error' || provider.wsconnected) return;
+		if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+		this.#retryTimer = setTimeout(() => {
+			this.#retryTimer = null;
+			if (this.#provider === provider && !this.#destroyed) provider.connect();
+		}, delay);
+	}
+
+	/**
+	 * Access is gone (removed from the conversation, 4403/4410): every unsent change is set aside
+	 * as refused with `reason` — kept in IndexedDB with its text until dismissed — and the outbox
+	 * is emptied, since none of it can ever land.
+	 */
+	async abandon(reason: string, detail: string) {
+		const outbox = this.#outbox;
+		if (!outbox) return;
+		await outbox.ready;
+		const entries = [...outbox.entries];
+		if (entries.length === 0) return;
+		const at = Date.now();
+		await refusedStore.add(
+			this.name,
+			this.conversationId,
+			entries.map((e): RefusedChange => ({ seq: e.seq, update: e.update, reason, detail, at, texts: textsOf(e.update) }))
+		);
+		outbox.clear();
 
 	}
 
@@ -257,6 +349,9 @@ export class SyncedDoc {
 
 	destroy() {
 		this.#destroyed = true;
+		if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+		this.#retryTimer = null;
+		if (typeof window !== 'undefined') window.removeEventListener('online', this.#onOnline);
 		this.#teardown();
 	}
 }
