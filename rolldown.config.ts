@@ -18,5 +18,5 @@ export default defineConfig([
   pkg('packages/model'),
   pkg('packages/db'),
   pkg('sync-server'),
-  pkg('agent-gateway', ['main', 'worker'])
+  pkg('agent-gateway', ['main', 'worker', 'backup/cli'])
 ])

@@ -1,4 +1,5 @@
 export { openDb } from './client.js'
+export { snapshotSqlite } from './snapshot.js'
 export type { Db } from './client.js'
 export * as schema from './schema.js'
 export {
