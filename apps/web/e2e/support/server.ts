@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_WEB_ROOT, startServer } from '../../../../agent-gateway/src/server.ts';
+import type { OidcSettings } from '../../../../agent-gateway/src/oidc/settings.ts';
 
 const MAIN = join(import.meta.dirname, '../../../../agent-gateway/src/main.ts');
 
@@ -24,6 +25,10 @@ export interface TestServerOptions {
 	maxUploadBytes?: number;
 	/** Let webhook agents call back to loopback (a test's own agent server). */
 	agentAllowPrivateUrls?: boolean;
+	/** Single sign-on through a test provider (its redirect URI names `port`). */
+	oidc?: OidcSettings;
+	/** A port chosen beforehand (a provider must know the redirect URI); default any free one. */
+	port?: number;
 }
 
 function needWebBuild() {
@@ -35,7 +40,7 @@ function needWebBuild() {
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
 	needWebBuild();
 	const dataDir = mkdtempSync(join(tmpdir(), 'circlechat-e2e-'));
-	const server = await startServer({ ...opts, dataDir, port: 0, host: '127.0.0.1' });
+	const server = await startServer({ ...opts, dataDir, port: opts.port ?? 0, host: '127.0.0.1' });
 	return {
 		url: server.url,
 		dataDir,

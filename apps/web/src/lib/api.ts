@@ -342,6 +342,10 @@ async function request<T>(method: Method, path: string, body?: unknown): Promise
 export const api = {
 	me: () => request<Session>('GET', '/me'),
 	setup: () => request<{ hasWorkspace: boolean }>('GET', '/auth/setup'),
+	/** Single sign-on: whether this server has a provider (OIDC_*), its name, and OIDC_ONLY. */
+	oidc: () => request<{ enabled: boolean; name: string | null; only: boolean }>('GET', '/auth/oidc'),
+	oidcLinkInfo: () => request<{ email: string; provider: string }>('GET', '/auth/oidc/link'),
+	oidcLink: (password: string) => request<{ ok: true }>('POST', '/auth/oidc/link', { password }),
 	signup: (input: SignupInput) => request<Session>('POST', '/auth/signup', input),
 	login: (email: string, password: string) => request<Session>('POST', '/auth/login', { email, password }),
 	logout: () => request<{ ok: true }>('POST', '/auth/logout', {}),

@@ -1,0 +1,96 @@
+/**
+ * Single sign-on in real Chromium: a real OpenID Connect provider (oidc-provider) runs on
+ * loopback, the sign-in page offers "Sign in with Acme ID", and a person of an allowed domain
+ * goes through the provider's login form into the workspace, at desktop and phone widths.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { freePort, startTestProvider, type TestProvider } from '../../../agent-gateway/src/test/oidc-provider.ts';
+import { launchBrowser, newPerson } from './support/browser';
+import { startTestServer, type TestServer } from './support/server';
+import { poll } from './support/people';
+
+let server: TestServer;
+let provider: TestProvider;
+let browser: Browser;
+const shots = process.env.E2E_SHOTS;
+
+beforeAll(async () => {
+	const port = await freePort();
+	provider = await startTestProvider({
+		redirectUri: `http://127.0.0.1:${port}/api/auth/oidc/callback`,
+		accounts: {
+			cara: { email: 'cara@example.com', emailVerified: true, name: 'Cara Desktop' },
+			dan: { email: 'dan@example.com', emailVerified: true, name: 'Dan Phone' }
+		}
+	});
+	server = await startTestServer({
+		port,
+		oidc: {
+			issuer: provider.issuer, clientId: provider.clientId, clientSecret: provider.clientSecret,
+			name: 'Acme ID', allowedDomains: ['example.com'], only: false
+		}
+	});
+	// The workspace exists (its first admin signed up with a password).
+	const res = await fetch(`${server.url}/api/auth/signup`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json', origin: server.url },
+		body: JSON.stringify({ email: 'ada@example.com', password: 'correct horse battery', name: 'Ada', handle: 'ada', workspaceName: 'Acme' })
+	});
+	expect(res.status).toBe(201);
+	browser = await launchBrowser();
+});
+
+afterAll(async () => {
+	await browser?.close();
+	await server?.close();
+	await provider?.close();
+});
+
+describe('single sign-on', () => {
+	for (const [who, viewport] of [
+		['cara', { width: 1440, height: 900 }],
+		['dan', { width: 375, height: 740 }]
+	] as const) {
+		it(`${who} signs in with the provider at ${viewport.width} px and lands in the workspace`, async () => {
+			const { page, context, errors } = await newPerson(browser, server.url, { viewport });
+			await page.goto('/login');
+			const button = page.locator('[data-testid=sso-start]');
+			await poll(() => button.innerText()).toBe('Sign in with Acme ID');
+			// Both ways in are offered, the button first, and nothing overflows the card.
+			await page.locator('[data-testid=login-form]').waitFor();
+			const box = (await button.boundingBox())!;
+			expect(box.x).toBeGreaterThanOrEqual(0);
+			expect(box.x + box.width).toBeLessThanOrEqual(viewport.width);
+			if (shots) await page.screenshot({ path: `${shots}/sso-login-${viewport.width}.png` });
+
+			await button.click();
+			await page.waitForURL(`${provider.issuer}/interaction/**`);
+			await page.locator('input[name=login]').fill(who);
+			await page.getByRole('button', { name: 'Sign in' }).click();
+			await page.waitForURL('**/c/**');
+			await page.locator('[data-testid=composer]').waitFor();
+			await poll(() => page.locator('[data-testid=workspace-name]').innerText()).toBe('Acme');
+			await poll(() => page.locator('[data-testid=conversation-title]').innerText()).toContain('general');
+			const me = await page.evaluate(() => fetch('/api/me').then((r) => r.json()));
+			expect(me.user.email).toBe(`${who}@example.com`);
+			if (shots) await page.screenshot({ path: `${shots}/sso-workspace-${viewport.width}.png` });
+			// The expected 401 of /api/me on the sign-in page aside; the provider's own page is not ours.
+			const unexpected = errors.filter((e) => !/401 \(Unauthorized\)/.test(e) && !e.includes(provider.issuer));
+			expect(unexpected).toEqual([]);
+			await context.close();
+		});
+	}
+
+	it('shows a refused sign-in as a message on the sign-in page', async () => {
+		const { page, context } = await newPerson(browser, server.url, { viewport: { width: 375, height: 740 } });
+		await page.goto('/login');
+		await page.locator('[data-testid=sso-start]').click();
+		await page.waitForURL(`${provider.issuer}/interaction/**`);
+		await page.getByRole('button', { name: 'Cancel' }).click();
+		await page.waitForURL('**/login?sso=provider_error**');
+		await poll(() => page.locator('[data-testid=sso-error]').innerText()).toContain('Acme ID did not sign you in (cancelled or refused)');
+		if (shots) await page.screenshot({ path: `${shots}/sso-error-375.png` });
+		await context.close();
+	});
+});
