@@ -33,7 +33,8 @@ export function inlineScriptHashes(html: string): string[] {
  * The web app's policy. Scripts: our own files plus the exact inline blocks of the page being
  * served (hashed, so an injected script runs nowhere). Styles allow inline: Svelte transitions
  * and the composer's autosize write style attributes. Images may come from https (avatars are
- * URLs). Connections are same-origin only: REST, /sync and /agent-socket share the page's origin.
+ * URLs); media from our files and the page's own recordings (blob:). Connections are
+ * same-origin only: REST, /sync and /agent-socket share the page's origin.
  */
 export function webAppCsp(html = ''): string {
   return [
@@ -41,6 +42,8 @@ export function webAppCsp(html = ''): string {
     ["script-src 'self'", ...inlineScriptHashes(html)].join(' '),
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob: https:",
+    // blob: for a voice message played back in review before it is uploaded.
+    "media-src 'self' blob:",
     "font-src 'self' data:",
     "connect-src 'self'",
     "worker-src 'self'",

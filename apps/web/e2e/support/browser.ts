@@ -17,11 +17,12 @@ export const CHROMIUM_ARGS = [
 	'--disable-quic'
 ];
 
-export async function launchBrowser(): Promise<Browser> {
+/** `extraArgs`: flags one test needs, e.g. a fake microphone for voice messages. */
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
 	if (!existsSync(CHROMIUM_PATH)) {
 		throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install it with \`apt-get install -y chromium\` or set CHROMIUM_PATH.`);
 	}
-	return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+	return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
 export interface NewPageOptions {

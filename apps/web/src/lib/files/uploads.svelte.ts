@@ -3,7 +3,7 @@
  * through XMLHttpRequest, whose upload events give a progress bar that fetch cannot. The message
  * is written with the finished uploads' records as its `attachments` (guard rule OWN10).
  */
-import type { Attachment } from '@circlechat/model';
+import type { Attachment, VoiceInfo } from '@circlechat/model';
 
 /** The server takes at most this many attachments on one message. */
 export const MAX_ATTACHMENTS = 20;
@@ -63,12 +63,20 @@ export class Uploads {
 		}
 	}
 
+	/** A recorded voice message: uploaded with its waveform (services/voice.ts on the server). */
+	addVoice(file: File, voice: VoiceInfo): number {
+		const id = nextId++;
+		this.items.push({ id, name: file.name, size: file.size, preview: null, loaded: 0, status: 'uploading', error: null, result: null });
+		this.#send(id, file, voice);
+		return id;
+	}
+
 	#update(id: number, patch: Partial<PendingUpload>) {
 		const item = this.items.find((u) => u.id === id);
 		if (item) Object.assign(item, patch);
 	}
 
-	#send(id: number, file: File) {
+	#send(id: number, file: File, voice?: VoiceInfo) {
 		const xhr = new XMLHttpRequest();
 		this.#requests.set(id, xhr);
 		xhr.upload.onprogress = (e) => this.#update(id, { loaded: e.loaded });
@@ -83,6 +91,7 @@ export class Uploads {
 			this.#update(id, { status: 'error', error: failure(xhr) });
 		};
 		const form = new FormData();
+		if (voice) form.append('voice', JSON.stringify(voice));
 		form.append('file', file, file.name || 'pasted-file');
 		xhr.open('POST', '/api/uploads');
 		xhr.send(form);
