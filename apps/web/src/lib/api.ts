@@ -226,6 +226,8 @@ export interface AgentRun {
 export interface AgentMemory {
 	scope: 'global' | 'conversation' | 'task';
 	scopeId: string;
+	/** `#channel`, a DM's handles, a task's title; null for global memory or a scope that is gone. */
+	scopeName: string | null;
 	key: string;
 	value: unknown;
 	updatedAt: number;
@@ -305,7 +307,7 @@ export class ApiRequestError extends Error {
 	}
 }
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
 	let res: Response;
@@ -400,6 +402,11 @@ export const api = {
 	updateAgent: (id: string, patch: AgentPatch) => request<{ agent: Agent }>('PATCH', `/agents/${encodeURIComponent(id)}`, patch),
 	rotateAgentToken: (id: string) => request<{ botToken: string }>('POST', `/agents/${encodeURIComponent(id)}/rotate-token`, {}),
 	testAgent: (id: string) => request<{ ok: true }>('POST', `/agents/${encodeURIComponent(id)}/test`, {}),
+	/** Admins: correct or forget one memory entry they can see (docs/api.md). */
+	updateAgentMemory: (id: string, entry: Pick<AgentMemory, 'scope' | 'scopeId' | 'key' | 'value'>) =>
+		request<{ entry: AgentMemory }>('PUT', `/agents/${encodeURIComponent(id)}/memory`, entry),
+	deleteAgentMemory: (id: string, ref: Pick<AgentMemory, 'scope' | 'scopeId' | 'key'>) =>
+		request<{ ok: boolean }>('DELETE', `/agents/${encodeURIComponent(id)}/memory`, ref),
 	agentRun: (id: string, runId: string) =>
 		request<{ run: AgentRun }>('GET', `/agents/${encodeURIComponent(id)}/runs/${encodeURIComponent(runId)}`),
 	/** Tasks of every conversation I am in (and the workspace board's), from the index. */
