@@ -1,14 +1,14 @@
 import { and, asc, desc, eq, gt, isNull } from 'drizzle-orm'
-import { conversations, invites, members, oidcIdentities, users, workspaces } from '@circlechat/db'
+import { invites, members, oidcIdentities, users, workspaces } from '@circlechat/db'
 import { BROADCAST_MENTIONS } from '@circlechat/model'
 import { hashPassword } from '../auth/passwords.js'
 import type { MemberRow } from '../auth/principal.js'
 import { randomSecret } from '../auth/tokens.js'
 import type { Gateway } from '../deps.js'
 import { insertAccount, type Tx } from '../services/accounts.js'
-import { addConversationMembers } from '../services/conversation-store.js'
 import { joinPublicChannels } from '../services/conversations.js'
-import { mirrorConversation, mirrorMember } from '../services/doc-mirror.js'
+import { mirrorMember } from '../services/doc-mirror.js'
+import { joinInviteChannels } from '../services/invites.js'
 import type { VerifiedClaims } from './client.js'
 import type { LinkState } from './pending.js'
 
@@ -86,21 +86,12 @@ async function createFromProvider(gw: Gateway, claims: VerifiedClaims, email: st
   })
   if (!created) return { kind: 'refused', code: hasAnyWorkspace(gw) ? 'not_invited' : 'no_workspace' }
   await mirrorMember(gw, created.member)
-  if (created.channelIds) await joinGuestChannels(gw, created.member, created.channelIds)
+  if (created.channelIds) await joinInviteChannels(gw, created.member.workspaceId, created.member.id, created.channelIds)
   else await joinPublicChannels(gw, created.member.workspaceId, created.member.id)
   return { kind: 'session', userId: created.member.userId! }
 }
 
 const hasAnyWorkspace = (gw: Gateway) => gw.db.select({ id: workspaces.id }).from(workspaces).limit(1).get() !== undefined
-
-/** A guest joins only the channels their invite named (and that still exist in its workspace). */
-async function joinGuestChannels(gw: Gateway, member: MemberRow, channelIds: string[]): Promise<void> {
-  for (const id of channelIds) {
-    const c = gw.db.select({ id: conversations.id }).from(conversations)
-      .where(and(eq(conversations.id, id), eq(conversations.workspaceId, member.workspaceId), eq(conversations.kind, 'channel'))).get()
-    if (c && addConversationMembers(gw.db, c.id, [member.id]).length) await mirrorConversation(gw, c.id)
-  }
-}
 
 /** The provider's name claim, else the email's local part: "ada.lovelace@x" → "ada.lovelace". */
 function displayName(claims: VerifiedClaims, email: string): string {

@@ -33,7 +33,8 @@ export function oidcRoutes(gw: Gateway) {
   const toLogin = (c: Context, code: string, detail?: string) =>
     c.redirect(`/login?sso=${code}${detail ? `&detail=${encodeURIComponent(detail)}` : ''}`, 302)
   const startSession = (c: Context, userId: string) => {
-    const { token, session } = createSession(gw.db, userId)
+    // Exactly as a password sign-in starts one (routes/auth.ts): same cookie, same session row.
+    const { token, session } = createSession(gw.db, userId, Date.now(), { userAgent: c.req.header('user-agent'), ip: clientIp(c) })
     setSessionCookie(c, token, session.expiresAt, gw.secureCookies)
   }
   const need = () => {

@@ -92,8 +92,8 @@ export async function acceptInvite(gw: Gateway, input: AcceptInput): Promise<{ u
   return result
 }
 
-/** A guest's channels: those of the invite that still exist and are not archived. */
-async function joinInviteChannels(gw: Gateway, workspaceId: string, memberId: string, ids: string[]): Promise<void> {
+/** A guest's channels: those of the invite that still exist and are not archived (also for SSO sign-ups, oidc/accounts.ts). */
+export async function joinInviteChannels(gw: Gateway, workspaceId: string, memberId: string, ids: string[]): Promise<void> {
   for (const id of liveChannels(gw.db, workspaceId, ids)) {
     if (addConversationMembers(gw.db, id, [memberId]).length) await mirrorConversation(gw, id)
   }

@@ -21,7 +21,8 @@ beforeAll(async () => {
 		redirectUri: `http://127.0.0.1:${port}/api/auth/oidc/callback`,
 		accounts: {
 			cara: { email: 'cara@example.com', emailVerified: true, name: 'Cara Desktop' },
-			dan: { email: 'dan@example.com', emailVerified: true, name: 'Dan Phone' }
+			dan: { email: 'dan@example.com', emailVerified: true, name: 'Dan Phone' },
+			ada: { email: 'ada@example.com', emailVerified: true, name: 'Ada at Acme ID' }
 		}
 	});
 	server = await startTestServer({
@@ -81,6 +82,31 @@ describe('single sign-on', () => {
 			await context.close();
 		});
 	}
+
+	it('links an existing account once, after its password, at 375 px', async () => {
+		const { page, context } = await newPerson(browser, server.url, { viewport: { width: 375, height: 740 } });
+		await page.goto('/login');
+		await page.locator('[data-testid=sso-start]').click();
+		await page.waitForURL(`${provider.issuer}/interaction/**`);
+		await page.locator('input[name=login]').fill('ada');
+		await page.getByRole('button', { name: 'Sign in' }).click();
+		await page.waitForURL('**/login?sso=link');
+		const form = page.locator('[data-testid=sso-link-form]');
+		await poll(() => form.innerText()).toContain('ada@example.com');
+		// Only the link form: the password sign-in form is not on screen beside it.
+		expect(await page.locator('[data-testid=login-form]').count()).toBe(0);
+		if (shots) await page.screenshot({ path: `${shots}/sso-link-375.png` });
+		await page.locator('[data-testid=sso-link-password]').fill('wrong password');
+		await page.locator('[data-testid=sso-link-submit]').click();
+		await poll(() => form.innerText()).toContain('That password is wrong.');
+		await page.locator('[data-testid=sso-link-password]').fill('correct horse battery');
+		await page.locator('[data-testid=sso-link-submit]').click();
+		await page.waitForURL('**/c/**');
+		await poll(() => page.locator('[data-testid=workspace-name]').innerText()).toBe('Acme');
+		const me = await page.evaluate(() => fetch('/api/me').then((r) => r.json()));
+		expect(me.member.handle).toBe('ada');
+		await context.close();
+	});
 
 	it('shows a refused sign-in as a message on the sign-in page', async () => {
 		const { page, context } = await newPerson(browser, server.url, { viewport: { width: 375, height: 740 } });
