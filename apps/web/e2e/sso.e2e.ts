@@ -120,3 +120,61 @@ describe('single sign-on', () => {
 		await context.close();
 	});
 });
+
+describe('OIDC_ONLY', () => {
+	let only: TestServer;
+	let idp: TestProvider;
+
+	beforeAll(async () => {
+		const port = await freePort();
+		idp = await startTestProvider({
+			redirectUri: `http://127.0.0.1:${port}/api/auth/oidc/callback`,
+			accounts: { bob: { email: 'bob@example.com', emailVerified: true, name: 'Bob Invited' } }
+		});
+		only = await startTestServer({
+			port,
+			oidc: { issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, name: 'Acme ID', allowedDomains: [], only: true }
+		});
+	});
+	afterAll(async () => {
+		await only?.close();
+		await idp?.close();
+	});
+
+	it('offers passwords to the break-glass admin only behind a link, and invites through the provider', async () => {
+		const signup = await fetch(`${only.url}/api/auth/signup`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json', origin: only.url },
+			body: JSON.stringify({ email: 'ada@example.com', password: 'correct horse battery', name: 'Ada', handle: 'ada', workspaceName: 'Acme' })
+		});
+		const cookie = /cc_session=[^;]+/.exec(signup.headers.get('set-cookie') ?? '')![0];
+		const invite = await fetch(`${only.url}/api/auth/invite`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json', origin: only.url, cookie },
+			body: JSON.stringify({ email: 'bob@example.com', role: 'member' })
+		}).then((r) => r.json() as Promise<{ url: string }>);
+
+		const { page, context } = await newPerson(browser, only.url, { viewport: { width: 1440, height: 900 } });
+		await page.goto('/login');
+		await page.locator('[data-testid=sso-start]').waitFor();
+		await page.locator('[data-testid=sso-password-reveal]').waitFor();
+		expect(await page.locator('[data-testid=login-form]').count()).toBe(0);
+		if (shots) await page.screenshot({ path: `${shots}/sso-only-1440.png` });
+		await page.locator('[data-testid=sso-password-reveal]').click();
+		await page.locator('[data-testid=login-form]').waitFor();
+
+		// The invite page has no password form: the provider accepts the invite.
+		await page.goto(new URL(invite.url).pathname);
+		await page.locator('[data-testid=sso-start]').waitFor();
+		expect(await page.locator('[data-testid=invite-form]').count()).toBe(0);
+		expect(await page.locator('[data-testid=sso-password-reveal]').count()).toBe(0);
+		await page.locator('[data-testid=sso-start]').click();
+		await page.waitForURL(`${idp.issuer}/interaction/**`);
+		await page.locator('input[name=login]').fill('bob');
+		await page.getByRole('button', { name: 'Sign in' }).click();
+		await page.waitForURL('**/c/**');
+		const me = await page.evaluate(() => fetch('/api/me').then((r) => r.json()));
+		expect(me.member.name).toBe('Bob Invited');
+		await context.close();
+	});
+});
