@@ -86,7 +86,11 @@ export interface FileEntry {
 	/** The uploader. */
 	memberId: string;
 	conversationId: string;
-	messageId: string;
+	/** The message or thread reply attaching it; null when a task comment does. */
+	messageId: string | null;
+	/** The task comment attaching it (on the conversation's board), and its task; null for a message. */
+	taskId: string | null;
+	commentId: string | null;
 	/** When it was attached. */
 	createdAt: number;
 }

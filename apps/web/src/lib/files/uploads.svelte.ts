@@ -35,6 +35,8 @@ function failure(xhr: XMLHttpRequest): string {
 export class Uploads {
 	items = $state<PendingUpload[]>([]);
 	#requests = new Map<number, XMLHttpRequest>();
+	/** Who waits for an upload to end (`upload`): told its attachment, or null. */
+	#waiters = new Map<number, (a: Attachment | null) => void>();
 
 	get busy(): boolean {
 		return this.items.some((u) => u.status === 'uploading');
@@ -74,6 +76,12 @@ export class Uploads {
 	#update(id: number, patch: Partial<PendingUpload>) {
 		const item = this.items.find((u) => u.id === id);
 		if (item) Object.assign(item, patch);
+		if (patch.status === 'done' || patch.status === 'error') this.#settle(id, patch.result ?? null);
+	}
+
+	#settle(id: number, result: Attachment | null) {
+		this.#waiters.get(id)?.(result);
+		this.#waiters.delete(id);
 	}
 
 	#send(id: number, file: File, voice?: VoiceInfo) {
@@ -97,8 +105,20 @@ export class Uploads {
 		xhr.send(form);
 	}
 
+	/**
+	 * Uploads one file as `add` does (its chip shows progress), resolving with its attachment once
+	 * stored, or null if it was refused or cancelled (the chip says why).
+	 */
+	upload(file: File): Promise<Attachment | null> {
+		const id = nextId;
+		this.add([file]);
+		if (this.items.find((u) => u.id === id)?.status !== 'uploading') return Promise.resolve(null);
+		return new Promise((resolve) => this.#waiters.set(id, resolve));
+	}
+
 	/** Cancels an upload in flight, or takes a finished one off the message. */
 	remove(id: number) {
+		this.#settle(id, null);
 		this.#requests.get(id)?.abort();
 		this.#requests.delete(id);
 		const item = this.items.find((u) => u.id === id);

@@ -31,6 +31,9 @@ import { OfflineState } from './offline.svelte';
 
 export type DialogName = 'createChannel' | 'newDm' | 'invite' | 'browseChannels';
 
+/** Oversized drafts a tab keeps (each may be megabytes). */
+const LONG_DRAFTS = 5;
+
 export class WorkspaceState {
 	readonly session: Session;
 	readonly meDoc: SyncedDoc;
@@ -266,14 +269,25 @@ export class WorkspaceState {
 		return this.#drafts;
 	}
 
+	/**
+	 * Drafts over the message limit, which the guard refuses in the me: doc (and that refusal would
+	 * reset the whole doc): kept in this tab instead, the newest few; the last draft that fit stays
+	 * in the doc, for my other devices.
+	 */
+	#longDrafts = new Map<string, string>();
+
 	/** The unsent composer text of a conversation (kept in my `me:` doc, so it follows me). */
 	draft(conversationId: string): string {
-		return meDraftsOf(this.meDoc.doc).get(conversationId) ?? '';
+		return this.#longDrafts.get(conversationId) ?? meDraftsOf(this.meDoc.doc).get(conversationId) ?? '';
 	}
 
 	saveDraft(conversationId: string, text: string) {
-		// The guard refuses an oversized draft and that would reset the whole me: doc.
-		if (text.length > MAX_BODY_CHARS) return;
+		this.#longDrafts.delete(conversationId);
+		if (text.length > MAX_BODY_CHARS) {
+			this.#longDrafts.set(conversationId, text);
+			for (const key of this.#longDrafts.keys()) if (this.#longDrafts.size > LONG_DRAFTS) this.#longDrafts.delete(key);
+			return;
+		}
 		const drafts = meDraftsOf(this.meDoc.doc);
 		const value = text.trim() ? text : '';
 		if ((drafts.get(conversationId) ?? '') === value) return;
