@@ -49,6 +49,8 @@ export function authRoutes(gw: Gateway) {
   return new Hono()
     .post('/auth/forgot', validate('json', forgotBody), (c) => {
       const { email } = c.req.valid('json')
+      // Under OIDC_ONLY a reset would be a password way in around the provider.
+      assertPasswordLogin(gw, email)
       for (const verdict of [resetsPerIp.take(clientIp(c)), resetsPerAddress.take(email)]) {
         if (verdict.ok) continue
         const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))
@@ -61,6 +63,7 @@ export function authRoutes(gw: Gateway) {
     .get('/auth/reset/:token', (c) => c.json(lookupPasswordReset(gw, c.req.param('token'))))
     .post('/auth/reset', validate('json', resetBody), async (c) => {
       const { token, password } = c.req.valid('json')
+      assertPasswordLogin(gw, lookupPasswordReset(gw, token).email)
       const { userId } = await completePasswordReset(gw, token, password)
       // Every old session ended with the reset; this browser starts a new one.
       startSession(c, userId)

@@ -252,6 +252,10 @@ describe('OIDC_ONLY', () => {
     const bobLogin = await new Client(server.url).post('/api/auth/login', { email: 'bob@example.com', password: PASSWORD })
     expect(bobLogin.status).toBe(403)
     expect(bobLogin.body.message).toContain('Sign in with Acme ID')
+    // Nor a password reset, which would be a way in around the provider.
+    const forgot = await new Client(server.url).post('/api/auth/forgot', { email: 'bob@example.com' })
+    expect([forgot.status, forgot.body.error]).toEqual([403, 'sso_only'])
+    expect((await new Client(server.url).post('/api/auth/forgot', { email: 'ada@example.com' })).status).toBe(200)
   })
 
   it('names the break-glass account with OIDC_BREAK_GLASS_EMAIL instead', async () => {
