@@ -27,6 +27,39 @@ export interface Workspace {
 	id: string;
 	name: string;
 	handle: string;
+	/** The icon's URL, or null. */
+	icon?: string | null;
+}
+
+/** A member as the admin page lists it (`GET /api/members?all=1`): deactivated ones included. */
+export interface AdminMember extends Member {
+	deactivated: boolean;
+}
+
+/** An invite link or an email invite, as admins see it (never its token). */
+export interface InviteInfo {
+	id: string;
+	kind: 'email' | 'link';
+	email: string | null;
+	role: Role;
+	channelIds: string[];
+	createdBy: string;
+	createdAt: number | null;
+	expiresAt: number;
+	revokedAt: number | null;
+	uses: number;
+	status: 'active' | 'expired' | 'revoked' | 'used';
+}
+
+/** One admin action (`GET /api/admin/audit`). */
+export interface AuditEntry {
+	id: number;
+	actorId: string;
+	action: string;
+	targetKind: 'workspace' | 'member' | 'invite';
+	targetId: string;
+	detail: Record<string, unknown>;
+	at: number;
 }
 
 export interface Conversation {
@@ -358,7 +391,7 @@ export const api = {
 	createInvite: (email: string, role: Role) =>
 		request<{ url: string; token: string }>('POST', '/auth/invite', { email, role }),
 	getInvite: (token: string) =>
-		request<{ workspace: { name: string; handle: string }; email: string }>(
+		request<{ workspace: { name: string; handle: string }; email: string; role: Role }>(
 			'GET',
 			`/auth/invite/${encodeURIComponent(token)}`
 		),
@@ -432,7 +465,19 @@ export const api = {
 		request<{ ok: true; status: ApprovalStatus }>('POST', `/approvals/${encodeURIComponent(id)}/decide`, {
 			decision,
 			...(note ? { note } : {})
-		})
+		}),
+	// Admin settings (admins only; the server checks on every call).
+	adminMembers: () => request<{ members: AdminMember[] }>('GET', '/members?all=1'),
+	updateMember: (id: string, changes: { role?: Role; reportsTo?: string | null }) =>
+		request<{ member: AdminMember }>('PATCH', `/members/${encodeURIComponent(id)}`, changes),
+	deactivateMember: (id: string) => request<{ member: Member }>('POST', `/members/${encodeURIComponent(id)}/deactivate`, {}),
+	reactivateMember: (id: string) => request<{ member: Member }>('POST', `/members/${encodeURIComponent(id)}/reactivate`, {}),
+	updateWorkspace: (changes: { name?: string; icon?: string | null }) => request<{ workspace: Workspace }>('PATCH', '/admin/workspace', changes),
+	invites: () => request<{ invites: InviteInfo[] }>('GET', '/admin/invites'),
+	createInviteLink: (input: { role: 'member' | 'guest'; expiresInHours: number; channelIds: string[] }) =>
+		request<{ invite: InviteInfo; url: string; token: string }>('POST', '/admin/invites', input),
+	revokeInvite: (id: string) => request<{ invite: InviteInfo }>('POST', `/admin/invites/${encodeURIComponent(id)}/revoke`, {}),
+	audit: (before?: number) => request<{ entries: AuditEntry[]; next: number | null }>('GET', `/admin/audit?limit=50${before ? `&before=${before}` : ''}`)
 };
 
 /** The message to show a person for any thrown value. */

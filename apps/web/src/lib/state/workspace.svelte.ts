@@ -48,6 +48,7 @@ export class WorkspaceState {
 	#members = $state.raw<Map<string, DirMember>>(new Map());
 	#restMembers = $state.raw<Map<string, DirMember>>(new Map());
 	#workspaceName = $state('');
+	#workspaceIcon = $state<string | null>(null);
 	dialog = $state<DialogName | null>(null);
 	drawerOpen = $state(false);
 	readonly presence: Presence;
@@ -58,6 +59,7 @@ export class WorkspaceState {
 	constructor(session: Session) {
 		this.session = session;
 		this.#workspaceName = session.workspace.name;
+		this.#workspaceIcon = session.workspace.icon ?? null;
 		const hooks = {
 			onReject: (reason: string, detail: string) => toasts.error(describeRejection(reason, detail)),
 			onFatal: (code: number, message: string) => {
@@ -118,6 +120,8 @@ export class WorkspaceState {
 			const readWs = () => {
 				const name = ws.get('name');
 				if (name) this.#workspaceName = name;
+				// '' once removed; absent in a directory written before icons existed.
+				if (ws.has('icon')) this.#workspaceIcon = ws.get('icon') || null;
 			};
 			readMembers();
 			readWs();
@@ -145,8 +149,20 @@ export class WorkspaceState {
 	get workspaceName(): string {
 		return this.#workspaceName;
 	}
+	/** The workspace icon's URL (live from the `dir:` doc), or null. */
+	get workspaceIcon(): string | null {
+		return this.#workspaceIcon;
+	}
+	/** My role, live: an admin's change reaches the `dir:` doc at once (the server checks anyway). */
+	get role(): Member['role'] {
+		return this.#members.get(this.session.member.id)?.role ?? this.session.member.role;
+	}
 	get isAdmin(): boolean {
-		return this.session.member.role === 'admin';
+		return this.role === 'admin';
+	}
+	/** Guests see only the channels they were added to: no browsing, no new channels. */
+	get isGuest(): boolean {
+		return this.role === 'guest';
 	}
 
 	/** Every conversation I am in, channels then DMs, each sorted by name. */
