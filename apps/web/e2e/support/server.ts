@@ -25,6 +25,8 @@ export interface TestServerOptions {
 	maxUploadBytes?: number;
 	/** Let webhook agents call back to loopback (a test's own agent server). */
 	agentAllowPrivateUrls?: boolean;
+	/** Mail (invites, resets, digests) to this SMTP server, e.g. a test's own listener. */
+	smtp?: { url: string; from?: string };
 	/** Single sign-on through a test provider (its redirect URI names `port`). */
 	oidc?: OidcSettings;
 	/** A port chosen beforehand (a provider must know the redirect URI); default any free one. */

@@ -170,6 +170,35 @@ export interface AcceptInviteInput {
 	password: string;
 }
 
+/** The signed-in person's own settings (`GET /api/profile`). */
+export interface Profile {
+	member: Member;
+	email: string;
+	mentionDigest: boolean;
+	/** 'log': no SMTP_URL, so no mail leaves the server (digests are off). */
+	mail: 'smtp' | 'log';
+}
+
+export interface ProfilePatch {
+	name?: string;
+	handle?: string;
+	title?: string | null;
+	/** A key from POST /api/uploads (an image); null removes the avatar. */
+	avatarKey?: string | null;
+	mentionDigest?: boolean;
+}
+
+/** One signed-in browser or device of mine (`GET /api/profile/sessions`). */
+export interface SessionInfo {
+	id: string;
+	createdAt: number | null;
+	lastSeenAt: number | null;
+	userAgent: string | null;
+	ip: string | null;
+	expiresAt: number;
+	current: boolean;
+}
+
 export interface NewChannelInput {
 	name: string;
 	isPrivate?: boolean;
@@ -396,6 +425,31 @@ export const api = {
 			`/auth/invite/${encodeURIComponent(token)}`
 		),
 	acceptInvite: (input: AcceptInviteInput) => request<Session>('POST', '/auth/accept-invite', input),
+	/** Always the same answer, whether or not the address has an account. */
+	forgotPassword: (email: string) => request<{ ok: true; message: string }>('POST', '/auth/forgot', { email }),
+	getReset: (token: string) => request<{ email: string }>('GET', `/auth/reset/${encodeURIComponent(token)}`),
+	resetPassword: (token: string, password: string) => request<{ ok: true }>('POST', '/auth/reset', { token, password }),
+	profile: () => request<Profile>('GET', '/profile'),
+	updateProfile: (patch: ProfilePatch) => request<Profile>('PATCH', '/profile', patch),
+	changePassword: (currentPassword: string, newPassword: string) =>
+		request<{ endedSessions: number }>('POST', '/profile/password', { currentPassword, newPassword }),
+	sessions: () => request<{ sessions: SessionInfo[] }>('GET', '/profile/sessions'),
+	endSession: (id: string) => request<{ ok: true }>('DELETE', `/profile/sessions/${encodeURIComponent(id)}`),
+	endOtherSessions: () => request<{ ended: number }>('POST', '/profile/sessions/end-others', {}),
+	/** One file through the upload path (multipart), answered with its record. */
+	upload: async (file: File): Promise<{ key: string; name: string; contentType: string; url: string }> => {
+		const form = new FormData();
+		form.append('file', file, file.name);
+		let res: Response;
+		try {
+			res = await fetch('/api/uploads', { method: 'POST', credentials: 'same-origin', body: form });
+		} catch {
+			throw new ApiRequestError(0, 'network', 'Cannot reach the server. Check your connection and try again.');
+		}
+		const data = (await res.json().catch(() => ({}))) as Partial<ApiError> & { key?: string };
+		if (!res.ok) throw new ApiRequestError(res.status, data.error ?? `http_${res.status}`, data.message ?? `The upload failed (${res.status}).`);
+		return data as { key: string; name: string; contentType: string; url: string };
+	},
 	members: () => request<{ members: Member[] }>('GET', '/members'),
 	conversations: () => request<{ conversations: Conversation[] }>('GET', '/conversations'),
 	createChannel: (input: NewChannelInput) =>
