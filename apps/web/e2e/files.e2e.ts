@@ -367,6 +367,34 @@ describe('files in messages', () => {
 		await poll(() => viewer(ada).count()).toBe(0);
 	});
 
+	it('takes files dropped on a task comment box, and the other browser sees them on the comment', async () => {
+		await ada.goto('/');
+		await ada.waitForURL('**/c/**');
+		const general = new URL(ada.url()).pathname.split('/')[2]!;
+		const taskId = await ada.evaluate(async (conversationId) => {
+			const res = await fetch('/api/tasks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversationId, title: 'Dropped files' }) });
+			return ((await res.json()) as { task: { id: string } }).task.id;
+		}, general);
+		await ada.goto(`/c/${general}/board?task=${taskId}`);
+		const modal = ada.locator('[data-testid=task-modal]');
+		await modal.waitFor();
+		await ada.evaluate((files) => {
+			const dt = new DataTransfer();
+			for (const f of files) dt.items.add(new File([f.text], f.name, { type: 'text/plain' }));
+			const target = document.querySelector('[data-testid=task-modal] [data-testid=comment-input-box]')!;
+			for (const type of ['dragenter', 'dragover', 'drop']) target.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+		}, [{ name: 'first.txt', text: 'one' }, { name: 'second.txt', text: 'two' }]);
+		const chips = modal.locator('[data-testid=comment-input-uploads] [data-testid=upload]');
+		await poll(() => chips.count()).toBe(2);
+		await poll(() => chips.evaluateAll((els) => els.map((e) => e.getAttribute('data-status')))).toEqual(['done', 'done']);
+		await modal.locator('[data-testid=comment-input]').fill('both files');
+		await modal.locator('[data-testid=comment-input-submit]').click();
+		await bob.goto(`/c/${general}/board?task=${taskId}`);
+		const comment = bob.locator('[data-testid=task-modal] [data-testid=task-comment]', { hasText: 'both files' });
+		await poll(() => comment.locator('[data-testid=attachment-file]').allInnerTexts()).toEqual([expect.stringContaining('first.txt'), expect.stringContaining('second.txt')]);
+		if (shots) await bob.screenshot({ path: `${shots}/files-comment-drop-375.png` });
+	});
+
 	it('ran without errors', () => {
 		for (const errors of errorLogs) expect(errors).toEqual([]);
 	});
