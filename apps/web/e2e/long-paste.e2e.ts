@@ -92,6 +92,12 @@ describe('text past the message limit', () => {
 		const body = await bob.evaluate(async (k) => (await fetch(`/files/${k}`)).text(), key);
 		expect(body.length).toBe(HUGE.length);
 		expect(body === HUGE).toBe(true);
+		// It opens in the viewer (its first 512 KB) without stalling the page.
+		await message(bob, 'here is the dump:').locator('[data-testid=attachment-file]').click();
+		await poll(() => bob.locator('[data-testid=file-viewer-code]').innerText().then((t) => t.length)).toBeGreaterThan(100_000);
+		expect(await answerTime(bob)).toBeLessThan(3000);
+		await bob.keyboard.press('Escape');
+		await poll(() => bob.locator('[data-testid=file-viewer]').count()).toBe(0);
 		if (shots) await bob.screenshot({ path: `${shots}/long-paste-sent-375.png` });
 	});
 
