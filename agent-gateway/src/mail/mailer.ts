@@ -35,7 +35,7 @@ const TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTim
 /**
  * `publicBaseUrl` is read at send time: a server on port 0 learns its URL after it is built.
  */
-export function createMailer(smtp: SmtpSettings | undefined, publicBaseUrl: () => string, log: (line: string) => void = console.log): Mailer {
+export function createMailer(smtp: SmtpSettings | undefined, publicBaseUrl: () => string, log: (line: string) => void = (line) => console.log(line)): Mailer {
   if (!smtp) return logMailer(log)
   // One pooled connection at most 2 wide: a digest pass sends a few mails in a row over one link.
   const options: SMTPPool.Options = { url: smtp.url, pool: true, maxConnections: 2, ...TIMEOUTS }

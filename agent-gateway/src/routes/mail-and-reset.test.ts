@@ -158,3 +158,26 @@ describe('password reset', () => {
     admin.client = laptop
   })
 })
+
+describe('without SMTP_URL', () => {
+  it('prints the reset link to the log, and it works', async () => {
+    const plain = await startTestServer()
+    const lines: string[] = []
+    const log = console.log
+    console.log = (...args: unknown[]) => { lines.push(args.join(' ')) }
+    try {
+      await signupAdmin(plain.url)
+      const res = await new Client(plain.url).post('/api/auth/forgot', { email: 'ada@example.com' })
+      expect(res.status).toBe(200)
+      const until = Date.now() + 5000
+      while (!lines.some((l) => l.includes('/reset/')) && Date.now() < until) await new Promise((r) => setTimeout(r, 20))
+    } finally {
+      console.log = log
+    }
+    const line = lines.find((l) => l.includes('/reset/'))!
+    expect(line).toContain('mail to ada@example.com (not sent: SMTP_URL is unset)')
+    const token = /\/reset\/([a-z2-7]+)/.exec(line)![1]!
+    expect((await new Client(plain.url).post('/api/auth/reset', { token, password: 'from the log file' })).status).toBe(200)
+    await plain.close()
+  })
+})
