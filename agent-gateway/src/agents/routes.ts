@@ -17,6 +17,8 @@ import { approvalById, canDecide } from './approvals.js'
 import { executeApproved } from './executor.js'
 import type { AgentRuntime } from './runtime.js'
 import { AgentViewer } from './visibility.js'
+import { assertNoOrgLoop } from '../services/members.js'
+import { recordAudit } from '../services/admin-audit.js'
 
 const handle = z.string().trim().toLowerCase().regex(/^[a-z0-9][a-z0-9._-]*$/, 'Handles use a–z, 0–9, ".", "_" and "-".').min(2).max(40)
 const provisionSchema = z.object({
@@ -147,6 +149,7 @@ export function agentRoutes(gw: Gateway, rt: AgentRuntime) {
       const body = c.req.valid('json')
       if (body.reportsTo) requireWorkspaceMember(gw, rec.member.workspaceId, body.reportsTo)
       if (body.reportsTo === rec.member.id) throw conflict('invalid_input', 'An agent cannot report to itself.')
+      if (body.reportsTo) assertNoOrgLoop(gw.db, rec.member.workspaceId, rec.member.id, body.reportsTo)
       // The same SSRF rule as at provisioning: a PATCH must not smuggle in a private callback.
       if (body.callbackUrl !== undefined) await requireSafeCallback(gw, body.callbackUrl)
       const memberSet = {
@@ -160,6 +163,9 @@ export function agentRoutes(gw: Gateway, rt: AgentRuntime) {
       }
       // Drizzle throws on an empty SET: a PATCH touching only one table must skip the other.
       if (Object.keys(memberSet).length) gw.db.update(members).set(memberSet).where(eq(members.id, rec.member.id)).run()
+      if (body.reportsTo !== undefined && body.reportsTo !== rec.member.reportsTo) {
+        recordAudit(gw.db, authOf(c), { action: 'member.reports_to', targetKind: 'member', targetId: rec.member.id, detail: { handle: rec.member.handle, from: rec.member.reportsTo, to: body.reportsTo } })
+      }
       if (Object.keys(agentSet).length) gw.db.update(agents).set(agentSet).where(eq(agents.id, rec.agent.id)).run()
       const updated = agentById(gw.db, rec.agent.id)!
       await mirrorMember(gw, updated.member)

@@ -95,6 +95,22 @@ describe('admin routes', () => {
     expect((await ada.client.patch(`/api/members/${cy.member.id}`, { reportsTo: null })).body.member.reportsTo).toBeNull()
   })
 
+  it('puts agents in the same org chart, through either route, without loops; agents are never admins', async () => {
+    const made = await ada.client.post('/api/agents', { name: 'Scout', handle: 'scout', adapter: 'peer' })
+    expect(made.status).toBe(201)
+    const scout = made.body.agent.memberId as string
+    expect((await ada.client.patch(`/api/members/${scout}`, { reportsTo: bob.member.id })).body.member.reportsTo).toBe(bob.member.id)
+    expect(dirMembersOf(await dir()).get(scout)?.reportsTo).toBe(bob.member.id)
+    // bob → ada already; ada reporting to the agent would close the loop, from the agents route too.
+    expect((await ada.client.patch(`/api/members/${ada.member.id}`, { reportsTo: scout })).body.error).toBe('org_cycle')
+    expect((await ada.client.patch(`/api/members/${bob.member.id}`, { reportsTo: scout })).body.error).toBe('org_cycle')
+    expect((await ada.client.patch(`/api/members/${scout}`, { role: 'admin' })).body.error).toBe('agent_not_admin')
+    expect((await ada.client.patch(`/api/members/${scout}`, { role: 'guest' })).body.member.role).toBe('guest')
+    const viaAgents = await ada.client.patch(`/api/agents/${made.body.agent.id}`, { reportsTo: cy.member.id })
+    expect(viaAgents.status).toBe(200)
+    expect((await ada.client.patch(`/api/members/${cy.member.id}`, { reportsTo: scout })).body.error).toBe('org_cycle')
+  })
+
   it('deactivation closes an open socket within a second and ends the session; messages stay; reactivation lets them back', async () => {
     const dan = await addPerson(server.url, ada.client, 'dan')
     const general = (await dan.client.get('/api/conversations')).body.conversations.find((c: { name: string }) => c.name === 'general')
@@ -184,7 +200,8 @@ describe('admin routes', () => {
     const actions = all.map((e) => e.action)
     for (const a of ['workspace.update', 'member.role', 'member.reports_to', 'member.deactivate', 'member.reactivate', 'invite.create', 'invite.revoke']) expect(actions).toContain(a)
     expect(all.map((e) => e.id)).toEqual([...all.map((e) => e.id)].sort((a, b) => b - a))
-    const role = all.find((e) => e.action === 'member.role') as unknown as { detail: { from: string; to: string } }
+    const role = all.find((e) => e.action === 'member.role' && (e as unknown as { targetId: string }).targetId === cy.member.id) as unknown as { detail: { from: string; to: string } }
     expect(role.detail).toMatchObject({ from: 'guest', to: 'member' })
+    expect(all.filter((e) => e.action === 'member.reports_to').length).toBeGreaterThanOrEqual(5) // the agents route's edit too
   })
 })

@@ -4,6 +4,7 @@ import type { AuthContext, MemberRow } from '../auth/principal.js'
 import type { Gateway } from '../deps.js'
 import { badRequest, conflict, notFound } from '../errors.js'
 import { recordAudit } from './admin-audit.js'
+import type { Tx } from './accounts.js'
 import { mirrorMember } from './doc-mirror.js'
 
 export type Role = MemberRow['role']
@@ -70,6 +71,17 @@ export async function setRole(gw: Gateway, auth: AuthContext, memberId: string, 
   return updated
 }
 
+/** Refuses `memberId` reporting to `reportsTo` if `reportsTo`'s chain of managers leads back to it. */
+export function assertNoOrgLoop(tx: Tx, workspaceId: string, memberId: string, reportsTo: string): void {
+  const up = new Map(tx.select({ id: members.id, reportsTo: members.reportsTo }).from(members).where(eq(members.workspaceId, workspaceId)).all().map((r) => [r.id, r.reportsTo]))
+  const seen = new Set<string>()
+  for (let at: string | null | undefined = reportsTo; at; at = up.get(at)) {
+    if (at === memberId) throw conflict('org_cycle', 'That would make a loop: the new manager already reports to this member, directly or not.')
+    if (seen.has(at)) break // an old loop elsewhere (from before this check) does not block this edit
+    seen.add(at)
+  }
+}
+
 /**
  * The org chart: whom a person or an agent reports to (null: nobody). Agents' packets carry it
  * (manager, peers, reports). A chain that would loop back to the member is refused.
@@ -84,15 +96,7 @@ export async function setReportsTo(gw: Gateway, auth: AuthContext, memberId: str
   if (target.reportsTo === reportsTo) return target
   gw.db.transaction((tx) => {
     // Read the chain inside the transaction, so two edits cannot each pass and together loop.
-    if (reportsTo !== null) {
-      const up = new Map(tx.select({ id: members.id, reportsTo: members.reportsTo }).from(members).where(eq(members.workspaceId, auth.workspace.id)).all().map((r) => [r.id, r.reportsTo]))
-      const seen = new Set<string>()
-      for (let at: string | null | undefined = reportsTo; at; at = up.get(at)) {
-        if (at === target.id) throw conflict('org_cycle', 'That would make a loop: the new manager already reports to this member, directly or not.')
-        if (seen.has(at)) break // an old loop elsewhere (from before this check) does not block this edit
-        seen.add(at)
-      }
-    }
+    if (reportsTo !== null) assertNoOrgLoop(tx, auth.workspace.id, target.id, reportsTo)
     tx.update(members).set({ reportsTo }).where(eq(members.id, target.id)).run()
     recordAudit(tx, auth, { action: 'member.reports_to', targetKind: 'member', targetId: target.id, detail: { handle: target.handle, from: target.reportsTo, to: reportsTo } })
   })
