@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { MARK_CLOSE, MARK_OPEN, snippetHtml, toFtsQuery } from './search-query.js'
+import { MARK_CLOSE, MARK_OPEN, rankMatches, snippetHtml, snippetText, toFtsQuery } from './search-query.js'
 
 describe('toFtsQuery', () => {
   it('quotes every word and prefix-matches the last', () => {
@@ -36,5 +36,47 @@ describe('snippetHtml', () => {
     expect(snippetHtml(`${MARK_OPEN}${MARK_OPEN}a`)).toBe('<mark>a</mark>')
     expect(snippetHtml(`a${MARK_CLOSE}b`)).toBe('ab')
     expect(snippetHtml('<mark>x</mark>')).toBe('&lt;mark&gt;x&lt;/mark&gt;')
+  })
+})
+
+describe('rankMatches', () => {
+  const rows = (...bodies: string[]) => bodies.map((body, i) => ({ rid: i + 1, body }))
+  const order = (r: Array<{ rid: number }>) => r.map((x) => x.rid)
+
+  it('puts more occurrences in a shorter body first, as BM25 does', () => {
+    expect(order(rankMatches(rows('deploy the thing to staging today', 'deploy deploy', 'we deploy on friday after the review'), 'deploy'))).toEqual([2, 1, 3])
+  })
+
+  it('folds case and accents as the tokenizer does, and prefix-matches the last word', () => {
+    expect(order(rankMatches(rows('a résumé', 'Resume RESUME résumés'), 'resume'))).toEqual([2, 1])
+    expect(order(rankMatches(rows('plan', 'planning planned plans'), 'pla'))).toEqual([2, 1])
+  })
+
+  it('breaks ties by the newer row, and keeps every row', () => {
+    expect(order(rankMatches(rows('same words', 'same words', 'same words'), 'same'))).toEqual([3, 2, 1])
+    expect(rankMatches([], 'x')).toEqual([])
+  })
+})
+
+describe('snippetText', () => {
+  const marked = (raw: string) => raw.replaceAll(MARK_OPEN, '[').replaceAll(MARK_CLOSE, ']')
+
+  it('marks every matching word, folding case and accents, prefix-matching the last word', () => {
+    expect(marked(snippetText('The Déploy went fine; deployment done.', 'deploy'))).toBe('The [Déploy] went fine; [deployment] done')
+    expect(marked(snippetText('deploy now, deployment later', 'deploy friday'))).toBe('[deploy] now, deployment later')
+  })
+
+  it('shows the stretch with the most matches and marks the cuts', () => {
+    const body = `${Array.from({ length: 30 }, (_, i) => `w${i}`).join(' ')} alpha beta alpha ${Array.from({ length: 30 }, (_, i) => `v${i}`).join(' ')}`
+    const s = marked(snippetText(body, 'alpha', 6))
+    expect(s.startsWith('…')).toBe(true)
+    expect(s.endsWith('…')).toBe(true)
+    expect(s.match(/\[alpha\]/g)).toHaveLength(2)
+    expect(s.split(' ')).toHaveLength(6)
+  })
+
+  it('keeps a short body whole and an empty one empty', () => {
+    expect(marked(snippetText('just alpha', 'alpha'))).toBe('just [alpha]')
+    expect(snippetText('', 'alpha')).toBe('')
   })
 })

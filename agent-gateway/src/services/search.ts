@@ -2,7 +2,7 @@ import type { Db } from '@circlechat/db'
 import type { Gateway } from '../deps.js'
 import { badRequest } from '../errors.js'
 import { requireReadable, type Actor } from './conversations.js'
-import { MARK_CLOSE, MARK_OPEN, snippetHtml, toFtsQuery } from './search-query.js'
+import { MARK_CLOSE, MARK_OPEN, rankMatches, snippetHtml, snippetText, toFtsQuery } from './search-query.js'
 import { isGuest, workspaceBoardOf } from './guests.js'
 
 export interface SearchResult {
@@ -25,15 +25,15 @@ export interface SearchInput {
 }
 
 /** Matches ranked per query: the newest this many the caller can read (see search()). */
-export const RECENT_WINDOW = 2000
-/** Words of context around a match in a snippet (FTS5 allows up to 64). */
+export const RECENT_WINDOW = 500
+/** Words of context around a match in a snippet (FTS5's snippet() allows up to 64). */
 const SNIPPET_TOKENS = 16
 
 /**
  * Full-text search over the messages the caller can read NOW. Access is part of the SQL (a join
  * on conversation_members for the caller), not a filter applied afterwards, so a private channel
  * the caller left, or was never in, cannot leak through a result, a count or a page boundary.
- * Ranked by bm25 among the newest RECENT_WINDOW visible matches; deleted messages are excluded
+ * Ranked by BM25 among the newest RECENT_WINDOW visible matches; deleted messages are excluded
  * (their body is emptied too). Thread replies are included: they belong to their root's conversation.
  */
 export function search(gw: Gateway, auth: Actor, input: SearchInput): SearchResult[] {
@@ -48,9 +48,9 @@ export function search(gw: Gateway, auth: Actor, input: SearchInput): SearchResu
   // Who may read a match: the caller's own conversations (an inner join), or with publicChannels
   // also every public channel of its workspace (private channels and DMs still need membership).
   const access = publicChannels
-    ? `JOIN conversations c ON c.id = m.conversation_id AND c.workspace_id = ?
+    ? `CROSS JOIN conversations c ON c.id = m.conversation_id AND c.workspace_id = ?
       LEFT JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.member_id = ?`
-    : 'JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.member_id = ?'
+    : 'CROSS JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.member_id = ?'
   const params: unknown[] = [...(publicChannels ? [auth.workspace.id] : []), auth.member.id, match]
   let filters = publicChannels ? " AND (cm.member_id IS NOT NULL OR (c.kind = 'channel' AND c.is_private = 0))" : ''
   if (input.conversationId) {
@@ -61,39 +61,29 @@ export function search(gw: Gateway, auth: Actor, input: SearchInput): SearchResu
     filters += ' AND m.author = ?'
     params.push(author)
   }
-  params.push(RECENT_WINDOW, input.limit)
+  params.push(RECENT_WINDOW)
   // Two stages. (1) Walk matches newest first (FTS5 iterates rowids in descending order without
-  // sorting), keep those the caller may read, stop at RECENT_WINDOW, and rank those by bm25.
-  // Ranking every match instead cost a common word ~0.3 s at 100k messages and grows with the
-  // index; a window keeps the cost flat. For rarer queries (fewer visible matches than the
-  // window) the ranking is exactly bm25 over all of them. (2) Snippets only for the page shown.
-  const ranked = `
-    SELECT m.rowid AS rid, m.id AS messageId, m.conversation_id AS conversationId, m.author AS memberId, m.created_at AS createdAt, score
-    FROM (
-      SELECT f.rowid AS rid, bm25(messages_fts) AS score
-      FROM messages_fts f
-      JOIN messages m ON m.rowid = f.rowid
-      ${access}
-      WHERE messages_fts MATCH ? AND m.deleted = 0${filters}
-      ORDER BY f.rowid DESC
-      LIMIT ?
-    ) hits
-    JOIN messages m ON m.rowid = hits.rid
-    ORDER BY score
+  // sorting), keep those the caller may read, stop at RECENT_WINDOW, and rank those by BM25 over
+  // that window (rankMatches). Ranking every match instead cost a common word ~0.3 s at 100k
+  // messages, and FTS5's own bm25() still walks every posting of each term for its statistics;
+  // a window keeps the cost flat. (2) Snippets only for the page shown, from the bodies already
+  // read (snippetText), not FTS5's snippet(), which re-runs the MATCH per row. CROSS JOIN keeps the FTS
+  // walk outermost: left to itself the planner may start from the caller's memberships and
+  // re-run the whole MATCH once per conversation.
+  const recent = `
+    SELECT f.rowid AS rid, m.id AS messageId, m.conversation_id AS conversationId, m.author AS memberId, m.created_at AS createdAt, m.body
+    FROM messages_fts f
+    CROSS JOIN messages m ON m.rowid = f.rowid
+    ${access}
+    WHERE messages_fts MATCH ? AND m.deleted = 0${filters}
+    ORDER BY f.rowid DESC
     LIMIT ?`
-  type Row = { rid: number; messageId: string; conversationId: string; memberId: string; createdAt: number; score: number }
-  const snippets = new Map<number, string>()
-  const rows = ftsQuery(() => {
-    const sqlite = gw.db.$client
-    const found = sqlite.prepare(ranked).all(...params) as Row[]
-    const snippet = sqlite.prepare(`SELECT snippet(messages_fts, 0, '${MARK_OPEN}', '${MARK_CLOSE}', '…', ${SNIPPET_TOKENS}) FROM messages_fts WHERE messages_fts MATCH ? AND rowid = CAST(? AS INTEGER)`).pluck()
-    for (const r of found) snippets.set(r.rid, (snippet.get(match, r.rid) as string | undefined) ?? '')
-    return found
-  })
+  type Row = { rid: number; messageId: string; conversationId: string; memberId: string; createdAt: number; body: string }
+  const rows = ftsQuery(() => rankMatches(gw.db.$client.prepare(recent).all(...params) as Row[], input.q).slice(0, input.limit))
   return rows.map((r) => ({
     messageId: r.messageId,
     conversationId: r.conversationId,
-    snippet: snippetHtml(snippets.get(r.rid) ?? ''),
+    snippet: snippetHtml(snippetText(r.body, input.q, SNIPPET_TOKENS)),
     ts: new Date(r.createdAt).toISOString(),
     memberId: r.memberId
   }))
@@ -133,7 +123,8 @@ export function searchTasks(gw: Gateway, auth: Actor, input: SearchInput): TaskS
     params.push(creator)
   }
   params.push(RECENT_WINDOW, input.limit)
-  // Same two stages as search(): the newest RECENT_WINDOW visible matches, ranked by bm25.
+  // Same two stages as search(): the newest RECENT_WINDOW visible matches, ranked by FTS5's bm25()
+  // (its walk of every posting is cheap here: boards hold far fewer tasks than history messages).
   const ranked = `
     SELECT t.rowid AS rid, t.id AS taskId, t.conversation_id AS conversationId, t.title, t.status, t.updated_at AS updatedAt, score
     FROM (
