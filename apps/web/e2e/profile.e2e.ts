@@ -49,6 +49,9 @@ beforeAll(async () => {
 	ada = a.page;
 	await signUpFirst(ada);
 	bob = await invite(ada, { name: 'Bob Stone', email: 'bob@example.com' }, joiner(browser, server.url, errorLogs)({ width: 375, height: 740 }));
+	// With SMTP the invite was mailed as well, and its link is the one the dialog showed.
+	const mail = await sink.next((m) => m.to.includes('bob@example.com'));
+	expect(mail.text).toMatch(/\/invite\/[a-z2-7]+/);
 });
 
 afterAll(async () => {

@@ -418,7 +418,7 @@ export const api = {
 	login: (email: string, password: string) => request<Session>('POST', '/auth/login', { email, password }),
 	logout: () => request<{ ok: true }>('POST', '/auth/logout', {}),
 	createInvite: (email: string, role: Role) =>
-		request<{ url: string; token: string }>('POST', '/auth/invite', { email, role }),
+		request<{ url: string; token: string; mailed?: boolean }>('POST', '/auth/invite', { email, role }),
 	getInvite: (token: string) =>
 		request<{ workspace: { name: string; handle: string }; email: string; role: Role }>(
 			'GET',
