@@ -8,8 +8,8 @@
 
 /** First retry window, doubled per failed attempt. */
 export const RECONNECT_BASE_MS = 500;
-/** The window stops growing here: a server back after a minute is found within ~15 s. */
-export const RECONNECT_CAP_MS = 15_000;
+/** The window stops growing here (y-websocket's cap was the same 5 s, without the jitter). */
+export const RECONNECT_CAP_MS = 5_000;
 /** The browser says the network is back: try at once, spread over this window. */
 export const ONLINE_JITTER_MS = 500;
 
