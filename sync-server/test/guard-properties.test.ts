@@ -694,10 +694,10 @@ function deliverBoard(t: Target, member: Member, update: Uint8Array, rules: Mess
   const comments = [...changes.createdComments, ...changes.updatedComments]
   indexTasks(boardScope, t.room, ids, comments)
   // OWN10 as it landed: a comment attaches only its author's uploads, and file_refs say exactly that.
-  const refs = db.$client.prepare('SELECT r.file_key AS key, r.deleted, f.owner FROM file_refs r JOIN files f ON f.key = r.file_key WHERE r.ref = ? ORDER BY r.file_key')
+  const refs = db.$client.prepare('SELECT r.file_key AS key, r.deleted, f.owner, r.task_id AS taskId FROM file_refs r JOIN files f ON f.key = r.file_key WHERE r.ref = ? ORDER BY r.file_key')
   for (const c of comments) {
     const keys = ((c.get('attachments') as Attachment[] | undefined) ?? []).map((a) => a.key).sort()
-    expect(refs.all(String(c.get('id')))).toEqual(keys.map((key) => ({ key, deleted: c.get('deleted') === true ? 1 : 0, owner: c.get('author') })))
+    expect(refs.all(String(c.get('id')))).toEqual(keys.map((key) => ({ key, deleted: c.get('deleted') === true ? 1 : 0, owner: c.get('author'), taskId: c.get('taskId') })))
   }
   const row = db.$client.prepare('SELECT board, title, body, status, deleted, comment_count AS comments FROM tasks WHERE id = ?')
   const assignees = db.$client.prepare('SELECT member_id FROM task_assignees WHERE task_id = ? ORDER BY member_id').pluck()
