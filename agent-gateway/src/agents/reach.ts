@@ -28,6 +28,8 @@ export function requireWritable(db: Db, conversationId: string) {
 export function taskInReach(db: Db, rec: AgentRecord, taskId: string): { board: string; conversationId: string | null } {
   const row = db.$client.prepare('SELECT board, conversation_id FROM tasks WHERE id = ? AND workspace_id = ? AND deleted = 0')
     .get(taskId, rec.member.workspaceId) as { board: string; conversation_id: string | null } | undefined
-  if (!row || (row.conversation_id && !isMember(db, rec, row.conversation_id))) return refuse(`task ${taskId} does not exist, or is on a board you cannot see`)
+  // A guest agent sees its conversations' boards only, never the workspace board (ACC7).
+  const seen = row && (row.conversation_id ? isMember(db, rec, row.conversation_id) : rec.member.role !== 'guest')
+  if (!row || !seen) return refuse(`task ${taskId} does not exist, or is on a board you cannot see`)
   return { board: row.board, conversationId: row.conversation_id }
 }

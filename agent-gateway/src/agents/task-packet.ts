@@ -44,7 +44,8 @@ export class TaskPacket {
         (SELECT json_group_array(member_id) FROM (SELECT member_id FROM task_assignees WHERE task_id = t.id ORDER BY member_id)) AS assignees
       FROM tasks t LEFT JOIN conversations c ON c.id = t.conversation_id
       WHERE t.workspace_id = @ws AND t.deleted = 0
-        AND (t.conversation_id IS NULL OR t.conversation_id IN (SELECT conversation_id FROM conversation_members WHERE member_id = @me))`
+        AND ((t.conversation_id IS NULL AND (SELECT role FROM members WHERE id = @me) <> 'guest')
+          OR t.conversation_id IN (SELECT conversation_id FROM conversation_members WHERE member_id = @me))`
   }
 
   /** Open tasks assigned to the agent, most recently changed first. */

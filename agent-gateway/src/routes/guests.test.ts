@@ -100,6 +100,10 @@ describe('guests', () => {
     expect((await gil.client.get('/api/activity')).body.items).toEqual([])
     // A member still sees all of it.
     expect((await bob.client.get(`/api/tasks/${wsTask}`)).status).toBe(200)
+    // Nor can anyone put a guest on a workspace board task they could not see.
+    const assign = await ada.client.post(`/api/tasks/${wsTask}/assignees`, { memberId: gil.member.id })
+    expect(assign.status).toBe(400)
+    expect(assign.body.error).toBe('unknown_member')
   })
 
   it('cannot browse, create channels, add people, or DM people outside its channels', async () => {
@@ -124,6 +128,26 @@ describe('guests', () => {
     expect(await tryConnect(server.url, cookie, docName.conv(shared, 0))).toBe('open')
     expect(await tryConnect(server.url, cookie, docName.dir(ada.workspace.id))).toBe('open')
     expect(await tryConnect(server.url, bob.client.cookie!, docName.board(ada.workspace.id))).toBe('open')
+  })
+
+  it('a guest agent reads no public channel it is not in through the agent API', async () => {
+    const made = await ada.client.post('/api/agents', { name: 'Scout', handle: 'scout', adapter: 'peer', channelIds: [shared] })
+    expect(made.status).toBe(201)
+    const bot = new Client(server.url, { origin: null })
+    bot.bearer = made.body.botToken
+    // A member agent reads public channels it has not joined, as the seed's did…
+    expect((await bot.get(`/api/agent-api/messages?conversationId=${launch}`)).status).toBe(200)
+    expect((await ada.client.patch(`/api/members/${made.body.agent.memberId}`, { role: 'guest' })).status).toBe(200)
+    // …a guest agent does not: not in its listing, its reads or its search.
+    const listed = (await bot.get('/api/agent-api/conversations')).body.conversations.map((c: { id: string }) => c.id)
+    expect(listed).toEqual([shared])
+    expect((await bot.get(`/api/agent-api/messages?conversationId=${launch}`)).status).toBe(404)
+    expect((await bot.get(`/api/agent-api/thread?messageId=${root.id}`)).status).toBe(404)
+    const found = await bot.get('/api/agent-api/search?q=zebra')
+    expect(found.status).toBe(200)
+    expect(JSON.stringify(found.body)).not.toMatch(/launch/)
+    expect(JSON.stringify(found.body)).toMatch(/for the client/)
+    expect((await bot.get(`/api/agent-api/tasks/${wsTask}`)).status).toBe(404)
   })
 
   it('a member made a guest loses the open workspace board at once', async () => {

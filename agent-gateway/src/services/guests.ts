@@ -28,3 +28,10 @@ export function strangersOf(db: Db, memberId: string, ids: string[]): string[] {
     WHERE a.member_id = ? AND b.member_id = ? LIMIT 1`).pluck()
   return ids.filter((id) => id !== memberId && shared.get(memberId, id) !== 1)
 }
+
+/** Of `ids`, the guests: they cannot be assigned tasks on the workspace board they cannot see. */
+export function guestIds(db: Db, ids: string[]): Set<string> {
+  if (!ids.length) return new Set()
+  const rows = db.$client.prepare(`SELECT id FROM members WHERE role = 'guest' AND id IN (SELECT value FROM json_each(?))`).pluck().all(JSON.stringify(ids)) as string[]
+  return new Set(rows)
+}

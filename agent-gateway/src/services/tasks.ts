@@ -20,7 +20,7 @@ import { notifyTaskMentions } from './task-mentions.js'
 import {
   taskCommentShape, taskShape, type ConversationRow, type TaskActivityJson, type TaskCommentJson, type TaskJson, type TaskLinkJson
 } from './shapes.js'
-import { workspaceBoardOf } from './guests.js'
+import { guestIds, workspaceBoardOf } from './guests.js'
 
 /**
  * Tasks, for REST and the agent runtime. Reads come from board docs (`board:<conversationId>`,
@@ -262,13 +262,14 @@ function checkLabels(labels: string[]): string[] {
   return out
 }
 
-/** Assignees must be active members of the board's conversation (of the workspace, for its board). */
+/** Assignees must be active members of the board's conversation (of the workspace, guests aside, for its board). */
 function checkAssignable(gw: Gateway, actor: Actor, board: Board, ids: string[]): string[] {
   const wanted = [...new Set(ids)]
   if (wanted.length > MAX_ASSIGNEES) throw badRequest('too_many_assignees', `A task has at most ${MAX_ASSIGNEES} assignees.`)
   const active = activeMemberIds(gw.db, actor.workspace.id, wanted)
   const inConversation = board.conversation ? new Set(memberIdsOf(gw.db, board.conversation.id)) : null
-  const unknown = wanted.filter((id) => !active.has(id) || (inConversation && !inConversation.has(id)))
+  const guests = board.conversation ? new Set<string>() : guestIds(gw.db, wanted)
+  const unknown = wanted.filter((id) => !active.has(id) || (inConversation && !inConversation.has(id)) || guests.has(id))
   if (unknown.length) {
     const where = board.conversation ? 'this conversation' : 'this workspace'
     throw badRequest('unknown_member', `Not members of ${where}: ${unknown.join(', ')}.`)
