@@ -15,6 +15,8 @@ const MAIN = join(import.meta.dirname, '../../../../agent-gateway/src/main.ts');
 export interface TestServer {
 	url: string;
 	dataDir: string;
+	/** The inbound SMTP listener's port, when `inboundDomain` was given. */
+	inboundPort?: number | null;
 	close(): Promise<void>;
 }
 
@@ -29,6 +31,8 @@ export interface TestServerOptions {
 	smtp?: { url: string; from?: string };
 	/** Single sign-on through a test provider (its redirect URI names `port`). */
 	oidc?: OidcSettings;
+	/** Mail into channels: an SMTP listener on a free loopback port for this domain. */
+	inboundDomain?: string;
 	/** A port chosen beforehand (a provider must know the redirect URI); default any free one. */
 	port?: number;
 }
@@ -42,10 +46,13 @@ function needWebBuild() {
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
 	needWebBuild();
 	const dataDir = mkdtempSync(join(tmpdir(), 'circlechat-e2e-'));
-	const server = await startServer({ ...opts, dataDir, port: opts.port ?? 0, host: '127.0.0.1' });
+	const server = await startServer({
+		...opts, dataDir, port: opts.port ?? 0, host: '127.0.0.1', ...(opts.inboundDomain ? { smtpInboundPort: 0 } : {})
+	});
 	return {
 		url: server.url,
 		dataDir,
+		inboundPort: server.inboundPort,
 		async close() {
 			await server.close();
 			rmSync(dataDir, { recursive: true, force: true });

@@ -14,7 +14,7 @@ export interface User {
 
 export interface Member {
 	id: string;
-	kind: 'user' | 'agent';
+	kind: 'user' | 'agent' | 'bot';
 	name: string;
 	handle: string;
 	role: Role;
@@ -375,6 +375,14 @@ export class ApiRequestError extends Error {
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+export interface InboundEmail {
+	enabled: boolean;
+	address: string | null;
+	memberId: string | null;
+	/** False when the server runs no SMTP listener (SMTP_INBOUND_PORT unset). */
+	listening: boolean;
+}
+
 async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
 	let res: Response;
 	try {
@@ -468,6 +476,10 @@ export const api = {
 	setArchived: (id: string, archived: boolean) =>
 		request<{ conversation: Conversation }>('POST', `/conversations/${id}/${archived ? 'archive' : 'unarchive'}`, {}),
 	pins: (id: string) => request<{ pins: Array<{ message: ApiMessage; pinnedBy: string; pinnedAt: number }> }>('GET', `/conversations/${id}/pins`),
+	/** A channel's inbound email address; its creator and workspace admins only. */
+	inboundEmail: (id: string) => request<{ inboundEmail: InboundEmail }>('GET', `/conversations/${id}/inbound-email`),
+	enableInboundEmail: (id: string, rotate = false) => request<{ inboundEmail: InboundEmail }>('POST', `/conversations/${id}/inbound-email`, { rotate }),
+	disableInboundEmail: (id: string) => request<{ inboundEmail: InboundEmail }>('DELETE', `/conversations/${id}/inbound-email`),
 	setPinned: (messageId: string, pinned: boolean) =>
 		request<{ ok: true }>(pinned ? 'POST' : 'DELETE', `/messages/${encodeURIComponent(messageId)}/pin`, pinned ? {} : undefined),
 	latestMessages: (conversationId: string, limit = 1) =>
