@@ -152,6 +152,19 @@ export const messages = sqliteTable('messages', {
 }, (t) => [index('messages_conv_time').on(t.conversationId, t.parentId, t.createdAt), index('messages_parent').on(t.parentId, t.createdAt)])
 
 /**
+ * Who each live message mentions (a member id, 'everyone' or 'channel'), one row per mention, so
+ * the Mentions view reads the newest mentions of a member by index instead of scanning every
+ * message's JSON (services/activity.ts). Kept by triggers on `messages` (migration 0020), so every
+ * writer of the index keeps it too; a deleted message has none.
+ */
+export const messageMentions = sqliteTable('message_mentions', {
+  messageId: text('message_id').notNull(),
+  target: text('target').notNull(),
+  conversationId: text('conversation_id').notNull(),
+  createdAt: integer('created_at').notNull()
+}, (t) => [primaryKey({ columns: [t.messageId, t.target] }), index('message_mentions_target_time').on(t.target, t.createdAt)])
+
+/**
  * Who follows which thread (`root_id`: its root message). Written by the server when a member
  * replies or is mentioned in a thread, and on follow/unfollow; `following` false remembers an
  * unfollow, so a later reply by someone else does not follow it back. Replies fan out to the
