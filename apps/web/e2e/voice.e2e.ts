@@ -113,6 +113,32 @@ describe('voice messages', () => {
 		expect(await voiceMessages(ada).count()).toBe(1);
 	});
 
+	it('on a phone (touch, 375 px): a tap starts, a tap on stop ends, then send', async () => {
+		const context = await browser.newContext({ baseURL: server.url, viewport: { width: 375, height: 740 }, hasTouch: true, isMobile: true, serviceWorkers: 'block' });
+		try {
+			await context.addCookies(await bob.context().cookies());
+			const phone = await context.newPage();
+			const errors: string[] = [];
+			phone.on('pageerror', (err) => errors.push(err.message));
+			await phone.goto('/');
+			await phone.locator('[data-testid=composer]').waitFor();
+			const before = await voiceMessages(ada).count();
+			await phone.locator('[data-testid=composer-voice]').tap();
+			await poll(() => panel(phone).getAttribute('data-state')).toBe('recording');
+			await phone.waitForTimeout(1500);
+			if (shots) await phone.screenshot({ path: `${shots}/voice-recording-375.png` });
+			await phone.locator('[data-testid=composer-voice-stop]').tap();
+			await poll(() => panel(phone).getAttribute('data-state')).toBe('review');
+			if (shots) await phone.screenshot({ path: `${shots}/voice-review-375.png` });
+			await phone.locator('[data-testid=composer-voice-send]').tap();
+			await poll(() => panel(phone).count()).toBe(0);
+			await poll(() => voiceMessages(ada).count()).toBe(before + 1);
+			expect(errors).toEqual([]);
+		} finally {
+			await context.close();
+		}
+	});
+
 	it('where the browser refuses the microphone, the button says why', async () => {
 		// Another Chromium, with the fake device but no automatic yes: headless, the prompt is denied.
 		const refusing = await launchBrowser(['--use-fake-device-for-media-stream']);
