@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, newPerson } from './support/browser';
 import { startTestServer, type TestServer } from './support/server';
-import { invite, message, openConversation, poll, post, signUpFirst } from './support/people';
+import { invite, message, messageAction, openConversation, poll, post, signUpFirst } from './support/people';
 
 let server: TestServer;
 let browser: Browser;
@@ -84,6 +84,7 @@ describe('offline', () => {
 		await openConversation(bob, channel(bob, 'secret'));
 		await openConversation(bob, channel(bob, 'launch'));
 		await post(bob, 'said online in launch');
+		await post(bob, 'a mistake made online');
 
 		await bobContext.setOffline(true);
 		await bob.reload();
@@ -102,6 +103,20 @@ describe('offline', () => {
 		await post(bob, 'offline note in launch');
 		const row = message(bob, 'offline note in launch');
 		await poll(() => row.locator('[data-testid=message-pending]').innerText()).toContain('Sending');
+		// React, edit, delete and reply in a thread, all offline, on messages already on the server.
+		const said = message(bob, 'said online in launch');
+		await messageAction(bob, 'said online in launch', 'message-react');
+		await bob.locator('[data-testid=emoji-picker] [data-emoji="🎉"]').click();
+		await messageAction(bob, 'said online in launch', 'message-edit');
+		await bob.locator('[data-testid=message-edit-input]').fill('said online in launch, edited offline');
+		await bob.locator('[data-testid=message-edit-save]').click();
+		await poll(() => said.locator('[data-testid=message-pending]').count()).toBe(1);
+		await messageAction(bob, 'a mistake made online', 'message-delete');
+		await bob.locator('[data-testid=confirm-ok]').click();
+		await messageAction(bob, 'said online in launch', 'message-reply');
+		await bob.locator('[data-testid=thread-composer]').fill('offline reply in a thread');
+		await bob.keyboard.press('Enter');
+		await poll(() => bob.locator('[data-testid=thread-pane] [data-testid=message]', { hasText: 'offline reply in a thread' }).locator('[data-testid=message-pending]').count()).toBe(1);
 		await poll(() => bob.locator('[data-testid=sidebar-unsent]').count()).toBe(3);
 		// Three messages, and the me: doc's drafts and read markers written on the way.
 		await poll(async () => Number(await bob.locator('[data-testid=connection-unsynced]').innerText())).toBeGreaterThanOrEqual(3);
@@ -126,6 +141,12 @@ describe('offline', () => {
 		// #launch was not on screen when the network came back: it landed all the same.
 		await openConversation(ada, channel(ada, 'launch'));
 		await poll(() => inPane(ada, ids.launch, 'offline note in launch').count()).toBe(1);
+		const edited = inPane(ada, ids.launch, 'said online in launch, edited offline');
+		await poll(() => edited.count()).toBe(1);
+		await poll(() => edited.locator('[data-testid=reaction][data-emoji="🎉"]').getAttribute('data-count')).toBe('1');
+		expect(await inPane(ada, ids.launch, 'a mistake made online').count()).toBe(0);
+		await messageAction(ada, 'said online in launch, edited offline', 'message-reply');
+		await poll(() => ada.locator('[data-testid=thread-pane] [data-testid=message]', { hasText: 'offline reply in a thread' }).count()).toBe(1);
 		await openConversation(ada, channel(ada, 'secret'));
 		await new Promise((r) => setTimeout(r, 1000));
 		expect(await inPane(ada, ids.launch, 'offline note').count()).toBe(0);
