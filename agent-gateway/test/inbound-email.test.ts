@@ -166,6 +166,14 @@ describe('inbound email', () => {
     }
   })
 
+  it('refuses mail for good once the Email member was removed, and takes it again when turned back on', async () => {
+    const { memberId } = (await w.ada.client.get(`/api/conversations/${w.channelId}/inbound-email`)).body.inboundEmail
+    expect((await w.ada.client.delete(`/api/conversations/${w.channelId}/members/${memberId}`)).status).toBe(200)
+    expect((await refusal(address, { subject: 'Nobody home' })).responseCode).toBe(550)
+    await w.ada.client.post(`/api/conversations/${w.channelId}/inbound-email`, {})
+    expect((await send(address, { subject: 'Home again' })).accepted).toEqual([address])
+  })
+
   it('lets a workspace admin who is not the creator manage the address, but not a plain member', async () => {
     const grace = await addPerson(w.server.url, w.ada.client, 'grace', 'admin')
     await w.ada.client.post(`/api/conversations/${w.channelId}/members`, { memberIds: [grace.member.id] })

@@ -20,7 +20,15 @@ export async function deliverMail(gw: Gateway, target: { conversationId: string;
   const member = gw.db.select().from(members).where(eq(members.id, target.memberId)).get()
   const workspace = member && gw.db.select().from(workspaces).where(eq(workspaces.id, member.workspaceId)).get()
   if (!member || !workspace || member.deactivated) throw new Error('the channel has no active Email member')
-  const conv = requireWritable(requireMembership(gw, { member, workspace }, target.conversationId))
+  let conv
+  try {
+    conv = requireWritable(requireMembership(gw, { member, workspace }, target.conversationId))
+  } catch (err) {
+    // Someone removed the Email member from the channel (turning the address on again brings it
+    // back), or the channel was archived since RCPT TO: a permanent refusal, not a retry loop.
+    if (err instanceof ApiError) throw Object.assign(new Error(`5.7.1 The channel takes no mail: ${err.message}`), { responseCode: 550 })
+    throw err
+  }
   const owner = { memberId: member.id, workspaceId: workspace.id }
 
   const notes: string[] = []
