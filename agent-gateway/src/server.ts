@@ -23,11 +23,11 @@ import { BoardFeed } from './agents/board-feed.js'
 import { openWritableDb } from './storage-probe.js'
 import { BlobLock, openBlobStore, type S3Settings } from './files/index.js'
 import { collectFiles } from './services/files.js'
-import { TokenVault } from './agents/token-vault.js'
-import { startInboundListener, type InboundLimits, type InboundListener } from './inbound-email/listener.js'
-import { inboundEmailRoutes } from './inbound-email/routes.js'
 import { createMailer, type SmtpSettings } from './mail/index.js'
 import { startMentionDigests, type DigestOptions } from './services/mention-digest.js'
+import { TokenVault } from './agents/token-vault.js'
+import type { InboundLimits, InboundListener } from './inbound-email/listener.js'
+import { inboundEmailRoutes } from './inbound-email/routes.js'
 
 const COLLECT_FILES_EVERY_MS = 60 * 60_000
 
@@ -152,6 +152,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   let inbound: InboundListener | null = null
   if (opts.smtpInboundPort !== undefined && opts.inboundDomain) {
     try {
+      // The SMTP listener, the mail parser and DOMPurify load only when mail is on: ~2 s of start.
+      const { startInboundListener } = await import('./inbound-email/listener.js')
       inbound = await startInboundListener(gateway, {
         port: opts.smtpInboundPort, host: opts.host, domain: opts.inboundDomain, authservId: opts.inboundAuthservId, limits: opts.inbound
       })

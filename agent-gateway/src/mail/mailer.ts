@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer'
+import type { Transporter } from 'nodemailer'
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js'
 
 /** One plain-text mail. Text only: names people chose go into it, and no HTML means no markup to escape. */
@@ -39,13 +39,15 @@ export function createMailer(smtp: SmtpSettings | undefined, publicBaseUrl: () =
   if (!smtp) return logMailer(log)
   // One pooled connection at most 2 wide: a digest pass sends a few mails in a row over one link.
   const options: SMTPPool.Options = { url: smtp.url, pool: true, maxConnections: 2, ...TIMEOUTS }
-  const transporter = nodemailer.createTransport(options)
+  // nodemailer loads with the first mail, not with every start.
+  let transporter: Promise<Transporter> | null = null
+  const connect = () => (transporter ??= import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport(options)))
   return {
     transport: 'smtp',
     async send(mail) {
-      await transporter.sendMail({ from: smtp.from ?? defaultFrom(publicBaseUrl()), to: mail.to, subject: mail.subject, text: mail.text })
+      await (await connect()).sendMail({ from: smtp.from ?? defaultFrom(publicBaseUrl()), to: mail.to, subject: mail.subject, text: mail.text })
     },
-    close: () => transporter.close()
+    close: () => void transporter?.then((t) => t.close())
   }
 }
 

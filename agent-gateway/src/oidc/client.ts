@@ -1,4 +1,4 @@
-import * as oidc from 'openid-client'
+import type { Configuration } from 'openid-client'
 import { isLoopbackUrl, type OidcSettings } from './settings.js'
 import type { LoginState } from './pending.js'
 
@@ -29,38 +29,42 @@ export class OidcProviderError extends Error {
   }
 }
 
+/** openid-client loads on the first sign-in: most servers never configure a provider. */
+const openidClient = () => import('openid-client')
+
 /**
  * One per gateway (no module state): discovers the provider on first use and keeps its metadata;
  * a failed discovery is retried on the next sign-in rather than cached.
  */
 export class OidcClient {
-  #config: Promise<oidc.Configuration> | null = null
+  #config: Promise<Configuration> | null = null
 
   constructor(readonly settings: OidcSettings, readonly redirectUri: string) {}
 
-  #discover(): Promise<oidc.Configuration> {
-    this.#config ??= oidc
-      .discovery(new URL(this.settings.issuer), this.settings.clientId, undefined, oidc.ClientSecretBasic(this.settings.clientSecret), {
-        execute: isLoopbackUrl(this.settings.issuer) ? [oidc.allowInsecureRequests] : [],
-        // 10 s: a provider that slow is down; the person gets "unreachable" instead of a hung page.
-        timeout: 10
-      })
-      .then((config) => {
-        // Check the ID token's signature against the provider's JWKS too. openid-client skips it
-        // for tokens fetched over TLS; we verify always, so a tampered token never passes.
-        oidc.enableNonRepudiationChecks(config)
-        return config
-      })
-      .catch((err: unknown) => {
-        this.#config = null
-        throw err
-      })
+  #discover(): Promise<Configuration> {
+    this.#config ??= this.#connect().catch((err: unknown) => {
+      this.#config = null
+      throw err
+    })
     return this.#config
+  }
+
+  async #connect(): Promise<Configuration> {
+    const oidc = await openidClient()
+    const config = await oidc.discovery(new URL(this.settings.issuer), this.settings.clientId, undefined, oidc.ClientSecretBasic(this.settings.clientSecret), {
+      execute: isLoopbackUrl(this.settings.issuer) ? [oidc.allowInsecureRequests] : [],
+      // 10 s: a provider that slow is down; the person gets "unreachable" instead of a hung page.
+      timeout: 10
+    })
+    // Check the ID token's signature against the provider's JWKS too. openid-client skips it
+    // for tokens fetched over TLS; we verify always, so a tampered token never passes.
+    oidc.enableNonRepudiationChecks(config)
+    return config
   }
 
   /** The provider's authorization URL for a new sign-in, with PKCE (S256) and a nonce. */
   async authorizationUrl(state: string, login: LoginState): Promise<URL> {
-    const config = await this.#discover()
+    const [oidc, config] = await Promise.all([openidClient(), this.#discover()])
     return oidc.buildAuthorizationUrl(config, {
       redirect_uri: this.redirectUri,
       scope: 'openid email profile',
@@ -72,7 +76,8 @@ export class OidcClient {
   }
 
   /** A fresh nonce and PKCE verifier for one sign-in. */
-  static newLogin(): LoginState {
+  static async newLogin(): Promise<LoginState> {
+    const oidc = await openidClient()
     return { nonce: oidc.randomNonce(), verifier: oidc.randomPKCECodeVerifier() }
   }
 
@@ -81,7 +86,7 @@ export class OidcClient {
    * iss, aud, azp, exp, nonce. Throws OidcProviderError or OidcRefused; never returns unchecked claims.
    */
   async finish(callbackQuery: URLSearchParams, state: string, login: LoginState): Promise<VerifiedClaims> {
-    const config = await this.#discover()
+    const [oidc, config] = await Promise.all([openidClient(), this.#discover()])
     const current = new URL(this.redirectUri)
     current.search = callbackQuery.toString()
     let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>

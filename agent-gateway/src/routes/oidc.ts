@@ -47,7 +47,7 @@ export function oidcRoutes(gw: Gateway) {
     .get('/auth/oidc', (c) => c.json(settings ? { enabled: true, name: settings.name, only: settings.only } : { enabled: false, name: null, only: false }))
     .get('/auth/oidc/start', async (c) => {
       const oidc = need()
-      const login = OidcClient.newLogin()
+      const login = await OidcClient.newLogin()
       const state = putPending(gw.db, 'login', login)
       if (!state) return toLogin(c, 'busy')
       let url: URL
