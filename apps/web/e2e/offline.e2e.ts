@@ -3,7 +3,8 @@
  * worker at /sw.js (scope /) and reloads with the network off; messages written offline in two
  * conversations survive closing the tab, show "Sending…" and the sidebar's clock, and land once
  * each when the network returns — including the one not on screen. One written in a private
- * channel the person was removed from meanwhile is shown as refused, its text kept.
+ * channel the person was removed from meanwhile is shown as refused, its text kept. A card moved
+ * offline shows as pending on the board until it lands.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -173,6 +174,34 @@ describe('offline', () => {
 		await bob.locator('[data-testid=composer]').waitFor();
 		await new Promise((r) => setTimeout(r, 500));
 		expect(await refused.count()).toBe(0);
+	});
+
+	it('moves a card offline: pending on the card until it lands on the board', async () => {
+		const card = (page: Page) => page.locator('[data-testid=card][data-title="Ship the beta"]:not([inert] *)');
+		await openConversation(bob, channel(bob, 'launch'));
+		await bob.locator('[data-testid=tab-board]').click();
+		await bob.locator('[data-testid=board]').waitFor();
+		await bob.locator('[data-column=backlog] [data-testid=column-add]').click();
+		await bob.locator('[data-column=backlog] [data-testid=card-composer-input]').fill('Ship the beta');
+		await bob.keyboard.press('Enter');
+		await poll(() => card(bob).locator('[data-testid=card-pending]').count()).toBe(0);
+		await bob.keyboard.press('Escape');
+
+		await bobContext.setOffline(true);
+		await poll(() => bob.locator('[data-testid=connection]').getAttribute('data-state')).toBe('offline');
+		await card(bob).focus();
+		await bob.keyboard.press('Space');
+		await bob.keyboard.press('ArrowRight');
+		await bob.keyboard.press('Space');
+		await poll(() => card(bob).getAttribute('data-status')).toBe('in_progress');
+		await poll(() => card(bob).locator('[data-testid=card-pending]').count()).toBe(1);
+		await openConversation(ada, channel(ada, 'launch'));
+		await ada.locator('[data-testid=tab-board]').click();
+		await poll(() => card(ada).getAttribute('data-status')).toBe('backlog');
+
+		await bobContext.setOffline(false);
+		await poll(() => card(ada).getAttribute('data-status')).toBe('in_progress');
+		await poll(() => card(bob).locator('[data-testid=card-pending]').count()).toBe(0);
 		for (const errors of bobErrors) expect(errors).toEqual([]);
 	});
 });

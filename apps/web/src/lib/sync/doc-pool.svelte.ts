@@ -18,6 +18,8 @@ interface Entry {
 	views: SyncedDocOptions[];
 }
 
+const none: ReadonlySet<string> = new Set();
+
 class DocPool {
 	#entries = new SvelteMap<string, Entry>();
 
@@ -38,6 +40,11 @@ class DocPool {
 		const i = opts ? entry.views.indexOf(opts) : entry.views.length - 1;
 		if (i >= 0) entry.views.splice(i, 1);
 		this.#sweep(entry);
+	}
+
+	/** Ids of items with unsent changes in doc `name` (empty when it is not open). */
+	pending(name: string): ReadonlySet<string> {
+		return this.#entries.get(name)?.doc.pending ?? none;
 	}
 
 	/** Every open doc, shown or kept for sending. */
