@@ -1,21 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import WebSocket from 'ws'
 import { closeCode } from '@circlechat/protocol'
 import { docName } from '@circlechat/model'
 import { Client, signupAdmin } from '../src/test/harness.js'
+import { freePort, startMain as startMainProcess } from '../src/test/main-process.js'
 
 // The real server (src/main.ts) in a child process, stopped with a real signal mid-stream:
 // SIGTERM drains (in-flight posts answer, sockets close with closeCode.restarting), SIGKILL cuts
 // everything. Either way a client that retries every post it got no answer for, with the same
 // Idempotency-Key, ends with each message stored exactly once.
 
-const MAIN = join(import.meta.dirname, '../src/main.ts')
 let child: ChildProcess | null = null
 const dirs: string[] = []
 afterEach(async () => {
@@ -24,30 +22,11 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true })
 })
 
-async function freePort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const { port } = s.address() as AddressInfo
-  await new Promise((r) => s.close(r))
-  return port
-}
-
-async function startMain(dataDir: string, port: number): Promise<{ proc: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, PUBLIC_BASE_URL: `http://127.0.0.1:${port}` },
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  child = proc
-  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)))
-  const lines = createInterface({ input: proc.stdout! })
-  const url = await new Promise<string>((resolve, reject) => {
-    lines.on('line', (line) => {
-      const m = /listening on (\S+)/.exec(line)
-      if (m) resolve(m[1]!)
-    })
-    void exited.then((code) => reject(new Error(`server exited (${code}) before listening`)))
-  })
-  return { proc, url, exited }
+/** The real server in a child process, killed after each test. */
+async function startMain(dataDir: string, port: number) {
+  const s = await startMainProcess(dataDir, port)
+  child = s.proc
+  return s
 }
 
 type Outcome = { key: string; body: string; status: number | 'cut'; id?: string }
