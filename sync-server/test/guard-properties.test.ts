@@ -8,7 +8,7 @@ import { openDb, type Db } from '@circlechat/db'
 import {
   appendMessage, editMessage, deleteMessage, toggleReaction, messagesOf, metaOf, newId, docName, parseDocName, initSegment,
   snapshotMessageDoc, messageDocViolations, snapshotMeDoc, meDocViolations, snapshotMessage, meReadsOf, meDraftsOf,
-  meMutesOf, meStarsOf, meThreadReadsOf, meThreadsOf, meUnreadOf, REACTIONS, reactionKey, type DocName, type MessageWriteContext,
+  meMutesOf, meStarsOf, meThreadReadsOf, meThreadsOf, meUnreadOf, meSeenOf, REACTIONS, reactionKey, type DocName, type MessageWriteContext,
   TASKS, TASK_STATUSES, LINK_KINDS, LABEL_COLOURS, MAX_TITLE_CHARS, MAX_DESCRIPTION_CHARS, tasksOf, commentsOf, activityOf,
   boardMetaOf, boardLabelsOf, listTasks, listComments, readTask, createTask, updateTask, setTaskKeys, addTaskLink, removeTaskLink,
   deleteTask, addComment, editComment, deleteComment, appendActivity, setBoardLabel, initBoard, positionAtEdge, positionBetween,
@@ -214,6 +214,10 @@ const meEdits: Edit[] = [
   { valid: false, run: (d, _m, p) => meStarsOf(d).set(p(2) ? 'not-a-conversation' : conv, 'yes' as unknown as boolean) },
   { valid: true, run: (d, _m, p) => meThreadReadsOf(d).set('msg_aaaaaaaaaaaaaaaa', NOW - p(1000)) },
   { valid: false, run: (d, _m, p) => (p(2) ? meThreadReadsOf(d).set(conv, NOW) : meThreadsOf(d).set('msg_aaaaaaaaaaaaaaaa', { conversationId: conv, lastReplyAt: NOW, lastReplyBy: null })) },
+  // OWN12: the time I last looked at a view, for the known views only and never in the future.
+  { valid: true, run: (d, _m, p) => meSeenOf(d).set('activity', NOW - p(1000)) },
+  { valid: false, run: (d, _m, p) => meSeenOf(d).set(p(2) ? `view-${p(100)}` : conv, NOW) },
+  { valid: false, run: (d, _m, p) => meSeenOf(d).set('activity', [NOW + 10 * 365 * 86_400_000, -1, 'x'][p(3)] as number) },
   { valid: false, run: (d) => meUnreadOf(d).set(conv, { count: 0, mentions: 0 }) },
   { valid: false, run: (d) => d.getMap('conversations').delete(conv) },
   { valid: false, run: (d, _m, p) => meReadsOf(d).set(conv, [NOW + 10 * 365 * 86_400_000, -5, 'x'][p(3)] as number) },

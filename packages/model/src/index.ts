@@ -18,9 +18,10 @@ export { dirMembersOf, dirChannelsOf, dirWorkspaceOf, putMember, putChannel, rem
 export type { DirMember, DirChannel } from './docs/directory.js'
 export {
   memberWritableMeKeys, meConversationsOf, meUnreadOf, meReadsOf, meMutesOf, meStarsOf, meDraftsOf, MAX_PINS,
-  meBoardVisitsOf, meTaskMentionsOf, putConversation, removeConversation, setUnread, markRead, noteTaskMention, MAX_TASK_MENTIONS
+  meBoardVisitsOf, meTaskMentionsOf, putConversation, removeConversation, setUnread, markRead, noteTaskMention, MAX_TASK_MENTIONS,
+  meSeenOf, markSeen, SEEN_VIEWS
 } from './docs/me.js'
-export type { ConversationSummary, UnreadCount, MemberWritableMeKey, TaskMention } from './docs/me.js'
+export type { ConversationSummary, UnreadCount, MemberWritableMeKey, TaskMention, SeenView } from './docs/me.js'
 export { meThreadsOf, meThreadReadsOf, putFollowedThread, markThreadRead, threadUnread, MAX_FOLLOWED_THREADS } from './docs/me-threads.js'
 export type { FollowedThread } from './docs/me-threads.js'
 export { meReactionsToMeOf, noteReactionsToMe, MAX_REACTIONS_TO_ME } from './docs/me-activity.js'

@@ -1,22 +1,25 @@
 import type * as Y from 'yjs'
 import { isId } from '../ids.js'
 import { MAX_BODY_CHARS, MAX_CLOCK_SKEW_MS } from './messages.js'
-import { memberWritableMeKeys } from './me.js'
+import { memberWritableMeKeys, SEEN_VIEWS } from './me.js'
 
 /**
  * OWN7 as invariants over a `me:` doc: its member writes only `reads`, `mutes`, `stars`, `drafts`
- * and `boardVisits`, keyed by conversation id, with typed and bounded values; everything else is the
- * server's. Shared by the guard (per written value) and the property-based suite (whole docs).
+ * and `boardVisits`, keyed by conversation id, `threadReads` keyed by message id and `seen` keyed
+ * by view name (SEEN_VIEWS), with typed and bounded values; everything else is the server's. Shared by the guard (per written value) and the property-based suite (whole docs).
  */
 const writable = new Set<string>(memberWritableMeKeys)
+const seenViews = new Set<string>(SEEN_VIEWS)
 
 export const isMemberWritableMeRoot = (root: string) => writable.has(root)
 
 /** Why a value the member writes under `root`/`key` is not acceptable, or null. */
 export function meValueProblem(root: string, key: string, value: unknown, now: number): string | null {
   if (!writable.has(root)) return `"${root}" is written by the server`
-  // OWN11: thread read markers are keyed by the thread's root message.
-  if (root === 'threadReads' ? !isId('message', key) : !isId('conversation', key)) return `"${root}" is keyed by ${root === 'threadReads' ? 'message' : 'conversation'} id`
+  // OWN12: `seen` holds one time per known view, so a member cannot grow it without bound.
+  if (root === 'seen') {
+    if (!seenViews.has(key)) return `"seen" is keyed by a view (${SEEN_VIEWS.join(', ')})`
+  } else if (root === 'threadReads' ? !isId('message', key) : !isId('conversation', key)) return `"${root}" is keyed by ${root === 'threadReads' ? 'message' : 'conversation'} id`
   const ok =
     root === 'drafts' ? typeof value === 'string' && value.length <= MAX_BODY_CHARS
     : root === 'mutes' || root === 'stars' ? typeof value === 'boolean'

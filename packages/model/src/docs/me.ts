@@ -9,6 +9,7 @@ import type * as Y from 'yjs'
  *   'stars':         Y.Map convId → true                   member: shown first in the sidebar
  *   'drafts':        Y.Map convId → string                 member
  *   'boardVisits':   Y.Map convId → number                 member
+ *   'seen':          Y.Map view → number                   member: when I last looked at a view (SEEN_VIEWS)
  *   'taskMentions':  Y.Map commentId → TaskMention         server-only: task comments naming me
  *   'threads', 'threadReads': followed threads (me-threads.ts)
  *   'reactionsToMe': others' reactions to my messages, server-only (me-activity.ts)
@@ -39,7 +40,7 @@ export interface UnreadCount {
 }
 
 /** Root keys of a `me:` doc that its member may write; every other key is server-only. */
-export const memberWritableMeKeys = ['reads', 'mutes', 'stars', 'drafts', 'boardVisits', 'threadReads'] as const
+export const memberWritableMeKeys = ['reads', 'mutes', 'stars', 'drafts', 'boardVisits', 'threadReads', 'seen'] as const
 export type MemberWritableMeKey = (typeof memberWritableMeKeys)[number]
 
 export const meConversationsOf = (doc: Y.Doc) => doc.getMap<ConversationSummary>('conversations')
@@ -50,6 +51,17 @@ export const meStarsOf = (doc: Y.Doc) => doc.getMap<boolean>('stars')
 export const meDraftsOf = (doc: Y.Doc) => doc.getMap<string>('drafts')
 export const meBoardVisitsOf = (doc: Y.Doc) => doc.getMap<number>('boardVisits')
 export const meTaskMentionsOf = (doc: Y.Doc) => doc.getMap<TaskMention>('taskMentions')
+export const meSeenOf = (doc: Y.Doc) => doc.getMap<number>('seen')
+
+/** Views whose "new since my last look" mark follows me across browsers: the keys of `seen`. */
+export const SEEN_VIEWS = ['activity'] as const
+export type SeenView = (typeof SEEN_VIEWS)[number]
+
+/** Marks `view` seen up to `at`; never moves backwards (two browsers may race). */
+export function markSeen(doc: Y.Doc, view: SeenView, at: number, origin?: unknown) {
+  const cur = meSeenOf(doc).get(view) ?? 0
+  if (at > cur) doc.transact(() => meSeenOf(doc).set(view, at), origin)
+}
 
 export function putConversation(doc: Y.Doc, summary: ConversationSummary, origin?: unknown) {
   doc.transact(() => meConversationsOf(doc).set(summary.id, summary), origin)

@@ -4,8 +4,9 @@ import { rejectReason as R } from '@circlechat/protocol'
 import { refuse } from '../verdict.js'
 import { plainValue, type UpdateIndex } from '../resolve.js'
 
-/** OWN7: in its own `me:` doc a member writes plain values by key under the member-writable
- *  roots only (packages/model/src/docs/me-rules.ts has the value rules). */
+/** OWN7, OWN11, OWN12: in its own `me:` doc a member writes plain values by key under the
+ *  member-writable roots only (packages/model/src/docs/me-rules.ts has the value rules: `seen`
+ *  takes only the known view names, so it stays one small entry per view). */
 export function checkMeUpdate(index: UpdateIndex, now: number): void {
   for (const item of index.items) {
     const loc = index.loc(item)
