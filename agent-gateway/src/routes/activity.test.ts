@@ -46,6 +46,30 @@ describe('GET /api/activity', () => {
     expect((await activity(bob)).some((i) => i.kind === 'reaction')).toBe(false)
   })
 
+  it('pages by time: the newest 50, then older pages from nextBefore, none twice, none skipped', async () => {
+    const dev = (await ada.client.post('/api/conversations', { kind: 'channel', name: 'dev', isPrivate: false })).body.conversation.id
+    await bob.client.post(`/api/conversations/${dev}/join`)
+    const ids = new Set<string>()
+    for (let i = 0; i < 60; i++) ids.add((await post(ada, dev, `${i % 2 ? '@bob' : '@everyone'} item ${i}`)).id)
+    const seen: string[] = []
+    let before: number | null | undefined
+    let pages = 0
+    do {
+      const res = await bob.client.get(`/api/activity${before ? `?before=${before}` : ''}`)
+      expect(res.status).toBe(200)
+      const items = res.body.items as Item[]
+      if (pages === 0) expect(items.length).toBeGreaterThanOrEqual(50)
+      expect(items.every((i) => !before || i.at < before)).toBe(true)
+      seen.push(...items.filter((i) => i.kind === 'mention').map((i) => i.messageId!))
+      before = res.body.nextBefore as number | null
+      pages++
+    } while (before && pages < 10)
+    expect(pages).toBeGreaterThan(1)
+    expect(new Set(seen).size).toBe(seen.length)
+    for (const id of ids) expect(seen).toContain(id)
+    expect((await bob.client.get('/api/activity?before=soon')).status).toBe(400)
+  })
+
   it('leaves out conversations I have left, and needs a session', async () => {
     const ops = (await ada.client.post('/api/conversations', { kind: 'channel', name: 'ops', isPrivate: false })).body.conversation.id
     await bob.client.post(`/api/conversations/${ops}/join`)

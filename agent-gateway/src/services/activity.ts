@@ -8,8 +8,11 @@ import { isGuest } from './guests.js'
 
 const ORIGIN = { source: 'server', reason: 'activity' } as const
 
-/** Items GET /api/activity answers with, newest first. */
+/** Items a page of GET /api/activity holds, newest first (more when several share the last time). */
 export const ACTIVITY_LIMIT = 50
+
+/** What a mention row may name: me, or everyone in a conversation I am in. */
+const MENTION_TARGETS = ['everyone', 'channel'] as const
 
 export type ActivityItem =
   | { kind: 'mention'; at: number; by: string; conversationId: string; messageId: string; parentId: string | null; bodyMd: string }
@@ -18,8 +21,11 @@ export type ActivityItem =
 
 interface Row { id: string; conversationId: string; parentId: string | null; author: string; createdAt: number; body: string; reactions: string }
 
+interface MentionQuery { memberId: string; target: string; before: number; limit: number }
+
 interface Statements {
-  mentions: Statement<[{ memberId: string; limit: number }], Row>
+  mentions: Statement<[MentionQuery], Row>
+  mentionsAt: Statement<[{ memberId: string; target: string; at: number }], Row>
   message: Statement<[string], Row>
   isPerson: Statement<[string], number>
 }
@@ -32,12 +38,19 @@ function statements(db: Db): Statements {
     const sqlite = db.$client
     const cols = 'm.id, m.conversation_id AS conversationId, m.parent_id AS parentId, m.author, m.created_at AS createdAt, m.body, m.reactions'
     s = {
-      // Messages and replies naming me, @channel or @everyone, in conversations I am in now.
-      mentions: sqlite.prepare(`SELECT ${cols} FROM messages m
-        JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.member_id = @memberId
-        WHERE m.deleted = 0 AND m.author <> @memberId
-          AND EXISTS (SELECT 1 FROM json_each(m.mentions) j WHERE j.value IN (@memberId, 'everyone', 'channel'))
-        ORDER BY m.created_at DESC LIMIT @limit`),
+      // Messages and replies naming `target` (me, @channel or @everyone) before a time, in
+      // conversations I am in now: read newest first along message_mentions (target, created_at),
+      // one target per query so the index gives the order and the LIMIT stops the walk.
+      mentions: sqlite.prepare(`SELECT ${cols} FROM message_mentions mm
+        JOIN messages m ON m.id = mm.message_id
+        JOIN conversation_members cm ON cm.conversation_id = mm.conversation_id AND cm.member_id = @memberId
+        WHERE mm.target = @target AND mm.created_at < @before AND m.deleted = 0 AND m.author <> @memberId
+        ORDER BY mm.created_at DESC LIMIT @limit`),
+      // The same at one time: the rest of a page's last instant, so a cursor by time skips nothing.
+      mentionsAt: sqlite.prepare(`SELECT ${cols} FROM message_mentions mm
+        JOIN messages m ON m.id = mm.message_id
+        JOIN conversation_members cm ON cm.conversation_id = mm.conversation_id AND cm.member_id = @memberId
+        WHERE mm.target = @target AND mm.created_at = @at AND m.deleted = 0 AND m.author <> @memberId`),
       message: sqlite.prepare(`SELECT ${cols} FROM messages m WHERE m.id = ? AND m.deleted = 0`),
       isPerson: sqlite.prepare(`SELECT 1 FROM members WHERE id = ? AND kind = 'user'`).pluck()
     } as unknown as Statements
@@ -61,15 +74,28 @@ export async function noteReactions(gw: Pick<Gateway, 'db' | 'sync'>, conversati
 }
 
 /**
- * Mentions of me (messages and task comments) and reactions to my messages, newest first, with
- * membership checked now: nothing from a conversation I have left.
+ * One page of mentions of me (messages and task comments) and reactions to my messages, newest
+ * first, older than `before`, with membership checked now: nothing from a conversation I have
+ * left. The work is bounded by the page, not by history: mentions come by index, reactions and
+ * task mentions from my `me:` doc (at most MAX_REACTIONS_TO_ME and MAX_TASK_MENTIONS). A page ends
+ * on a whole instant; `nextBefore` asks for the next one (null: nothing older).
  */
-export async function listActivity(gw: Gateway, auth: Actor): Promise<{ items: ActivityItem[] }> {
+export async function listActivity(gw: Gateway, auth: Actor, before = Number.MAX_SAFE_INTEGER): Promise<{ items: ActivityItem[]; nextBefore: number | null }> {
   const me = auth.member.id
   const s = statements(gw.db)
-  const items: ActivityItem[] = s.mentions.all({ memberId: me, limit: ACTIVITY_LIMIT }).map((r) => ({
+  const targets = [me, ...MENTION_TARGETS]
+  const mentions = new Map<string, Row>()
+  let more = false
+  for (const target of targets) {
+    const rows = s.mentions.all({ memberId: me, target, before, limit: ACTIVITY_LIMIT })
+    if (rows.length === ACTIVITY_LIMIT) more = true
+    for (const r of rows) mentions.set(r.id, r)
+  }
+  const items: ActivityItem[] = []
+  const mention = (r: Row): ActivityItem => ({
     kind: 'mention', at: r.createdAt, by: r.author, conversationId: r.conversationId, messageId: r.id, parentId: r.parentId, bodyMd: r.body
-  }))
+  })
+  for (const r of mentions.values()) items.push(mention(r))
   const doc = await gw.sync.getDoc(docName.me(me))
   const member = new Map<string, boolean>()
   const isMember = (id: string) => {
@@ -77,16 +103,27 @@ export async function listActivity(gw: Gateway, auth: Actor): Promise<{ items: A
     return member.get(id)!
   }
   for (const r of meReactionsToMeOf(doc).values()) {
-    if (!isMember(r.conversationId)) continue
+    if (r.at >= before || !isMember(r.conversationId)) continue
     const row = s.message.get(r.messageId)
     // Only reactions the message still has.
     if (!row || !(JSON.parse(row.reactions) as Array<{ emoji: string; memberId: string }>).some((x) => x.memberId === r.by && x.emoji === r.emoji)) continue
     items.push({ kind: 'reaction', at: r.at, by: r.by, conversationId: r.conversationId, messageId: r.messageId, parentId: row.parentId, bodyMd: row.body, emoji: r.emoji })
   }
   for (const t of meTaskMentionsOf(doc).values()) {
-    if (t.conversationId ? !isMember(t.conversationId) : isGuest(auth)) continue
+    if (t.at >= before || (t.conversationId ? !isMember(t.conversationId) : isGuest(auth))) continue
     items.push({ kind: 'task_mention', at: t.at, by: t.by, conversationId: t.conversationId, taskId: t.taskId, commentId: t.commentId })
   }
   items.sort((a, b) => b.at - a.at)
-  return { items: items.slice(0, ACTIVITY_LIMIT) }
+  if (items.length <= ACTIVITY_LIMIT && !more) return { items, nextBefore: null }
+  // Cut after the page's last instant, whole: what shares it beyond the query limits joins it.
+  const cutoff = items[Math.min(items.length, ACTIVITY_LIMIT) - 1]!.at
+  const page = items.filter((i) => i.at >= cutoff)
+  for (const target of targets) {
+    for (const r of s.mentionsAt.all({ memberId: me, target, at: cutoff })) {
+      if (mentions.has(r.id)) continue
+      mentions.set(r.id, r)
+      page.push(mention(r))
+    }
+  }
+  return { items: page, nextBefore: cutoff }
 }
