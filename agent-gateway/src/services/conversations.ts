@@ -112,7 +112,7 @@ export function browse(gw: Gateway, auth: AuthContext) {
   refuseGuest(auth, 'browse channels')
   return publicChannels(gw.db, auth.workspace.id).map((c) => ({
     id: c.id, name: c.name, topic: c.topic, memberCount: c.memberCount,
-    joined: isConversationMember(gw.db, c.id, auth.member.id)
+    joined: isConversationMember(gw.db, c.id, auth.member.id), archived: c.archivedAt !== null
   }))
 }
 

@@ -146,6 +146,8 @@ export interface BrowseChannel {
 	topic: string;
 	memberCount: number;
 	joined: boolean;
+	/** Read-only: opened to read, never written to. */
+	archived: boolean;
 }
 
 export interface Session {
@@ -520,7 +522,8 @@ export const api = {
 	/** A task on a conversation's board (or the workspace's); `source` names the message it came from. */
 	createTask: (input: NewTaskInput) => request<{ task: { id: string; conversationId: string | null } }>('POST', '/tasks', input),
 	/** Mentions of me and reactions to my messages, newest first. */
-	activity: () => request<{ items: ActivityItem[] }>('GET', '/activity'),
+	/** A page of my activity, newest first; `before`: the previous page's `nextBefore`. */
+	activity: (before?: number) => request<{ items: ActivityItem[]; nextBefore: number | null }>('GET', `/activity${before ? `?before=${before}` : ''}`),
 	/** Root messages of the threads I follow, the newest reply first. */
 	threads: () => request<{ threads: ApiMessage[] }>('GET', '/threads'),
 	followThread: (rootId: string, on: boolean) =>
