@@ -100,6 +100,39 @@ describe('admin settings', () => {
 		await visitor.context.close();
 	});
 
+	it('a guest link joins only its channels: no browsing, no new channels, DMs only with channel mates', async () => {
+		const ids = Object.fromEntries(
+			((await (await ada.request.get('/api/members')).json()).members as Array<{ id: string; handle: string }>).map((m) => [m.handle, m.id])
+		);
+		const made = await ada.request.post('/api/conversations', {
+			data: { kind: 'channel', name: 'with-client', isPrivate: true, memberIds: [ids['bob.stone']] },
+			headers: { origin: server.url }
+		});
+		expect(made.status()).toBe(201);
+		await ada.reload();
+		await ada.locator('[data-testid=invite-link-role]').selectOption('guest');
+		await ada.locator('[data-testid=invite-link-channel][data-name=with-client]').check();
+		await ada.locator('[data-testid=invite-link-create]').click();
+		const url = (await ada.locator('[data-testid=invite-link-url]').textContent())!.trim();
+		const g = await newPerson(browser, server.url, { viewport: { width: 375, height: 740 } });
+		errorLogs.push(g.errors);
+		await g.page.goto(new URL(url).pathname);
+		await g.page.locator('[data-testid=invite-email]').fill('gil@example.com');
+		await g.page.locator('[data-testid=invite-name]').fill('Gil Guest');
+		await g.page.locator('[data-testid=invite-password]').fill('another long password');
+		await g.page.locator('[data-testid=invite-submit]').click();
+		await g.page.waitForURL('**/c/**');
+		await g.page.locator('[data-testid=open-drawer]').click();
+		const sidebar = g.page.locator('[data-testid=sidebar]:visible');
+		await poll(() => sidebar.locator('[data-testid=section-channels] [data-name]').evaluateAll((els) => [...new Set(els.map((e) => e.getAttribute('data-name')))])).toEqual(['with-client']);
+		expect(await sidebar.locator('[data-testid=browse-channels]').count()).toBe(0);
+		expect(await sidebar.locator('[data-testid=section-channels-add]').count()).toBe(0);
+		if (shots) await g.page.screenshot({ path: `${shots}/admin-guest-sidebar-375.png` });
+		await sidebar.locator('[data-testid=section-dms-add]').click();
+		await poll(() => g.page.locator('[data-testid=dm-member]').evaluateAll((els) => els.map((e) => e.getAttribute('data-handle')).sort())).toEqual(['ada.lovelace', 'bob.stone']);
+		await g.context.close();
+	});
+
 	it('edits the org chart; a loop is refused', async () => {
 		await tab('org');
 		const ids = Object.fromEntries(
