@@ -377,7 +377,8 @@ describe('files in messages', () => {
 		}, general);
 		await ada.goto(`/c/${general}/board?task=${taskId}`);
 		const modal = ada.locator('[data-testid=task-modal]');
-		await modal.waitFor();
+		// The comment box renders once the board doc has synced, after the modal itself.
+		await modal.locator('[data-testid=comment-input-box]').waitFor();
 		await ada.evaluate((files) => {
 			const dt = new DataTransfer();
 			for (const f of files) dt.items.add(new File([f.text], f.name, { type: 'text/plain' }));

@@ -152,10 +152,11 @@ describe('offline', () => {
 		await new Promise((r) => setTimeout(r, 1000));
 		expect(await inPane(ada, ids.launch, 'offline note').count()).toBe(0);
 		expect(await inPane(ada, ids.secret, 'offline note in secret').count()).toBe(0);
+		// Exactly once, looked at again after a switch (the pane renders after the switch).
 		await openConversation(ada, channel(ada, 'general'));
-		expect(await inPane(ada, ids.general, 'offline note in general').count()).toBe(1);
+		await poll(() => inPane(ada, ids.general, 'offline note in general').count()).toBe(1);
 		await openConversation(ada, channel(ada, 'launch'));
-		expect(await inPane(ada, ids.launch, 'offline note in launch').count()).toBe(1);
+		await poll(() => inPane(ada, ids.launch, 'offline note in launch').count()).toBe(1);
 	});
 
 	it('shows the message written in the channel Bob was removed from as refused, text kept until dismissed', async () => {
