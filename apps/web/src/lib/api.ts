@@ -5,7 +5,7 @@
 import type { ApiError } from '@circlechat/protocol';
 import type { FileKind } from '@circlechat/model';
 
-export type Role = 'admin' | 'member';
+export type Role = 'admin' | 'member' | 'guest';
 
 export interface User {
 	id: string;
