@@ -71,6 +71,19 @@ describe('GET /api/search', () => {
     expect(ids(await search(cy, `q=roadmap&from=${cy.member.id}`))).toEqual([inGeneral.id])
     expect((await search(cy, 'q=roadmap&from=%40nobody')).body.results).toEqual([])
     expect(ids(await search(cy, 'q=roadmap&limit=1'))).toHaveLength(1)
+    expect(ids(await search(cy, `q=roadmap&conversationId=${inRandom}&from=%40ada`))).toEqual([inRandomMsg.id])
+    expect((await search(cy, `q=roadmap&conversationId=${inRandom}&from=%40cy`)).body.results).toEqual([])
+  })
+
+  it('searches what people wrote, never the scope tokens the filters use', async () => {
+    // The index also holds `in<conversation>` and `by<author>` for each message (migration 0021).
+    const scopeWord = `in${general.replace('_', '')}`
+    expect((await search(cy, `q=${scopeWord}`)).body.results).toEqual([])
+    expect((await search(cy, `q=by${ada.member.id.replace('_', '')}`)).body.results).toEqual([])
+    // A body that contains one is found by it, like any word, and only that body.
+    const quoting = await post(cy, general, `pasted ${scopeWord} from a log`)
+    expect(ids(await search(cy, `q=${scopeWord}`))).toEqual([quoting.id])
+    expect(ids(await search(cy, `q=${scopeWord}&conversationId=${general}&from=${cy.member.id}`))).toEqual([quoting.id])
   })
 
   it('leaves out deleted messages', async () => {

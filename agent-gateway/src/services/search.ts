@@ -51,8 +51,9 @@ export function search(gw: Gateway, auth: Actor, input: SearchInput): SearchResu
     ? `CROSS JOIN conversations c ON c.id = m.conversation_id AND c.workspace_id = ?
       LEFT JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.member_id = ?`
     : 'CROSS JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.member_id = ?'
-  const params: unknown[] = [...(publicChannels ? [auth.workspace.id] : []), auth.member.id, match]
+  const params: unknown[] = [...(publicChannels ? [auth.workspace.id] : []), auth.member.id, scopedMatch(match, input.conversationId, author)]
   let filters = publicChannels ? " AND (cm.member_id IS NOT NULL OR (c.kind = 'channel' AND c.is_private = 0))" : ''
+  // The index narrows by scope token (scopedMatch); the columns decide.
   if (input.conversationId) {
     filters += ' AND m.conversation_id = ?'
     params.push(input.conversationId)
@@ -87,6 +88,16 @@ export function search(gw: Gateway, auth: Actor, input: SearchInput): SearchResu
     ts: new Date(r.createdAt).toISOString(),
     memberId: r.memberId
   }))
+}
+
+/**
+ * The words, searched in message bodies only, ANDed with the scope tokens of the filters
+ * (migration 0021: `in<conversation>`, `by<author>`), so FTS5 walks only matches inside the
+ * filter. Ids are lowercase base32 after their prefix; a token is the id without its `_`.
+ */
+function scopedMatch(words: string, conversationId: string | undefined, author: string | null): string {
+  const token = (kind: 'in' | 'by', id: string) => ` AND scope : "${kind}${id.replace(/[^a-z0-9]/g, '')}"`
+  return `body : (${words})${conversationId ? token('in', conversationId) : ''}${author ? token('by', author) : ''}`
 }
 
 export interface TaskSearchResult {
