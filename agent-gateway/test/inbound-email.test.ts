@@ -180,4 +180,28 @@ describe('inbound email', () => {
     expect((await grace.client.get(`/api/conversations/${w.channelId}/inbound-email`)).status).toBe(200)
     expect((await w.bob.client.delete(`/api/conversations/${w.channelId}/inbound-email`)).status).toBe(403)
   })
+
+  it('posts a mail to several channels once in each, when the sender retries after one failed', async () => {
+    const ops = (await w.ada.client.post('/api/conversations', { kind: 'channel', name: 'ops' })).body.conversation.id as string
+    const opsMail = (await w.ada.client.post(`/api/conversations/${ops}/inbound-email`, {})).body.inboundEmail as { address: string; memberId: string }
+    // #ops cannot take it this time: its Email member is deactivated (a failure worth a retry).
+    expect((await w.ada.client.post(`/api/members/${opsMail.memberId}/deactivate`, {})).status).toBe(200)
+    const mail = { to: [address, opsMail.address], subject: 'Outage report', messageId: '<outage-1@sender.example>' }
+    const failed = await refusal(mail.to.join(', '), mail)
+    expect(failed.responseCode).toBe(451)
+    const count = async (conv: string) => (await messagesOf(w.ada.client, conv)).filter((m) => m.bodyMd.includes('Outage report')).length
+    expect(await count(w.channelId)).toBe(1)
+    expect(await count(ops)).toBe(0)
+    // The retry (same Message-ID) fills #ops in and leaves #team as it was.
+    expect((await w.ada.client.post(`/api/members/${opsMail.memberId}/reactivate`, {})).status).toBe(200)
+    expect((await send(mail.to.join(', '), mail)).accepted).toEqual(mail.to)
+    expect(await count(ops)).toBe(1)
+    expect(await count(w.channelId)).toBe(1)
+    // Sent once more, it is still one message in each: the sender's copy, not a new mail.
+    await send(mail.to.join(', '), mail)
+    expect([await count(w.channelId), await count(ops)]).toEqual([1, 1])
+    // A new Message-ID is a new mail.
+    await send(address, { subject: 'Outage report', messageId: '<outage-2@sender.example>' })
+    expect(await count(w.channelId)).toBe(2)
+  })
 })

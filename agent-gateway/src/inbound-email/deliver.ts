@@ -1,12 +1,13 @@
 import { Readable } from 'node:stream'
 import { eq } from 'drizzle-orm'
 import type { ParsedMail } from 'mailparser'
-import { members, workspaces } from '@circlechat/db'
+import { members, messages, workspaces } from '@circlechat/db'
 import { MAX_ATTACHMENTS, appendMessage, docName, type Attachment } from '@circlechat/model'
 import type { Gateway } from '../deps.js'
 import { ApiError } from '../errors.js'
 import { requireMembership, requireWritable } from '../services/conversations.js'
 import { resolveAttachments, storeFile } from '../services/files.js'
+import { withIdempotencyKey } from '../services/idempotency.js'
 import { renderMail } from './render.js'
 
 /**
@@ -15,8 +16,13 @@ import { renderMail } from './render.js'
  * unread counts, search, file references and agent triggers all see it. Membership and the
  * archive flag are read again here, at the moment of use. Mail never mentions anyone: an
  * outsider must not be able to @everyone a channel.
+ *
+ * `mailKey` names the mail (listener.ts): one key posts once per channel, through the REST
+ * posts' idempotency keys under the channel's Email member. A mail to several channels that
+ * failed in one is retried by the sender whole; the channels that already have it answer with
+ * their earlier message instead of posting it again.
  */
-export async function deliverMail(gw: Gateway, target: { conversationId: string; memberId: string }, mail: ParsedMail, opts: { authservId: string }): Promise<string> {
+export async function deliverMail(gw: Gateway, target: { conversationId: string; memberId: string }, mail: ParsedMail, opts: { authservId: string; mailKey: string }): Promise<string> {
   const member = gw.db.select().from(members).where(eq(members.id, target.memberId)).get()
   const workspace = member && gw.db.select().from(workspaces).where(eq(workspaces.id, member.workspaceId)).get()
   if (!member || !workspace || member.deactivated) throw new Error('the channel has no active Email member')
@@ -30,7 +36,18 @@ export async function deliverMail(gw: Gateway, target: { conversationId: string;
     throw err
   }
   const owner = { memberId: member.id, workspaceId: workspace.id }
+  const live = docName.conv(conv.id, conv.liveSegment)
+  const { result } = await withIdempotencyKey(gw, member.id, opts.mailKey, conv.id,
+    (id) => (gw.db.select({ id: messages.id }).from(messages).where(eq(messages.id, id)).get() ? id : null),
+    async (id) => {
+      const { body, card, attachments } = await prepare(gw, owner, mail, opts.authservId)
+      return gw.sync.transact(live, { source: 'rest', memberId: member.id }, (doc) => appendMessage(doc, { id, author: member.id, body, attachments, card }))
+    })
+  return result
+}
 
+/** Stores the attachments as the Email member's files and renders the body. */
+async function prepare(gw: Gateway, owner: { memberId: string; workspaceId: string }, mail: ParsedMail, authservId: string) {
   const notes: string[] = []
   const keys: Array<{ key: string }> = []
   for (const [i, a] of mail.attachments.entries()) {
@@ -47,8 +64,5 @@ export async function deliverMail(gw: Gateway, target: { conversationId: string;
     }
   }
   const attachments: Attachment[] = resolveAttachments(gw, owner, keys)
-  const { body, card } = renderMail(mail, { authservId: opts.authservId, notes })
-  return gw.sync.transact(docName.conv(conv.id, conv.liveSegment), { source: 'rest', memberId: member.id }, (doc) =>
-    appendMessage(doc, { author: member.id, body, attachments, card })
-  )
+  return { ...renderMail(mail, { authservId, notes }), attachments }
 }

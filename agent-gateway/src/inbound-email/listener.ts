@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { simpleParser } from 'mailparser'
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server'
@@ -91,14 +92,19 @@ export async function startInboundListener(gw: Gateway, opts: InboundOptions): P
     })
   }
 
-  /** Re-resolves every recipient now: an address turned off since RCPT TO gets nothing. */
+  /**
+   * Re-resolves every recipient now: an address turned off since RCPT TO gets nothing. One
+   * failing channel makes the whole mail a 451, which the sender retries whole; the mail's key
+   * (its Message-ID, else a hash of its bytes) keeps the channels that took it from taking it twice.
+   */
   async function receive(raw: Buffer, session: SMTPServerSession): Promise<string> {
     const mail = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true })
+    const mailKey = `mail:${createHash('sha256').update(mail.messageId ? `id:${mail.messageId}` : raw).digest('base64url')}`
     const posted: string[] = []
     for (const rcpt of session.envelope.rcptTo) {
       const target = resolveRecipient(gw, opts.domain, rcpt.address)
       if (!target) continue
-      posted.push(await deliverMail(gw, target, mail, { authservId }))
+      posted.push(await deliverMail(gw, target, mail, { authservId, mailKey }))
     }
     if (!posted.length) throw smtpError(550, '5.1.1 None of the recipients takes mail any more')
     return `Posted as ${posted.join(', ')}`
