@@ -18,6 +18,8 @@ import { executeApproved } from './executor.js'
 import type { AgentRuntime } from './runtime.js'
 import { AgentViewer } from './visibility.js'
 import { assertNoOrgLoop } from '../services/members.js'
+import { Refused } from './refusal.js'
+import { requireMember, taskInReach } from './reach.js'
 import { recordAudit } from '../services/admin-audit.js'
 
 const handle = z.string().trim().toLowerCase().regex(/^[a-z0-9][a-z0-9._-]*$/, 'Handles use a–z, 0–9, ".", "_" and "-".').min(2).max(40)
@@ -174,6 +176,18 @@ export function agentRoutes(gw: Gateway, rt: AgentRuntime) {
     })
     // An admin corrects or forgets what the agent remembered: only entries they can see, so a
     // private channel's memory stays out of reach of an admin outside it, as its runs do.
+    // An admin gives the agent a note in a scope they and the agent can both reach: a channel or
+    // DM both are in, a task on a board both can read. A new key only; an existing one is edited.
+    .post('/:id/memory', requireAdmin(), validate('json', memoryEditSchema), (c) => {
+      const rec = inWorkspace(c, c.req.param('id'))
+      const { value, ...ref } = c.req.valid('json')
+      requireScopeForNewMemory(gw, new AgentViewer(gw.db, authOf(c)), rec, ref)
+      let exists = false
+      const done = updateMemory(gw.db, { agentId: rec.agent.id, ...ref }, (old) => ((exists = old !== undefined) ? { error: 'exists' } : { value }))
+      if (exists) throw conflict('memory_exists', `${rec.member.name} already remembers “${ref.key}” there; edit that entry instead.`)
+      if (!done.ok) throw badRequest('invalid_memory', done.error)
+      return c.json({ entry: visibleEntry(gw, c, rec, ref) }, 201)
+    })
     .put('/:id/memory', requireAdmin(), validate('json', memoryEditSchema), (c) => {
       const rec = inWorkspace(c, c.req.param('id'))
       const { value, ...ref } = c.req.valid('json')
@@ -203,6 +217,38 @@ export function agentRoutes(gw: Gateway, rt: AgentRuntime) {
 
 const memoryRefSchema = z.object({ scope: z.enum(['global', 'conversation', 'task']), scopeId: z.string().max(64).default(''), key: z.string().min(1).max(200) })
 const memoryEditSchema = memoryRefSchema.extend({ value: z.unknown().refine((v) => v !== undefined, 'value is required (any JSON)') })
+
+/**
+ * Where an admin may add memory: global (no scope id), a conversation of this workspace the admin
+ * is in, or a live task on a board the admin reads; and the agent must reach it too, as for its
+ * own writes (reach.ts). A scope the admin cannot see is the same 404 as one that does not exist.
+ */
+function requireScopeForNewMemory(gw: Gateway, viewer: AgentViewer, rec: AgentRecord, ref: z.infer<typeof memoryRefSchema>) {
+  if (ref.scope === 'global') {
+    if (ref.scopeId !== '') throw badRequest('invalid_input', 'Global memory has no scopeId.')
+    return
+  }
+  const sql = gw.db.$client
+  let seen: boolean
+  if (ref.scope === 'conversation') {
+    seen = !!sql.prepare('SELECT 1 FROM conversations WHERE id = ? AND workspace_id = ?').get(ref.scopeId, rec.member.workspaceId) && viewer.inConversation(ref.scopeId)
+  } else {
+    const task = sql.prepare('SELECT conversation_id AS conversationId FROM tasks WHERE id = ? AND workspace_id = ? AND deleted = 0')
+      .get(ref.scopeId, rec.member.workspaceId) as { conversationId: string | null } | undefined
+    // Admins are never guests, so the workspace board is theirs to read.
+    seen = !!task && (task.conversationId === null || viewer.inConversation(task.conversationId))
+  }
+  if (!seen) throw notFound('scope_not_found', ref.scope === 'task' ? 'No such task, or it is on a board you cannot read.' : 'No such conversation, or you are not in it.')
+  try {
+    if (ref.scope === 'conversation') requireMember(gw.db, rec, ref.scopeId)
+    else taskInReach(gw.db, rec, ref.scopeId)
+  } catch (err) {
+    if (!(err instanceof Refused)) throw err
+    throw badRequest('agent_out_of_scope', ref.scope === 'task'
+      ? `${rec.member.name} cannot see that task's board: add it to the channel first.`
+      : `${rec.member.name} is not in that conversation: add it first.`)
+  }
+}
 
 /** The entry, if the caller may see it on the agent's page; otherwise the same 404 as none. */
 function visibleEntry(gw: Gateway, c: { get(k: 'auth'): unknown }, rec: AgentRecord, ref: z.infer<typeof memoryRefSchema>) {

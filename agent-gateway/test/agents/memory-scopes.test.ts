@@ -141,4 +141,62 @@ describe('memory scopes', () => {
     const res = await w.ada.client.request('PUT', `/api/agents/${bot.id}/memory`, { scope: 'conversation', scopeId: vaultId, key: 'vault-note', value: 'rotated' })
     expect(res.status).toBe(200)
   })
+
+  it('admins add entries in each scope they and the agent can reach; nobody else adds any', async () => {
+    const add = (client: Client, body: Record<string, unknown>) => client.post(`/api/agents/${bot.id}/memory`, body)
+    const global = await add(w.ada.client, { scope: 'global', key: 'escalate-to', value: '@ada' })
+    expect(global.status).toBe(201)
+    expect(global.body.entry).toMatchObject({ scope: 'global', scopeId: '', scopeName: null, key: 'escalate-to', value: '@ada' })
+    const conv = await add(w.ada.client, { scope: 'conversation', scopeId: w.channelId, key: 'team-rules', value: { quiet: 'after 18:00' } })
+    expect(conv.status).toBe(201)
+    expect(conv.body.entry).toMatchObject({ scopeName: '#team', value: { quiet: 'after 18:00' } })
+    const task = await add(w.ada.client, { scope: 'task', scopeId: teamTask, key: 'reviewer', value: 'bob' })
+    expect(task.body.entry).toMatchObject({ scope: 'task', scopeId: teamTask, scopeName: 'Ship the launch post', value: 'bob' })
+    // The agent reads them as its own, and the next packet carries them.
+    const mine = (await api.get('/api/agent-api/memory')).body.memory as Entry[]
+    expect(mine).toEqual(expect.arrayContaining([
+      expect.objectContaining({ scope: 'global', key: 'escalate-to', value: '@ada' }),
+      expect.objectContaining({ scope: 'conversation', scopeId: w.channelId, key: 'team-rules' }),
+      expect.objectContaining({ scope: 'task', scopeId: teamTask, key: 'reviewer', value: 'bob' })
+    ]))
+    const before = hook.packets.length
+    await say(w.bob.client, w.channelId, '@keeper any rules here?')
+    const { packet } = await waitFor(() => hook.packets.slice(before).find((p) => p.packet.trigger === 'mention'), 10_000, 'the mention packet')
+    expect(packet.memory.global).toMatchObject({ 'escalate-to': '@ada' })
+    expect(packet.memory.byConversation[w.channelId]).toMatchObject({ 'team-rules': { quiet: 'after 18:00' } })
+    await w.server.agents.queue.idle()
+
+    // A key already there is edited, not overwritten by an add; limits hold.
+    const again = await add(w.ada.client, { scope: 'global', key: 'escalate-to', value: '@bob' })
+    expect(again.status).toBe(409)
+    expect(again.body.error).toBe('memory_exists')
+    expect((await api.get('/api/agent-api/memory?key=escalate-to')).body.memory).toEqual([expect.objectContaining({ value: '@ada' })])
+    expect((await add(w.ada.client, { scope: 'global', key: 'huge', value: 'z'.repeat(MAX_MEMORY_VALUE_BYTES + 1) })).status).toBe(400)
+    expect((await add(w.ada.client, { scope: 'global', key: 'no-value' })).status).toBe(400)
+    expect((await add(w.ada.client, { scope: 'global', scopeId: w.channelId, key: 'mixed', value: 1 })).status).toBe(400)
+
+    // Scopes Ada cannot see are the same 404 as none; scopes the agent cannot reach are explained.
+    const cysRoom = (await cy.client.post('/api/conversations', { kind: 'channel', name: 'cys-room', isPrivate: true, memberIds: [bot.memberId] })).body.conversation.id
+    const cysTask = (await cy.client.post('/api/tasks', { conversationId: cysRoom, title: 'Cy only' })).body.task.id
+    for (const body of [{ scope: 'conversation', scopeId: cysRoom }, { scope: 'task', scopeId: cysTask }, { scope: 'task', scopeId: 'task_nope' }, { scope: 'conversation', scopeId: 'c_nope' }]) {
+      const res = await add(w.ada.client, { ...body, key: 'peek', value: 1 })
+      expect(res.status).toBe(404)
+      expect(res.body.error).toBe('scope_not_found')
+    }
+    const adaOnly = (await w.ada.client.post('/api/conversations', { kind: 'channel', name: 'ada-only', isPrivate: true })).body.conversation.id
+    const adaTask = (await w.ada.client.post('/api/tasks', { conversationId: adaOnly, title: 'Not the agent\'s' })).body.task.id
+    for (const body of [{ scope: 'conversation', scopeId: adaOnly }, { scope: 'task', scopeId: adaTask }]) {
+      const res = await add(w.ada.client, { ...body, key: 'out', value: 1 })
+      expect(res.status).toBe(400)
+      expect(res.body).toMatchObject({ error: 'agent_out_of_scope', message: expect.stringContaining('Keeper') })
+    }
+    // Membership is read when used: once the agent joins, the add goes through.
+    expect((await w.ada.client.post(`/api/conversations/${adaOnly}/members`, { memberIds: [bot.memberId] })).status).toBeLessThan(300)
+    expect((await add(w.ada.client, { scope: 'task', scopeId: adaTask, key: 'out', value: 1 })).status).toBe(201)
+    expect((await api.get('/api/agent-api/memory?key=peek')).body.memory).toEqual([])
+
+    // The manager, a member and the agent's own token may not add.
+    for (const client of [w.bob.client, cy.client, api]) expect((await add(client, { scope: 'global', key: 'sneaky', value: 1 })).status).toBe(403)
+    expect((await api.get('/api/agent-api/memory?key=sneaky')).body.memory).toEqual([])
+  })
 })
