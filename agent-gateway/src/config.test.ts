@@ -63,6 +63,18 @@ describe('loadConfig', () => {
     expect(loadConfig({ SESSION_SECRET: 'x'.repeat(32) }).sessionSecret).toBe('x'.repeat(32))
   })
 
+  it('reports rules across variables in the same run as bad values, naming what is missing', () => {
+    let problems: string[] = []
+    try {
+      loadConfig({ PORT: 'eighty', PUBLIC_BASE_URL: 'nope', OIDC_ISSUER: 'https://id.example.com', S3_BUCKET: 'files', SMTP_INBOUND_PORT: '2525', OIDC_ONLY: '1' })
+    } catch (e) {
+      problems = (e as ConfigError).problems
+    }
+    expect(problems.map((p) => p.split(':')[0])).toEqual(['PORT', 'PUBLIC_BASE_URL', 'INBOUND_DOMAIN', 'S3_BUCKET', 'OIDC_ISSUER'])
+    expect(problems.find((p) => p.startsWith('S3_BUCKET'))).toContain('missing: S3_ENDPOINT, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_REGION')
+    expect(problems.find((p) => p.startsWith('OIDC_ISSUER'))).toContain('missing: OIDC_CLIENT_ID, OIDC_CLIENT_SECRET')
+  })
+
   it('refuses bad values with a message naming the variable', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/)
     expect(() => loadConfig({ PUBLIC_BASE_URL: 'not a url' })).toThrow(/PUBLIC_BASE_URL/)

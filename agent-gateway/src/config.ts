@@ -91,24 +91,38 @@ const envSchema = z.object({
   // break-glass admin (OIDC_BREAK_GLASS_EMAIL, or else the workspace's first admin).
   OIDC_ONLY: flag,
   OIDC_BREAK_GLASS_EMAIL: z.string().trim().toLowerCase().pipe(z.email()).optional()
-}).superRefine((e, ctx) => {
-  if (e.SMTP_INBOUND_PORT !== undefined && !e.INBOUND_DOMAIN) {
-    ctx.addIssue({ code: 'custom', path: ['INBOUND_DOMAIN'], message: 'SMTP_INBOUND_PORT needs INBOUND_DOMAIN, the domain of channel addresses (e.g. mail.example.com)' })
-  }
-  const s3 = [e.S3_ENDPOINT, e.S3_BUCKET, e.S3_ACCESS_KEY_ID, e.S3_SECRET_ACCESS_KEY, e.S3_REGION]
-  if (s3.some((v) => v !== undefined) && s3.some((v) => v === undefined)) {
-    ctx.addIssue({ code: 'custom', path: ['S3_ENDPOINT'], message: 'set all of S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_REGION, or none' })
-  }
-  const oidc = [e.OIDC_ISSUER, e.OIDC_CLIENT_ID, e.OIDC_CLIENT_SECRET]
-  if (oidc.some((v) => v !== undefined) && oidc.some((v) => v === undefined)) {
-    ctx.addIssue({ code: 'custom', path: ['OIDC_ISSUER'], message: 'set all of OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, or none' })
-  }
-  // Plain http would let anyone on the path forge the provider's answers; loopback is for tests.
-  if (e.OIDC_ISSUER && !e.OIDC_ISSUER.startsWith('https://') && !isLoopbackUrl(e.OIDC_ISSUER)) {
-    ctx.addIssue({ code: 'custom', path: ['OIDC_ISSUER'], message: 'use an https:// issuer (plain http is allowed on loopback only)' })
-  }
-  if (e.OIDC_ONLY && !e.OIDC_ISSUER) ctx.addIssue({ code: 'custom', path: ['OIDC_ONLY'], message: 'OIDC_ONLY needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET' })
 })
+
+type RawEnv = Record<string, string | undefined>
+
+/**
+ * Rules across variables, checked on the raw strings so they are reported in the same run as a
+ * bad value elsewhere (zod skips an object's refinements once one of its fields failed).
+ */
+function crossFieldProblems(env: RawEnv): { name: string; message: string }[] {
+  const problems: { name: string; message: string }[] = []
+  const allOrNone = (names: string[]) => {
+    const missing = names.filter((n) => env[n] === undefined)
+    if (missing.length > 0 && missing.length < names.length) {
+      problems.push({ name: names.find((n) => env[n] !== undefined)!, message: `set all of ${names.join(', ')}, or none (missing: ${missing.join(', ')})` })
+    }
+  }
+  if (env.SMTP_INBOUND_PORT !== undefined && env.INBOUND_DOMAIN === undefined) {
+    problems.push({ name: 'INBOUND_DOMAIN', message: 'SMTP_INBOUND_PORT needs INBOUND_DOMAIN, the domain of channel addresses (e.g. mail.example.com)' })
+  }
+  allOrNone(['S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_REGION'])
+  allOrNone(['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'])
+  // Plain http would let anyone on the path forge the provider's answers; loopback is for tests.
+  // (Not a URL at all is the field's own error.)
+  const issuer = env.OIDC_ISSUER
+  if (issuer && URL.canParse(issuer) && !issuer.startsWith('https://') && !isLoopbackUrl(issuer)) {
+    problems.push({ name: 'OIDC_ISSUER', message: 'use an https:// issuer (plain http is allowed on loopback only)' })
+  }
+  if (flag.parse(env.OIDC_ONLY) && env.OIDC_ISSUER === undefined) {
+    problems.push({ name: 'OIDC_ONLY', message: 'OIDC_ONLY needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET' })
+  }
+  return problems
+}
 
 export interface Config {
   port: number
@@ -171,11 +185,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // `SEGMENT_SIZE=` in an .env file means "not set", not zero.
   const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''))
   const parsed = envSchema.safeParse(set)
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => {
-      const name = i.path.join('.')
-      return `${name}: ${i.message}${shown(name, set[String(i.path[0])])}`
-    }))
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => ({ name: i.path.join('.'), message: i.message }))),
+    ...crossFieldProblems(set)
+  ]
+  if (!parsed.success || problems.length > 0) {
+    throw new ConfigError(problems.map(({ name, message }) => `${name}: ${message}${shown(name, set[name])}`))
   }
   const e = parsed.data
   return {
