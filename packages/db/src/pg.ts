@@ -1,0 +1,5 @@
+// PostgreSQL (DATABASE_URL), a subpath of its own: a one-box install on SQLite never loads the
+// driver or pg-core (~60 ms of startup here).
+export { openPgDb, createScratchDatabase } from './client-pg.js'
+export type { PgDb, PgTx } from './client-pg.js'
+export * as pgSchema from './schema-pg.js'
