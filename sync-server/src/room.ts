@@ -37,13 +37,11 @@ export class Room {
     this.awareness.setLocalState(null)
     this.board = parsed.kind === 'board' ? new BoardWatch(this.doc) : null
     if (parsed.kind === 'conv' || parsed.kind === 'thread') {
-      messagesOf(this.doc).observeDeep((events) => {
+      const messages = messagesOf(this.doc)
+      messages.observeDeep((events, transaction) => {
         for (const event of events) {
-          if (event.target === messagesOf(this.doc)) {
-            for (const item of event.changes.added) {
-              const map = (item.content as Y.ContentType).type
-              if (map instanceof Y.Map) this.#created.add(map)
-            }
+          if (event.target === messages) {
+            this.#collectCreated(messages, transaction)
             continue
           }
           // A field of a message, or a key of its reactions map.
@@ -52,6 +50,25 @@ export class Room {
           if (type instanceof Y.Map) this.#touched.add(type)
         }
       })
+    }
+  }
+
+  /**
+   * The message maps this transaction inserted into the array, found among the structs it
+   * created (each client's clocks from its state before to after) rather than through
+   * `event.changes`, which walks the whole array: a 1,000-message segment on every post.
+   */
+  #collectCreated(messages: Y.Array<Y.Map<unknown>>, transaction: Y.Transaction) {
+    for (const [client, after] of transaction.afterState) {
+      const before = transaction.beforeState.get(client) ?? 0
+      if (after <= before) continue
+      const structs = this.doc.store.clients.get(client)!
+      for (let i = Y.findIndexSS(structs, before); i < structs.length; i++) {
+        const struct = structs[i]!
+        if (struct instanceof Y.Item && struct.parent === messages && !struct.deleted && struct.content instanceof Y.ContentType && struct.content.type instanceof Y.Map) {
+          this.#created.add(struct.content.type)
+        }
+      }
     }
   }
 
