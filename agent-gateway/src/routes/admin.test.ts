@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dirMembersOf, dirWorkspaceOf, docName } from '@circlechat/model'
-import { Client, PASSWORD, addPerson, signupAdmin, startTestServer } from '../test/harness.js'
+import { Client, PASSWORD, addPerson, startTeam, type Team } from '../test/harness.js'
 import { syncClient, whenSynced } from '../test/sync-client.js'
 
 /** A 1×1 PNG: the icon upload. */
@@ -8,19 +8,16 @@ const PNG = Uint8Array.from(Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAA
 
 /** The admin settings page's API: every action, and its refusal for a non-admin. */
 describe('admin routes', () => {
-  let server: Awaited<ReturnType<typeof startTestServer>>
-  let ada: Awaited<ReturnType<typeof signupAdmin>>
-  let bob: { client: Client; member: { id: string } }
-  let cy: { client: Client; member: { id: string } }
+  let server: Team['server']
+  let ada: Team['ada']
+  let bob: Team['bob']
+  let cy: Team['cy']
 
   beforeAll(async () => {
-    server = await startTestServer()
-    ada = await signupAdmin(server.url)
-    bob = await addPerson(server.url, ada.client, 'bob')
-    cy = await addPerson(server.url, ada.client, 'cy')
+    ;({ server, ada, bob, cy } = await startTeam())
   })
   afterAll(async () => {
-    await server.close()
+    await server?.close()
   })
 
   const dir = () => server.gateway.sync.getDoc(docName.dir(ada.workspace.id))

@@ -1,21 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dirChannelsOf, dirMembersOf, docName, meConversationsOf } from '@circlechat/model'
-import { Client, addPerson, signupAdmin, startTestServer } from '../test/harness.js'
+import { Client, startTeam, type Team } from '../test/harness.js'
 
 describe('conversation routes', () => {
-  let server: Awaited<ReturnType<typeof startTestServer>>
-  let ada: { client: Client; member: { id: string }; workspace: { id: string } }
-  let bob: { client: Client; member: { id: string } }
-  let cy: { client: Client; member: { id: string } }
+  let server: Team['server']
+  let ada: Team['ada']
+  let bob: Team['bob']
+  let cy: Team['cy']
 
   beforeAll(async () => {
-    server = await startTestServer()
-    ada = await signupAdmin(server.url)
-    bob = await addPerson(server.url, ada.client, 'bob')
-    cy = await addPerson(server.url, ada.client, 'cy')
+    ;({ server, ada, bob, cy } = await startTeam())
   })
   afterAll(async () => {
-    await server.close()
+    await server?.close()
   })
 
   const doc = (name: string) => server.gateway.sync.getDoc(name)

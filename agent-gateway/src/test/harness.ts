@@ -100,3 +100,18 @@ export async function addPerson(base: string, admin: Client, handle: string, rol
   if (res.status !== 201) throw new Error(`accept failed: ${res.status} ${JSON.stringify(res.body)}`)
   return { client, member: res.body.member }
 }
+
+/** The cast most route tests start from: a server, its admin Ada, and members Bob and Cy. */
+export async function startTeam(opts: Partial<StartOptions> = {}) {
+  const server = await startTestServer(opts)
+  try {
+    const ada = await signupAdmin(server.url)
+    const bob = await addPerson(server.url, ada.client, 'bob')
+    const cy = await addPerson(server.url, ada.client, 'cy')
+    return { server, ada, bob, cy }
+  } catch (err) {
+    await server.close()
+    throw err
+  }
+}
+export type Team = Awaited<ReturnType<typeof startTeam>>
