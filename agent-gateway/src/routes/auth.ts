@@ -20,7 +20,12 @@ import { email, handle, password, personName } from './schemas.js'
 
 const signupBody = z.object({ email, password, name: personName, handle, workspaceName: z.string().trim().min(1, 'Name the workspace.').max(80) })
 const loginBody = z.object({ email, password: z.string().min(1, 'Enter your password.').max(256) })
-const inviteBody = z.object({ email, role: z.enum(['admin', 'member']).default('member') })
+const inviteBody = z.object({
+  email,
+  role: z.enum(['admin', 'member', 'guest']).default('member'),
+  // A guest's channels: the only ones they join and see.
+  channelIds: z.array(z.string().min(1).max(64)).max(50).optional()
+})
 const acceptBody = z.object({ token: z.string().min(1).max(128), email, name: personName, handle, password })
 const forgotBody = z.object({ email })
 const resetBody = z.object({ token: z.string().min(1).max(128), password })

@@ -71,6 +71,19 @@ describe('guests', () => {
     expect((await gil.client.get(`/api/conversations/${shared}/messages`)).status).toBe(200)
   })
 
+  it('an email invite as a guest names its channels, and joins only those', async () => {
+    expect((await ada.client.post('/api/auth/invite', { email: 'hal@example.com', role: 'guest' })).body.error).toBe('guest_needs_channels')
+    expect((await ada.client.post('/api/auth/invite', { email: 'hal@example.com', role: 'guest', channelIds: ['c_nothere00000000'] })).body.error).toBe('unknown_channel')
+    const invite = await ada.client.post('/api/auth/invite', { email: 'hal@example.com', role: 'guest', channelIds: [shared] })
+    expect(invite.status).toBe(200)
+    const hal = new Client(server.url)
+    const res = await hal.post('/api/auth/accept-invite', { token: invite.body.token, email: 'hal@example.com', name: 'Hal', handle: 'hal', password: PASSWORD })
+    expect(res.status).toBe(201)
+    expect(res.body.member.role).toBe('guest')
+    expect((await hal.get('/api/conversations')).body.conversations.map((c: { id: string }) => c.id)).toEqual([shared])
+    expect((await hal.get(`/api/conversations/${launch}/messages`)).status).toBe(404)
+  })
+
   it('cannot read a public channel it is not in, through any REST route', async () => {
     expect((await gil.client.get(`/api/conversations/${launch}/messages`)).status).toBe(404)
     expect((await gil.client.get(`/api/conversations/${launch}/messages?parent_id=${root.id}`)).status).toBe(404)

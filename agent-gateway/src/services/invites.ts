@@ -20,12 +20,20 @@ const gone = (code: string, message: string) => new ApiError(410, code, message)
 
 type InviteRow = typeof invites.$inferSelect
 
-export function createInvite(gw: Gateway, auth: AuthContext, input: { email: string; role: 'admin' | 'member' }): { url: string; token: string } {
+export interface EmailInviteInput {
+  email: string
+  role: 'admin' | 'member' | 'guest'
+  /** A guest's channels (at least one); ignored for the other roles. */
+  channelIds?: string[]
+}
+
+export function createInvite(gw: Gateway, auth: AuthContext, input: EmailInviteInput): { url: string; token: string } {
+  const channelIds = guestChannels(gw, auth, input.role, input.channelIds ?? [])
   const token = randomSecret()
   const now = Date.now()
   gw.db.insert(invites).values({
     tokenHash: hashSecret(token), workspaceId: auth.workspace.id, email: input.email, role: input.role,
-    createdBy: auth.member.id, expiresAt: now + INVITE_TTL_MS, createdAt: now
+    createdBy: auth.member.id, expiresAt: now + INVITE_TTL_MS, createdAt: now, channelIds
   }).run()
   const url = `${gw.config.publicBaseUrl}/invite/${token}`
   // No mail server by default: the admin copies the link from here or from the response.
@@ -126,14 +134,19 @@ export function inviteShape(i: InviteRow, now = Date.now()) {
 }
 
 /** A reusable link: anyone holding it may sign up, with its role, until it expires or is revoked. */
+/** The channels a guest invite names, checked: at least one, each an open channel here. [] for other roles. */
+function guestChannels(gw: Gateway, auth: AuthContext, role: string, ids: string[]): string[] {
+  if (role !== 'guest') return []
+  const channelIds = [...new Set(ids)]
+  if (!channelIds.length) throw badRequest('guest_needs_channels', 'Pick at least one channel for guests to join.')
+  const live = new Set(liveChannels(gw.db, auth.workspace.id, channelIds))
+  const missing = channelIds.filter((id) => !live.has(id))
+  if (missing.length) throw badRequest('unknown_channel', `Not open channels of this workspace: ${missing.join(', ')}.`)
+  return channelIds
+}
+
 export function createInviteLink(gw: Gateway, auth: AuthContext, input: LinkInput) {
-  const channelIds = input.role === 'guest' ? [...new Set(input.channelIds)] : []
-  if (input.role === 'guest') {
-    if (!channelIds.length) throw badRequest('guest_needs_channels', 'Pick at least one channel for guests to join.')
-    const live = new Set(liveChannels(gw.db, auth.workspace.id, channelIds))
-    const missing = channelIds.filter((id) => !live.has(id))
-    if (missing.length) throw badRequest('unknown_channel', `Not open channels of this workspace: ${missing.join(', ')}.`)
-  }
+  const channelIds = guestChannels(gw, auth, input.role, input.channelIds)
   const token = randomSecret()
   const now = Date.now()
   const row: InviteRow = {
