@@ -16,7 +16,7 @@ const pkg = (dir: string, entries = ['index']): RolldownOptions => ({
 export default defineConfig([
   pkg('packages/protocol'),
   pkg('packages/model'),
-  pkg('packages/db'),
-  pkg('sync-server'),
+  pkg('packages/db', ['index', 'pg']),
+  pkg('sync-server', ['index', 'pg']),
   pkg('agent-gateway', ['main', 'worker', 'backup/cli'])
 ])

@@ -16,7 +16,7 @@ import { messageType, rejectReason as R, closeCode, type RejectReason } from '@c
 import type { MessageChange, Principal, SyncServer, SyncServerOptions } from './types.js'
 import { isOrigin, type Origin } from './origins.js'
 import { syncDefaults, type SyncConfig } from './config.js'
-import { SqliteStore } from './persistence/sqlite.js'
+import { SqliteStore, type SqliteWrite } from './persistence/sqlite.js'
 import type { DocStore } from './persistence/store.js'
 import { AccessControl } from './access.js'
 import { MessageIndex } from './message-index.js'
@@ -45,7 +45,7 @@ const MAX_EXPIRY_WAIT_MS = 24 * 60 * 60 * 1000
 export class Relay implements SyncServer {
   readonly config: SyncConfig
   readonly #db: Db
-  readonly #store: DocStore
+  readonly #store: DocStore<SqliteWrite>
   readonly #access: AccessControl
   readonly #index: MessageIndex
   readonly #tasks: TaskIndex
@@ -385,7 +385,7 @@ export class Relay implements SyncServer {
       : parsed.kind === 'thread' ? ((this.#db.$client.prepare('SELECT conversation_id FROM messages WHERE id = ?').pluck().get(parsed.rootMessageId) as string | undefined) ?? null)
       : null
     const room = new Room(name, parsed, conversationId)
-    const updates = this.#store.loadDoc(name)
+    const updates = await this.#store.loadDoc(name)
     room.doc.transact(() => {
       for (const u of updates) Y.applyUpdate(room.doc, u)
     }, LOAD)

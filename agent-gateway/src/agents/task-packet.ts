@@ -87,7 +87,7 @@ export class TaskPacket {
     let doc = this.#boards.get(r.board)
     if (!doc) {
       doc = new Y.Doc()
-      const updates = this.#store.loadDoc(docName.board(r.board))
+      const updates = this.#store.loadDocSync(docName.board(r.board))
       doc.transact(() => { for (const u of updates) Y.applyUpdate(doc!, u) })
       this.#boards.set(r.board, doc)
     }

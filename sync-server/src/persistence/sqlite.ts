@@ -1,6 +1,9 @@
 import type { Db } from '@circlechat/db'
 import type { DocStore } from './store.js'
 
+/** Runs inside the batch's transaction, on the same connection; it must not await. */
+export type SqliteWrite = (tx: Db) => void
+
 interface Pending {
   run: () => void
   resolve: () => void
@@ -12,7 +15,7 @@ interface Pending {
  * single transaction on setImmediate. With synchronous=FULL a one-row commit costs ~360 µs and a
  * row in a group of 16 ~22 µs, so batching is what lets thousands of posts per second be durable.
  */
-export class SqliteStore implements DocStore {
+export class SqliteStore implements DocStore<SqliteWrite> {
   #db: Db
   #queue: Pending[] = []
   #scheduled = false
@@ -30,14 +33,19 @@ export class SqliteStore implements DocStore {
     this.#list = sqlite.prepare("SELECT DISTINCT doc FROM doc_updates WHERE doc >= ? AND doc < ? || char(1114111)").pluck()
   }
 
-  appendUpdate(doc: string, update: Uint8Array, alsoWrite?: () => void): Promise<void> {
+  appendUpdate(doc: string, update: Uint8Array, alsoWrite?: SqliteWrite): Promise<void> {
     return this.#enqueue(() => {
       this.#insert.run(doc, Buffer.from(update.buffer, update.byteOffset, update.byteLength))
-      alsoWrite?.()
+      alsoWrite?.(this.#db)
     })
   }
 
-  loadDoc(doc: string): Uint8Array[] {
+  async loadDoc(doc: string): Promise<Uint8Array[]> {
+    return this.loadDocSync(doc)
+  }
+
+  /** SQLite only: for the gateway's synchronous readers, until its data access goes async. */
+  loadDocSync(doc: string): Uint8Array[] {
     return (this.#load.all(doc) as Buffer[]).map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength))
   }
 
@@ -50,7 +58,7 @@ export class SqliteStore implements DocStore {
     })
   }
 
-  listDocs(prefix: string): string[] {
+  async listDocs(prefix: string): Promise<string[]> {
     return this.#list.all(prefix, prefix) as string[]
   }
 
