@@ -67,6 +67,8 @@ export class Relay implements SyncServer {
   readonly #catchUps = new Map<string, { updates: TokenBucket; messages: TokenBucket; used: number }>()
   /** The last storage failure, until a write succeeds again (health reports it). */
   #storageError: string | null = null
+  /** Unloads idle sealed segments and keeps live docs within the budget as they grow. */
+  readonly #sweep: NodeJS.Timeout
 
   constructor(options: SyncServerOptions, config: Partial<SyncConfig> = {}) {
     this.config = { ...syncDefaults, ...config }
@@ -89,6 +91,8 @@ export class Relay implements SyncServer {
       bind: sqlite.prepare('INSERT OR IGNORE INTO doc_clients (doc, client_id, member_id) VALUES (?, ?, ?)'),
       joinedAt: sqlite.prepare('SELECT joined_at FROM conversation_members WHERE conversation_id = ? AND member_id = ?').pluck()
     }
+    this.#sweep = setInterval(() => this.#sweepIdle(), Math.max(50, Math.min(this.config.sealedIdleMs / 2, 10_000)))
+    this.#sweep.unref()
   }
 
   // ---- upgrade and connection -------------------------------------------------------------
@@ -367,7 +371,10 @@ export class Relay implements SyncServer {
 
   #room(name: string): Promise<Room> {
     const live = this.#rooms.get(name)
-    if (live) return Promise.resolve(live)
+    if (live) {
+      live.lastUsed = Date.now()
+      return Promise.resolve(live)
+    }
     let loading = this.#loading.get(name)
     if (!loading) {
       loading = this.#load(name).finally(() => this.#loading.delete(name))
@@ -391,6 +398,7 @@ export class Relay implements SyncServer {
     }, LOAD)
     room.takeChanges()
     room.updatesSinceCompact = updates.length
+    for (const u of updates) room.encodedBytes += u.byteLength
     for (const row of this.#sql.clients.all(name) as Array<{ client_id: number; member_id: string }>) room.clientOwners.set(row.client_id, row.member_id)
     room.doc.on('update', (update: Uint8Array, origin: unknown) => this.#onDocUpdate(room, update, origin))
     // Presence goes out in batches (transitions within a second, renewals within a few), never
@@ -398,6 +406,7 @@ export class Relay implements SyncServer {
     this.#presence.set(room, new PresenceFanout(room.awareness, (bytes) => {
       for (const c of room.conns) c.send(bytes)
     }, { flushMs: this.config.presenceFlushMs, renewMs: this.config.presenceRenewMs }))
+    this.#evictIdle() // before this room joins the others: never evicted before its caller has it
     this.#rooms.set(name, room)
     if (parsed.kind === 'conv' && !readSegmentMeta(room.doc)) initSegment(room.doc, parsed.conversationId, parsed.segment, serverOrigin('init segment'))
     if (parsed.kind === 'board') {
@@ -411,7 +420,6 @@ export class Relay implements SyncServer {
       }
     }
     if (parsed.kind === 'conv') void this.#reconcileSegments(room).catch((err) => console.error('segment reconcile failed', name, err))
-    this.#evictIdle()
     return room
   }
 
@@ -419,6 +427,7 @@ export class Relay implements SyncServer {
     if (origin === LOAD) return
     const who: Origin = isOrigin(origin) ? origin : serverOrigin('unattributed')
     const { created, updated } = room.takeChanges()
+    room.encodedBytes += update.byteLength
     const applying = room.applying?.origin === origin ? room.applying : null
     if (applying) {
       const violations = afterApplyViolations(applying, created, updated)
@@ -480,7 +489,9 @@ export class Relay implements SyncServer {
       // Snapshot only when memory equals storage: every applied update of this doc is committed.
       if (++room.updatesSinceCompact >= this.config.compactEvery && room.inflight === 0 && !room.discarded) {
         room.updatesSinceCompact = 0
-        void this.#store.compact(room.name, Y.encodeStateAsUpdate(room.doc)).catch((err) => console.error('compaction failed', room.name, err))
+        const snapshot = Y.encodeStateAsUpdate(room.doc)
+        room.encodedBytes = snapshot.byteLength
+        void this.#store.compact(room.name, snapshot).catch((err) => console.error('compaction failed', room.name, err))
         if (room.board) void this.#archiveDone(room).catch((err) => console.error('task archive failed', room.name, err))
       }
     }, (err) => {
@@ -564,19 +575,53 @@ export class Relay implements SyncServer {
     }
   }
 
-  #evictIdle() {
-    if (this.#rooms.size <= this.config.maxLiveDocs) return
-    const idle = [...this.#rooms.values()].filter((r) => r.conns.size === 0).sort((a, b) => a.lastUsed - b.lastUsed)
-    for (const room of idle.slice(0, this.#rooms.size - this.config.maxLiveDocs)) {
-      this.#rooms.delete(room.name)
-      void room.lastCommit.finally(() => room.doc.destroy())
+  /**
+   * Keeps live docs within `docBudgetBytes` (estimated heap, Room.heapBytes): evicts docs nobody
+   * is connected to, least recently used first. The next open reloads them from SQLite.
+   */
+  #evictIdle(now = Date.now()) {
+    let total = 0
+    for (const room of this.#rooms.values()) total += room.heapBytes
+    if (total <= this.config.docBudgetBytes) return
+    const idle = [...this.#rooms.values()].filter((r) => this.#unloadable(r) && now - r.lastUsed >= this.config.docGraceMs).sort((a, b) => a.lastUsed - b.lastUsed)
+    for (const room of idle) {
+      if (total <= this.config.docBudgetBytes) break
+      total -= room.heapBytes
+      this.#unload(room)
     }
+  }
+
+  /** Sealed segments are read-only history: one nobody is connected to leaves memory soon. */
+  #sweepIdle() {
+    const now = Date.now()
+    for (const room of [...this.#rooms.values()]) {
+      if (room.parsed.kind !== 'conv' || now - room.lastUsed < this.config.sealedIdleMs || !this.#unloadable(room)) continue
+      if (readSegmentMeta(room.doc)?.sealed) this.#unload(room)
+    }
+    this.#evictIdle(now)
+  }
+
+  /**
+   * Nobody connected, nothing applied in memory that is not committed yet (inflight; the store
+   * settles its commits before the doc is destroyed), and no presence of the server's own on it
+   * (which lives only in memory).
+   */
+  #unloadable(room: Room): boolean {
+    return room.conns.size === 0 && room.inflight === 0 && !room.discarded && room.applying === null && room.awareness.getLocalState() === null
+  }
+
+  #unload(room: Room) {
+    this.#rooms.delete(room.name)
+    void room.lastCommit.finally(() => room.doc.destroy())
   }
 
   // ---- server API --------------------------------------------------------------------------
 
   async transact<T>(name: string, origin: Origin, fn: (doc: Y.Doc) => T): Promise<T> {
-    const room = await this.#room(name)
+    let room = await this.#room(name)
+    // Unloaded while this waited its turn: write to the instance that is live (an unloaded doc
+    // has no update listener, so an edit to it would be lost).
+    while (this.#rooms.get(name) !== room && !room.discarded) room = await this.#room(name)
     room.lastUsed = Date.now()
     const before = room.lastAppend
     let result!: T
@@ -595,6 +640,12 @@ export class Relay implements SyncServer {
 
   storageError(): string | null {
     return this.#storageError
+  }
+
+  liveDocs(): { docs: number; heapBytes: number; names: string[] } {
+    let heapBytes = 0
+    for (const room of this.#rooms.values()) heapBytes += room.heapBytes
+    return { docs: this.#rooms.size, heapBytes, names: [...this.#rooms.keys()] }
   }
 
   connectedMembers(): Set<string> {
@@ -656,6 +707,7 @@ export class Relay implements SyncServer {
    */
   async close(graceMs = 1000): Promise<void> {
     this.#closing = true
+    clearInterval(this.#sweep)
     await Promise.all([...this.#rooms.values()].map((r) => r.lastCommit.catch(() => {})))
     await this.#store.close()
     await closeGracefully(this.#wss.clients, closeCode.restarting, 'server restarting', graceMs)

@@ -79,6 +79,8 @@ export interface SyncServer {
   revokeConversation(memberId: string, conversationId: string): void
   /** The last storage failure (disk full, read-only), or null once a write has succeeded. */
   storageError(): string | null
+  /** Docs in memory now, and their estimated heap (docBudgetBytes bounds it; bench, tests). */
+  liveDocs(): { docs: number; heapBytes: number; names: string[] }
   /** Members holding at least one open sync socket now (the mention digest skips them). */
   connectedMembers(): Set<string>
   /** Subscribes to the change feed (after the change is durable). Returns an unsubscribe. */
