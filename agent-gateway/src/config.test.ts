@@ -81,4 +81,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SEGMENT_SIZE: '0' })).toThrow(/SEGMENT_SIZE/)
     expect(() => loadConfig({ BOARD_ARCHIVE_DAYS: '0' })).toThrow(/BOARD_ARCHIVE_DAYS/)
   })
+
+  it('takes DATABASE_URL as a postgres:// URL only, never echoing its password', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://cc:pw@db:5432/circlechat' }).databaseUrl).toBe('postgres://cc:pw@db:5432/circlechat')
+    expect(loadConfig({ DATABASE_URL: 'postgresql://db/circlechat' }).databaseUrl).toBe('postgresql://db/circlechat')
+    expect(loadConfig({ DATABASE_URL: '' }).databaseUrl).toBeUndefined()
+    const problem = (env: Record<string, string>) => {
+      try {
+        loadConfig(env)
+      } catch (err) {
+        return (err as ConfigError).problems.join('; ')
+      }
+      return 'accepted'
+    }
+    expect(problem({ DATABASE_URL: 'mysql://cc:hunter2@db/circlechat' })).toBe('DATABASE_URL: use postgres://user:password@host:5432/database (PostgreSQL); unset, CircleChat uses SQLite in DATA_DIR (it is "mysql://cc:***@db/circlechat")')
+    expect(problem({ DATABASE_URL: './data/app.db' })).toMatch(/^DATABASE_URL: not a URL: write postgres:\/\//)
+  })
 })

@@ -28,6 +28,10 @@ const envSchema = z.object({
   SEGMENT_SIZE: z.coerce.number().int().min(10).max(100_000).optional(),
   // Unset: the sync server's own default (done tasks untouched for 14 days leave the board doc).
   BOARD_ARCHIVE_DAYS: z.coerce.number().int().min(1).max(3650).optional(),
+  // Unset: SQLite in DATA_DIR, the one-box default. Set: PostgreSQL as the system of record, for
+  // several processes on one database (issue 15; until it is done the server refuses to start).
+  DATABASE_URL: z.url({ error: 'not a URL: write postgres://user:password@host:5432/database' }).optional()
+    .refine((v) => v === undefined || !URL.canParse(v) || /^postgres(ql)?:$/.test(new URL(v).protocol), 'use postgres://user:password@host:5432/database (PostgreSQL); unset, CircleChat uses SQLite in DATA_DIR'),
   // Unset: everything runs in-process; set it to run agent jobs and heartbeats on BullMQ.
   REDIS_URL: z.string().min(1).optional(),
   // Off: agent webhooks may not target private or loopback addresses (SSRF); turn on for local agents.
@@ -132,6 +136,8 @@ export interface Config {
   segmentSize: number | undefined
   /** Days a done task stays on its board doc before it is archived (BOARD_ARCHIVE_DAYS). */
   boardArchiveDays?: number
+  /** PostgreSQL instead of SQLite (DATABASE_URL); unset: SQLite in dataDir. */
+  databaseUrl?: string
   redisUrl: string | undefined
   agentAllowPrivateUrls: boolean
   /** The one folder share_files may read by path (AGENT_SHARE_DIR); unset refuses paths. */
@@ -200,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     segmentSize: e.SEGMENT_SIZE,
     boardArchiveDays: e.BOARD_ARCHIVE_DAYS,
+    databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     agentAllowPrivateUrls: e.AGENT_ALLOW_PRIVATE_URLS,
     agentShareDir: e.AGENT_SHARE_DIR,
@@ -230,11 +237,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * exits with EXIT_CONFIG before anything opens a file or a port.
  */
 export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  let config: Config
   try {
-    return loadConfig(env)
+    config = loadConfig(env)
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
     console.error(`CircleChat did not start: the configuration is invalid (see .env.example)\n${err.problems.map((p) => `  ${p}`).join('\n')}`)
     process.exit(EXIT_CONFIG)
   }
+  if (config.databaseUrl) {
+    console.error(`CircleChat did not start: ${POSTGRES_NOT_YET}`)
+    process.exit(EXIT_CONFIG)
+  }
+  return config
 }
+
+/**
+ * Why DATABASE_URL stops the start for now: only the documents' store runs on PostgreSQL
+ * (sync-server PgDocStore); starting half on each database would split the system of record.
+ */
+export const POSTGRES_NOT_YET = 'DATABASE_URL (PostgreSQL) is not supported yet: only the documents\' update log has a PostgreSQL store; the relay\'s indexes and guard reads, accounts, agents, approvals, files, search, the change feed and backups still run on SQLite only. Unset DATABASE_URL to use SQLite in DATA_DIR.'

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { EXIT_CONFIG } from '../src/config.js'
+import { EXIT_CONFIG, POSTGRES_NOT_YET } from '../src/config.js'
 import { MAIN, cleanEnv, freePort, runToExit } from '../src/test/main-process.js'
 
 // The real entry point (src/main.ts) in a child process with a bad environment: it must print
@@ -37,6 +37,15 @@ async function run(env: Record<string, string>) {
 }
 
 describe('starting with a bad configuration', () => {
+  it('DATABASE_URL: one line saying what is not on PostgreSQL yet, exits 78, touches nothing', async () => {
+    const dataDir = tempDir()
+    const r = await run({ DATA_DIR: dataDir, DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/circlechat' })
+    expect(r.code).toBe(EXIT_CONFIG)
+    expect(r.stderr.trim()).toBe(`CircleChat did not start: ${POSTGRES_NOT_YET}`)
+    expect(r.stdout).not.toContain('listening')
+    expect(readdirSync(dataDir)).toEqual([])
+  })
+
   it('a SESSION_SECRET under 32 characters: says so without echoing it, exits 78, touches nothing', async () => {
     const dataDir = tempDir()
     const r = await run({ DATA_DIR: dataDir, SESSION_SECRET: 'hunter2-but-longer' })

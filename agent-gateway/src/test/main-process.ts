@@ -18,7 +18,7 @@ export async function freePort(): Promise<number> {
 
 /** The environment without any CircleChat variable the test runner itself may carry. */
 export function cleanEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(PORT|HOST|DATA_DIR|PUBLIC_BASE_URL|SESSION_SECRET|TRUST_PROXY|S3_|REDIS_URL|SMTP_|OIDC_|AGENT_)/.test(k)))
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(PORT|HOST|DATA_DIR|PUBLIC_BASE_URL|SESSION_SECRET|TRUST_PROXY|S3_|REDIS_URL|DATABASE_URL|SMTP_|OIDC_|AGENT_)/.test(k)))
   return { ...base, ...env }
 }
 
