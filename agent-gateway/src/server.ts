@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { serve } from '@hono/node-server'
-import { createSyncServer, type SocketLimits, type SyncServer } from '@circlechat/sync-server'
+import { createSyncServer, type SocketLimits, type SyncConfig, type SyncServer } from '@circlechat/sync-server'
 import { createApp } from './app.js'
 import { createAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './agents/runtime.js'
 import { credentialExpiryChecker, principalFromRequest } from './auth/principal.js'
@@ -55,6 +55,8 @@ export interface StartOptions {
   agents?: AgentRuntimeOptions
   /** Send-buffer limit and ping timing of /sync and /agent-socket sockets (tests use short ones). */
   sockets?: Partial<SocketLimits>
+  /** The relay's memory budget for live docs (sync-server/src/config.ts; tests use tiny ones). */
+  liveDocs?: Partial<Pick<SyncConfig, 'docBudgetBytes' | 'docGraceMs' | 'sealedIdleMs'>>
   /** On close(), how long in-flight HTTP requests get to answer before sockets close anyway. */
   drainMs?: number
   /** Reverse-proxy addresses (IPs, CIDR ranges) whose X-Forwarded-For is believed; default none. */
@@ -140,7 +142,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     // Re-read before each write and at the credential's expiry: logout, rotation, deactivation.
     credentialExpiry: credentialExpiryChecker(db),
     segmentSize: opts.segmentSize
-  }, { ...opts.sockets, ...(opts.boardArchiveDays === undefined ? {} : { boardArchiveDays: opts.boardArchiveDays }) }))
+  }, { ...opts.sockets, ...opts.liveDocs, ...(opts.boardArchiveDays === undefined ? {} : { boardArchiveDays: opts.boardArchiveDays }) }))
 
   const gateway: Gateway = {
     db, sync, config, blobs, blobLock: new BlobLock(), secureCookies: false, loginThrottle: createLoginThrottle(opts.loginThrottle),
