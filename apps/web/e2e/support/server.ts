@@ -35,6 +35,8 @@ export interface TestServerOptions {
 	inboundDomain?: string;
 	/** A port chosen beforehand (a provider must know the redirect URI); default any free one. */
 	port?: number;
+	/** Serve the web app from this copy of the build (a test that deploys a changed one). */
+	webRoot?: string;
 }
 
 function needWebBuild() {
