@@ -427,8 +427,9 @@ export const api = {
 	signup: (input: SignupInput) => request<Session>('POST', '/auth/signup', input),
 	login: (email: string, password: string) => request<Session>('POST', '/auth/login', { email, password }),
 	logout: () => request<{ ok: true }>('POST', '/auth/logout', {}),
-	createInvite: (email: string, role: Role) =>
-		request<{ url: string; token: string; mailed?: boolean }>('POST', '/auth/invite', { email, role }),
+	/** `channelIds`: a guest's channels, the only ones they join. */
+	createInvite: (email: string, role: Role, channelIds: string[] = []) =>
+		request<{ url: string; token: string; mailed?: boolean }>('POST', '/auth/invite', { email, role, ...(role === 'guest' ? { channelIds } : {}) }),
 	getInvite: (token: string) =>
 		request<{ workspace: { name: string; handle: string }; email: string; role: Role }>(
 			'GET',
