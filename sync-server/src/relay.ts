@@ -34,6 +34,8 @@ import { PresenceFanout, changesNothing } from './presence.js'
 const LOAD = Symbol('load')
 /** Awareness client ids one connection may speak for: a tab reconnecting keeps a few. */
 const MAX_AWARENESS_CLIENTS = 4
+/** Catch-up pools kept (~200 B each): member-docs connected within `catchUpEveryMs`. */
+const MAX_CATCH_UP_POOLS = 10_000
 /** Longest single wait of a credential-expiry timer (setTimeout overflows past ~24.8 days). */
 const MAX_EXPIRY_WAIT_MS = 24 * 60 * 60 * 1000
 
@@ -173,7 +175,15 @@ export class Relay implements SyncServer {
   #catchUpPools(name: string, memberId: string) {
     const now = Date.now()
     const c = this.config
-    if (this.#catchUps.size > 10_000) for (const [k, p] of this.#catchUps) if (now - p.used >= c.catchUpEveryMs) this.#catchUps.delete(k)
+    if (this.#catchUps.size >= MAX_CATCH_UP_POOLS) {
+      for (const [k, p] of this.#catchUps) if (now - p.used >= c.catchUpEveryMs) this.#catchUps.delete(k)
+      // Still full: the oldest pools go (a member losing one starts a fresh pool on their next
+      // connection; their open connections keep theirs).
+      for (const k of this.#catchUps.keys()) {
+        if (this.#catchUps.size < MAX_CATCH_UP_POOLS) break
+        this.#catchUps.delete(k)
+      }
+    }
     const key = `${name}|${memberId}`
     let pools = this.#catchUps.get(key)
     if (!pools) {

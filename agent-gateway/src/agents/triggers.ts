@@ -12,6 +12,9 @@ export interface Wake {
 
 /** @everyone wakes every agent of the channel, spaced out so they do not answer in one burst. */
 const STAGGER_MS = 400
+/** Conversations whose bot turns are counted (~60 B each); the oldest count beyond is forgotten,
+ *  giving agents there a fresh allowance of `botTurnLimit`, never an endless loop. */
+const BOT_TURNS_LIMIT = 10_000
 
 /**
  * Turns the change feed into agent wakes (docs/agents.md "Triggers"). An agent
@@ -59,6 +62,7 @@ export class TriggerRouter {
     }
     const turns = (this.#botTurns.get(key) ?? 0) + 1
     this.#botTurns.set(key, turns)
+    if (this.#botTurns.size > BOT_TURNS_LIMIT) this.#botTurns.delete(this.#botTurns.keys().next().value!)
     return turns <= this.botTurnLimit
   }
 
