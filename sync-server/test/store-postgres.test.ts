@@ -1,5 +1,6 @@
 import { createScratchDatabase, openPgDb, pgSchema } from '@circlechat/db/pg'
 import { count, eq } from 'drizzle-orm'
+import { describe, expect, it } from 'vitest'
 import { PgDocStore, type PgWrite } from '../src/persistence/postgres.js'
 import { refused, storeContract } from './store-contract.js'
 
@@ -33,4 +34,25 @@ storeContract<PgWrite>('PostgreSQL', async () => {
       await scratch.drop()
     }
   }
+})
+
+describe('PgDocStore', () => {
+  it('an update row PostgreSQL refuses (a NUL in the name) rejects only its own append', async () => {
+    const scratch = await createScratchDatabase()
+    const db = await openPgDb(scratch.url, { max: 2 })
+    try {
+      const store = new PgDocStore(db)
+      // One INSERT carries the batch's rows, so this failure names no entry: each is retried alone.
+      const results = await Promise.allSettled([
+        store.appendUpdate('conv:c_ok:0', new Uint8Array([1])),
+        store.appendUpdate('conv:c_\u0000:0', new Uint8Array([2])),
+        store.appendUpdate('conv:c_ok:0', new Uint8Array([3]))
+      ])
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+      expect((await store.loadDoc('conv:c_ok:0')).map((u) => [...u])).toEqual([[1], [3]])
+    } finally {
+      await db.$client.end()
+      await scratch.drop()
+    }
+  })
 })

@@ -8,7 +8,11 @@ const { docUpdates } = pgSchema
 export type PgWrite = (tx: PgTx) => Promise<void>
 
 interface Pending {
-  run: (tx: PgTx) => Promise<void>
+  doc: string
+  data: Buffer
+  /** A snapshot replacing the doc's rows, rather than an append. */
+  compact: boolean
+  alsoWrite: PgWrite | undefined
   resolve: () => void
   reject: (err: unknown) => void
 }
@@ -26,11 +30,14 @@ const MAX_BATCH = 256
 
 /**
  * PostgreSQL store with group commit: one batch at a time, each in one transaction; appends
- * made in one event-loop turn, or while a batch commits, form the next one. An append resolves only after its COMMIT. A
- * write that fails (a constraint, a throw) aborts the transaction, so the batch is retried
- * without it, and only its own append rejects; a failed COMMIT or a lost connection rejects the
- * whole batch, whose outcome the caller cannot know (the relay then reloads the doc from here).
- * Appends of one process commit in call order, so `id` orders a doc's log (one owner per doc).
+ * made in one event-loop turn, or while a batch commits, form the next one. A batch's update
+ * rows go in one INSERT (a round trip per batch, not per append), then each append's own
+ * writes. An append resolves only after its COMMIT. A write that fails (a constraint, a throw)
+ * aborts the transaction, so the batch is retried without it and only its own append rejects; a
+ * failure that names no entry is retried one entry per transaction. A failed COMMIT or a lost
+ * connection rejects the whole batch, whose outcome the caller cannot know (the relay then
+ * reloads the doc). Appends of one process commit in call order, so `id` orders a doc's log:
+ * one process writes a doc (its owner).
  */
 export class PgDocStore implements DocStore<PgWrite> {
   readonly #db: PgDb
@@ -42,11 +49,7 @@ export class PgDocStore implements DocStore<PgWrite> {
   }
 
   appendUpdate(doc: string, update: Uint8Array, alsoWrite?: PgWrite): Promise<void> {
-    const data = Buffer.from(update.buffer, update.byteOffset, update.byteLength)
-    return this.#enqueue(async (tx) => {
-      await tx.insert(docUpdates).values({ doc, data })
-      await alsoWrite?.(tx)
-    })
+    return this.#enqueue(doc, update, false, alsoWrite)
   }
 
   async loadDoc(doc: string): Promise<Uint8Array[]> {
@@ -57,11 +60,7 @@ export class PgDocStore implements DocStore<PgWrite> {
   compact(doc: string, snapshot: Uint8Array): Promise<void> {
     // Queued behind every append already accepted, as on SQLite: the snapshot supersedes
     // exactly the rows deleted here.
-    const data = Buffer.from(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength)
-    return this.#enqueue(async (tx) => {
-      await tx.delete(docUpdates).where(eq(docUpdates.doc, doc))
-      await tx.insert(docUpdates).values({ doc, data })
-    })
+    return this.#enqueue(doc, snapshot, true, undefined)
   }
 
   async listDocs(prefix: string): Promise<string[]> {
@@ -75,9 +74,10 @@ export class PgDocStore implements DocStore<PgWrite> {
     while (this.#flushing) await this.#flushing
   }
 
-  #enqueue(run: Pending['run']): Promise<void> {
+  #enqueue(doc: string, bytes: Uint8Array, compact: boolean, alsoWrite: PgWrite | undefined): Promise<void> {
+    const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     return new Promise((resolve, reject) => {
-      this.#queue.push({ run, resolve, reject })
+      this.#queue.push({ doc, data, compact, alsoWrite, resolve, reject })
       this.#kick()
     })
   }
@@ -93,27 +93,58 @@ export class PgDocStore implements DocStore<PgWrite> {
 
   async #flush(batch: Pending[]) {
     while (batch.length > 0) {
+      let written = false
       try {
         await this.#db.transaction(async (tx) => {
-          for (const p of batch) {
-            try {
-              await p.run(tx)
-            } catch (err) {
-              throw new EntryFailed(p, err)
-            }
-          }
+          await write(tx, batch)
+          written = true
         })
       } catch (err) {
-        if (!(err instanceof EntryFailed)) {
+        if (err instanceof EntryFailed) {
+          err.entry.reject(err.error)
+          batch = batch.filter((p) => p !== err.entry)
+          continue
+        }
+        if (written || batch.length === 1) {
           for (const p of batch) p.reject(err)
           return
         }
-        err.entry.reject(err.error)
-        batch = batch.filter((p) => p !== err.entry)
-        continue
+        for (const p of batch) await this.#flush([p])
+        return
       }
       for (const p of batch) p.resolve()
       return
     }
+  }
+}
+
+/** The batch in order: each run of appends as one multi-row INSERT, then their own writes. */
+async function write(tx: PgTx, batch: Pending[]) {
+  let i = 0
+  while (i < batch.length) {
+    const p = batch[i]!
+    if (p.compact) {
+      try {
+        await tx.delete(docUpdates).where(eq(docUpdates.doc, p.doc))
+        await tx.insert(docUpdates).values({ doc: p.doc, data: p.data })
+      } catch (err) {
+        throw new EntryFailed(p, err)
+      }
+      i++
+      continue
+    }
+    let end = i
+    while (end < batch.length && !batch[end]!.compact) end++
+    const run = batch.slice(i, end)
+    // VALUES rows take their ids in list order: the log keeps the call order.
+    await tx.insert(docUpdates).values(run.map(({ doc, data }) => ({ doc, data })))
+    for (const r of run) {
+      try {
+        await r.alsoWrite?.(tx)
+      } catch (err) {
+        throw new EntryFailed(r, err)
+      }
+    }
+    i = end
   }
 }

@@ -1,0 +1,81 @@
+// bench/store: the document store alone (no relay), SQLite file vs PostgreSQL on loopback.
+// `INFLIGHT` appends always outstanding (default 1, 16 and 256), each a 150-byte update (a
+// one-message Yjs update is ~144 B), alone and with a message-index row written in the same
+// transaction (the relay's alsoWrite): acknowledged appends/s, ack p50/p99, this process's CPU
+// per append, and for PostgreSQL the server backends' CPU per append (/proc/<pid>/stat).
+// Run: npx tsx bench/store.ts   (PG_TEST_URL: the PostgreSQL admin URL, default loopback)
+import { openDb, schema, type Db } from '@circlechat/db'
+import { createScratchDatabase, openPgDb, pgSchema, type PgDb } from '@circlechat/db/pg'
+import { SqliteStore } from '@circlechat/sync-server'
+import { PgDocStore } from '@circlechat/sync-server/pg'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { cpuSeconds, fmt, percentile } from './lib/stats.js'
+
+const SECONDS = Number(process.env.SECONDS ?? 2)
+const INFLIGHT = (process.env.INFLIGHT ?? '1 16 256').split(' ').map(Number)
+const update = new Uint8Array(150).fill(7)
+let n = 0
+const row = (doc: string) => ({
+  id: `m_${++n}`, conversationId: 'c_bench', doc, author: 'u_bench', createdAt: Date.now(), body: 'a message of ordinary length, about this long',
+  mentions: [], attachments: [], reactions: []
+})
+
+interface Target {
+  name: string
+  append(withIndex: boolean): Promise<void>
+  serverCpu(): Promise<number>
+}
+
+async function run(t: Target, inflight: number, withIndex: boolean) {
+  const lat: number[] = []
+  const until = performance.now() + SECONDS * 1000
+  const cpu0 = process.cpuUsage()
+  const server0 = await t.serverCpu()
+  const t0 = performance.now()
+  const worker = async () => {
+    while (performance.now() < until) {
+      const s = performance.now()
+      await t.append(withIndex)
+      lat.push(performance.now() - s)
+    }
+  }
+  await Promise.all(Array.from({ length: inflight }, worker))
+  const wall = (performance.now() - t0) / 1000
+  const cpu = process.cpuUsage(cpu0)
+  const server = (await t.serverCpu()) - server0
+  lat.sort((a, b) => a - b)
+  const per = (s: number) => `${((s * 1000) / lat.length).toFixed(3)} ms`
+  console.log(`${t.name.padEnd(10)} ${withIndex ? '+ index row' : 'update only'}  ${String(inflight).padStart(3)} in flight: ${Math.round(lat.length / wall).toString().padStart(6)} appends/s, ack p50 ${fmt(percentile(lat, 50))} p99 ${fmt(percentile(lat, 99))}, CPU per append: here ${per((cpu.user + cpu.system) / 1e6)}${t.name === 'PostgreSQL' ? `, server ${per(server)}` : ''}`)
+}
+
+async function bench(t: Target) {
+  for (const withIndex of [false, true]) for (const inflight of INFLIGHT) await run(t, inflight, withIndex)
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'cc-bench-store-'))
+const sqliteDb: Db = openDb(join(dir, 'bench.db'))
+const sqlite = new SqliteStore(sqliteDb)
+await bench({
+  name: 'SQLite',
+  append: (withIndex) => sqlite.appendUpdate('conv:c_bench:0', update, withIndex ? (tx) => { tx.insert(schema.messages).values(row('conv:c_bench:0')).run() } : undefined),
+  serverCpu: async () => 0
+})
+await sqlite.close()
+sqliteDb.$client.close()
+rmSync(dir, { recursive: true, force: true })
+
+const scratch = await createScratchDatabase()
+const pgDb: PgDb = await openPgDb(scratch.url)
+const pg = new PgDocStore(pgDb)
+const backends = async () => (await pgDb.$client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()')).rows.map((r) => r.pid)
+await bench({
+  name: 'PostgreSQL',
+  append: (withIndex) => pg.appendUpdate('conv:c_bench:0', update, withIndex ? async (tx) => { await tx.insert(pgSchema.messages).values(row('conv:c_bench:0')) } : undefined),
+  // The pool's backends: they do the work (WAL writer and checkpointer not counted).
+  serverCpu: async () => (await backends()).reduce((s, pid) => s + cpuSeconds(pid), 0)
+})
+await pg.close()
+await pgDb.$client.end()
+await scratch.drop()
