@@ -116,7 +116,7 @@ export class BoardState {
 		this.id = id;
 		this.conversationId = conversationId;
 		const docOpts: SyncedDocOptions = {
-			onReject: (reason, detail) => toasts.error(describeRejection(reason, detail)),
+			onReject: (reason) => toasts.error(describeRejection(reason)),
 			onFatal: (_code, message) => !opts.quietFatal && toasts.error(message),
 			conversationId
 		};

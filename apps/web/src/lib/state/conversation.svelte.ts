@@ -71,7 +71,7 @@ export class ConversationState {
 
 	#open(segment: number): Segment {
 		const opts: SyncedDocOptions = {
-			onReject: (reason, detail) => toasts.error(describeRejection(reason, detail)),
+			onReject: (reason) => toasts.error(describeRejection(reason)),
 			onFatal: (_code, message) => toasts.error(message)
 		};
 		return { segment, synced: docPool.open(docName.conv(this.id, segment), opts), opts };

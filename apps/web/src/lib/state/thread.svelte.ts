@@ -21,7 +21,7 @@ export class ThreadState {
 		this.#conv = conv;
 		this.rootId = rootId;
 		const opts: SyncedDocOptions = {
-			onReject: (reason, detail) => toasts.error(describeRejection(reason, detail)),
+			onReject: (reason) => toasts.error(describeRejection(reason)),
 			onFatal: (_code, message) => toasts.error(message),
 			conversationId: conv.id
 		};

@@ -45,15 +45,18 @@ class Toasts {
 /** Browser-only app: one toast stack per tab. */
 export const toasts = new Toasts();
 
-/** What a guard rejection means, in words a person can act on. */
-export function describeRejection(reason: string, detail: string): string {
-	return `Your last change was not saved: ${rejectionReason(reason)}${detail ? ` (${detail})` : ''}. Reloaded from the server.`;
+/**
+ * What a guard rejection means, in words a person can act on. The change itself is kept in the
+ * notice at the top of the page (with the server's technical `detail` as its tooltip).
+ */
+export function describeRejection(reason: string): string {
+	return `A change was not accepted: ${rejectionReason(reason)}. It is kept at the top of the page until you dismiss it.`;
 }
 
 /** Why the guard refused a change, in words (its reason codes, docs/sync.md). */
 export function rejectionReason(reason: string): string {
 	const why: Record<string, string> = {
-		notMember: 'you are not a member of this conversation',
+		notMember: 'you are no longer a member of this conversation',
 		readOnly: 'this is read-only',
 		notAuthor: 'you can only change your own messages',
 		serverOnlyField: 'that field is managed by the server',
@@ -64,7 +67,7 @@ export function rejectionReason(reason: string): string {
 		tooLarge: 'the change is too large',
 		rateLimited: 'you are sending too fast; wait a moment',
 		malformed: 'the change was unreadable',
-		sealed: 'this part of the history is closed'
+		sealed: 'it was written into an older part of the conversation that has since closed'
 	};
 	return why[reason] ?? reason;
 }

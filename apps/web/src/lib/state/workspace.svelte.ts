@@ -61,7 +61,7 @@ export class WorkspaceState {
 		this.#workspaceName = session.workspace.name;
 		this.#workspaceIcon = session.workspace.icon ?? null;
 		const hooks = {
-			onReject: (reason: string, detail: string) => toasts.error(describeRejection(reason, detail)),
+			onReject: (reason: string) => toasts.error(describeRejection(reason)),
 			onFatal: (code: number, message: string) => {
 				toasts.error(message);
 				if (code === 4401) emit('signedOut', undefined);

@@ -131,8 +131,11 @@ export class Outbox {
 
 	/** A local transaction's update. */
 	record(update: Uint8Array) {
-		// Time-based so seqs stay increasing across reloads without waiting for the load.
-		const entry = { seq: (this.#lastSeq = Math.max(Date.now() * 1000, this.#lastSeq + 1)), update };
+		// Time-based so seqs stay increasing across reloads without waiting for the load; the random
+		// sub-millisecond part keeps two tabs writing the same doc in the same millisecond from
+		// overwriting each other's entry in the shared store.
+		const now = Date.now() * 1000 + Math.floor(Math.random() * 1000);
+		const entry = { seq: (this.#lastSeq = Math.max(now, this.#lastSeq + 1)), update };
 		this.#entries.push(entry);
 		void this.#store.add(entry);
 		this.onChange();
