@@ -6,39 +6,27 @@
  * is also checked at 375 px.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newPerson, joiner } from './support/browser';
-import { startTestServer, type TestServer } from './support/server';
-import { invite, poll, signUpFirst } from './support/people';
+import type { Page } from 'playwright-core';
+import { newPerson } from './support/browser';
+import { DESKTOP, PHONE, startTeam, type Team } from './support/team';
+import { invite, poll } from './support/people';
 
-let server: TestServer;
-let browser: Browser;
+let team: Team;
 let ada: Page;
 let bob: Page;
 let cy: Page;
-const errorLogs: string[][] = [];
 const shots = process.env.E2E_SHOTS;
 /** A 2×2 PNG: the workspace icon. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAYAAABytg0kAAAAFklEQVR42mNk+M9Qz0AEYBxVSF+FAP5FDvcfRYWgAAAAAElFTkSuQmCC', 'base64');
 
 beforeAll(async () => {
-	server = await startTestServer();
-	browser = await launchBrowser();
-	const a = await newPerson(browser, server.url, { viewport: { width: 1440, height: 900 } });
-	errorLogs.push(a.errors);
-	ada = a.page;
-	await signUpFirst(ada);
-	const join = joiner(browser, server.url, errorLogs);
-	bob = await invite(ada, { name: 'Bob Stone', email: 'bob@example.com' }, join({ width: 1440, height: 900 }));
-	cy = await invite(ada, { name: 'Cy Young', email: 'cy@example.com' }, join({ width: 375, height: 740 }));
+	team = await startTeam({ joiners: [DESKTOP, PHONE] });
+	({ ada, bob, cy } = team);
 	await ada.locator('[data-testid=nav-admin]').click();
 	await ada.locator('[data-testid=admin-page]').waitFor();
 });
 
-afterAll(async () => {
-	await browser?.close();
-	await server?.close();
-});
+afterAll(() => team?.close());
 
 const tab = (name: string) => ada.locator(`[data-testid=admin-tab-${name}]`).click();
 const row = (testid: string, handle: string) => ada.locator(`[data-testid=${testid}][data-handle="${handle}"]`);
@@ -85,7 +73,7 @@ describe('admin settings', () => {
 		await ada.locator('[data-testid=invite-link-create]').click();
 		const url = (await ada.locator('[data-testid=invite-link-url]').textContent())!.trim();
 		expect(url).toMatch(/\/invite\//);
-		const visitor = await newPerson(browser, server.url, { viewport: { width: 375, height: 740 } });
+		const visitor = await newPerson(team.browser, team.server.url, { viewport: { width: 375, height: 740 } });
 		await visitor.page.goto(new URL(url).pathname);
 		await poll(() => visitor.page.locator('h1').textContent()).toBe('Join Acme Labs');
 		const active = ada.locator('[data-testid=invite-row][data-status=active]');
@@ -106,7 +94,7 @@ describe('admin settings', () => {
 		);
 		const made = await ada.request.post('/api/conversations', {
 			data: { kind: 'channel', name: 'with-client', isPrivate: true, memberIds: [ids['bob.stone']] },
-			headers: { origin: server.url }
+			headers: { origin: team.server.url }
 		});
 		expect(made.status()).toBe(201);
 		await ada.reload();
@@ -114,8 +102,8 @@ describe('admin settings', () => {
 		await ada.locator('[data-testid=invite-link-channel][data-name=with-client]').check();
 		await ada.locator('[data-testid=invite-link-create]').click();
 		const url = (await ada.locator('[data-testid=invite-link-url]').textContent())!.trim();
-		const g = await newPerson(browser, server.url, { viewport: { width: 375, height: 740 } });
-		errorLogs.push(g.errors);
+		const g = await newPerson(team.browser, team.server.url, { viewport: { width: 375, height: 740 } });
+		team.errorLogs.push(g.errors);
 		await g.page.goto(new URL(url).pathname);
 		await g.page.locator('[data-testid=invite-email]').fill('gil@example.com');
 		await g.page.locator('[data-testid=invite-name]').fill('Gil Guest');
@@ -171,7 +159,7 @@ describe('admin settings', () => {
 
 	it('ran without console errors', () => {
 		// Cy's sockets closing on deactivation log nothing; a refused org edit is a 409 the page handles.
-		const unexpected = errorLogs.flat().filter((e) => !/status of 40[19]|status of 410/.test(e));
+		const unexpected = team.errorLogs.flat().filter((e) => !/status of 40[19]|status of 410/.test(e));
 		expect(unexpected).toEqual([]);
 	});
 });

@@ -5,41 +5,26 @@
  * with unsent text. At 1440 px (Bob, the "…" menu) and 375 px (Cy, the long-press sheet).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { launchBrowser, newPerson, joiner } from './support/browser';
-import { startTestServer, type TestServer } from './support/server';
-import { invite, message, messageAction, poll, post, signUpFirst } from './support/people';
+import type { Locator, Page } from 'playwright-core';
+import { DESKTOP, PHONE, startTeam, type Team } from './support/team';
+import { message, messageAction, poll, post } from './support/people';
 
-let server: TestServer;
-let browser: Browser;
+let team: Team;
 let ada: Page;
 let bob: Page;
 let cy: Page;
 let general: string;
-const errorLogs: string[][] = [];
 const shots = process.env.E2E_SHOTS;
 const UPDATES = 30;
 
 beforeAll(async () => {
-	server = await startTestServer();
-	browser = await launchBrowser();
-	const a = await newPerson(browser, server.url, { viewport: { width: 1440, height: 900 } });
-	errorLogs.push(a.errors);
-	ada = a.page;
-	await signUpFirst(ada);
-	general = new URL(ada.url()).pathname.split('/').pop()!;
-	await post(ada, 'Before you left');
-	const join = joiner(browser, server.url, errorLogs);
-	bob = await invite(ada, { name: 'Bob Stone', email: 'bob@example.com' }, join({ width: 1440, height: 900 }));
-	cy = await invite(ada, { name: 'Cy Young', email: 'cy@example.com' }, join({ width: 375, height: 740 }));
+	team = await startTeam({ joiners: [DESKTOP, PHONE], beforeInvites: (ada) => post(ada, 'Before you left') });
+	({ ada, general, bob, cy } = team);
 	// Both have read what was there: their markers sit on "Before you left".
 	for (const p of [bob, cy]) await message(p, 'Before you left').waitFor();
 });
 
-afterAll(async () => {
-	await browser?.close();
-	await server?.close();
-});
+afterAll(() => team?.close());
 
 const divider = (p: Page) => p.locator('[data-testid=new-messages-divider]');
 const pill = (p: Page) => p.locator('[data-testid=jump-to-unread]');
@@ -69,7 +54,7 @@ describe('catching up', () => {
 	it('shows "New messages" at my read marker and a pill to jump up to it', async () => {
 		for (const p of [bob, cy]) await p.goto('/members');
 		for (let n = 1; n <= UPDATES; n++) {
-			const res = await ada.request.post(`/api/conversations/${general}/messages`, { data: { bodyMd: `Update ${n} of the launch` }, headers: { origin: server.url } });
+			const res = await ada.request.post(`/api/conversations/${general}/messages`, { data: { bodyMd: `Update ${n} of the launch` }, headers: { origin: team.server.url } });
 			expect(res.status()).toBe(201);
 		}
 		await poll(() => badge(bob).textContent()).toBe(String(UPDATES));
@@ -183,6 +168,6 @@ describe('catching up', () => {
 	});
 
 	it('ran without errors', () => {
-		for (const errors of errorLogs) expect(errors).toEqual([]);
+		for (const errors of team.errorLogs) expect(errors).toEqual([]);
 	});
 });

@@ -7,10 +7,10 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newPerson, joiner } from './support/browser';
-import { startTestServer, type TestServer } from './support/server';
-import { invite, message, poll, signUpFirst } from './support/people';
+import type { Page } from 'playwright-core';
+import { startTestServer } from './support/server';
+import { DESKTOP, PHONE, createChannel, startTeam, type Team } from './support/team';
+import { message, poll } from './support/people';
 
 // nodemailer is the gateway's dependency (it sends CircleChat's own mail); the web app has none.
 const nodemailer = createRequire(join(import.meta.dirname, '../../../agent-gateway/package.json'))('nodemailer') as {
@@ -18,42 +18,20 @@ const nodemailer = createRequire(join(import.meta.dirname, '../../../agent-gatew
 };
 
 const DOMAIN = 'in.example.test';
-let server: TestServer;
-let browser: Browser;
+let team: Team;
 let ada: Page;
 let bob: Page;
 let cy: Page;
 let channel: string;
-const errorLogs: string[][] = [];
 const shots = process.env.E2E_SHOTS;
 
 beforeAll(async () => {
-	server = await startTestServer({ inboundDomain: DOMAIN });
-	browser = await launchBrowser();
-	const a = await newPerson(browser, server.url, { viewport: { width: 1440, height: 900 } });
-	errorLogs.push(a.errors);
-	ada = a.page;
-	await signUpFirst(ada);
-	const join = joiner(browser, server.url, errorLogs);
-	bob = await invite(ada, { name: 'Bob Stone', email: 'bob@example.com' }, join({ width: 1440, height: 900 }));
-	cy = await invite(ada, { name: 'Cy Young', email: 'cy@example.com' }, join({ width: 375, height: 740 }));
-	const members = (await (await ada.request.get('/api/members')).json()).members as Array<{ id: string; handle: string }>;
-	const res = await ada.request.post('/api/conversations', {
-		data: { kind: 'channel', name: 'support', memberIds: members.filter((m) => m.handle !== 'ada').map((m) => m.id) },
-		headers: { origin: server.url }
-	});
-	expect(res.status()).toBe(201);
-	channel = (await res.json()).conversation.id;
-	for (const p of [ada, bob, cy]) {
-		await p.goto(`/c/${channel}`);
-		await p.locator('[data-testid=composer]').waitFor();
-	}
+	team = await startTeam({ server: () => startTestServer({ inboundDomain: DOMAIN }), joiners: [DESKTOP, PHONE] });
+	({ ada, bob, cy } = team);
+	channel = await createChannel(team, 'support', [ada, bob, cy]);
 });
 
-afterAll(async () => {
-	await browser?.close();
-	await server?.close();
-});
+afterAll(() => team?.close());
 
 const details = (p: Page) => p.locator('[data-testid=members-dialog]');
 async function openAbout(p: Page) {
@@ -96,7 +74,7 @@ describe('email into a channel', () => {
 	});
 
 	it('renders a mail with its subject, sender and verdicts, at 375 px too', async () => {
-		const t = nodemailer.createTransport({ host: '127.0.0.1', port: server.inboundPort, secure: false, ignoreTLS: true });
+		const t = nodemailer.createTransport({ host: '127.0.0.1', port: team.server.inboundPort, secure: false, ignoreTLS: true });
 		try {
 			const sent = await t.sendMail({
 				from: 'Grace Hopper <grace@sender.example>', to: address, subject: 'Printer on fire',
@@ -129,6 +107,6 @@ describe('email into a channel', () => {
 			await cy.screenshot({ path: `${shots}/channel-email-message-375.png` });
 			await ada.screenshot({ path: `${shots}/channel-email-message-1440.png` });
 		}
-		expect(errorLogs.flat()).toEqual([]);
+		expect(team.errorLogs.flat()).toEqual([]);
 	});
 });

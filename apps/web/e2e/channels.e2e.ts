@@ -5,51 +5,28 @@
  * channel) and Bob at 1440 px, Cy at 375 px.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newPerson, joiner } from './support/browser';
-import { startTestServer, type TestServer } from './support/server';
-import { invite, message, messageAction, poll, post, signUpFirst } from './support/people';
+import type { Page } from 'playwright-core';
+import { DESKTOP, PHONE, createChannel, startTeam, type Team } from './support/team';
+import { message, messageAction, poll, post } from './support/people';
 
-let server: TestServer;
-let browser: Browser;
+let team: Team;
 let ada: Page;
 let bob: Page;
 let cy: Page;
 let launch: string;
-const errorLogs: string[][] = [];
 const shots = process.env.E2E_SHOTS;
 
 beforeAll(async () => {
-	server = await startTestServer();
-	browser = await launchBrowser();
-	const a = await newPerson(browser, server.url, { viewport: { width: 1440, height: 900 } });
-	errorLogs.push(a.errors);
-	ada = a.page;
-	await signUpFirst(ada);
-	const join = joiner(browser, server.url, errorLogs);
-	bob = await invite(ada, { name: 'Bob Stone', email: 'bob@example.com' }, join({ width: 1440, height: 900 }));
-	cy = await invite(ada, { name: 'Cy Young', email: 'cy@example.com' }, join({ width: 375, height: 740 }));
-	const members = (await (await ada.request.get('/api/members')).json()).members as Array<{ id: string; handle: string }>;
-	const res = await ada.request.post('/api/conversations', {
-		data: { kind: 'channel', name: 'launch', memberIds: members.filter((m) => m.handle !== 'ada').map((m) => m.id) },
-		headers: { origin: server.url }
-	});
-	expect(res.status()).toBe(201);
-	launch = (await res.json()).conversation.id;
-	for (const p of [ada, bob, cy]) {
-		await p.goto(`/c/${launch}`);
-		await p.locator('[data-testid=composer]').waitFor();
-	}
+	team = await startTeam({ joiners: [DESKTOP, PHONE] });
+	({ ada, bob, cy } = team);
+	launch = await createChannel(team, 'launch', [ada, bob, cy]);
 });
 
-afterAll(async () => {
-	await browser?.close();
-	await server?.close();
-});
+afterAll(() => team?.close());
 
 const details = (p: Page) => p.locator('[data-testid=members-dialog]');
 const sidebarLink = (p: Page, name: string) => p.locator(`[data-testid=sidebar] [data-name="${name}"]`);
-async function openDetails(p: Page, tab: 'about' | 'members' | 'pins') {
+async function openDetails(p: Page, tab: 'about' | 'members' | 'pins' | 'files') {
 	await p.locator('[data-testid=conversation-title]').click();
 	await details(p).locator(`[data-testid=details-tab-${tab}]`).click();
 }
@@ -103,6 +80,65 @@ describe('channels', () => {
 		await details(cy).locator('[data-testid=no-pins]').waitFor();
 		await poll(() => message(bob, 'The plan lives in this doc').locator('[data-testid=message-pinned]').count()).toBe(0);
 		await closeDetails(cy);
+	});
+
+	it('the Files tab lists the channel\'s files for every member and jumps to the message', async () => {
+		await bob.locator('[data-testid=composer-file-input]').setInputFiles({ name: 'launch-spec.txt', mimeType: 'text/plain', buffer: Buffer.from('Scope, dates, owners.\n') });
+		await poll(() => bob.locator('[data-testid=composer-uploads] [data-testid=upload]').first().getAttribute('data-status')).toBe('done');
+		await post(bob, 'Spec attached');
+		await message(cy, 'Spec attached').waitFor();
+		// Older messages push it up the list: the jump must bring it back.
+		for (let n = 1; n <= 12; n++) await post(ada, `Filler ${n}`);
+		await message(cy, 'Filler 12').waitFor();
+		for (const [p, size] of [[bob, 1440], [cy, 375]] as const) {
+			await openDetails(p, 'files');
+			const row = details(p).locator('[data-testid=file-row]');
+			await poll(() => row.count()).toBe(1);
+			expect(await row.locator('[data-testid=file-name]').textContent()).toBe('launch-spec.txt');
+			expect(await row.innerText()).toContain('Bob Stone');
+			if (shots) await p.screenshot({ path: `${shots}/channels-files-${size}.png` });
+			await row.locator('[data-testid=file-jump]').click();
+			await poll(() => details(p).count()).toBe(0);
+			await poll(() => message(p, 'Spec attached').getAttribute('data-highlighted')).toBe('true');
+		}
+		// A channel without files says what the tab will hold.
+		await ada.goto(`/c/${team.general}`);
+		await ada.locator('[data-testid=composer]').waitFor();
+		await openDetails(ada, 'files');
+		await poll(() => details(ada).locator('[data-testid=no-files]').textContent()).toContain('No files yet');
+		await closeDetails(ada);
+		await ada.goto(`/c/${launch}`);
+		await ada.locator('[data-testid=composer]').waitFor();
+	});
+
+	it('on a phone the views and the member count move into the "…" menu, so the name has the header', async () => {
+		const menu = (p: Page) => p.locator('[data-testid=conversation-menu-items]');
+		expect(await cy.locator('[data-testid=conversation-tabs]').isVisible()).toBe(false);
+		expect(await cy.locator('[data-testid=member-count]').isVisible()).toBe(false);
+		// The whole name shows, not cut short by the tabs.
+		expect(await cy.locator('[data-testid=conversation-title] span.truncate').evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+		await cy.locator('[data-testid=conversation-menu]').click();
+		await menu(cy).waitFor();
+		expect(await menu(cy).locator('[data-testid=menu-members]').innerText()).toContain('Members 3');
+		if (shots) await cy.screenshot({ path: `${shots}/channels-phone-menu-375.png` });
+		await menu(cy).locator('[data-testid=menu-board]').click();
+		await cy.waitForURL(`**/c/${launch}/board`);
+		await cy.locator('[data-testid=conversation-menu]').click();
+		await menu(cy).locator('[data-testid=menu-messages]').click();
+		await cy.waitForURL((url) => url.pathname === `/c/${launch}`);
+		await cy.locator('[data-testid=composer]').waitFor();
+		await cy.locator('[data-testid=conversation-menu]').click();
+		await menu(cy).locator('[data-testid=menu-members]').click();
+		await poll(() => details(cy).locator('[data-testid=conversation-member]').count()).toBe(3);
+		await closeDetails(cy);
+		// At 1440 px the tabs and the count stay in the header, and the menu does not repeat them.
+		expect(await bob.locator('[data-testid=conversation-tabs]').isVisible()).toBe(true);
+		expect(await bob.locator('[data-testid=member-count]').isVisible()).toBe(true);
+		await bob.locator('[data-testid=conversation-menu]').click();
+		await menu(bob).waitFor();
+		expect(await menu(bob).locator('[data-testid=menu-board], [data-testid=menu-members]').evaluateAll((els) => els.filter((e) => (e as HTMLElement).offsetParent !== null).length)).toBe(0);
+		await bob.keyboard.press('Escape');
+		await poll(() => menu(bob).count()).toBe(0);
 	});
 
 	it('a star moves the conversation to a Starred section at the top of the sidebar', async () => {
@@ -165,11 +201,73 @@ describe('channels', () => {
 		await message(ada, 'Back in business').waitFor();
 	});
 
+	it('an archived channel stays in Browse with a badge, opens read-only with its threads, and search finds it', async () => {
+		const root = await (await bob.request.post(`/api/conversations/${launch}/messages`, { data: { bodyMd: 'Retro notes: what went well' }, headers: { origin: team.server.url } })).json();
+		await bob.request.post(`/api/conversations/${launch}/messages`, { data: { bodyMd: 'The demo landed', parentId: root.message.id }, headers: { origin: team.server.url } });
+		await message(bob, 'Retro notes').locator('[data-testid=thread-summary]').waitFor();
+		await openDetails(ada, 'members');
+		await details(ada).locator('[data-testid=archive-channel]').click();
+		await poll(() => details(ada).locator('[data-testid=unarchive-channel]').count()).toBe(1);
+		await closeDetails(ada);
+		await poll(() => sidebarLink(bob, 'launch-day').count()).toBe(0);
+		await bob.goto(`/c/${team.general}`);
+		await bob.locator('[data-testid=composer]').waitFor();
+
+		// Browse lists it, marked, and opens it to read.
+		await bob.locator('[data-testid=browse-channels]').click();
+		const entry = bob.locator('[data-testid=browse-channel][data-name="launch-day"]');
+		await entry.locator('[data-testid=browse-archived]').waitFor();
+		expect(await entry.locator('[data-testid=browse-join]').innerText()).toBe('Open');
+		expect(await bob.locator('[data-testid=browse-channel][data-name="general"] [data-testid=browse-archived]').count()).toBe(0);
+		if (shots) await bob.screenshot({ path: `${shots}/channels-browse-archived-1440.png` });
+		await entry.locator('[data-testid=browse-join]').click();
+		await bob.locator('[data-testid=archived-banner]').waitFor();
+		expect(await bob.locator('[data-testid=composer]').count()).toBe(0);
+		// Still out of the sidebar after opening it.
+		expect(await sidebarLink(bob, 'launch-day').count()).toBe(0);
+
+		// Its thread opens, with no actions on the root or the replies.
+		await message(bob, 'Retro notes').locator('[data-testid=thread-summary]').click();
+		const pane = bob.locator('[data-testid=thread-pane]');
+		await pane.locator('[data-testid=thread-archived]').waitFor();
+		for (const text of ['Retro notes', 'The demo landed']) {
+			const row = pane.locator('[data-testid=message]', { hasText: text });
+			await row.hover();
+			await expect(row.locator('[data-testid=message-actions]').count()).resolves.toBe(0);
+		}
+		await bob.keyboard.press('Escape');
+		await poll(() => pane.count()).toBe(0);
+
+		// Search still finds its messages, and a hit opens the archived channel.
+		await bob.goto(`/c/${team.general}`);
+		await bob.locator('[data-testid=composer]').waitFor();
+		await bob.keyboard.press('Control+f');
+		await bob.keyboard.type('retro notes');
+		const hit = bob.locator('[data-testid=search-result]');
+		await poll(() => hit.count()).toBe(1);
+		await hit.click();
+		await poll(() => message(bob, 'Retro notes').getAttribute('data-highlighted')).toBe('true');
+		await bob.locator('[data-testid=archived-banner]').waitFor();
+
+		// Cy, no longer a member, sees the badge at 375 px too.
+		await cy.goto(`/c/${team.general}`);
+		await cy.locator('[data-testid=composer]').waitFor();
+		await cy.locator('[data-testid=open-drawer]').click();
+		await cy.locator('[data-testid=drawer] [data-testid=browse-channels]').click();
+		await cy.locator('[data-testid=browse-channel][data-name="launch-day"] [data-testid=browse-archived]').waitFor();
+		if (shots) await cy.screenshot({ path: `${shots}/channels-browse-archived-375.png` });
+		await cy.keyboard.press('Escape');
+		await poll(() => cy.locator('[data-testid=browse-dialog]').count()).toBe(0);
+
+		await ada.locator('[data-testid=archived-banner] [data-testid=unarchive-channel]').click();
+		await sidebarLink(bob, 'launch-day').waitFor();
+	});
+
 	it('leaving takes the channel out of my sidebar', async () => {
 		await openDetails(bob, 'members');
 		await details(bob).locator('[data-testid=leave-channel]').click();
 		await poll(() => sidebarLink(bob, 'launch-day').count()).toBe(0);
 		await poll(() => ada.locator('[data-testid=member-count]').textContent()).toContain('1');
-		for (const errors of errorLogs) expect(errors).toEqual([]);
+		for (const errors of team.errorLogs) expect(errors).toEqual([]);
 	});
 });

@@ -1,7 +1,9 @@
 /**
  * Dismissing things: Esc closes the topmost open layer (menu, picker, sheet, dialog, then the
  * thread pane), the conversation menu lets the click that closes it through, and the phone's
- * long-press sheet survives the release of the press that opened it.
+ * long-press sheet survives the release of the press that opened it. A message's "…" menu closes
+ * on Esc and leaves nothing behind that swallows the next click; on a touchscreen phone Esc closes
+ * the drawer, the conversation menu and the thread.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -194,6 +196,79 @@ describe('chat: dismissing with Esc and clicks', () => {
 			await p.touchscreen.tap(150, 120);
 			await poll(() => sheet.count()).toBe(0);
 		}
+		await context.close();
+	});
+
+	it('Esc closes a message\'s "…" menu, and a click outside it closes it and still lands', async () => {
+		const menu = ada.locator('[data-testid=message-menu]');
+		await messageAction(ada, 'Agenda item 10.', 'message-more');
+		await menu.waitFor();
+		await ada.keyboard.press('Escape');
+		await poll(() => menu.count()).toBe(0);
+		// Another message's button (above the menu, which opens downwards) acts in the same click:
+		// nothing invisible is left to swallow it.
+		await messageAction(ada, 'Agenda item 10.', 'message-more');
+		await menu.waitFor();
+		await messageAction(ada, 'Agenda item 8.', 'message-react');
+		await poll(() => menu.count()).toBe(0);
+		await ada.locator('[data-testid=emoji-picker]').waitFor();
+		await ada.keyboard.press('Escape');
+		await poll(() => ada.locator('[data-testid=emoji-picker]').count()).toBe(0);
+		// And the composer takes the focus and the text at once after the menu closes.
+		await messageAction(ada, 'Agenda item 10.', 'message-more');
+		await menu.waitFor();
+		await ada.locator('[data-testid=composer]').click();
+		await poll(() => menu.count()).toBe(0);
+		await ada.keyboard.type('typed');
+		expect(await ada.locator('[data-testid=composer]').inputValue()).toBe('typed');
+		await ada.locator('[data-testid=composer]').fill('');
+		// The "…" button itself toggles it closed.
+		await messageAction(ada, 'Agenda item 10.', 'message-more');
+		await menu.waitFor();
+		await message(ada, 'Agenda item 10.').locator('[data-testid=message-more]').click();
+		await poll(() => menu.count()).toBe(0);
+	});
+
+	it('on a touchscreen phone: Esc closes the drawer, the "…" menu and the thread, and a tap after the menu lands', async () => {
+		const context = await browser.newContext({ baseURL: server.url, viewport: { width: 375, height: 740 }, hasTouch: true, isMobile: true, serviceWorkers: 'block' });
+		await context.addCookies(await ada.context().cookies());
+		const p = await context.newPage();
+		p.on('pageerror', (err) => errorLogs.push([`pageerror: ${err.message}`]));
+		await p.goto(new URL(ada.url()).pathname);
+		await message(p, 'Later note 24.').waitFor();
+		const drawer = p.locator('[data-testid=drawer]');
+		await p.locator('[data-testid=open-drawer]').tap();
+		await drawer.waitFor();
+		if (shots) await p.screenshot({ path: `${shots}/keyboard-phone-drawer.png` });
+		await p.keyboard.press('Escape');
+		await poll(() => drawer.count()).toBe(0);
+
+		const menu = p.locator('[data-testid=conversation-menu-items]');
+		await p.locator('[data-testid=conversation-menu]').tap();
+		await menu.waitFor();
+		await p.keyboard.press('Escape');
+		await poll(() => menu.count()).toBe(0);
+		// A tap outside the open menu closes it and opens what it was on.
+		await p.locator('[data-testid=conversation-menu]').tap();
+		await menu.waitFor();
+		await p.locator('[data-testid=open-drawer]').tap();
+		await poll(() => menu.count()).toBe(0);
+		await drawer.waitFor();
+		await p.keyboard.press('Escape');
+		await poll(() => drawer.count()).toBe(0);
+
+		// The thread, opened from the long-press sheet, closes on Esc too.
+		const box = (await message(p, 'Later note 24.').boundingBox())!;
+		const touch = await context.newCDPSession(p);
+		await touch.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ x: box.x + 60, y: box.y + box.height / 2 }] });
+		await p.waitForTimeout(800);
+		await touch.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+		await p.locator('[data-testid=sheet-reply]').tap();
+		const pane = p.locator('[data-testid=thread-pane]');
+		await pane.waitFor();
+		await p.keyboard.press('Escape');
+		await poll(() => pane.count()).toBe(0);
+		await message(p, 'Later note 24.').waitFor();
 		await context.close();
 	});
 

@@ -5,16 +5,15 @@
  */
 import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newPerson, joiner } from './support/browser';
-import { startTestServer, type TestServer } from './support/server';
-import { invite, message, messageAction, poll, signUpFirst } from './support/people';
+import type { Page } from 'playwright-core';
+import { newPerson } from './support/browser';
+import { startTestServer } from './support/server';
+import { PHONE, startTeam, type Team } from './support/team';
+import { message, messageAction, poll } from './support/people';
 
-let server: TestServer;
-let browser: Browser;
+let team: Team;
 let ada: Page;
 let bob: Page;
-const errorLogs: string[][] = [];
 const shots = process.env.E2E_SHOTS;
 const LIMIT = 1024 * 1024;
 
@@ -83,19 +82,11 @@ const uploads = (page: Page, composer = 'composer') => page.locator(`[data-testi
 const viewer = (page: Page) => page.locator('[data-testid=file-viewer]');
 
 beforeAll(async () => {
-	server = await startTestServer({ maxUploadBytes: LIMIT });
-	browser = await launchBrowser();
-	const a = await newPerson(browser, server.url, { viewport: { width: 1440, height: 900 } });
-	errorLogs.push(a.errors);
-	ada = a.page;
-	await signUpFirst(ada);
-	bob = await invite(ada, { name: 'Bob Stone', email: 'bob@example.com' }, joiner(browser, server.url, errorLogs)({ width: 375, height: 740 }));
+	team = await startTeam({ server: () => startTestServer({ maxUploadBytes: LIMIT }), joiners: [PHONE] });
+	({ ada, bob } = team);
 });
 
-afterAll(async () => {
-	await browser?.close();
-	await server?.close();
-});
+afterAll(() => team?.close());
 
 describe('files in messages', () => {
 	it('uploads a picked image with a progress bar and a cancel, and the other browser sees its preview', async () => {
@@ -197,9 +188,9 @@ describe('files in messages', () => {
 		await uploads(ada).first().locator('[data-testid=upload-remove]').click();
 		await ada.locator('[data-testid=composer]').fill('');
 		// The browser logs the refused request; nothing else may be logged.
-		const i = errorLogs[0]!.findIndex((e) => e.includes('413') && e.includes('/api/uploads'));
+		const i = team.errorLogs[0]!.findIndex((e) => e.includes('413') && e.includes('/api/uploads'));
 		expect(i).toBeGreaterThanOrEqual(0);
-		errorLogs[0]!.splice(i, 1);
+		team.errorLogs[0]!.splice(i, 1);
 	});
 
 	it('runs no script of an HTML file, in the viewer or opened by its URL', async () => {
@@ -229,9 +220,9 @@ describe('files in messages', () => {
 		expect(await frame()!.evaluate(() => [document.title, (window as unknown as { ran?: boolean }).ran ?? null])).toEqual(['Report', null]);
 		expect(await ada.evaluate(() => (window as unknown as { posted: unknown[] }).posted)).toEqual([]);
 		// Chromium says why: the frame is sandboxed without allow-scripts.
-		const blocked = errorLogs[0]!.findIndex((e) => e.includes('Blocked script execution') && e.includes(key));
+		const blocked = team.errorLogs[0]!.findIndex((e) => e.includes('Blocked script execution') && e.includes(key));
 		expect(blocked).toBeGreaterThanOrEqual(0);
-		errorLogs[0]!.splice(blocked, 1);
+		team.errorLogs[0]!.splice(blocked, 1);
 		if (shots) await ada.screenshot({ path: `${shots}/files-viewer-html-1440.png` });
 		await ada.keyboard.press('Escape');
 
@@ -397,6 +388,6 @@ describe('files in messages', () => {
 	});
 
 	it('ran without errors', () => {
-		for (const errors of errorLogs) expect(errors).toEqual([]);
+		for (const errors of team.errorLogs) expect(errors).toEqual([]);
 	});
 });

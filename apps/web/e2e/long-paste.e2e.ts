@@ -7,18 +7,15 @@
  * links a comment's file to its task.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { MAX_BODY_CHARS } from '@circlechat/model';
-import { launchBrowser, newPerson, joiner } from './support/browser';
-import { startTestServer, type TestServer } from './support/server';
-import { invite, message, messageAction, openConversation, poll, post, signUpFirst } from './support/people';
+import { PHONE, startTeam, type Team } from './support/team';
+import { message, messageAction, openConversation, poll, post } from './support/people';
 
-let server: TestServer;
-let browser: Browser;
+let team: Team;
 let ada: Page;
 let bob: Page;
 let general = '';
-const errorLogs: string[][] = [];
 const shots = process.env.E2E_SHOTS;
 
 /** A 2 MB single line, as a minified bundle or a JSON dump is. */
@@ -45,20 +42,11 @@ async function answerTime(page: Page) {
 }
 
 beforeAll(async () => {
-	server = await startTestServer();
-	browser = await launchBrowser();
-	const a = await newPerson(browser, server.url, { viewport: { width: 1440, height: 900 } });
-	errorLogs.push(a.errors);
-	ada = a.page;
-	await signUpFirst(ada);
-	general = new URL(ada.url()).pathname.split('/').pop()!;
-	bob = await invite(ada, { name: 'Bob Stone', email: 'bob@example.com' }, joiner(browser, server.url, errorLogs)({ width: 375, height: 740 }));
+	team = await startTeam({ joiners: [PHONE] });
+	({ ada, general, bob } = team);
 });
 
-afterAll(async () => {
-	await browser?.close();
-	await server?.close();
-});
+afterAll(() => team?.close());
 
 describe('text past the message limit', () => {
 	it('holds a 2 MB paste out of the text box, stays responsive, and sends it as a file the other browser sees', async () => {
@@ -191,7 +179,7 @@ describe('text past the message limit', () => {
 		await ada.locator('[data-testid=composer]').waitFor();
 		expect(await ada.locator('[data-testid=refused-notice]').count()).toBe(0);
 		expect(await bob.locator('[data-testid=refused-notice]').count()).toBe(0);
-		const unexpected = errorLogs.flat().filter((e) => !/401 \(Unauthorized\)/.test(e));
+		const unexpected = team.errorLogs.flat().filter((e) => !/401 \(Unauthorized\)/.test(e));
 		expect(unexpected).toEqual([]);
 	});
 });

@@ -4,33 +4,23 @@
  * task of a message. The server runs in its own process so it can be killed with SIGKILL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { launchBrowser, newPerson, joiner } from './support/browser';
+import type { Locator, Page } from 'playwright-core';
+import { newPerson } from './support/browser';
 import { startServerProcess, type ProcessServer } from './support/server';
-import { invite, message, poll, post, signUpFirst } from './support/people';
+import { DESKTOP, startTeam, type Team } from './support/team';
+import { message, poll, post } from './support/people';
 
-let server: ProcessServer;
-let browser: Browser;
+let team: Team<ProcessServer>;
 let ada: Page;
 let bob: Page;
 let general: string;
-const errorLogs: string[][] = [];
 
 beforeAll(async () => {
-	server = await startServerProcess();
-	browser = await launchBrowser();
-	const a = await newPerson(browser, server.url, { viewport: { width: 1440, height: 900 } });
-	errorLogs.push(a.errors);
-	ada = a.page;
-	await signUpFirst(ada);
-	general = new URL(ada.url()).pathname.split('/').pop()!;
-	bob = await invite(ada, { name: 'Bob Stone', email: 'bob@example.com' }, joiner(browser, server.url, errorLogs)({ width: 1440, height: 900 }));
+	team = await startTeam({ server: startServerProcess, joiners: [DESKTOP] });
+	({ ada, general, bob } = team);
 });
 
-afterAll(async () => {
-	await browser?.close();
-	await server?.close();
-});
+afterAll(() => team?.close());
 
 /** A task on #general made through the REST API, as any client would. */
 async function createTask(page: Page, title: string, bodyMd = ''): Promise<string> {
@@ -174,10 +164,10 @@ describe('task modal', () => {
 		await poll(() => ada.locator('[data-testid=conversation-sync]').count()).toBe(0);
 		await ada.goto('about:blank');
 		await bob.goto('about:blank');
-		await server.kill9();
-		await server.restart();
-		const fresh = await newPerson(browser, server.url, { viewport: { width: 1440, height: 900 } });
-		errorLogs.push(fresh.errors);
+		await team.server.kill9();
+		await team.server.restart();
+		const fresh = await newPerson(team.browser, team.server.url, { viewport: { width: 1440, height: 900 } });
+		team.errorLogs.push(fresh.errors);
 		await fresh.context.addCookies(await ada.context().cookies());
 		await expectEveryField(await openTask(fresh.page, 'Ship the release'));
 		await fresh.context.close();
@@ -302,6 +292,6 @@ describe('task modal', () => {
 
 	it('ran without errors in the console', () => {
 		// A refused write would show here as a reset; none is expected.
-		for (const log of errorLogs) expect(log.filter((l) => !/favicon|Failed to load resource.*404/.test(l))).toEqual([]);
+		for (const log of team.errorLogs) expect(log.filter((l) => !/favicon|Failed to load resource.*404/.test(l))).toEqual([]);
 	});
 });

@@ -5,19 +5,17 @@
  * browser refuses the microphone.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newPerson, joiner } from './support/browser';
-import { startTestServer, type TestServer } from './support/server';
-import { invite, message, messageAction, poll, post, signUpFirst } from './support/people';
+import type { Page } from 'playwright-core';
+import { launchBrowser } from './support/browser';
+import { PHONE, startTeam, type Team } from './support/team';
+import { message, messageAction, poll, post } from './support/people';
 
 /** For this file only: a fake capture device, and the permission prompt answered yes. */
 const FAKE_MIC = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 
-let server: TestServer;
-let browser: Browser;
+let team: Team;
 let ada: Page;
 let bob: Page;
-const errorLogs: string[][] = [];
 const shots = process.env.E2E_SHOTS;
 
 const voiceMessages = (page: Page, scope = page.locator('[data-testid=message-list]')) =>
@@ -25,19 +23,11 @@ const voiceMessages = (page: Page, scope = page.locator('[data-testid=message-li
 const panel = (page: Page, composer = 'composer') => page.locator(`[data-testid=${composer}-voice-panel]`);
 
 beforeAll(async () => {
-	server = await startTestServer();
-	browser = await launchBrowser(FAKE_MIC);
-	const a = await newPerson(browser, server.url, { viewport: { width: 1440, height: 900 } });
-	errorLogs.push(a.errors);
-	ada = a.page;
-	await signUpFirst(ada);
-	bob = await invite(ada, { name: 'Bob Stone', email: 'bob@example.com' }, joiner(browser, server.url, errorLogs)({ width: 375, height: 740 }));
+	team = await startTeam({ browserArgs: FAKE_MIC, joiners: [PHONE] });
+	({ ada, bob } = team);
 });
 
-afterAll(async () => {
-	await browser?.close();
-	await server?.close();
-});
+afterAll(() => team?.close());
 
 describe('voice messages', () => {
 	it('holds the mic to record about 2 s, reviews and sends; the other member sees the waveform and plays it', async () => {
@@ -114,7 +104,7 @@ describe('voice messages', () => {
 	});
 
 	it('on a phone (touch, 375 px): a tap starts, a tap on stop ends, then send', async () => {
-		const context = await browser.newContext({ baseURL: server.url, viewport: { width: 375, height: 740 }, hasTouch: true, isMobile: true, serviceWorkers: 'block' });
+		const context = await team.browser.newContext({ baseURL: team.server.url, viewport: { width: 375, height: 740 }, hasTouch: true, isMobile: true, serviceWorkers: 'block' });
 		try {
 			await context.addCookies(await bob.context().cookies());
 			const phone = await context.newPage();
@@ -143,7 +133,7 @@ describe('voice messages', () => {
 		// Another Chromium, with the fake device but no automatic yes: headless, the prompt is denied.
 		const refusing = await launchBrowser(['--use-fake-device-for-media-stream']);
 		try {
-			const context = await refusing.newContext({ baseURL: server.url, viewport: { width: 1440, height: 900 }, serviceWorkers: 'block' });
+			const context = await refusing.newContext({ baseURL: team.server.url, viewport: { width: 1440, height: 900 }, serviceWorkers: 'block' });
 			await context.addCookies(await ada.context().cookies());
 			const page = await context.newPage();
 			await page.goto('/');
@@ -160,6 +150,6 @@ describe('voice messages', () => {
 	});
 
 	it('ran without console errors', () => {
-		expect(errorLogs.flat()).toEqual([]);
+		expect(team.errorLogs.flat()).toEqual([]);
 	});
 });

@@ -31,6 +31,8 @@ export interface NewPageOptions {
 	serviceWorkers?: 'allow' | 'block';
 	/** Cookies and localStorage to start from (someone already signed in). */
 	storageState?: Awaited<ReturnType<BrowserContext['storageState']>>;
+	/** A touchscreen phone: touch events and a mobile viewport, as Chromium emulates them. */
+	touch?: boolean;
 }
 
 /**
@@ -43,7 +45,8 @@ export async function newPerson(browser: Browser, baseURL: string, opts: NewPage
 		viewport: opts.viewport ?? { width: 1280, height: 800 },
 		// The service worker would cache across test runs on the same origin; tests want the network.
 		serviceWorkers: opts.serviceWorkers ?? 'block',
-		storageState: opts.storageState
+		storageState: opts.storageState,
+		...(opts.touch ? { hasTouch: true, isMobile: true } : {})
 	});
 	const page: Page = await context.newPage();
 	const errors: string[] = [];
@@ -56,12 +59,13 @@ export async function newPerson(browser: Browser, baseURL: string, opts: NewPage
 }
 
 /**
- * What `invite` opens for someone joining: a fresh person at `viewport`, whose console errors go
+ * What `invite` opens for someone joining: a fresh person at `viewport` (on a touchscreen with
+ * `touch`), whose console errors go
  * to `errorLogs` so the test can assert the app ran cleanly for everyone.
  */
 export function joiner(browser: Browser, baseURL: string, errorLogs: string[][]) {
-	return (viewport: { width: number; height: number }) => async () => {
-		const p = await newPerson(browser, baseURL, { viewport });
+	return ({ touch, ...viewport }: { width: number; height: number; touch?: boolean }) => async () => {
+		const p = await newPerson(browser, baseURL, { viewport, touch });
 		errorLogs.push(p.errors);
 		return p.page;
 	};
