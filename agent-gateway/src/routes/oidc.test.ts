@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { eq } from 'drizzle-orm'
 import { members, oidcIdentities, users } from '@circlechat/db'
 import { Client, PASSWORD, addPerson, signupAdmin, startTestServer } from '../test/harness.js'
+import { startSmtpSink } from '../test/smtp-sink.js'
 import { RedirectBrowser, freePort, startTestProvider, type ProviderAccount, type TestProvider } from '../test/oidc-provider.js'
 import type { OidcSettings } from '../oidc/settings.js'
 import { startServer } from '../server.js'
@@ -101,6 +102,23 @@ describe('OIDC sign-in', () => {
     const again = new RedirectBrowser(server.url)
     expect((await again.signIn('bob-at-idp')).pathname).toBe('/')
     expect((await clientOf(again, server.url).get('/api/me')).body.member.id).toBe(me.body.member.id)
+  })
+
+  it('makes a guest of a guest email invite accepted through the provider, in the invite\'s channels only', async () => {
+    server = await start()
+    const { client: admin } = await signupAdmin(server.url)
+    const room = (await admin.post('/api/conversations', { kind: 'channel', name: 'client-room', isPrivate: true })).body.conversation.id as string
+    await admin.post('/api/conversations', { kind: 'channel', name: 'internal' })
+    const inv = await admin.post('/api/auth/invite', { email: 'bob@example.com', role: 'guest', channelIds: [room] })
+    expect(inv.status).toBe(200)
+    const b = new RedirectBrowser(server.url)
+    expect((await b.signIn('bob-at-idp')).pathname).toBe('/')
+    const bob = clientOf(b, server.url)
+    expect((await bob.get('/api/me')).body.member).toMatchObject({ handle: 'bob', role: 'guest' })
+    // The invite's channel and nothing else: not #general, not #internal, and no browsing them.
+    const mine = (await bob.get('/api/conversations')).body.conversations as Array<{ id: string; name: string }>
+    expect(mine.map((c) => c.name)).toEqual(['client-room'])
+    expect((await bob.get('/api/conversations/browse')).status).toBe(403)
   })
 
   it('creates a member whose verified email is in an allowed domain, and refuses other domains', async () => {
@@ -268,5 +286,37 @@ describe('OIDC_ONLY', () => {
     server = await start({ only: true, breakGlassEmail: 'grace@example.com' }, dataDir)
     expect((await new Client(server.url).post('/api/auth/login', { email: 'grace@example.com', password: PASSWORD })).status).toBe(200)
     expect((await new Client(server.url).post('/api/auth/login', { email: 'ada@example.com', password: PASSWORD })).status).toBe(403)
+  })
+
+  it('refuses to complete a password reset mailed before OIDC_ONLY, but the break-glass admin\'s', async () => {
+    // Both links are mailed while passwords still work; then the server restarts SSO-only.
+    const sink = await startSmtpSink()
+    try {
+      const dataDir = await mkdtemp(join(tmpdir(), 'cc-gateway-'))
+      const first = await startServer({ dataDir, port: 0, host: '127.0.0.1', webRoot: null, smtp: { url: sink.url } })
+      const { client: admin } = await signupAdmin(first.url)
+      await addPerson(first.url, admin, 'grace')
+      const tokenFor = async (email: string) => {
+        const mail = sink.next((m) => m.to.includes(email) && /reset/i.test(m.subject))
+        expect((await new Client(first.url).post('/api/auth/forgot', { email })).status).toBe(200)
+        return /\/reset\/([a-z2-7]+)/.exec((await mail).text)![1]!
+      }
+      const graceToken = await tokenFor('grace@example.com')
+      const adaToken = await tokenFor('ada@example.com')
+      await first.close()
+      server = await start({ only: true }, dataDir)
+      const hashOf = (email: string) => server.gateway.db.select({ h: users.passwordHash }).from(users).where(eq(users.email, email)).get()!.h
+      const before = hashOf('grace@example.com')
+      const refused = await new Client(server.url).post('/api/auth/reset', { token: graceToken, password: 'a way around the provider' })
+      expect([refused.status, refused.body.error]).toEqual([403, 'sso_only'])
+      expect(refused.headers.get('set-cookie')).toBeNull()
+      expect(hashOf('grace@example.com')).toBe(before)
+      expect((await new Client(server.url).post('/api/auth/login', { email: 'grace@example.com', password: 'a way around the provider' })).status).toBe(403)
+      // The break-glass admin (the first admin) may still reset, and signs in with the new password.
+      expect((await new Client(server.url).post('/api/auth/reset', { token: adaToken, password: 'the break-glass passphrase' })).status).toBe(200)
+      expect((await new Client(server.url).post('/api/auth/login', { email: 'ada@example.com', password: 'the break-glass passphrase' })).status).toBe(200)
+    } finally {
+      await sink.close()
+    }
   })
 })
