@@ -2,43 +2,30 @@
  * Following threads and the Threads view: I follow a thread by starting or replying in it, its
  * new replies show (marked) under Threads with a count in the sidebar until I open it, and
  * unfollowing (the list, the thread pane or the message menu) takes it away. Mentions &
- * reactions: a mention and a reaction show (marked) and jump to their message. At 1440 px (Ada,
+ * reactions: a mention and a reaction show (marked) and jump to their message, and what I saw is
+ * seen in every browser of mine (the time lives in my me doc). At 1440 px (Ada,
  * Bob) and 375 px (Cy, who opens the views from the drawer).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newPerson, joiner } from './support/browser';
-import { startTestServer, type TestServer } from './support/server';
-import { invite, message, messageAction, poll, post, signUpFirst } from './support/people';
+import type { Page } from 'playwright-core';
+import { DESKTOP, PHONE, startTeam, type Team } from './support/team';
+import { message, messageAction, poll, post } from './support/people';
 
-let server: TestServer;
-let browser: Browser;
+let team: Team;
 let ada: Page;
 let bob: Page;
 let cy: Page;
 let general: string;
 let rootId: string;
-const errorLogs: string[][] = [];
 const shots = process.env.E2E_SHOTS;
 const ROOT = 'Who owns the launch checklist?';
 
 beforeAll(async () => {
-	server = await startTestServer();
-	browser = await launchBrowser();
-	const a = await newPerson(browser, server.url, { viewport: { width: 1440, height: 900 } });
-	errorLogs.push(a.errors);
-	ada = a.page;
-	await signUpFirst(ada);
-	general = new URL(ada.url()).pathname.split('/').pop()!;
-	const join = joiner(browser, server.url, errorLogs);
-	bob = await invite(ada, { name: 'Bob Stone', email: 'bob@example.com' }, join({ width: 1440, height: 900 }));
-	cy = await invite(ada, { name: 'Cy Young', email: 'cy@example.com' }, join({ width: 375, height: 740 }));
+	team = await startTeam({ joiners: [DESKTOP, PHONE] });
+	({ ada, general, bob, cy } = team);
 });
 
-afterAll(async () => {
-	await browser?.close();
-	await server?.close();
-});
+afterAll(() => team?.close());
 
 const item = (p: Page) => p.locator('[data-testid=thread-item]');
 const navBadge = (p: Page) => p.locator('[data-testid=nav-threads-badge]').first();
@@ -124,7 +111,7 @@ describe('threads', () => {
 		await poll(() => ada.locator('[data-testid=threads-empty]').count()).toBe(1);
 		const res = await cy.request.post(`/api/conversations/${general}/messages`, {
 			data: { bodyMd: 'One more thing', parentId: rootId },
-			headers: { origin: server.url }
+			headers: { origin: team.server.url }
 		});
 		expect(res.status()).toBe(201);
 		await ada.waitForTimeout(500);
@@ -135,7 +122,7 @@ describe('threads', () => {
 	it('shows a mention and a reaction under Mentions & reactions, each jumping to its message', async () => {
 		const handles = (await (await ada.request.get('/api/members')).json()).members as Array<{ id: string; name: string; handle: string }>;
 		const bobHandle = handles.find((m) => m.name === 'Bob Stone')!.handle;
-		const api = (p: Page, path: string, data: object) => p.request.post(path, { data, headers: { origin: server.url } });
+		const api = (p: Page, path: string, data: object) => p.request.post(path, { data, headers: { origin: team.server.url } });
 		const mention = await (await api(ada, `/api/conversations/${general}/messages`, { bodyMd: `Please review the launch post @${bobHandle}` })).json();
 		await poll(() => bob.locator('[data-testid=nav-activity-badge]').first().textContent()).toBe('1');
 		await bob.locator('[data-testid=nav-activity]').click();
@@ -167,7 +154,48 @@ describe('threads', () => {
 		await poll(() => message(cy, 'Proofread done').getAttribute('data-highlighted')).toBe('true');
 	});
 
+	it('marks Mentions & reactions seen for all my browsers: no mark on my next visit, nor in my other browser', async () => {
+		const api = (p: Page, path: string, data: object) => p.request.post(path, { data, headers: { origin: team.server.url } });
+		const handles = (await (await ada.request.get('/api/members')).json()).members as Array<{ name: string; handle: string }>;
+		const bobHandle = handles.find((m) => m.name === 'Bob Stone')!.handle;
+		// Bob saw the first mention in the last test: on his next visit it is listed, unmarked.
+		await bob.goto('/activity');
+		const bobItems = bob.locator('[data-testid=activity-item]');
+		await poll(() => bobItems.count()).toBe(1);
+		expect(await bobItems.getAttribute('data-unread')).toBeNull();
+
+		// Bob's phone (touch, 375 px): the same time seen, from his me doc.
+		const context = await team.browser.newContext({ baseURL: team.server.url, viewport: PHONE, hasTouch: true, isMobile: true, serviceWorkers: 'block' });
+		await context.addCookies(await bob.context().cookies());
+		const phone = await context.newPage();
+		phone.on('pageerror', (err) => team.errorLogs.push([`pageerror: ${err.message}`]));
+		await phone.goto(`/c/${general}`);
+		await phone.locator('[data-testid=composer]').waitFor();
+		await bob.goto(`/c/${general}`);
+		await bob.locator('[data-testid=composer]').waitFor();
+		await api(ada, `/api/conversations/${general}/messages`, { bodyMd: `And the release notes too @${bobHandle}` });
+		await poll(() => bob.locator('[data-testid=nav-activity-badge]').first().textContent()).toBe('1');
+		await phone.locator('[data-testid=open-drawer]').tap();
+		await poll(() => phone.locator('[data-testid=nav-activity-badge]:visible').textContent()).toBe('1');
+		await phone.locator('[data-testid=nav-activity]:visible').tap();
+		await phone.waitForURL('**/activity');
+		const phoneItems = phone.locator('[data-testid=activity-item]');
+		await poll(() => phoneItems.count()).toBe(2);
+		// Only the new one is marked, and the mark stays while the view is open.
+		expect(await phoneItems.evaluateAll((els) => els.map((e) => e.getAttribute('data-unread')))).toEqual(['true', null]);
+		if (shots) await phone.screenshot({ path: `${shots}/activity-seen-375.png` });
+		// Seen there: the desktop's count clears without opening the view.
+		await poll(() => bob.locator('[data-testid=nav-activity-badge]').count()).toBe(0);
+		await phone.waitForTimeout(300);
+		expect(await phoneItems.first().getAttribute('data-unread')).toBe('true');
+		await bob.goto('/activity');
+		await poll(() => bobItems.count()).toBe(2);
+		expect(await bobItems.evaluateAll((els) => els.map((e) => e.getAttribute('data-unread')))).toEqual([null, null]);
+		if (shots) await bob.screenshot({ path: `${shots}/activity-seen-1440.png` });
+		await context.close();
+	});
+
 	it('ran without errors', () => {
-		for (const errors of errorLogs) expect(errors).toEqual([]);
+		for (const errors of team.errorLogs) expect(errors).toEqual([]);
 	});
 });

@@ -76,8 +76,16 @@ export class Activity extends PolledList<ActivityItem> {
 		return this.#seen;
 	}
 
+	/**
+	 * The list is loaded and so is the server's copy of my me: doc, which holds `seen`: a page
+	 * opened fresh (or a browser that has not synced since I looked elsewhere) reads 0 before it.
+	 */
+	get ready(): boolean {
+		return this.loaded && this.#ws.meDoc.synced;
+	}
+
 	get unreadCount(): number {
-		return this.items.filter((i) => i.at > this.#seen).length;
+		return this.ready ? this.items.filter((i) => i.at > this.#seen).length : 0;
 	}
 
 	/** The view is open: everything listed so far is seen. */
