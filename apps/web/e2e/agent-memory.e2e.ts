@@ -106,4 +106,50 @@ describe('agent memory on the agent page', () => {
 		if (shots) await ada.screenshot({ path: `${shots}/memory-375.png`, fullPage: true });
 		expect(errors).toEqual([]);
 	});
+
+	it('adds memory in a channel and on a task through the dialog; a key already there is explained', async () => {
+		await ada.setViewportSize({ width: 1440, height: 900 });
+		await ada.goto(`/agents/${agent.id}`);
+		await ada.locator('[data-testid=memory-add]').click();
+		const dialog = ada.locator('[data-testid=memory-add-dialog]');
+		await dialog.locator('[data-testid=memory-add-scope]').selectOption('conversation');
+		await dialog.locator('[data-testid=memory-add-where]').selectOption({ label: '#general' });
+		await dialog.locator('[data-testid=memory-add-key]').fill('escalate-to');
+		await dialog.locator('[data-testid=memory-add-value]').fill('@ada, then the on-call channel');
+		if (shots) await ada.screenshot({ path: `${shots}/memory-add-1440.png` });
+		await dialog.locator('[data-testid=memory-add-save]').click();
+		await poll(() => dialog.count()).toBe(0);
+		await poll(() => entry(ada, 'escalate-to').locator('[data-testid=memory-value]').innerText()).toBe('@ada, then the on-call channel');
+		expect(await entry(ada, 'escalate-to').getAttribute('data-scope')).toBe('conversation');
+
+		// On a task, as JSON: broken JSON is explained first.
+		await ada.locator('[data-testid=memory-add]').click();
+		await dialog.locator('[data-testid=memory-add-scope]').selectOption('task');
+		await poll(() => dialog.locator('[data-testid=memory-add-where] option', { hasText: 'Draft the launch notes' }).count()).toBe(1);
+		await dialog.locator('[data-testid=memory-add-where]').selectOption({ label: 'Draft the launch notes (#general)' });
+		await dialog.locator('[data-testid=memory-add-key]').fill('reviewers');
+		await dialog.locator('[data-testid=memory-add-json]').check();
+		await dialog.locator('[data-testid=memory-add-value]').fill('[ada, bob]');
+		await dialog.locator('[data-testid=memory-add-save]').click();
+		expect(await dialog.locator('[data-testid=form-error]').innerText()).toMatch(/JSON/);
+		await dialog.locator('[data-testid=memory-add-value]').fill('["ada", "bob"]');
+		await dialog.locator('[data-testid=memory-add-save]').click();
+		await poll(() => dialog.count()).toBe(0);
+		await poll(() => entry(ada, 'reviewers').count()).toBe(1);
+		expect(await entry(ada, 'reviewers').innerText()).toContain('Draft the launch notes');
+		const onTask = await agentApi('GET', `/memory?scope=task&scopeId=${taskId}`);
+		expect(onTask.memory).toEqual([expect.objectContaining({ key: 'reviewers', value: ['ada', 'bob'] })]);
+		expect((await agentApi('GET', '/memory?key=escalate-to')).memory).toEqual([expect.objectContaining({ scope: 'conversation', scopeId: generalId })]);
+
+		// The same key again in the same scope: the server's reason, and nothing changes.
+		await ada.locator('[data-testid=memory-add]').click();
+		await dialog.locator('[data-testid=memory-add-key]').fill('style');
+		await dialog.locator('[data-testid=memory-add-value]').fill('Loud');
+		await dialog.locator('[data-testid=memory-add-save]').click();
+		await poll(() => dialog.locator('[data-testid=form-error]').innerText()).toMatch(/already remembers/);
+		await ada.keyboard.press('Escape');
+		expect((await agentApi('GET', '/memory?key=style')).memory).toEqual([expect.objectContaining({ value: 'Short answers. Emoji are fine.' })]);
+		// The one refusal above is the browser's only complaint.
+		expect(errors).toEqual([expect.stringMatching(/status of 409 \(Conflict\).*\/memory\)$/)]);
+	});
 });

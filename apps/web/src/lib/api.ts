@@ -508,6 +508,9 @@ export const api = {
 	updateAgent: (id: string, patch: AgentPatch) => request<{ agent: Agent }>('PATCH', `/agents/${encodeURIComponent(id)}`, patch),
 	rotateAgentToken: (id: string) => request<{ botToken: string }>('POST', `/agents/${encodeURIComponent(id)}/rotate-token`, {}),
 	testAgent: (id: string) => request<{ ok: true }>('POST', `/agents/${encodeURIComponent(id)}/test`, {}),
+	/** Admins: a new entry in a scope both they and the agent reach (docs/agents.md). */
+	createAgentMemory: (id: string, entry: Pick<AgentMemory, 'scope' | 'scopeId' | 'key' | 'value'>) =>
+		request<{ entry: AgentMemory }>('POST', `/agents/${encodeURIComponent(id)}/memory`, entry),
 	/** Admins: correct or forget one memory entry they can see (docs/api.md). */
 	updateAgentMemory: (id: string, entry: Pick<AgentMemory, 'scope' | 'scopeId' | 'key' | 'value'>) =>
 		request<{ entry: AgentMemory }>('PUT', `/agents/${encodeURIComponent(id)}/memory`, entry),
