@@ -136,6 +136,7 @@ describe('channels', () => {
 		expect(await bob.locator('[data-testid=member-count]').isVisible()).toBe(true);
 		await bob.locator('[data-testid=conversation-menu]').click();
 		await menu(bob).waitFor();
+		if (shots) await bob.screenshot({ path: `${shots}/channels-menu-1440.png` });
 		expect(await menu(bob).locator('[data-testid=menu-board], [data-testid=menu-members]').evaluateAll((els) => els.filter((e) => (e as HTMLElement).offsetParent !== null).length)).toBe(0);
 		await bob.keyboard.press('Escape');
 		await poll(() => menu(bob).count()).toBe(0);
