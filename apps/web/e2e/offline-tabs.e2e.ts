@@ -7,7 +7,8 @@
  *     message lands exactly once, nothing is refused, both tabs clear their markers;
  *   - a message written offline into a segment that was sealed meanwhile (the conversation moved
  *     on by two segments) is refused by the guard: shown with the reason, its text kept;
- *   - a thread and a board opened before come back from IndexedDB in a reload with the network off.
+ *   - a thread and a board opened before come back from IndexedDB in a reload with the network off,
+ *     and a task edited there offline shows as pending until it lands.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -195,7 +196,24 @@ describe('offline in two tabs, on a phone', () => {
 		await one.locator('[data-testid=thread-close]').click();
 		await one.locator('[data-testid=tab-board]').click();
 		await poll(() => card.count()).toBe(1);
+
+		// Edit the task offline: its card shows as pending until the edit lands.
+		await card.click();
+		const modal = one.locator('[data-testid=task-modal]');
+		await modal.waitFor();
+		const title = modal.locator('[data-testid=task-title]');
+		await title.fill('A card renamed offline');
+		// Esc leaves the field first, then closes the dialog.
+		await one.keyboard.press('Escape');
+		await poll(() => title.evaluate((el) => el.contains(document.activeElement))).toBe(false);
+		await one.keyboard.press('Escape');
+		await poll(() => modal.count()).toBe(0);
+		const renamed = (page: Page) => page.locator('[data-testid=card][data-title="A card renamed offline"]:not([inert] *)');
+		await poll(() => renamed(one).locator('[data-testid=card-pending]').count()).toBe(1);
 		await bobContext.setOffline(false);
+		await ada.goto(`/c/${ids.launch}/board`);
+		await poll(() => renamed(ada).count()).toBe(1);
+		await poll(() => renamed(one).locator('[data-testid=card-pending]').count()).toBe(0);
 		for (const errors of errorLogs) expect(errors).toEqual([]);
 	});
 });
