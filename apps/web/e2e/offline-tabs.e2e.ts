@@ -64,6 +64,7 @@ beforeAll(async () => {
 	const state = await joined.context().storageState();
 	await joined.context().close();
 	bobContext = (await newPerson(browser, server.url, { serviceWorkers: 'allow', storageState: state, viewport: PHONE })).context;
+	await bobContext.grantPermissions(['clipboard-read', 'clipboard-write']);
 	await bobContext.pages()[0]!.close();
 });
 
@@ -152,7 +153,9 @@ describe('offline in two tabs, on a phone', () => {
 		expect(await refused.locator('[data-testid=refused-reason]').getAttribute('data-reason')).toBe('sealed');
 		expect(await refused.innerText()).toContain('older part of the conversation that has since closed');
 		expect(await refused.innerText()).toContain('#general');
-		expect(await one.locator('[data-testid=refused-copy]').isVisible()).toBe(true);
+		await one.locator('[data-testid=refused-copy]').click();
+		await poll(() => one.locator('[data-testid=refused-copy]').innerText()).toContain('Copied');
+		expect(await one.evaluate(() => navigator.clipboard.readText())).toBe('written offline, long after its segment closed');
 		await shot(one, 'refused-375');
 		await one.setViewportSize({ width: 1440, height: 900 });
 		await shot(one, 'refused-1440');
