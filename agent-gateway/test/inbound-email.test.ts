@@ -204,4 +204,14 @@ describe('inbound email', () => {
     await send(address, { subject: 'Outage report', messageId: '<outage-2@sender.example>' })
     expect(await count(w.channelId)).toBe(2)
   })
+
+  it('tells mails without a Message-ID apart by their bytes', async () => {
+    const raw = (n: number) => `From: grace@sender.example\r\nTo: ${address}\r\nSubject: No id ${n}\r\n\r\nbody ${n}\r\n`
+    const sendRaw = (n: number) => send(address, { envelope: { from: 'grace@sender.example', to: [address] }, raw: raw(n) })
+    await sendRaw(1)
+    await sendRaw(1)
+    await sendRaw(2)
+    const subjects = (await messagesOf(w.ada.client, w.channelId)).map((m) => m.bodyMd.split('\n')[0]?.trim()).filter((s) => s?.includes('No id'))
+    expect(subjects).toEqual(['**No id 1**', '**No id 2**'])
+  })
 })
