@@ -115,6 +115,11 @@ export const docClients = pgTable('doc_clients', {
   memberId: text('member_id').notNull()
 }, (t) => [primaryKey({ columns: [t.doc, t.clientId] })])
 
+export const docOwners = pgTable('doc_owners', {
+  doc: text('doc').primaryKey(),
+  fence: bigint('fence', { mode: 'number' }).notNull()
+})
+
 export const messages = pgTable('messages', {
   id: text('id').primaryKey(),
   conversationId: text('conversation_id').notNull(),

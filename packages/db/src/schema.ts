@@ -131,6 +131,13 @@ export const docClients = sqliteTable('doc_clients', {
   memberId: text('member_id').notNull()
 }, (t) => [primaryKey({ columns: [t.doc, t.clientId] })])
 
+/** A doc's owner fence (cluster mode): an append commits only with a fence not below this, so a
+ *  process that lost its lease cannot write after the next owner did. */
+export const docOwners = sqliteTable('doc_owners', {
+  doc: text('doc').primaryKey(),
+  fence: integer('fence').notNull()
+})
+
 /** Message index materialised from conversation and thread docs (search, REST reads, unread). */
 export const messages = sqliteTable('messages', {
   id: text('id').primaryKey(),

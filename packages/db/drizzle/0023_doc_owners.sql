@@ -1,0 +1,4 @@
+CREATE TABLE `doc_owners` (
+	`doc` text PRIMARY KEY NOT NULL,
+	`fence` integer NOT NULL
+);
