@@ -236,6 +236,27 @@ describe('agents', () => {
 		await bob.locator('[data-testid=sidebar-channel][data-name=general]').click();
 	});
 
+	it('on a touchscreen phone: no dollar figure, Test says how the run ended, the agent shows online', async () => {
+		const phone = await newPerson(browser, server.url, { viewport: { width: 375, height: 740 }, touch: true });
+		errorLogs.push(phone.errors);
+		await phone.context.addCookies(await ada.context().cookies());
+		const p = phone.page;
+		await p.goto(agentPageUrl);
+		await poll(() => p.locator('[data-testid=agent-total-cost]').innerText()).toBe('—');
+		const tests = await p.locator('[data-testid=run-row][data-trigger=test]').count();
+		await p.locator('[data-testid=agent-test]').tap();
+		await poll(() => p.locator('[data-testid=toast]').allInnerTexts()).toEqual(expect.arrayContaining([expect.stringMatching(/^Test run (answered|finished)/)]));
+		await poll(() => p.locator('[data-testid=run-row][data-trigger=test]').count()).toBe(tests + 1);
+		if (shots) await p.screenshot({ path: `${shots}/agent-page-375.png` });
+		// Bob's DM with the agent, in his drawer on a phone: the connected socket agent is online.
+		await phone.context.clearCookies();
+		await phone.context.addCookies(await bob.context().cookies());
+		await p.goto('/');
+		await p.locator('[data-testid=open-drawer]').tap();
+		await poll(() => p.locator('[data-testid=drawer] [data-testid=sidebar-dm]', { hasText: 'Echo Bot' }).locator('[data-testid=presence]').getAttribute('data-status')).toBe('online');
+		await phone.context.close();
+	});
+
 	it('an approval request is decided by the admin and the card updates live', async () => {
 		const { conversations } = await rest<{ conversations: Array<{ id: string; name: string }> }>(ada, 'GET', '/api/conversations');
 		const general = conversations.find((c) => c.name === 'general')!;

@@ -96,6 +96,8 @@ describe('channels', () => {
 			await poll(() => row.count()).toBe(1);
 			expect(await row.locator('[data-testid=file-name]').textContent()).toBe('launch-spec.txt');
 			expect(await row.innerText()).toContain('Bob Stone');
+			// The size, sender and day fit their line at either width (the jump link makes room).
+			expect(await row.locator('[data-testid=file-open] span.truncate').last().evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
 			if (shots) await p.screenshot({ path: `${shots}/channels-files-${size}.png` });
 			await row.locator('[data-testid=file-jump]').click();
 			await poll(() => details(p).count()).toBe(0);
