@@ -8,11 +8,10 @@
 // the install and build too.
 import { spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { seedHistory, seedPeople } from './lib/history.js'
-import { rssMiB } from './lib/stats.js'
+import { freePort, rssMiB } from './lib/stats.js'
 
 const HISTORIES = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [0, 1_000_000]
 const MODES = (process.env.MODES ?? 'tsx,node,npm').split(',')
@@ -24,13 +23,6 @@ const commands: Record<string, string[]> = {
   node: [process.execPath, '--conditions=circlechat-built', 'agent-gateway/dist/main.mjs'],
   npm: ['npm', 'start', '--silent']
 }
-
-const freePort = () => new Promise<number>((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as { port: number }
-    s.close(() => resolve(port))
-  })
-})
 
 /** One start: ms from spawn to the first 200 on /health, and RSS then; stopped with SIGTERM. */
 async function start(mode: string, dataDir: string): Promise<{ ms: number; rss: number | null }> {

@@ -1,5 +1,6 @@
 import { execSync, spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { createInterface } from 'node:readline'
 import { join } from 'node:path'
 
@@ -9,6 +10,14 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export const fmt = (ms: number) => `${ms.toFixed(2)} ms`
+
+/** A loopback port free right now, for a server child that is told its port. */
+export const freePort = () => new Promise<number>((resolve) => {
+  const s = createServer().listen(0, '127.0.0.1', () => {
+    const { port } = s.address() as { port: number }
+    s.close(() => resolve(port))
+  })
+})
 
 /** Resident memory of a process in MiB, from /proc. */
 export function rssMiB(pid: number): number {

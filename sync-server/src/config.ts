@@ -34,14 +34,15 @@ export const syncDefaults = {
    *  silence), so 18 s + this + delivery must stay under 30 s. */
   presenceRenewMs: 6000,
   /** Estimated heap of live docs (bytes); beyond it, docs nobody is connected to are evicted,
-   *  least recently used first (SQLite has them). 48 MiB is ~12 full 1,000-message segments:
+   *  least recently used first (SQLite has them). 48 MiB is ~14 full 1,000-message segments:
    *  a Raspberry Pi's share for a team's open conversations. Connected docs are never evicted,
    *  so this is a target, not a cap. Estimate: see Room.heapBytes. */
   docBudgetBytes: 48 * 1024 * 1024,
   /** A doc used this recently is not evicted for the budget: the gateway loads a doc while
-   *  authorising an upgrade and attaches observers to that instance (unread, boards), and the
-   *  socket joins it a few milliseconds later. */
-  docGraceMs: 10_000,
+   *  authorising an upgrade and observes that instance (unread, boards), and the socket joins it
+   *  in the same event-loop turn; a request reads the doc it loaded a few turns later. Longer
+   *  lets docs opened in a burst (scrolling back through history) pile up past the budget. */
+  docGraceMs: 1000,
   /** A sealed segment (read-only history) nobody is connected to is unloaded after this long. */
   sealedIdleMs: 30_000,
   /** Rewrite a doc's update log as one snapshot after this many appended updates. */
