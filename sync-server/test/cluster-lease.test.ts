@@ -1,0 +1,199 @@
+import { openDb } from '@circlechat/db'
+import { createScratchDatabase, openPgDb } from '@circlechat/db/pg'
+import { Redis } from 'ioredis'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { checkFenceSqlite, FencedOut } from '../src/cluster/fence.js'
+import { checkFencePg } from '../src/cluster/fence-pg.js'
+import { OwnerLeases, type Lease, type LeaseOptions } from '../src/cluster/lease.js'
+import { PgDocStore } from '../src/persistence/postgres.js'
+import { SqliteStore } from '../src/persistence/sqlite.js'
+
+// A real Redis on 127.0.0.1:6379; every key of this run under a prefix of its own, deleted after.
+const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
+const prefix = `cc-test:${randomUUID()}:`
+const redises: Redis[] = []
+const leaseSets: OwnerLeases[] = []
+let child: ChildProcess | null = null
+
+function leases(holder: string, opts: Partial<LeaseOptions> = {}) {
+  const redis = new Redis(REDIS_URL)
+  redises.push(redis)
+  const set = new OwnerLeases(redis, { prefix, holder, ttlMs: 300, maxLeases: 100, onLost: () => {}, ...opts })
+  leaseSets.push(set)
+  return { set, redis }
+}
+
+let admin: Redis
+beforeAll(() => { admin = new Redis(REDIS_URL) })
+afterEach(async () => {
+  child?.kill('SIGKILL')
+  child = null
+  await Promise.all(leaseSets.splice(0).map((s) => s.close().catch(() => {})))
+  redises.splice(0).forEach((r) => r.disconnect())
+})
+afterAll(async () => {
+  const keys = await admin.keys(`${prefix}*`)
+  if (keys.length > 0) await admin.del(...keys)
+  admin.disconnect()
+})
+
+describe('owner leases', () => {
+  it('one holder at a time, and each acquisition raises the fence', async () => {
+    const a = leases('a').set
+    const b = leases('b').set
+    expect(await a.acquire('conv:c_one:0')).toEqual({ doc: 'conv:c_one:0', fence: 1 })
+    expect(await b.acquire('conv:c_one:0')).toBeNull()
+    expect(await b.owner('conv:c_one:0')).toBe('a')
+    await a.release('conv:c_one:0')
+    expect(await b.acquire('conv:c_one:0')).toEqual({ doc: 'conv:c_one:0', fence: 2 })
+    expect(await a.owner('conv:c_one:0')).toBe('b')
+  })
+
+  it('the holder keeps its lease by renewing it past its lifetime', async () => {
+    const a = leases('a').set
+    await a.acquire('conv:c_renew:0')
+    await sleep(1000)
+    expect(await leases('b').set.acquire('conv:c_renew:0')).toBeNull()
+    expect(a.held('conv:c_renew:0')?.fence).toBe(1)
+  })
+
+  it('a lapsed lease is taken over with a higher fence, its old holder told, and it cannot release the new one', async () => {
+    const lost: Lease[] = []
+    const a = leases('a', { onLost: (l) => lost.push(l) }).set
+    await a.acquire('conv:c_lapse:0')
+    await admin.del(`${prefix}owner:conv:c_lapse:0`) // lapsed while its holder was paused
+    const b = leases('b').set
+    expect((await b.acquire('conv:c_lapse:0'))?.fence).toBe(2)
+    await sleep(250)
+    expect(lost).toEqual([{ doc: 'conv:c_lapse:0', fence: 1 }])
+    expect(a.held('conv:c_lapse:0')).toBeNull()
+    await a.release('conv:c_lapse:0')
+    expect(await b.owner('conv:c_lapse:0')).toBe('b')
+  })
+
+  it('a holder cut off from Redis gives its leases up once their lifetime has passed', async () => {
+    const lost: Lease[] = []
+    const { set: a, redis } = leases('a', { onLost: (l) => lost.push(l) })
+    await a.acquire('conv:c_cut:0')
+    redis.disconnect()
+    await sleep(700)
+    expect(lost.map((l) => l.doc)).toEqual(['conv:c_cut:0'])
+    expect((await leases('b').set.acquire('conv:c_cut:0'))?.fence).toBe(2)
+  })
+
+  it('holds at most maxLeases docs', async () => {
+    const a = leases('a', { maxLeases: 2 }).set
+    expect(await a.acquire('conv:c_m1:0')).not.toBeNull()
+    expect(await a.acquire('conv:c_m2:0')).not.toBeNull()
+    expect(await a.acquire('conv:c_m3:0')).toBeNull()
+  })
+})
+
+const bytes = (n: number) => Uint8Array.of(n)
+
+describe('the fence in the database refuses a deposed owner', () => {
+  it('SQLite: two connections on one file; only the stale append of a batch is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cc-fence-'))
+    const file = join(dir, 'fence.db')
+    const dbA = openDb(file)
+    const dbB = openDb(file)
+    try {
+      const a = new SqliteStore(dbA)
+      const b = new SqliteStore(dbB)
+      const doc = 'conv:c_fence:0'
+      await a.appendUpdate(doc, bytes(1), (tx) => checkFenceSqlite(tx, doc, 1))
+      await b.appendUpdate(doc, bytes(2), (tx) => checkFenceSqlite(tx, doc, 2))
+      const late = await Promise.allSettled([
+        a.appendUpdate(doc, bytes(3), (tx) => checkFenceSqlite(tx, doc, 1)),
+        a.appendUpdate('conv:c_other:0', bytes(4), (tx) => checkFenceSqlite(tx, 'conv:c_other:0', 1))
+      ])
+      expect(late[0].status === 'rejected' && late[0].reason).toBeInstanceOf(FencedOut)
+      expect(late[1].status).toBe('fulfilled')
+      await b.appendUpdate(doc, bytes(5), (tx) => checkFenceSqlite(tx, doc, 2))
+      expect((await b.loadDoc(doc)).map((u) => u[0])).toEqual([1, 2, 5])
+    } finally {
+      dbA.$client.close()
+      dbB.$client.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('PostgreSQL: two pools; a stale append racing the new owner never lands after it', async () => {
+    const scratch = await createScratchDatabase()
+    const dbA = await openPgDb(scratch.url, { max: 2 })
+    const dbB = await openPgDb(scratch.url, { max: 2 })
+    try {
+      const a = new PgDocStore(dbA)
+      const b = new PgDocStore(dbB)
+      const doc = 'conv:c_fence:0'
+      await a.appendUpdate(doc, bytes(1), (tx) => checkFencePg(tx, doc, 1))
+      // Concurrent: either A's lands first (then B's follows) or B's does and A's is refused.
+      const [late, next] = await Promise.allSettled([
+        a.appendUpdate(doc, bytes(3), (tx) => checkFencePg(tx, doc, 1)),
+        b.appendUpdate(doc, bytes(2), (tx) => checkFencePg(tx, doc, 2))
+      ])
+      expect(next.status).toBe('fulfilled')
+      const stored = (await b.loadDoc(doc)).map((u) => u[0])
+      if (late.status === 'fulfilled') expect(stored).toEqual([1, 3, 2])
+      else {
+        expect(late.reason).toBeInstanceOf(FencedOut)
+        expect(stored).toEqual([1, 2])
+      }
+      await expect(a.appendUpdate(doc, bytes(4), (tx) => checkFencePg(tx, doc, 1))).rejects.toBeInstanceOf(FencedOut)
+      expect((await b.loadDoc(doc)).map((u) => u[0])).toEqual(stored)
+    } finally {
+      await dbA.$client.end()
+      await dbB.$client.end()
+      await scratch.drop()
+    }
+  })
+
+  it('an owner process paused past its lease: the next owner writes, the paused one\'s late write is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cc-fence-proc-'))
+    const file = join(dir, 'shared.db')
+    const doc = 'conv:c_pause:0'
+    const ttl = 400
+    const db = openDb(file) // migrates before the child opens the file
+    try {
+      child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/child-owner.ts'), file, doc, REDIS_URL, prefix, String(ttl)], { stdio: ['pipe', 'pipe', 'inherit'] })
+      const lines: string[] = []
+      const waiters: Array<() => void> = []
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        lines.push(line)
+        for (const w of waiters.splice(0)) w()
+      })
+      const until = async (ok: () => boolean) => {
+        while (!ok()) await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 5000) })
+      }
+      await until(() => lines.filter((l) => l.startsWith('ack ')).length >= 20)
+      child.stdin!.write('pause 1500\n')
+      await sleep(ttl * 2)
+      const lease = await leases('parent').set.acquire(doc)
+      expect(lease?.fence).toBe(2)
+      const store = new SqliteStore(db)
+      for (let n = 0; n < 5; n++) await store.appendUpdate(doc, Uint8Array.of(2, n), (tx) => checkFenceSqlite(tx, doc, lease!.fence))
+      await until(() => lines.includes('lost'))
+      const fenced = lines.filter((l) => l.startsWith('fenced '))
+      expect(fenced.length).toBeGreaterThanOrEqual(1)
+      expect(lines.filter((l) => l.startsWith('error '))).toEqual([])
+      child.kill('SIGKILL')
+      // The log: every update the child was told landed, all of them before the new owner's.
+      const log = (await store.loadDoc(doc)).map((u) => (u[0] === 1 ? `c${new Uint32Array(u.slice(1).buffer)[0]}` : `p${u[1]}`))
+      const acked = lines.filter((l) => l.startsWith('ack ')).map((l) => `c${l.slice(4)}`)
+      const firstParent = log.indexOf('p0')
+      expect(log.slice(firstParent)).toEqual(['p0', 'p1', 'p2', 'p3', 'p4'])
+      expect(log.slice(0, firstParent)).toEqual(acked.slice(0, firstParent))
+      expect(acked.length).toBe(firstParent)
+    } finally {
+      db.$client.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
