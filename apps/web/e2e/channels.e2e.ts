@@ -259,8 +259,13 @@ describe('channels', () => {
 		await cy.locator('[data-testid=drawer] [data-testid=browse-channels]').click();
 		await cy.locator('[data-testid=browse-channel][data-name="launch-day"] [data-testid=browse-archived]').waitFor();
 		if (shots) await cy.screenshot({ path: `${shots}/channels-browse-archived-375.png` });
-		await cy.keyboard.press('Escape');
-		await poll(() => cy.locator('[data-testid=browse-dialog]').count()).toBe(0);
+		// Open reads it there too: the banner, no composer, nothing added to the sidebar.
+		await cy.locator('[data-testid=browse-channel][data-name="launch-day"] [data-testid=browse-join]').click();
+		await cy.locator('[data-testid=archived-banner]').waitFor();
+		expect(await cy.locator('[data-testid=composer]').count()).toBe(0);
+		await poll(() => message(cy, 'Retro notes').count()).toBe(1);
+		if (shots) await cy.screenshot({ path: `${shots}/channels-archived-375.png` });
+		expect((await cy.request.post(`/api/conversations/${launch}/leave`, { headers: { origin: team.server.url } })).status()).toBe(200);
 
 		await ada.locator('[data-testid=archived-banner] [data-testid=unarchive-channel]').click();
 		await sidebarLink(bob, 'launch-day').waitFor();

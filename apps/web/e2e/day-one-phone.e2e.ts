@@ -2,7 +2,8 @@
  * The day-one checks that other files make at desktop width, made again on a touchscreen phone
  * (375 px; Bob, with a keyboard attached for the shortcuts) next to a desktop (1440 px; Ada): the
  * quick switcher, Alt+↓ and the `?` sheet fit the phone and work; `:shortcode` and `@ch`
- * autocomplete by tap, and `@channel` reaches the desktop as a mention; and the wrong states of
+ * autocomplete by tap, and `@channel` reaches the desktop as a mention; a pin and a reaction from
+ * the long-press sheet reach the desktop; and the wrong states of
  * the first day read right at both sizes (a missing channel is "not found", an unknown page says
  * so once, a message deleted without replies leaves nothing, "(edited)" ends the text's line).
  */
@@ -135,6 +136,14 @@ describe('day one on a phone', () => {
 			await poll(() => message(p, 'Wrong channel, sorry').count()).toBe(0);
 			expect(await p.locator('[data-testid=message-list]').innerText()).not.toContain('This message was deleted');
 		}
+		// Pinning and a quick reaction from the sheet reach the desktop.
+		await longPress('Meeting moved to 4pm');
+		await bob.locator('[data-testid=sheet-pin]').tap();
+		await message(ada, 'Meeting moved to 4pm').locator('[data-testid=message-pinned]').waitFor();
+		await longPress('Meeting moved to 4pm');
+		const emoji = await bob.locator('[data-testid=sheet-emoji]').first().getAttribute('data-emoji');
+		await bob.locator('[data-testid=sheet-emoji]').first().tap();
+		await poll(() => message(ada, 'Meeting moved to 4pm').locator('[data-testid=reaction]').innerText()).toContain(emoji!);
 		if (shots) {
 			await ada.screenshot({ path: `${shots}/edited-deleted-1440.png` });
 			await bob.screenshot({ path: `${shots}/edited-deleted-375.png` });
