@@ -1,7 +1,8 @@
 /**
  * The day-one checks that other files make at desktop width, made again on a touchscreen phone
  * (375 px; Bob, with a keyboard attached for the shortcuts) next to a desktop (1440 px; Ada): the
- * quick switcher, Alt+↓ and the `?` sheet fit the phone and work; `:shortcode` and `@ch`
+ * quick switcher, Alt+↓ and the `?` sheet fit the phone and work, ↑ edits my last message and
+ * Shift+Esc marks everything read; `:shortcode` and `@ch`
  * autocomplete by tap, and `@channel` reaches the desktop as a mention; a pin and a reaction from
  * the long-press sheet reach the desktop; and the wrong states of
  * the first day read right at both sizes (a missing channel is "not found", an unknown page says
@@ -148,6 +149,30 @@ describe('day one on a phone', () => {
 			await ada.screenshot({ path: `${shots}/edited-deleted-1440.png` });
 			await bob.screenshot({ path: `${shots}/edited-deleted-375.png` });
 		}
+	});
+
+	it('↑ edits my last message and Shift+Esc marks everything read, from a phone\'s keyboard', async () => {
+		await bob.locator('[data-testid=composer]').tap();
+		await bob.keyboard.press('ArrowUp');
+		const editor = bob.locator('[data-testid=message-edit-input]');
+		await poll(() => editor.inputValue()).toBe('Meeting moved to 4pm');
+		await editor.fill('Meeting moved to 4:30pm');
+		await bob.keyboard.press('Enter');
+		await message(ada, 'Meeting moved to 4:30pm').waitFor();
+
+		const res = await ada.request.post(`/api/conversations/${launch}/messages`, { data: { bodyMd: 'Plan v2 is up' }, headers: { origin: team.server.url } });
+		expect(res.status()).toBe(201);
+		const link = bob.locator(`[data-testid=drawer] a[href="/c/${launch}"]`);
+		const bold = async () => ((await link.getAttribute('class')) ?? '').includes('font-bold');
+		await bob.locator('[data-testid=open-drawer]').tap();
+		await poll(bold).toBe(true);
+		await bob.keyboard.press('Escape');
+		await poll(() => bob.locator('[data-testid=drawer]').count()).toBe(0);
+		await bob.locator('[data-testid=composer]').blur();
+		await bob.keyboard.press('Shift+Escape');
+		await bob.locator('[data-testid=open-drawer]').tap();
+		await poll(bold).toBe(false);
+		await bob.keyboard.press('Escape');
 	});
 
 	it('ran without errors', () => {
