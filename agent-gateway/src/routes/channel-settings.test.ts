@@ -1,24 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { docName, meConversationsOf } from '@circlechat/model'
-import { Client, addPerson, signupAdmin, startTestServer } from '../test/harness.js'
+import { Client, addPerson, startTeam, type Team } from '../test/harness.js'
 
 /** Topic, rename, archive, removing members and pins: who may do what, checked on every call. */
 describe('channel settings routes', () => {
-  let server: Awaited<ReturnType<typeof startTestServer>>
+  let server: Team['server']
   let ada: { client: Client; member: { id: string } }
   let bob: { client: Client; member: { id: string } }
   let cy: { client: Client; member: { id: string } }
   let dee: { client: Client; member: { id: string } }
 
   beforeAll(async () => {
-    server = await startTestServer()
-    ada = await signupAdmin(server.url)
-    bob = await addPerson(server.url, ada.client, 'bob')
-    cy = await addPerson(server.url, ada.client, 'cy')
+    ;({ server, ada, bob, cy } = await startTeam())
     dee = await addPerson(server.url, ada.client, 'dee')
   })
   afterAll(async () => {
-    await server.close()
+    await server?.close()
   })
 
   const summaryOf = async (memberId: string, id: string) => meConversationsOf(await server.gateway.sync.getDoc(docName.me(memberId))).get(id)

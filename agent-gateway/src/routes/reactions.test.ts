@@ -1,25 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { docName, findMessage, readMessage } from '@circlechat/model'
-import { Client, addPerson, signupAdmin, startTestServer } from '../test/harness.js'
+import { Client, startTeam, type Team } from '../test/harness.js'
 
 type Person = { client: Client; member: { id: string } }
 
 describe('POST /api/messages/:id/reactions', () => {
-  let server: Awaited<ReturnType<typeof startTestServer>>
+  let server: Team['server']
   let ada: Person, bob: Person, cy: Person
   let general: string
 
   const react = (who: Person, id: string, emoji: unknown) => who.client.post(`/api/messages/${id}/reactions`, { emoji })
 
   beforeAll(async () => {
-    server = await startTestServer()
-    ada = await signupAdmin(server.url)
-    bob = await addPerson(server.url, ada.client, 'bob')
-    cy = await addPerson(server.url, ada.client, 'cy')
+    ;({ server, ada, bob, cy } = await startTeam())
     general = (await ada.client.get('/api/conversations')).body.conversations.find((c: { name: string }) => c.name === 'general').id
   })
   afterAll(async () => {
-    await server.close()
+    await server?.close()
   })
 
   it('toggles my reaction on and off, in the doc and in the index', async () => {

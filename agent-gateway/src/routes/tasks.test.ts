@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { activityOfTask, addComment, docName, findTask, listComments, meTaskMentionsOf, readTask } from '@circlechat/model'
-import { Client, addPerson, signupAdmin, startTestServer } from '../test/harness.js'
+import { Client, startTeam, type Team } from '../test/harness.js'
 import { syncClient, whenSynced } from '../test/sync-client.js'
 
 type Person = { client: Client; member: { id: string; handle: string } }
 
 describe('task routes', () => {
-  let server: Awaited<ReturnType<typeof startTestServer>>
+  let server: Team['server']
   let ada: Person & { workspace: { id: string } }
   let bob: Person, cy: Person
   let eng: string, secret: string
@@ -20,15 +20,12 @@ describe('task routes', () => {
   const board = (scope: string) => server.gateway.sync.getDoc(docName.board(scope))
 
   beforeAll(async () => {
-    server = await startTestServer()
-    ada = await signupAdmin(server.url)
-    bob = await addPerson(server.url, ada.client, 'bob')
-    cy = await addPerson(server.url, ada.client, 'cy')
+    ;({ server, ada, bob, cy } = await startTeam())
     eng = (await ada.client.post('/api/conversations', { kind: 'channel', name: 'eng', memberIds: [bob.member.id] })).body.conversation.id
     secret = (await ada.client.post('/api/conversations', { kind: 'channel', name: 'secret', isPrivate: true })).body.conversation.id
   })
   afterAll(async () => {
-    await server.close()
+    await server?.close()
   })
 
   it('creates a task on a conversation board as one server-authored edit with activity', async () => {

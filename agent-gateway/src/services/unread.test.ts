@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { WebsocketProvider } from 'y-websocket'
 import { docName, markRead, meUnreadOf } from '@circlechat/model'
-import { Client, addPerson, signupAdmin, startTestServer } from '../test/harness.js'
+import { Client, startTeam, type Team } from '../test/harness.js'
 import { syncClient, whenSynced } from '../test/sync-client.js'
 import { UNREAD_CAP } from './unread.js'
 
 type Person = { client: Client; member: { id: string } }
 
 describe('unread counts (live in the me doc)', () => {
-  let server: Awaited<ReturnType<typeof startTestServer>>
+  let server: Team['server']
   let ada: Person, bob: Person, cy: Person
   let general: string
   let tabs: WebsocketProvider[]
@@ -25,10 +25,7 @@ describe('unread counts (live in the me doc)', () => {
   }
 
   beforeAll(async () => {
-    server = await startTestServer()
-    ada = await signupAdmin(server.url)
-    bob = await addPerson(server.url, ada.client, 'bob')
-    cy = await addPerson(server.url, ada.client, 'cy')
+    ;({ server, ada, bob, cy } = await startTeam())
     general = (await ada.client.get('/api/conversations')).body.conversations.find((c: { name: string }) => c.name === 'general').id
     tabs = [0, 1].map(() => syncClient(server.url, bob.client.cookie!, docName.me(bob.member.id)))
     await Promise.all(tabs.map(whenSynced))
