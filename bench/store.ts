@@ -2,7 +2,10 @@
 // `INFLIGHT` appends always outstanding (default 1, 16 and 256), each a 150-byte update (a
 // one-message Yjs update is ~144 B), alone and with a message-index row written in the same
 // transaction (the relay's alsoWrite): acknowledged appends/s, ack p50/p99, this process's CPU
-// per append, and for PostgreSQL the server backends' CPU per append (/proc/<pid>/stat).
+// per append, the event loop's busy time per append (eventLoopUtilization: time not idle, which
+// includes an fsync the loop waits in), and for PostgreSQL the server backends' CPU per append
+// (/proc/<pid>/stat). SQLite runs twice: the WAL synced on the thread pool after each batch (the
+// store's default) and synced by COMMIT on the loop (`syncOffLoop: false`), taking turns.
 // Run: npx tsx bench/store.ts   (PG_TEST_URL: the PostgreSQL admin URL, default loopback)
 import { openDb, schema, type Db } from '@circlechat/db'
 import { createScratchDatabase, openPgDb, pgSchema, type PgDb } from '@circlechat/db/pg'
@@ -11,6 +14,7 @@ import { PgDocStore } from '@circlechat/sync-server/pg'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { cpuSeconds, fmt, percentile } from './lib/stats.js'
 
 const SECONDS = Number(process.env.SECONDS ?? 2)
@@ -32,6 +36,7 @@ async function run(t: Target, inflight: number, withIndex: boolean) {
   const lat: number[] = []
   const until = performance.now() + SECONDS * 1000
   const cpu0 = process.cpuUsage()
+  const elu0 = performance.eventLoopUtilization()
   const server0 = await t.serverCpu()
   const t0 = performance.now()
   const worker = async () => {
@@ -44,26 +49,33 @@ async function run(t: Target, inflight: number, withIndex: boolean) {
   await Promise.all(Array.from({ length: inflight }, worker))
   const wall = (performance.now() - t0) / 1000
   const cpu = process.cpuUsage(cpu0)
+  const loop = performance.eventLoopUtilization(elu0)
   const server = (await t.serverCpu()) - server0
   lat.sort((a, b) => a - b)
   const per = (s: number) => `${((s * 1000) / lat.length).toFixed(3)} ms`
-  console.log(`${t.name.padEnd(10)} ${withIndex ? '+ index row' : 'update only'}  ${String(inflight).padStart(3)} in flight: ${Math.round(lat.length / wall).toString().padStart(6)} appends/s, ack p50 ${fmt(percentile(lat, 50))} p99 ${fmt(percentile(lat, 99))}, CPU per append: here ${per((cpu.user + cpu.system) / 1e6)}${t.name === 'PostgreSQL' ? `, server ${per(server)}` : ''}`)
+  console.log(`${t.name.padEnd(20)} ${withIndex ? '+ index row' : 'update only'}  ${String(inflight).padStart(3)} in flight: ${Math.round(lat.length / wall).toString().padStart(6)} appends/s, ack p50 ${fmt(percentile(lat, 50))} p99 ${fmt(percentile(lat, 99))}, CPU per append: here ${per((cpu.user + cpu.system) / 1e6)}, loop busy ${per(loop.active / 1000)}${t.name === 'PostgreSQL' ? `, server ${per(server)}` : ''}`)
 }
 
 async function bench(t: Target) {
   for (const withIndex of [false, true]) for (const inflight of INFLIGHT) await run(t, inflight, withIndex)
 }
 
+// The two SQLite modes take turns, each configuration ROUNDS times, so a disk whose fsync
+// latency swings (a shared box, an SD card) weighs on both alike.
+const ROUNDS = Number(process.env.ROUNDS ?? 2)
 const dir = mkdtempSync(join(tmpdir(), 'cc-bench-store-'))
-const sqliteDb: Db = openDb(join(dir, 'bench.db'))
-const sqlite = new SqliteStore(sqliteDb)
-await bench({
-  name: 'SQLite',
-  append: (withIndex) => sqlite.appendUpdate('conv:c_bench:0', update, withIndex ? (tx) => { tx.insert(schema.messages).values(row('conv:c_bench:0')).run() } : undefined),
-  serverCpu: async () => 0
+const sqliteTargets = [true, false].map((syncOffLoop) => {
+  const db: Db = openDb(join(dir, `bench-${syncOffLoop}.db`))
+  const store = new SqliteStore(db, { syncOffLoop })
+  const target: Target = {
+    name: syncOffLoop ? 'SQLite' : 'SQLite, COMMIT syncs',
+    append: (withIndex) => store.appendUpdate('conv:c_bench:0', update, withIndex ? (tx) => { tx.insert(schema.messages).values(row('conv:c_bench:0')).run() } : undefined),
+    serverCpu: async () => 0
+  }
+  return { target, close: async () => { await store.close(); db.$client.close() } }
 })
-await sqlite.close()
-sqliteDb.$client.close()
+for (const withIndex of [false, true]) for (const inflight of INFLIGHT) for (let r = 0; r < ROUNDS; r++) for (const { target } of sqliteTargets) await run(target, inflight, withIndex)
+for (const { close } of sqliteTargets) await close()
 rmSync(dir, { recursive: true, force: true })
 
 const scratch = await createScratchDatabase()
