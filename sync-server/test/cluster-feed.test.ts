@@ -1,18 +1,20 @@
 import { Redis } from 'ioredis'
 import { randomUUID } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { DocFeed, type FeedEntry, type FeedOptions } from '../src/cluster/doc-feed.js'
+import { DocFeed, type FeedEntry } from '../src/cluster/doc-feed.js'
+import { StreamReader, type ReaderOptions } from '../src/cluster/stream-reader.js'
 
 // A real Redis on 127.0.0.1:6379; every key of this run under a prefix of its own, deleted after.
 const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
 const prefix = `cc-test:${randomUUID()}:`
-const open: Array<{ feed: DocFeed; conns: Redis[] }> = []
+const open: Array<{ reader: StreamReader; conns: Redis[] }> = []
 
-function feed(opts: Partial<FeedOptions> = {}) {
+/** One process's feed: a shared connection, and the blocking reader on one of its own. */
+function feed({ maxLen = 1000, ...opts }: Partial<ReaderOptions & { maxLen: number }> = {}) {
   const conns = [new Redis(REDIS_URL), new Redis(REDIS_URL)]
-  const f = new DocFeed(conns[0]!, conns[1]!, { prefix, maxLen: 1000, maxFollowed: 100, blockMs: 10_000, readCount: 100, ...opts })
-  open.push({ feed: f, conns })
-  return f
+  const reader = new StreamReader(conns[0]!, conns[1]!, { maxStreams: 100, blockMs: 10_000, readCount: 100, ...opts })
+  open.push({ reader, conns })
+  return new DocFeed(conns[0]!, reader, { prefix, maxLen })
 }
 
 /** Collects what a follower is handed; resolves `until` once it holds `n` entries. */
@@ -33,8 +35,8 @@ function collector() {
 let admin: Redis
 beforeAll(() => { admin = new Redis(REDIS_URL) })
 afterEach(async () => {
-  for (const { feed: f, conns } of open.splice(0)) {
-    await f.close()
+  for (const { reader, conns } of open.splice(0)) {
+    await reader.close()
     conns.forEach((c) => c.disconnect())
   }
 })
@@ -101,8 +103,8 @@ describe('doc feed', () => {
     expect(c.gaps).toBe(2)
   })
 
-  it('each stream is trimmed, and follow refuses past maxFollowed', async () => {
-    const owner = feed({ maxLen: 10, maxFollowed: 1 })
+  it('each stream is trimmed, and follow refuses past the reader bound', async () => {
+    const owner = feed({ maxLen: 10, maxStreams: 1 })
     for (let n = 1; n <= 500; n++) await owner.publish('conv:c_trim:0', { fence: 1, n }, u(n % 256), '')
     // MAXLEN ~ trims whole macro nodes (100 entries by default).
     expect(await admin.xlen(`${prefix}doc:conv:c_trim:0`)).toBeLessThanOrEqual(110)

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import type { StreamReader } from './stream-reader.js'
 
 /** Where an entry sits in its owner's commit order: the owner's fence and its nth publish. */
 export interface FeedSeq {
@@ -24,18 +25,6 @@ export interface FeedOptions {
   prefix: string
   /** Entries kept per doc stream (MAXLEN ~): catch-up for a process that joins late. */
   maxLen: number
-  /** Docs followed at once: follow refuses beyond it. */
-  maxFollowed: number
-  /** Longest block of one XREAD; a newly followed doc interrupts it. */
-  blockMs: number
-  /** Entries read per doc per XREAD. */
-  readCount: number
-}
-
-interface Follow {
-  handler: FeedHandler
-  last: string
-  seq: FeedSeq | null
 }
 
 /**
@@ -47,16 +36,10 @@ interface Follow {
  */
 export class DocFeed {
   readonly #redis: Redis
-  readonly #reader: Redis
+  readonly #reader: StreamReader
   readonly #opts: FeedOptions
-  readonly #follows = new Map<string, Follow>()
-  #readerId: number | null = null
-  #blocked = false
-  #closed = false
-  #loop: Promise<void> | null = null
 
-  /** `reader` is a connection of its own: XREAD BLOCK holds it. */
-  constructor(redis: Redis, reader: Redis, opts: FeedOptions) {
+  constructor(redis: Redis, reader: StreamReader, opts: FeedOptions) {
     this.#redis = redis
     this.#reader = reader
     this.#opts = opts
@@ -74,85 +57,31 @@ export class DocFeed {
     return last?.[0] ?? '0-0'
   }
 
-  /** Delivers every entry after `from` to `handler`, in order; false when too many are followed. */
+  /** Delivers every entry after `from` to `handler`, in order; false when the reader is full. */
   follow(doc: string, from: string, handler: FeedHandler): boolean {
-    if (this.#follows.has(doc)) throw new Error(`${doc} is followed already`)
-    if (this.#follows.size >= this.#opts.maxFollowed) return false
-    this.#follows.set(doc, { handler, last: from, seq: null })
-    this.#loop ??= this.#run()
-    this.#interrupt()
-    return true
+    let seq: FeedSeq | null = null
+    return this.#reader.add(this.#key(doc), from, (entries) => {
+      for (const { id, fields } of entries) {
+        const update = fields.get('update')!
+        const entry: FeedEntry = {
+          id,
+          fence: Number(fields.get('fence')),
+          n: Number(fields.get('n')),
+          origin: fields.get('origin')?.toString() ?? '',
+          update: new Uint8Array(update.buffer, update.byteOffset, update.byteLength)
+        }
+        // Same owner: its publishes are numbered 1, 2, …; a jump is a hole. A newer owner: its
+        // predecessor may have committed without publishing (killed in between).
+        const gap = seq !== null && (entry.fence !== seq.fence ? entry.fence > seq.fence : entry.n !== seq.n + 1)
+        if (seq === null || entry.fence >= seq.fence) seq = { fence: entry.fence, n: entry.n }
+        if (gap) handler.onGap()
+        handler.onEntry(entry)
+      }
+    })
   }
 
   unfollow(doc: string): void {
-    this.#follows.delete(doc)
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true
-    this.#follows.clear()
-    this.#interrupt()
-    await this.#loop
-  }
-
-  async #run() {
-    this.#readerId = (await this.#reader.client('ID')) as number
-    while (!this.#closed) {
-      const docs = [...this.#follows.keys()]
-      if (docs.length === 0) {
-        this.#loop = null
-        return
-      }
-      let reply: Array<[Buffer, Array<[Buffer, Buffer[]]>]> | null
-      try {
-        this.#blocked = true
-        reply = (await this.#reader.xreadBuffer('COUNT', this.#opts.readCount, 'BLOCK', this.#opts.blockMs, 'STREAMS', ...docs.map((d) => this.#key(d)), ...docs.map((d) => this.#follows.get(d)!.last))) as typeof reply
-      } catch (err) {
-        if (!this.#closed && !String(err).includes('UNBLOCKED')) {
-          console.error('doc feed: read failed', err)
-          await new Promise((r) => setTimeout(r, this.#opts.blockMs))
-        }
-        continue
-      } finally {
-        this.#blocked = false
-      }
-      for (const [key, entries] of reply ?? []) this.#deliver(key.toString().slice(this.#opts.prefix.length + 4), entries)
-    }
-  }
-
-  #deliver(doc: string, entries: Array<[Buffer, Buffer[]]>) {
-    const follow = this.#follows.get(doc)
-    if (!follow) return
-    for (const [rawId, fields] of entries) {
-      const f = new Map<string, Buffer>()
-      for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!.toString(), fields[i + 1]!)
-      const update = f.get('update')!
-      const entry: FeedEntry = {
-        id: rawId.toString(),
-        fence: Number(f.get('fence')),
-        n: Number(f.get('n')),
-        origin: f.get('origin')?.toString() ?? '',
-        update: new Uint8Array(update.buffer, update.byteOffset, update.byteLength)
-      }
-      follow.last = entry.id
-      const prev = follow.seq
-      // Same owner: its publishes are numbered 1, 2, …; a jump is a hole. Another owner: its
-      // predecessor may have committed without publishing (killed in between).
-      const gap = prev !== null && (entry.fence !== prev.fence ? entry.fence > prev.fence : entry.n !== prev.n + 1)
-      if (prev === null || entry.fence >= prev.fence) follow.seq = { fence: entry.fence, n: entry.n }
-      try {
-        if (gap) follow.handler.onGap()
-        follow.handler.onEntry(entry)
-      } catch (err) {
-        console.error('doc feed: handler failed', doc, err)
-      }
-      if (this.#follows.get(doc) !== follow) return
-    }
-  }
-
-  #interrupt() {
-    if (!this.#blocked || this.#readerId === null) return
-    void this.#redis.client('UNBLOCK', this.#readerId, 'ERROR').catch(() => {})
+    this.#reader.remove(this.#key(doc))
   }
 
   #key(doc: string) {
