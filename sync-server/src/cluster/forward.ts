@@ -42,7 +42,7 @@ export class Forwarder {
   readonly #pending = new Map<string, { resolve: (r: Reply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>()
   #next = 0
 
-  /** `sub` is a connection of its own (subscriber mode); `redis` may be shared. */
+  /** `sub` is in subscriber mode (it may be the presence bus's too); `redis` may be shared. */
   constructor(redis: Redis, sub: Redis, reader: StreamReader, opts: ForwardOptions) {
     this.#redis = redis
     this.#sub = sub
@@ -52,7 +52,9 @@ export class Forwarder {
 
   /** Subscribes to this process's reply channel; call before forwarding. */
   async start(): Promise<void> {
-    this.#sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => {
+    const channel = this.#replyChannel(this.#opts.holder)
+    this.#sub.on('messageBuffer', (from: Buffer, message: Buffer) => {
+      if (from.toString() !== channel) return // the connection may carry other channels (presence)
       let parsed: { req: string; reply: Reply }
       try {
         parsed = JSON.parse(message.toString())
@@ -65,7 +67,7 @@ export class Forwarder {
       clearTimeout(p.timer)
       p.resolve(parsed.reply)
     })
-    await this.#sub.subscribe(this.#replyChannel(this.#opts.holder))
+    await this.#sub.subscribe(channel)
   }
 
   /** Sends `update` to the doc's owner; resolves with its answer, rejects with NoReply. */
@@ -120,7 +122,7 @@ export class Forwarder {
       p.reject(new NoReply('shutting down'))
       this.#pending.delete(req)
     }
-    await this.#sub.unsubscribe().catch(() => {})
+    await this.#sub.unsubscribe(this.#replyChannel(this.#opts.holder)).catch(() => {})
   }
 
   #requestKey(doc: string) {

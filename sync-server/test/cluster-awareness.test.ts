@@ -1,0 +1,84 @@
+import { Redis } from 'ioredis'
+import { randomUUID } from 'node:crypto'
+import { afterEach, describe, expect, it } from 'vitest'
+import { AwarenessBus } from '../src/cluster/awareness-bus.js'
+import { Forwarder } from '../src/cluster/forward.js'
+import { StreamReader } from '../src/cluster/stream-reader.js'
+
+// A real Redis on 127.0.0.1:6379; channels under a prefix of this run's own (pub/sub keeps no keys).
+const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
+const prefix = `cc-test:${randomUUID()}:`
+const conns: Redis[] = []
+const cleanups: Array<() => Promise<void>> = []
+
+/** One process: a shared connection and one subscriber connection for presence and replies. */
+function proc(holder: string, maxDocs = 10) {
+  const [redis, sub] = [new Redis(REDIS_URL), new Redis(REDIS_URL)]
+  conns.push(redis!, sub!)
+  return { redis: redis!, sub: sub!, bus: new AwarenessBus(redis!, sub!, { prefix, holder, maxDocs }) }
+}
+
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c()
+  conns.splice(0).forEach((c) => c.disconnect())
+})
+
+/** Resolves with the next `n` updates handed to the returned handler. */
+function inbox() {
+  const got: number[][] = []
+  let wake = () => {}
+  return {
+    got,
+    onRemote: (u: Uint8Array) => { got.push([...u]); wake() },
+    async until(n: number) {
+      while (got.length < n) await new Promise<void>((r) => { wake = r })
+    }
+  }
+}
+
+describe('awareness across processes', () => {
+  it('reaches the other processes on the doc, never echoes to its sender, stays per doc', async () => {
+    const a = proc('a')
+    const b = proc('b')
+    const [aIn, bIn, bOther] = [inbox(), inbox(), inbox()]
+    await a.bus.join('conv:c_aw:0', aIn.onRemote)
+    await b.bus.join('conv:c_aw:0', bIn.onRemote)
+    await b.bus.join('conv:c_aw2:0', bOther.onRemote)
+    a.bus.publish('conv:c_aw:0', Uint8Array.of(1, 0, 2))
+    b.bus.publish('conv:c_aw:0', Uint8Array.of(3))
+    await Promise.all([aIn.until(1), bIn.until(1)])
+    // A round trip through Redis on each connection: anything else would have arrived by now.
+    await Promise.all([a.redis.ping(), b.redis.ping(), a.sub.ping(), b.sub.ping()])
+    expect(aIn.got).toEqual([[3]])
+    expect(bIn.got).toEqual([[1, 0, 2]])
+    expect(bOther.got).toEqual([])
+    await b.bus.leave('conv:c_aw:0')
+    a.bus.publish('conv:c_aw:0', Uint8Array.of(4))
+    b.bus.publish('conv:c_aw2:0', Uint8Array.of(5))
+    await a.bus.join('conv:c_aw2:0', aIn.onRemote)
+    b.bus.publish('conv:c_aw2:0', Uint8Array.of(6))
+    await aIn.until(2)
+    expect(aIn.got).toEqual([[3], [6]])
+    expect(bIn.got).toEqual([[1, 0, 2]])
+  })
+
+  it('shares its subscriber connection with the forwarder, and joins at most maxDocs docs', async () => {
+    const a = proc('fa', 1)
+    const blocking = new Redis(REDIS_URL)
+    conns.push(blocking)
+    const reader = new StreamReader(a.redis, blocking, { maxStreams: 10, blockMs: 10_000, readCount: 10 })
+    const forwarder = new Forwarder(a.redis, a.sub, reader, { prefix, holder: 'fa', maxLen: 100, maxPending: 10, replyTimeoutMs: 5000 })
+    cleanups.push(async () => { await forwarder.close(); await reader.close() })
+    await forwarder.start()
+    const aIn = inbox()
+    expect(await a.bus.join('conv:c_share:0', aIn.onRemote)).toBe(true)
+    expect(await a.bus.join('conv:c_full:0', () => {})).toBe(false)
+    const doc = 'conv:c_share:0'
+    forwarder.serve(doc, await forwarder.tail(doc), (r) => void forwarder.reply(r, { kind: 'ack' }))
+    const b = proc('fb')
+    b.bus.publish(doc, Uint8Array.of(9))
+    expect(await forwarder.forward(doc, '{}', Uint8Array.of(1))).toEqual({ kind: 'ack' })
+    await aIn.until(1)
+    expect(aIn.got).toEqual([[9]])
+  })
+})
