@@ -1,11 +1,11 @@
 import { Redis } from 'ioredis'
 import { randomUUID } from 'node:crypto'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { AwarenessBus } from '../src/cluster/awareness-bus.js'
 import { Forwarder } from '../src/cluster/forward.js'
 import { StreamReader } from '../src/cluster/stream-reader.js'
 
-// A real Redis on 127.0.0.1:6379; channels under a prefix of this run's own (pub/sub keeps no keys).
+// A real Redis on 127.0.0.1:6379; channels and keys under a prefix of this run's own, deleted after.
 const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
 const prefix = `cc-test:${randomUUID()}:`
 const conns: Redis[] = []
@@ -21,6 +21,12 @@ function proc(holder: string, maxDocs = 10) {
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c()
   conns.splice(0).forEach((c) => c.disconnect())
+})
+afterAll(async () => {
+  const admin = new Redis(REDIS_URL)
+  const keys = await admin.keys(`${prefix}*`)
+  if (keys.length > 0) await admin.del(...keys)
+  admin.disconnect()
 })
 
 /** Resolves with the next `n` updates handed to the returned handler. */

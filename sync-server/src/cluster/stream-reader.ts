@@ -73,6 +73,8 @@ export class StreamReader {
       } catch (err) {
         if (!this.#closed && !String(err).includes('UNBLOCKED')) {
           console.error('stream reader: read failed', err)
+          // A reconnected connection has a new client id: ask again before the next interrupt.
+          this.#readerId = (await this.#reader.client('ID').catch(() => null)) as number | null
           await new Promise((r) => setTimeout(r, Math.min(this.#opts.blockMs, 1000)))
         }
         continue
