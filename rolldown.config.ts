@@ -18,5 +18,5 @@ export default defineConfig([
   pkg('packages/model'),
   pkg('packages/db', ['index', 'pg']),
   pkg('sync-server', ['index', 'pg']),
-  pkg('agent-gateway', ['main', 'worker', 'backup/cli'])
+  pkg('agent-gateway', ['main', 'worker', 'backup/cli', 'migrate-pg/cli'])
 ])

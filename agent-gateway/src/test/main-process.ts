@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline'
 /** The real entry points, run with tsx the way `pnpm serve` runs them. */
 export const MAIN = join(import.meta.dirname, '../main.ts')
 export const BACKUP_CLI = join(import.meta.dirname, '../backup/cli.ts')
+export const MIGRATE_PG_CLI = join(import.meta.dirname, '../migrate-pg/cli.ts')
 
 /** A port nobody listens on right now. */
 export async function freePort(): Promise<number> {
