@@ -86,12 +86,12 @@ export function agentApiRoutes(gw: Gateway, _rt: AgentRuntime) {
     if (r.commentId) return c.json({ comment: task.comments?.find((x) => x.id === r.commentId) ?? null }, 201)
     return c.json({ task }, action.type === 'create_task' ? 201 : 200)
   }
-  const searchRoute = (c: Context) => {
+  const searchRoute = async (c: Context) => {
     agentOf(c)
     const q = searchQuery.safeParse(c.req.query())
     if (!q.success) throw badRequest('invalid_input', 'q is required (words to find); limit is 1–100.')
     const { k, limit, ...rest } = q.data
-    return c.json(agentSearch(gw, authOf(c), { ...rest, limit: limit ?? k ?? 20 }))
+    return c.json(await agentSearch(gw, authOf(c), { ...rest, limit: limit ?? k ?? 20 }))
   }
 
   // Reading conversations needs channels.read (packages/protocol/src/agent/scopes.ts).

@@ -70,8 +70,8 @@ export function agentThread(gw: Gateway, auth: AuthContext, messageId: string) {
 }
 
 /** Full-text search (services/search.ts) over what the agent may read: `{matches}`, best first. */
-export function agentSearch(gw: Gateway, auth: AuthContext, input: Omit<SearchInput, 'publicChannels'>) {
-  const hits = search(gw, auth, { ...input, publicChannels: true })
+export async function agentSearch(gw: Gateway, auth: AuthContext, input: Omit<SearchInput, 'publicChannels'>) {
+  const hits = await search(gw, auth, { ...input, publicChannels: true })
   if (hits.length === 0) return { matches: [] }
   const rows = new Map(gw.db.select().from(messages).where(inArray(messages.id, hits.map((h) => h.messageId))).all().map((r) => [r.id, r]))
   return { matches: shapeAll(gw, hits.map((h) => rows.get(h.messageId)).filter((r) => r !== undefined)) }

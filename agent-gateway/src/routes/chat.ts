@@ -31,8 +31,8 @@ export function chatRoutes(gw: Gateway) {
     .post('/messages/:id/reactions', validate('json', reactionBody), async (c) =>
       c.json({ message: await toggleMyReaction(gw, authOf(c), c.req.param('id'), c.req.valid('json').emoji) })
     )
-    .get('/search', validate('query', searchQuery), (c) => {
+    .get('/search', validate('query', searchQuery), async (c) => {
       const input = c.req.valid('query')
-      return c.json({ results: search(gw, authOf(c), input), tasks: searchTasks(gw, authOf(c), input) })
+      return c.json({ results: await search(gw, authOf(c), input), tasks: await searchTasks(gw, authOf(c), input) })
     })
 }

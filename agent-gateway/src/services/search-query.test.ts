@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { MARK_CLOSE, MARK_OPEN, rankMatches, snippetHtml, snippetText, toFtsQuery } from './search-query.js'
+import { MARK_CLOSE, MARK_OPEN, rankMatches, snippetHtml, snippetText, toFtsQuery, toTsQuery } from './search-query.js'
 
 describe('toFtsQuery', () => {
   it('quotes every word and prefix-matches the last', () => {
@@ -24,6 +24,26 @@ describe('toFtsQuery', () => {
 
   it('caps the number of terms', () => {
     expect(toFtsQuery(Array.from({ length: 50 }, (_, i) => `w${i}`).join(' '))!.split(' ')).toHaveLength(12)
+  })
+})
+
+describe('toTsQuery', () => {
+  it('quotes every word as a lexeme, ANDs them and prefix-matches the last', () => {
+    expect(toTsQuery('deploy friday')).toBe("'deploy' & 'friday':*")
+    expect(toTsQuery('plan b')).toBe("'plan' & 'b'")
+    expect(toTsQuery('snake_case name')).toBe("('snake' <-> 'case') & 'name':*")
+    expect(toTsQuery('x snake_ca')).toBe("'x' & ('snake' <-> 'ca':*)")
+  })
+
+  it('turns tsquery operators and quotes into plain words', () => {
+    expect(toTsQuery("a & !b | (c <-> d):* 'e' \\f")).toBe("'a' & 'b' & 'c' & 'd' & 'e' & 'f'")
+    expect(toTsQuery("it's")).toBe("'it' & 's'")
+  })
+
+  it('returns null when nothing searchable is left', () => {
+    for (const q of ['', '&|!()', ':*', "''", '_', '<->']) expect(toTsQuery(q)).toBeNull()
+    expect(toTsQuery(`deploy ${'é'.repeat(1024)}`)).toBeNull() // longer than PostgreSQL indexes: matches nothing
+    expect(toTsQuery('é'.repeat(1023))).toBe(`'${'é'.repeat(1023)}':*`)
   })
 })
 
@@ -52,8 +72,8 @@ describe('rankMatches', () => {
     expect(order(rankMatches(rows('plan', 'planning planned plans'), 'pla'))).toEqual([2, 1])
   })
 
-  it('breaks ties by the newer row, and keeps every row', () => {
-    expect(order(rankMatches(rows('same words', 'same words', 'same words'), 'same'))).toEqual([3, 2, 1])
+  it('keeps the given (newest-first) order on ties, and every row', () => {
+    expect(order(rankMatches(rows('same words', 'same words', 'same words'), 'same'))).toEqual([1, 2, 3])
     expect(rankMatches([], 'x')).toEqual([])
   })
 })

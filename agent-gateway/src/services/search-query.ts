@@ -8,6 +8,8 @@
 export const MAX_TERMS = 12
 /** A prefix this short matches a large share of the index (`a*`); require two characters. */
 const MIN_PREFIX = 2
+/** The longest word PostgreSQL indexes (its parser's MAXSTRLEN). */
+const MAX_LEXEME_BYTES = 2047
 
 /**
  * Words of the input (letters, digits, marks; the same notion of a word as FTS5's unicode61
@@ -25,6 +27,26 @@ export function toFtsQuery(input: string): string | null {
       return isPrefix(terms, i) ? `${quoted}*` : quoted
     })
     .join(' ')
+}
+
+/**
+ * The same words as a PostgreSQL tsquery (search-store-pg.ts), ANDed, the last a prefix (`:*`).
+ * Each word is a quoted lexeme, so tsquery operators typed by a person (`& | ! <-> : * ( )`) never
+ * reach the parser as syntax; the words hold only letters, digits, marks and `_`, so no quote or
+ * backslash can end the quoting. A word with `_` is a phrase of its parts (`<->`), as FTS5 reads
+ * `"a_b"`: both tokenizers split at `_`. Null when nothing searchable is left.
+ */
+export function toTsQuery(input: string): string | null {
+  const terms = queryWords(input)
+  const split = terms.map((t) => t.split('_').filter(Boolean))
+  // PostgreSQL leaves longer words out of the index and out of a query alike: dropped from the
+  // query it would match more, not nothing, as such a word must.
+  if (split.some((lexemes) => lexemes.some((l) => Buffer.byteLength(l) > MAX_LEXEME_BYTES))) return null
+  const parts = split
+    .map((lexemes, i) => lexemes.map((l, j) => `'${l}'${isPrefix(terms, i) && j === lexemes.length - 1 ? ':*' : ''}`))
+    .filter((lexemes) => lexemes.length > 0)
+    .map((lexemes) => (lexemes.length > 1 ? `(${lexemes.join(' <-> ')})` : lexemes[0]!))
+  return parts.length > 0 ? parts.join(' & ') : null
 }
 
 const queryWords = (input: string) => (input.normalize('NFKC').match(/[\p{L}\p{N}\p{M}_]+/gu) ?? []).slice(0, MAX_TERMS)
@@ -56,13 +78,13 @@ const B = 0.75
 
 /**
  * Orders matches by BM25 with the statistics of the matches themselves (their count, average
- * length and how many contain each term), best first, newer first on ties. FTS5's bm25() takes
+ * length and how many contain each term), best first; ties keep the given order (newest first). FTS5's bm25() takes
  * document frequencies from the whole index, and finding them walks every posting of every term:
  * for a word in most messages that alone cost tens of milliseconds per query. The matches here
  * are the newest window the caller can read, so this is BM25 over that window. Which rows match
  * is still FTS5's decision; this only orders them.
  */
-export function rankMatches<T extends { rid: number; body: string }>(rows: readonly T[], input: string): T[] {
+export function rankMatches<T extends { body: string }>(rows: readonly T[], input: string): T[] {
   const terms = queryWords(input).map(fold)
   if (rows.length === 0 || terms.length === 0) return [...rows]
   const counts = rows.map((row) => {
@@ -78,7 +100,7 @@ export function rankMatches<T extends { rid: number; body: string }>(rows: reado
     c.tf.reduce((sum, f, i) => sum + (idf[i]! * f * (K1 + 1)) / (f + K1 * (1 - B + (B * c.length) / avgLength)), 0)
   return counts
     .map((c) => ({ row: c.row, score: score(c) }))
-    .sort((a, b) => b.score - a.score || b.row.rid - a.row.rid)
+    .sort((a, b) => b.score - a.score) // stable: equal scores stay newest first
     .map((s) => s.row)
 }
 
