@@ -5,11 +5,11 @@
 //    idle, with 20 people and 5 agents connected over y-websocket across 5 channels (each person
 //    on their me doc, the directory and 3 channels' live segments; each agent on 2 channels),
 //    after a load (every person and agent posts over sync, and SCROLL old segments of the big
-//    channel are opened and closed as scrolling back does), once sealed segments had their idle
-//    time, and with everyone gone.
+//    channel are opened and closed as scrolling back does), every 15 s while sealed segments
+//    have their idle time, and with everyone gone.
 // Run: npx tsx bench/memory.ts [messages]   (default 1000000; POSTS=50 SCROLL=100; MODE=node runs
 // the build, agent-gateway/dist, which needs `pnpm build:server`; MODE=tsx the sources;
-// MALLOC_MMAP_THRESHOLD_= (empty) for glibc's default)
+// SERVER_MMAP_THRESHOLD= (empty) runs the server with glibc's default)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -40,7 +40,7 @@ const POSTS = Number(process.env.POSTS ?? 50)
 const SCROLL = Number(process.env.SCROLL ?? 100)
 const MODE = process.env.MODE ?? 'node'
 /** As `npm start`, the image and the Pi unit run the server (docs/decisions.md "Memory bounds"). */
-const MMAP_THRESHOLD = process.env.MALLOC_MMAP_THRESHOLD_ ?? '65536'
+const MMAP_THRESHOLD = process.env.SERVER_MMAP_THRESHOLD ?? '65536'
 const root = join(import.meta.dirname, '..')
 const MiB = (b: number) => (b / 1024 / 1024).toFixed(1)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -104,7 +104,7 @@ heapOf('board, 200 tasks × 3 comments', 'board', board())
 
 // ---- 2. the server -------------------------------------------------------------------------
 
-interface Mem { rss: number; anonymous: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number; spaces: Record<string, number> }
+interface Mem { rss: number; pss: number; anonymous: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number; spaces: Record<string, number> }
 
 const entry = MODE === 'node' ? ['--conditions=circlechat-built', 'agent-gateway/dist/main.mjs'] : ['--import', 'tsx', 'agent-gateway/src/main.ts']
 
@@ -128,10 +128,11 @@ async function startServer(dataDir: string) {
   const reports = createInterface({ input: child.stdio[3] as NodeJS.ReadableStream })
   const report = () => new Promise<Mem>((resolve) => {
     reports.once('line', (line) => {
-      // RSS split: anonymous (heap, malloc, SQLite's cache) and file-backed (node, libraries).
+      // RSS, PSS (shared pages of node and its libraries split among the processes mapping
+      // them) and anonymous memory (heap, malloc, SQLite's cache), read at one time.
       const rollup = readFileSync(`/proc/${child.pid}/smaps_rollup`, 'utf8')
       const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(rollup)?.[1] ?? 0) * 1024
-      resolve({ ...(JSON.parse(line) as Mem), anonymous: kib('Anonymous') })
+      resolve({ ...(JSON.parse(line) as Mem), rss: kib('Rss'), pss: kib('Pss'), anonymous: kib('Anonymous') })
     })
     child.stdin!.write('mem\n')
   })
@@ -144,7 +145,7 @@ async function startServer(dataDir: string) {
 
 function print(what: string, m: Mem) {
   const s = m.spaces
-  console.log(`  ${what}: RSS ${MiB(m.rss)} MiB (${MiB(m.anonymous)} anonymous), heap used ${MiB(m.heapUsed)} of ${MiB(m.heapTotal)} MiB (old ${MiB(s.old_space ?? 0)}, new ${MiB(s.new_space ?? 0)}, code ${MiB(s.code_space ?? 0)}, large ${MiB(s.large_object_space ?? 0)}), external ${MiB(m.external)} MiB`)
+  console.log(`  ${what}: RSS ${MiB(m.rss)} MiB (PSS ${MiB(m.pss)}, anonymous ${MiB(m.anonymous)}), heap used ${MiB(m.heapUsed)} of ${MiB(m.heapTotal)} MiB (old ${MiB(s.old_space ?? 0)}, new ${MiB(s.new_space ?? 0)}, code ${MiB(s.code_space ?? 0)}, large ${MiB(s.large_object_space ?? 0)}), external ${MiB(m.external)} MiB`)
 }
 
 async function api(url: string, cookie: string, method: string, path: string, body?: unknown) {
@@ -238,8 +239,11 @@ await Promise.all([posts, scroll])
 await sleep(1000)
 console.log(`  load: ${posting.length * perSocket} messages posted over sync and ${Math.min(SCROLL, liveOf(info.conversationId))} old segments opened and closed in ${((performance.now() - t1) / 1000).toFixed(1)} s`)
 print('after the load', await server.report())
-await sleep(42_000)
-print('42 s later (sealed segments idle 30 s)', await server.report())
+// Sealed segments are unloaded 30 s after their last use; then V8 and malloc give memory back.
+for (let t = 15; t <= 75; t += 15) {
+  await sleep(15_000)
+  print(`${t} s later`, await server.report())
+}
 for (const p of providers) p.destroy()
 await sleep(3000)
 print('everyone disconnected', await server.report())
