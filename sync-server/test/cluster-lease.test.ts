@@ -118,6 +118,10 @@ describe('the fence in the database refuses a deposed owner', () => {
       expect(late[1].status).toBe('fulfilled')
       await b.appendUpdate(doc, bytes(5), (tx) => checkFenceSqlite(tx, doc, 2))
       expect((await b.loadDoc(doc)).map((u) => u[0])).toEqual([1, 2, 5])
+      // A third owner's claim, before it loads, refuses the second's next write.
+      checkFenceSqlite(dbA, doc, 3)
+      await expect(b.appendUpdate(doc, bytes(6), (tx) => checkFenceSqlite(tx, doc, 2))).rejects.toBeInstanceOf(FencedOut)
+      expect((await a.loadDoc(doc)).map((u) => u[0])).toEqual([1, 2, 5])
     } finally {
       dbA.$client.close()
       dbB.$client.close()
@@ -125,7 +129,7 @@ describe('the fence in the database refuses a deposed owner', () => {
     }
   })
 
-  it('PostgreSQL: two pools; a stale append racing the new owner never lands after it', async () => {
+  it('PostgreSQL: a new owner claims its fence before loading; what its predecessor commits around the claim is loaded or refused', async () => {
     const scratch = await createScratchDatabase()
     const dbA = await openPgDb(scratch.url, { max: 2 })
     const dbB = await openPgDb(scratch.url, { max: 2 })
@@ -134,20 +138,21 @@ describe('the fence in the database refuses a deposed owner', () => {
       const b = new PgDocStore(dbB)
       const doc = 'conv:c_fence:0'
       await a.appendUpdate(doc, bytes(1), (tx) => checkFencePg(tx, doc, 1))
-      // Concurrent: either A's lands first (then B's follows) or B's does and A's is refused.
-      const [late, next] = await Promise.allSettled([
+      // Racing the claim: the late append lands before it (then the load sees it) or is refused.
+      const [late, claim] = await Promise.allSettled([
         a.appendUpdate(doc, bytes(3), (tx) => checkFencePg(tx, doc, 1)),
-        b.appendUpdate(doc, bytes(2), (tx) => checkFencePg(tx, doc, 2))
+        checkFencePg(dbB, doc, 2)
       ])
-      expect(next.status).toBe('fulfilled')
-      const stored = (await b.loadDoc(doc)).map((u) => u[0])
-      if (late.status === 'fulfilled') expect(stored).toEqual([1, 3, 2])
+      expect(claim.status).toBe('fulfilled')
+      const loaded = (await b.loadDoc(doc)).map((u) => u[0])
+      if (late.status === 'fulfilled') expect(loaded).toEqual([1, 3])
       else {
         expect(late.reason).toBeInstanceOf(FencedOut)
-        expect(stored).toEqual([1, 2])
+        expect(loaded).toEqual([1])
       }
       await expect(a.appendUpdate(doc, bytes(4), (tx) => checkFencePg(tx, doc, 1))).rejects.toBeInstanceOf(FencedOut)
-      expect((await b.loadDoc(doc)).map((u) => u[0])).toEqual(stored)
+      await b.appendUpdate(doc, bytes(2), (tx) => checkFencePg(tx, doc, 2))
+      expect((await b.loadDoc(doc)).map((u) => u[0])).toEqual([...loaded, 2])
     } finally {
       await dbA.$client.end()
       await dbB.$client.end()
@@ -177,6 +182,7 @@ describe('the fence in the database refuses a deposed owner', () => {
       await sleep(ttl * 2)
       const lease = await leases('parent').set.acquire(doc)
       expect(lease?.fence).toBe(2)
+      checkFenceSqlite(db, doc, lease!.fence) // the claim a new owner makes before loading
       const store = new SqliteStore(db)
       for (let n = 0; n < 5; n++) await store.appendUpdate(doc, Uint8Array.of(2, n), (tx) => checkFenceSqlite(tx, doc, lease!.fence))
       await until(() => lines.includes('lost'))

@@ -17,7 +17,11 @@ export const fenceUpsert = <T extends { doc: unknown; fence: unknown }>(table: T
   setWhere: sql`excluded.fence >= ${table.fence}`
 })
 
-/** Checks `fence` inside a SQLite append (`SqliteStore`'s `alsoWrite`); throws FencedOut. */
+/**
+ * Checks `fence` inside a SQLite append (`SqliteStore`'s `alsoWrite`); throws FencedOut. Called
+ * on its own (the connection, not a transaction) it is the claim a new owner makes before it
+ * loads the doc: from then on no write of its predecessor can land unseen by that load.
+ */
 export function checkFenceSqlite(tx: Db, doc: string, fence: number): void {
   const { docOwners } = schema
   const { changes } = tx.insert(docOwners).values({ doc, fence }).onConflictDoUpdate(fenceUpsert(docOwners)).run()
