@@ -9,41 +9,12 @@ import { join } from 'node:path'
 import { startServer } from '../agent-gateway/src/server.js'
 import { seedChannel, seedPeople } from './lib/gateway-seed.js'
 import { fmt, percentile } from './lib/stats.js'
+import { pick, rand, VOCAB, word } from './lib/zipf-words.js'
 
 const TOTAL = Number(process.argv[2] ?? 1_000_000)
 const BATCH = 10_000
 const CONVERSATIONS = 200
 const MEMBER_OF = 150
-const VOCAB = 20_000
-
-// Deterministic PRNG (mulberry32) so runs compare.
-let seed = 42
-const rand = () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-
-// Pronounceable words, ranked; frequencies follow Zipf (s = 1.07), as word use does.
-const syllables = ['ka', 'lo', 'mi', 'ne', 'ru', 'sa', 'ti', 'vo', 'ze', 'pa', 'qui', 'dor', 'fen', 'gal', 'hub', 'jin', 'mar', 'tos', 'wex', 'yul',
-  'bri', 'cha', 'dru', 'elo', 'fi', 'gro', 'ha', 'ix', 'jo', 'kle', 'lun', 'mo', 'nix', 'or', 'pru', 'rha', 'sku', 'tri', 'ul', 'vey'] // 40² + 40³ words possible
-const words = new Set<string>()
-while (words.size < VOCAB) words.add(Array.from({ length: 2 + Math.floor(rand() * 2) }, () => syllables[Math.floor(rand() * syllables.length)]).join(''))
-const vocab = [...words]
-const cdf: number[] = []
-let acc = 0
-for (let r = 1; r <= VOCAB; r++) cdf.push((acc += 1 / r ** 1.07))
-const word = () => {
-  const x = rand() * acc
-  let lo = 0, hi = VOCAB - 1
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if (cdf[mid]! < x) lo = mid + 1
-    else hi = mid
-  }
-  return vocab[lo]!
-}
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cc-bench-search-'))
 const server = await startServer({ dataDir, port: 0, host: '127.0.0.1', webRoot: null })
@@ -88,7 +59,6 @@ try {
   console.log(`database: ${(statSync(join(dataDir, 'circlechat.db')).size / 2 ** 20).toFixed(0)} MiB (+ WAL ${(statSync(join(dataDir, 'circlechat.db-wal')).size / 2 ** 20).toFixed(0)} MiB)`)
 
   // ---- queries -----------------------------------------------------------------------------
-  const pick = (from: number, to: number) => vocab[from + Math.floor(rand() * (to - from))]!
   const kinds: Record<string, () => string> = {
     'common word (rank 1-20)': () => pick(0, 20),
     'mid word (rank 100-1000)': () => pick(100, 1000),
