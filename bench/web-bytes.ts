@@ -1,10 +1,12 @@
 // bench/web-bytes: what the web app costs a browser. JS and CSS bytes for the sign-up page and
 // for the workspace after the first sign-up (brotli as Chromium negotiates it, decoded, and gzip -9
 // of each decoded body, to compare with the goal of ≤ 120 KB of JS gzip before the workspace
-// shows); then time to the sidebar and to the newest of 1,000 messages, cold and from cache.
+// shows, split into the pages' static imports and the dynamic ones fetched alongside); then time to
+// the sidebar and to the newest of 1,000 messages, cold, from cache (reload) and switching to it in
+// the tab, and how many elements that channel's message list holds.
 // Real one-process server and web build (apps/web/build) on loopback; Chromium through CDP.
 // Run: npx tsx bench/web-bytes.ts [messages]
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -98,6 +100,24 @@ function report(label: string, rs: Resource[]) {
 
 const since = (all: Resource[], before: Resource[]) => { const seen = new Set(before); return all.filter((r) => !seen.has(r)) }
 
+// Which requested chunks the shown pages import statically (what painting them needs) and which
+// are dynamic imports fetched alongside (message rows, markdown, the recorder…), from the build's
+// manifest: the entries and route nodes requested, and everything they import statically.
+const manifest = JSON.parse(readFileSync(join(DEFAULT_WEB_ROOT, '../.svelte-kit/output/client/.vite/manifest.json'), 'utf8')) as Record<string, { file: string; imports?: string[]; isEntry?: boolean }>
+const keyByFile = new Map(Object.entries(manifest).map(([k, v]) => [v.file, k]))
+const fileOf = (r: Resource) => new URL(r.url).pathname.slice(1)
+function staticPart(rs: Resource[]): Resource[] {
+  const closure = new Set<string>()
+  const stack = rs.flatMap((r) => { const k = keyByFile.get(fileOf(r)); return k && manifest[k]!.isEntry ? [k] : [] })
+  for (let k = stack.pop(); k !== undefined; k = stack.pop()) {
+    if (closure.has(k)) continue
+    closure.add(k)
+    stack.push(...(manifest[k]!.imports ?? []))
+  }
+  const files = new Set([...closure].map((k) => manifest[k]!.file))
+  return rs.filter((r) => r.kind !== 'js' || files.has(fileOf(r)))
+}
+
 // 1. The sign-up page a fresh server shows first, until its network is quiet. The service worker
 // is blocked: its precache would fetch every chunk and blur what the page itself needs.
 const first: BrowserContext = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 }, serviceWorkers: 'block' })
@@ -122,8 +142,11 @@ report('workspace shown, after the sign-up page', since(shownRs, loginRs))
 await sleep(2000)
 const settledRs = await tracker.snapshot()
 report('within 2 s after it showed', since(settledRs, shownRs))
-const goalJs = shownRs.filter((r) => r.kind === 'js').reduce((a, r) => a + r.gzip, 0)
-log(`goal ≤ 120 KB JS gzip before the workspace shows: ${kb(goalJs)} (${goalJs <= 120_000 ? 'within' : 'over'})`)
+const shellRs = staticPart(shownRs)
+report('workspace shown, the pages\' static imports (sign-up page included)', shellRs)
+report('workspace shown, dynamic imports fetched alongside', shownRs.filter((r) => !shellRs.includes(r)))
+const goalJs = shellRs.filter((r) => r.kind === 'js').reduce((a, r) => a + r.gzip, 0)
+log(`goal ≤ 120 KB JS gzip before the workspace shows (its static imports): ${kb(goalJs)} (${goalJs <= 120_000 ? 'within' : 'over'})`)
 await tracker.detach()
 
 // Seed a channel of `messages` through REST with the session from the sign-up, 32 in flight.
@@ -157,7 +180,14 @@ const newestAt = (p: Page) => p.waitForFunction((text) => {
   return false
 }, newest, { polling: 'raf', timeout: 30_000 }).then((h) => h.jsonValue() as Promise<number>)
 
-const times = { cold: { sidebar: [] as number[], newest: [] as number[] }, cache: { sidebar: [] as number[], newest: [] as number[] } }
+/** Elements in the message list and message rows rendered, once the newest is shown. */
+const listNodes = (p: Page) => p.evaluate(() => {
+  const list = document.querySelector('[data-testid=message-list]')
+  return { nodes: list?.querySelectorAll('*').length ?? 0, rows: list?.querySelectorAll('[data-testid=message]').length ?? 0, page: document.querySelectorAll('*').length }
+})
+
+const times = { cold: { sidebar: [] as number[], newest: [] as number[] }, cache: { sidebar: [] as number[], newest: [] as number[] }, switched: [] as number[] }
+let dom = { nodes: 0, rows: 0, page: 0 }
 let coldRs: Resource[] = []
 let cacheRs: Resource[] = []
 for (let run = 0; run < runs; run++) {
@@ -172,8 +202,15 @@ for (let run = 0; run < runs; run++) {
     times[mode].newest.push(msg)
     const rs = await t.snapshot()
     if (run === 0) { if (mode === 'cold') coldRs = rs; else cacheRs = rs }
+    if (run === 0 && mode === 'cold') dom = await listNodes(p)
     await t.detach()
   }
+  // Switching in the tab: to #general, then back to #history (its docs in IndexedDB, chunks loaded).
+  await p.locator('[data-testid=sidebar-channel]', { hasText: 'general' }).click()
+  await p.locator(`[data-testid=conversation]:not([data-id="${conv}"]) [data-testid=message-list]`).waitFor()
+  const clickAt = await p.evaluate(() => performance.now())
+  await p.locator('[data-testid=sidebar-channel]', { hasText: 'history' }).click()
+  times.switched.push((await newestAt(p)) - clickAt)
   await ctx.close()
 }
 // Times swing with whatever else the machine runs; the load says how much to trust them.
@@ -184,7 +221,11 @@ log(`cold, to the sidebar: ${ms(times.cold.sidebar)}`)
 log(`cold, to the newest of ${messages} messages: ${ms(times.cold.newest)}`)
 log(`from cache (reload), to the sidebar: ${ms(times.cache.sidebar)}`)
 log(`from cache (reload), to the newest of ${messages} messages: ${ms(times.cache.newest)}`)
+log(`switch from #general to #history (from cache, in the tab), to the newest of ${messages} messages: ${ms(times.switched)}`)
+log(`#history open (${messages} messages): ${dom.rows} message rows and ${dom.nodes} elements in the message list, ${dom.page} in the page`)
 report('cold open of #history', coldRs)
+report('cold open of #history, the page\'s static imports', staticPart(coldRs))
+log(`cold open of #history: ${kb(staticPart(coldRs).filter((r) => r.kind === 'js').reduce((a, r) => a + r.gzip, 0))} JS gzip before the workspace shows (its static imports)`)
 report('reload of #history', cacheRs)
 
 await browser.close()
