@@ -131,7 +131,12 @@ describe('the seed packet contract', () => {
   it('prose answering a scheduled heartbeat (no trigger conversation) goes to the first conversation of its inbox', async () => {
     const { a, fake } = await webhookAgent('prosy', (p) => (p.trigger === 'scheduled' ? 'Morning all, nothing blocking from me.' : 'HEARTBEAT_OK'))
     const c = await channel('prosy', [a.memberId])
-    await say(w.bob.client, c, 'Standup in five')
+    // The post wakes the agent (channel_post); its silent answer marks it seen. A reply in a
+    // thread the agent is not in wakes nobody, so it is news the heartbeat brings.
+    const root = await say(w.bob.client, c, 'Standup in five')
+    await waitFor(() => fake.packets.find((p) => p.packet.trigger === 'channel_post'), 10_000, 'the channel_post run')
+    await w.server.agents.queue.idle()
+    await say(w.bob.client, c, 'Moved to ten past', root.id)
     await w.server.agents.queue.idle()
     w.server.agents.queue.enqueue(a.id, { trigger: 'scheduled', conversationId: null })
     const beat = await waitFor(() => fake.packets.find((p) => p.packet.trigger === 'scheduled')?.packet, 10_000, 'the heartbeat')
