@@ -3,32 +3,23 @@
  * join; the guest who accepts sees only those channels.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newPerson } from './support/browser';
-import { startTestServer, type TestServer } from './support/server';
-import { poll, signUpFirst } from './support/people';
+import { newPerson } from './support/browser';
+import { poll } from './support/people';
+import { PHONE, startTeam, type Team } from './support/team';
 
-let server: TestServer;
-let browser: Browser;
-let ada: Page;
-const errorLogs: string[][] = [];
+let team: Team;
 
 beforeAll(async () => {
-	server = await startTestServer();
-	browser = await launchBrowser();
-	const a = await newPerson(browser, server.url);
-	errorLogs.push(a.errors);
-	ada = a.page;
-	await signUpFirst(ada);
+	team = await startTeam();
 });
 
 afterAll(async () => {
-	await browser?.close();
-	await server?.close();
+	await team?.close();
 });
 
 describe('guest invite by email', () => {
 	it('invites a guest into one channel; they see only that one', async () => {
+		const { ada, browser, server, errorLogs } = team;
 		const made = await ada.request.post('/api/conversations', {
 			data: { kind: 'channel', name: 'with-client', isPrivate: true, memberIds: [] },
 			headers: { origin: server.url }
@@ -46,7 +37,7 @@ describe('guest invite by email', () => {
 		const link = await ada.locator('[data-testid=invite-link]').inputValue();
 		await ada.keyboard.press('Escape');
 
-		const g = await newPerson(browser, server.url, { viewport: { width: 375, height: 740 } });
+		const g = await newPerson(browser, server.url, { viewport: PHONE });
 		errorLogs.push(g.errors);
 		await g.page.goto(new URL(link).pathname);
 		await g.page.locator('[data-testid=invite-name]').fill('Gil Guest');

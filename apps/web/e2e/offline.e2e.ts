@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, newPerson } from './support/browser';
 import { startTestServer, type TestServer } from './support/server';
-import { invite, message, messageAction, openConversation, poll, post, signUpFirst } from './support/people';
+import { api, inPane, invite, message, messageAction, openConversation, poll, post, signUpFirst } from './support/people';
 
 let server: TestServer;
 let browser: Browser;
@@ -20,18 +20,8 @@ let bob: Page;
 const ids: Record<'general' | 'launch' | 'secret', string> = { general: '', launch: '', secret: '' };
 const bobErrors: string[][] = [];
 
-const api = (page: Page, method: string, path: string, body?: unknown) =>
-	page.evaluate(
-		async ([m, p, b]) => {
-			const res = await fetch(`/api${p}`, { method: m, headers: b ? { 'content-type': 'application/json' } : {}, body: b ? JSON.stringify(b) : undefined });
-			if (!res.ok) throw new Error(`${m} ${p}: ${res.status} ${await res.text()}`);
-			return res.json() as Promise<Record<string, { id: string }>>;
-		},
-		[method, path, body] as const
-	);
 
 const channel = (page: Page, name: string) => page.locator(`[data-testid=sidebar-channel][data-name="${name}"]`);
-const inPane = (page: Page, id: string, text: string) => page.locator(`[data-testid=conversation][data-id="${id}"] [data-testid=message]`, { hasText: text });
 
 async function openBob(path: string) {
 	const page = await bobContext.newPage();

@@ -7,6 +7,20 @@ export const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 
 
 export const message = (page: Page, text: string) => page.locator('[data-testid=message]', { hasText: text });
 
+/** A same-origin JSON call from the page, with its session cookie; throws on a non-2xx answer. */
+export const api = (page: Page, method: string, path: string, body?: unknown) =>
+	page.evaluate(
+		async ([m, p, b]) => {
+			const res = await fetch(`/api${p}`, { method: m, headers: b ? { 'content-type': 'application/json' } : {}, body: b ? JSON.stringify(b) : undefined });
+			if (!res.ok) throw new Error(`${m} ${p}: ${res.status} ${await res.text()}`);
+			return res.json() as Promise<Record<string, { id: string }>>;
+		},
+		[method, path, body] as const
+	);
+
+/** A message with `text` in the pane of conversation `id`. */
+export const inPane = (page: Page, id: string, text: string) => page.locator(`[data-testid=conversation][data-id="${id}"] [data-testid=message]`, { hasText: text });
+
 export async function post(page: Page, text: string) {
 	await page.locator('[data-testid=composer]').fill(text);
 	await page.keyboard.press('Enter');
