@@ -69,16 +69,9 @@ export function sqliteSearchStore(db: Db): SearchStore {
           LEFT JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.member_id = ?`
         : 'CROSS JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.member_id = ?'
       const params: unknown[] = [...(scope.publicChannels ? [scope.workspaceId] : []), scope.memberId, scopedMatch(match, scope.conversationId, scope.author)]
-      let filters = scope.publicChannels ? " AND (cm.member_id IS NOT NULL OR (c.kind = 'channel' AND c.is_private = 0))" : ''
       // The index narrows by scope token (scopedMatch); the columns decide.
-      if (scope.conversationId) {
-        filters += ' AND m.conversation_id = ?'
-        params.push(scope.conversationId)
-      }
-      if (scope.author) {
-        filters += ' AND m.author = ?'
-        params.push(scope.author)
-      }
+      const filters = (scope.publicChannels ? " AND (cm.member_id IS NOT NULL OR (c.kind = 'channel' AND c.is_private = 0))" : '') +
+        equalTo(params, [['m.conversation_id', scope.conversationId], ['m.author', scope.author]])
       params.push(RECENT_WINDOW)
       // FTS5 iterates rowids in descending order without sorting, so the walk stops at the window.
       // Ranking every match instead cost a common word ~0.3 s at 100k messages, and FTS5's own bm25()
@@ -100,15 +93,7 @@ export function sqliteSearchStore(db: Db): SearchStore {
       const match = toFtsQuery(scope.q)
       if (!match) return []
       const params: unknown[] = [match, scope.workspaceId, scope.workspaceBoard, scope.memberId]
-      let filters = ''
-      if (scope.conversationId) {
-        filters += ' AND t.board = ?'
-        params.push(scope.conversationId)
-      }
-      if (scope.author) {
-        filters += ' AND t.created_by = ?'
-        params.push(scope.author)
-      }
+      const filters = equalTo(params, [['t.board', scope.conversationId], ['t.created_by', scope.author]])
       params.push(RECENT_WINDOW)
       const recent = `
         SELECT t.id AS taskId, t.conversation_id AS conversationId, t.title, t.body, t.comments, t.status, t.updated_at AS updatedAt
@@ -147,3 +132,14 @@ function ftsQuery<T>(run: () => T): T {
 }
 
 export const unreadableQuery = () => badRequest('invalid_query', 'That search could not be understood; try plain words.')
+
+/** ` AND <column> = ?` for each filter that is set, its value pushed onto `params`. */
+function equalTo(params: unknown[], filters: Array<[column: string, value: string | null | undefined]>): string {
+  let sql = ''
+  for (const [column, value] of filters) {
+    if (!value) continue
+    sql += ` AND ${column} = ?`
+    params.push(value)
+  }
+  return sql
+}
