@@ -17,6 +17,8 @@ export interface DispatchOptions {
   allowPrivateUrls: boolean
   webhookTimeoutMs: number
   socketTimeoutMs: number
+  /** Aborted when the server stops: a webhook call in flight is cut instead of awaited. */
+  signal?: AbortSignal
 }
 
 /** The agent's answer as sent: the webhook body, or the text of the socket reply frame. */
@@ -42,7 +44,7 @@ export async function dispatchPacket(target: DispatchTarget, packet: AgentPacket
     'x-cc-agent': target.agentId,
     'x-cc-run': packet.runId,
     'x-cc-signature': `sha256=${createHmac('sha256', target.token).update(body).digest('hex')}`
-  }, body, opts.webhookTimeoutMs, opts.allowPrivateUrls)
+  }, body, opts.webhookTimeoutMs, opts.allowPrivateUrls, opts.signal)
   const text = res.text
   if (res.status >= 500) throw new Error(`webhook answered HTTP ${res.status}`)
   if (res.truncated) throw new PermanentDispatchError(`webhook reply is over ${MAX_REPLY_BYTES / 1024 / 1024} MiB; answer with at most 20 actions of at most 40,000 characters each`)

@@ -64,9 +64,13 @@ export class InProcessQueue implements RunQueue {
     return new Promise((resolve) => this.#idleWaiters.push(resolve))
   }
 
-  async close() {
+  /** Stops taking runs and waits (at most graceMs) for the ones in flight to record how they ended. */
+  async close(graceMs = 5000) {
     this.#closed = true
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.idle(), new Promise<void>((resolve) => { timer = setTimeout(resolve, graceMs) })])
+    clearTimeout(timer)
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { eq } from 'drizzle-orm'
 import { agentRuns, agents, type Db } from '@circlechat/db'
 import { newId } from '@circlechat/model'
@@ -39,6 +40,8 @@ export interface Delivery {
   replyTaskId?: string | null
   /** Packet size, for the token estimate when the agent reports no usage. */
   packetChars: number
+  /** The server stopped during delivery: the run failed, the agent did not. */
+  stopped?: boolean
 }
 
 export interface DeliverOptions extends DispatchOptions {
@@ -80,6 +83,7 @@ const yieldToRelay = () => new Promise<void>((resolve) => setImmediate(resolve))
  * applies the reply.
  */
 export async function deliverRun(db: Db, opts: DeliverOptions, agentId: string, event: TriggerEvent, onStart?: (conversationId: string | null, memberId: string) => void): Promise<Delivery | null> {
+  if (opts.signal?.aborted) return null
   const rec = agentById(db, agentId)
   if (!rec || rec.member.deactivated || rec.agent.adapter === 'peer') return null
   const isHeartbeat = event.trigger === 'scheduled' || event.trigger === 'ambient'
@@ -112,9 +116,14 @@ export async function deliverRun(db: Db, opts: DeliverOptions, agentId: string, 
         const reply = await dispatchPacket({ agentId, adapter: rec.agent.adapter, callbackUrl: rec.agent.callbackUrl, token }, packet, opts)
         return { ...base, attempts, failure: null, reply }
       } catch (err) {
+        if (opts.signal?.aborted) return { ...base, attempts, failure: SERVER_STOPPED, reply: null, stopped: true }
         failure = err instanceof Error ? err.message : String(err)
         if (err instanceof PermanentDispatchError || attempts >= opts.attempts) break
-        await new Promise((r) => setTimeout(r, opts.backoffMs * 2 ** (attempts - 1)))
+        try {
+          await sleep(opts.backoffMs * 2 ** (attempts - 1), undefined, { signal: opts.signal })
+        } catch {
+          return { ...base, attempts, failure: SERVER_STOPPED, reply: null, stopped: true }
+        }
       }
     }
   } catch (err) {
@@ -129,7 +138,7 @@ export async function applyRun(gw: Gateway, d: Delivery): Promise<void> {
   const { runId, agentId, startedAt, attempts } = d
   try {
     if (d.failure !== null) {
-      finish(gw.db, runId, agentId, startedAt, { status: 'error', attempts, errors: [{ index: -1, type: 'dispatch', error: d.failure }], agentError: d.failure })
+      finish(gw.db, runId, agentId, startedAt, { status: 'error', attempts, errors: [{ index: -1, type: 'dispatch', error: d.failure }], agentError: d.stopped ? undefined : d.failure })
       return
     }
     await yieldToRelay() // replies of agents woken together arrive together; interleave with chat
@@ -180,5 +189,19 @@ function finish(db: Db, runId: string, agentId: string, startedAt: number, o: Ou
     status: o.status, attempts: o.attempts, reply: o.reply?.slice(0, 100_000) ?? null, applied: o.applied ?? [], errors: o.errors ?? [],
     trace: o.trace ?? [], usage: usage ?? null, costUsd: cost === null ? null : Math.round(cost * 1_000_000), finishedAt: Date.now()
   }).where(eq(agentRuns.id, runId)).run()
-  db.update(agents).set({ status: o.status === 'error' ? 'error' : 'idle', lastError: o.agentError ?? null, lastRunAt: startedAt }).where(eq(agents.id, agentId)).run()
+  db.update(agents).set({ status: o.status === 'error' && o.agentError ? 'error' : 'idle', lastError: o.agentError ?? null, lastRunAt: startedAt }).where(eq(agents.id, agentId)).run()
+}
+
+export const SERVER_STOPPED = 'the server stopped during this run'
+
+/**
+ * Runs left "running" by a process that stopped without finishing them (killed, power lost):
+ * recorded as failed, their agents idle. Only where runs happen in this process alone.
+ */
+export function failInterruptedRuns(db: Db): number {
+  const now = Date.now()
+  const stale = db.update(agentRuns).set({ status: 'error', errors: [{ index: -1, type: 'dispatch', error: SERVER_STOPPED }], finishedAt: now })
+    .where(eq(agentRuns.status, 'running')).run()
+  db.update(agents).set({ status: 'idle' }).where(eq(agents.status, 'running')).run()
+  return stale.changes
 }

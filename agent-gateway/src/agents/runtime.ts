@@ -11,7 +11,7 @@ import { InProcessQueue, type RunQueue } from './queue.js'
 import type { BullQueue } from './queue-bullmq.js'
 import { HeartbeatScheduler } from './scheduler.js'
 import { TriggerRouter } from './triggers.js'
-import { applyRun, runAgent, type RunnerOptions } from './runner.js'
+import { applyRun, failInterruptedRuns, runAgent, type RunnerOptions } from './runner.js'
 import { agentById, agentByMember } from './store.js'
 import { agentRoutes, approvalRoutes } from './routes.js'
 import { agentApiRoutes } from './agent-api.js'
@@ -66,8 +66,10 @@ export async function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptio
   }, options.sockets)
   const thinking = new Thinking(gw.db, gw.sync)
   const stopPresence = publishAgentPresence(gw.db, gw.sync, hub)
+  const stopping = new AbortController()
   const runner: RunnerOptions = {
     vault, hub, thinking,
+    signal: stopping.signal,
     allowPrivateUrls: gw.config.agentAllowPrivateUrls,
     publicBaseUrl: gw.config.publicBaseUrl,
     attempts: options.attempts ?? 3,
@@ -111,6 +113,8 @@ export async function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptio
     bull.work(run)
     queue = bull
   } else {
+    // Runs happen in this process only, so a run still "running" was cut off by its last stop.
+    failInterruptedRuns(gw.db)
     queue = new InProcessQueue(run)
   }
   const scheduler = new HeartbeatScheduler(gw.db, queue, { quietMs: options.ambientQuietMs ?? 6 * 3600_000, cooldownMs: options.ambientCooldownMs ?? 24 * 3600_000 })
@@ -166,8 +170,11 @@ export async function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptio
       stopPresence()
       unrevoke()
       scheduler.stop()
-      await queue.close()
+      // Cut deliveries in flight (webhook calls, socket replies awaited), then let their runs
+      // record how they ended while the database is still open.
+      stopping.abort()
       await hub.close()
+      await queue.close()
     }
   }
   rt.routes.push(['/api/agents', agentRoutes(gw, rt)], ['/api/approvals', approvalRoutes(gw, rt)], ['/api/agent-api', agentApiRoutes(gw, rt)])

@@ -25,12 +25,13 @@ export const MAX_REPLY_BYTES = 4 * 1024 * 1024
  * public address when the URL was checked cannot be switched to a private one in between
  * (DNS rebinding). Redirects are never followed.
  */
-export function postWebhook(url: URL, headers: Record<string, string>, body: string, timeoutMs: number, allowPrivate: boolean): Promise<WebhookResponse> {
+export function postWebhook(url: URL, headers: Record<string, string>, body: string, timeoutMs: number, allowPrivate: boolean, signal?: AbortSignal): Promise<WebhookResponse> {
   const client = url.protocol === 'https:' ? https : http
   return new Promise((resolve, reject) => {
     const req = client.request(url, {
       method: 'POST',
       headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      signal,
       ...(allowPrivate ? {} : { lookup: publicOnlyLookup })
     }, (res) => {
       const chunks: Buffer[] = []
