@@ -19,6 +19,7 @@ import { afterApplyViolations, afterApplyBoardViolations, boardBefore } from '..
 import type { BoardCheck } from '../src/guard/rules/board.js'
 import { MessageIndex } from '../src/message-index.js'
 import { TaskIndex, type BoardScope } from '../src/task-index.js'
+import { sqliteRows } from '../src/persistence/rows-sqlite.js'
 import { Room } from '../src/room.js'
 import { decode, encode, renumber, withItem, type Structs } from './forge.js'
 
@@ -40,8 +41,8 @@ const NOW = Date.now() - 60_000
 const JOINED = NOW - 86_400_000
 
 let db: Db
-let index: MessageIndex
-let taskIndex: TaskIndex
+let index: MessageIndex<Db, false>
+let taskIndex: TaskIndex<Db, false>
 const workspace = newId('workspace')
 const conv = newId('conversation')
 const alice = newId('member')
@@ -69,8 +70,9 @@ beforeAll(() => {
     sql.prepare(`INSERT INTO files (key, workspace_id, owner, sha256, name, content_type, size, created_at) VALUES (?, ?, ?, ?, ?, 'text/plain', 12, ?)`).run(key, workspace, m, 'a'.repeat(64), `${m}.txt`, JOINED)
     uploads[m] = { key, name: `${m}.txt`, contentType: 'text/plain', size: 12, url: `/files/${key}` }
   }
-  index = new MessageIndex(db)
-  taskIndex = new TaskIndex(db)
+  const rows = sqliteRows(db)
+  index = new MessageIndex(rows)
+  taskIndex = new TaskIndex(rows)
   const other = new Room(docName.board(workspace), parseDocName(docName.board(workspace))!, null)
   elsewhere = createTask(other.doc, { createdBy: alice, title: 'elsewhere', createdAt: NOW })
   indexTasks({ board: workspace, workspaceId: workspace, conversationId: null }, other, [elsewhere])
@@ -80,7 +82,7 @@ beforeAll(() => {
 function indexTasks(scope: BoardScope, room: Room, ids: Iterable<string>, comments: Y.Map<unknown>[] = []) {
   const indexed = taskIndex.prepare(scope, room.board!, room.doc, ids, comments)
   try {
-    db.$client.transaction(() => indexed.write())()
+    db.$client.transaction(() => indexed.write(db))()
   } finally {
     indexed.done()
   }
@@ -661,7 +663,7 @@ function deliver(world: World, t: Target, member: Member, update: Uint8Array): b
     world.ids.add(id)
   }
   const indexed = index.prepare(t.name, conv, [...created, ...updated])
-  db.$client.transaction(() => indexed.write())()
+  db.$client.transaction(() => indexed.write(db))()
   indexed.done()
   const row = db.$client.prepare('SELECT doc, author, body, deleted FROM messages WHERE id = ?')
   for (const m of [...created, ...updated]) {
