@@ -50,7 +50,22 @@ export async function startRelayChild<T>(dataFile: string, members: number, conf
  * CPU_PROF=<dir> the server writes a V8 CPU profile there when it exits (`node --cpu-prof`).
  */
 export async function startServerChild(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  if (process.env.MODE === 'node') return startBuiltServer(dataDir)
   const child = spawn(process.execPath, [...cpuProfArgs(), '--import', 'tsx', join(import.meta.dirname, 'server-child.ts'), dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
   const url = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve))
+  return { child, url }
+}
+
+/** MODE=node: the build (agent-gateway/dist, `pnpm build:server`) as `npm start` runs it, configured from the environment. */
+async function startBuiltServer(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort()
+  const root = join(import.meta.dirname, '../..')
+  const env = { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', AGENT_ALLOW_PRIVATE_URLS: '1' }
+  const child = spawn(process.execPath, [...cpuProfArgs(), '--conditions=circlechat-built', join(root, 'agent-gateway/dist/main.mjs')], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] })
+  const url = `http://127.0.0.1:${port}`
+  for (let tries = 0; !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); tries++) {
+    if (tries > 3000 || child.exitCode !== null) throw new Error('the built server did not answer /health')
+    await new Promise((r) => setTimeout(r, 10))
+  }
   return { child, url }
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { MiddlewareHandler } from 'hono'
+import type { HttpBindings } from '@hono/node-server'
 
 /**
  * For everything that is not the web app (JSON, /health, error pages): nothing may load or
@@ -13,6 +14,17 @@ export const API_CSP = "default-src 'none'; frame-ancestors 'none'"
  */
 export function securityHeaders(): MiddlewareHandler {
   return async function securityHeaders(c, next) {
+    // On the Node response before the handler runs: Node merges them under the headers the
+    // response writes (those win, so a page's own CSP stays). Setting them on c.res afterwards
+    // would turn @hono/node-server's light Response into a web Response with a body stream on
+    // every request. `app.request()` has no Node response and takes Hono's way.
+    const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing
+    if (outgoing) {
+      outgoing.setHeader('X-Content-Type-Options', 'nosniff')
+      outgoing.setHeader('Referrer-Policy', 'same-origin')
+      outgoing.setHeader('Content-Security-Policy', API_CSP)
+      return next()
+    }
     await next()
     c.header('X-Content-Type-Options', 'nosniff')
     c.header('Referrer-Policy', 'same-origin')
