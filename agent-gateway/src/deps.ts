@@ -1,6 +1,7 @@
 import type { Db } from '@circlechat/db'
 import type { SyncServer } from '@circlechat/sync-server'
 import type { LoginThrottle } from './auth/login-throttle.js'
+import type { Limits } from './limits/index.js'
 import type { Revocations } from './auth/revocation.js'
 import type { Config } from './config.js'
 import type { BlobLock, BlobStore } from './files/index.js'
@@ -22,6 +23,8 @@ export interface Gateway {
   secureCookies: boolean
   /** Failed sign-ins: growing delays per account, a cap per IP (auth/login-throttle.ts). */
   loginThrottle: LoginThrottle
+  /** Where rate limits count: this process, or Redis when REDIS_URL is set (limits/). */
+  limits: Limits
   /** Announce here whatever ends access (logout, rotation, deactivation, leave): sockets close. */
   revocations: Revocations
   /** Invites, password resets and mention digests: SMTP when SMTP_URL is set, else the log. */

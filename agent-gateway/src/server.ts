@@ -10,7 +10,8 @@ import { createAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from 
 import { credentialExpiryChecker, principalFromRequest } from './auth/principal.js'
 import { Revocations } from './auth/revocation.js'
 import { upgradeOriginAllowed } from './middleware/csrf.js'
-import { createLoginThrottle, type LoginThrottleOptions } from './auth/login-throttle.js'
+import type { LoginThrottleOptions } from './auth/login-throttle.js'
+import { memoryLimits, type Limits } from './limits/index.js'
 import type { Gateway } from './deps.js'
 import type { Config } from './config.js'
 import type { OidcSettings } from './oidc/settings.js'
@@ -63,6 +64,8 @@ export interface StartOptions {
   trustProxy?: string[]
   /** Failed sign-in delays and per-IP cap (tests use short ones). */
   loginThrottle?: Partial<LoginThrottleOptions>
+  /** What this server's Redis keys start with (rate limits); tests give each server its own. */
+  redisPrefix?: string
   /** Invites, password resets and mention digests go to this SMTP server; unset: to the log. */
   smtp?: SmtpSettings
   /** Mention digest timing (services/mention-digest.ts has the defaults; tests use short ones). */
@@ -144,8 +147,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     segmentSize: opts.segmentSize
   }, { ...opts.sockets, ...opts.liveDocs, ...(opts.boardArchiveDays === undefined ? {} : { boardArchiveDays: opts.boardArchiveDays }) }))
 
+  // With Redis, every process counts sign-ins, reset mails and agent posts against one budget.
+  const redisLimits = opts.redisUrl ? (await import('./limits/redis.js')).redisLimits(opts.redisUrl, opts.redisPrefix ?? 'cc:') : null
+  const limits: Limits = redisLimits ?? memoryLimits
   const gateway: Gateway = {
-    db, sync, config, blobs, blobLock: new BlobLock(), secureCookies: false, loginThrottle: createLoginThrottle(opts.loginThrottle),
+    db, sync, config, blobs, blobLock: new BlobLock(), secureCookies: false, limits, loginThrottle: limits.loginThrottle(opts.loginThrottle),
     revocations: new Revocations(sync),
     mail: createMailer(opts.smtp, () => config.publicBaseUrl)
   }
@@ -161,6 +167,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       })
     } catch (err) {
       await sync.close()
+      await redisLimits?.close()
       blobs.close()
       db.$client.close()
       throw new Error(`the inbound mail listener could not listen on port ${opts.smtpInboundPort}: ${err instanceof Error ? err.message : String(err)}`)
@@ -183,6 +190,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     })
   } catch (err) {
     await sync.close()
+    await redisLimits?.close()
     blobs.close()
     db.$client.close()
     throw err
@@ -244,6 +252,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         stopDigests()
         gateway.mail.close()
         await sync.close() // waits for pending commits, then closes sync sockets (restarting)
+        await redisLimits?.close()
         server.closeAllConnections()
         await stopped
         blobs.close()

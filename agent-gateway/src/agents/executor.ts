@@ -360,7 +360,7 @@ async function post(gw: Gateway, rec: AgentRecord, origin: Origin, conversationI
     if (target.conversation_id !== conversationId) refuse('reply_to names a message of another conversation')
     root = target.parent_id ?? target.id
   }
-  const overLimit = takePostAllowance(gw, rec.agent.id, conversationId) // only posts that would land count
+  const overLimit = await takePostAllowance(gw, rec.agent.id, conversationId) // only posts that would land count
   if (overLimit) refuse(overLimit)
   const id = await postRaw(gw, rec, origin, conversationId, (verdict as { body: string }).body, root, undefined, attachments)
   return { messageId: id }

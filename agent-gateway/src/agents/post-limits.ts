@@ -6,7 +6,7 @@ import type { Gateway } from '../deps.js'
  * The limits a person's posts meet, applied to agent posts (which are server-authored edits and
  * so never pass the relay's guard): body size, message rate, and a cap per conversation. Near-
  * duplicates are the reply-guard's (reply-guard.ts). Each refusal is a reason the agent reads in
- * lastRun. Counters are in memory, per process, like the relay's own.
+ * lastRun. Counters are in memory here, or in Redis for several processes (limits/redis.ts).
  */
 export interface AgentPostLimits {
   /** Per agent across conversations: a person's sync connection gets the same (5/s, burst 20). */
@@ -51,14 +51,26 @@ class Bucket {
   }
 }
 
-class PostLimiter {
+export interface PostLimiter {
+  readonly limits: AgentPostLimits
+  /** Counts one post; a reason when it is over a limit (nothing counted then). */
+  take(agentId: string, conversationId: string, now?: number): Promise<string | null>
+}
+
+/** What an agent reads when a post is over `which` limit. */
+export function postLimitReason(l: AgentPostLimits, which: 'conversation' | 'agent', conversationId: string): string {
+  return which === 'conversation'
+    ? `too many messages in conversation ${conversationId}: at most ${l.conversationBurst} at once, then one every ${Math.round(l.conversationIntervalMs / 1000)} s; say it in fewer, longer messages`
+    : `too many messages: at most ${l.messageBurst} at once, then ${l.messagesPerSecond} a second; slow down`
+}
+
+export class MemoryPostLimiter implements PostLimiter {
   readonly #agents = new Map<string, Bucket>()
   readonly #conversations = new Map<string, Bucket>()
   #lastSweep = 0
   constructor(readonly limits: AgentPostLimits) {}
 
-  /** Counts one post; a reason when it is over a limit (nothing counted then). */
-  take(agentId: string, conversationId: string, now = Date.now()): string | null {
+  async take(agentId: string, conversationId: string, now = Date.now()): Promise<string | null> {
     this.#sweep(now)
     const l = this.limits
     const agent = this.#agents.get(agentId) ?? new Bucket(l.messagesPerSecond / 1000, l.messageBurst, now)
@@ -66,10 +78,8 @@ class PostLimiter {
     const convKey = `${agentId}\u0000${conversationId}`
     const conv = this.#conversations.get(convKey) ?? new Bucket(1 / l.conversationIntervalMs, l.conversationBurst, now)
     this.#conversations.set(convKey, conv)
-    if (!conv.available(now)) {
-      return `too many messages in conversation ${conversationId}: at most ${l.conversationBurst} at once, then one every ${Math.round(l.conversationIntervalMs / 1000)} s; say it in fewer, longer messages`
-    }
-    if (!agent.available(now)) return `too many messages: at most ${l.messageBurst} at once, then ${l.messagesPerSecond} a second; slow down`
+    if (!conv.available(now)) return postLimitReason(l, 'conversation', conversationId)
+    if (!agent.available(now)) return postLimitReason(l, 'agent', conversationId)
     conv.take(now)
     agent.take(now)
     return null
@@ -87,12 +97,12 @@ const limiters = new WeakMap<Gateway, PostLimiter>()
 
 /** Sets this server's limits (the agent runtime calls it; tests pass tighter ones). */
 export function configurePostLimits(gw: Gateway, limits: Partial<AgentPostLimits> = {}): void {
-  limiters.set(gw, new PostLimiter({ ...agentPostDefaults, ...limits }))
+  limiters.set(gw, gw.limits.postLimiter({ ...agentPostDefaults, ...limits }))
 }
 
 function limiterOf(gw: Gateway): PostLimiter {
   let l = limiters.get(gw)
-  if (!l) limiters.set(gw, (l = new PostLimiter(agentPostDefaults)))
+  if (!l) limiters.set(gw, (l = gw.limits.postLimiter(agentPostDefaults)))
   return l
 }
 
@@ -104,6 +114,6 @@ export function bodyTooLong(body: string): string | null {
 }
 
 /** Refusal reason when the agent is over its message rate or its cap for the conversation. */
-export function takePostAllowance(gw: Gateway, agentId: string, conversationId: string): string | null {
+export function takePostAllowance(gw: Gateway, agentId: string, conversationId: string): Promise<string | null> {
   return limiterOf(gw).take(agentId, conversationId)
 }

@@ -74,7 +74,7 @@ export async function applyTaskAction(gw: Gateway, rec: AgentRecord, origin: Ori
         const sharing = action.type === 'share_to_task'
         const body = sharing && !action.body_md?.trim() ? '' : guarded(action.body_md, recent, true)!
         const attachments = sharing ? await shareFiles(gw, rec, action.files) : []
-        const overLimit = takePostAllowance(gw, rec.agent.id, conversationId ?? board) // a comment is a post on the board
+        const overLimit = await takePostAllowance(gw, rec.agent.id, conversationId ?? board) // a comment is a post on the board
         if (overLimit) refuse(overLimit)
         const comment = await commentOnTask(gw, actor, action.task_id, { bodyMd: body, attachments }, { origin })
         return { taskId: action.task_id, commentId: comment.id }

@@ -3,8 +3,8 @@
  * `freeFailures` failures cost nothing; after that each further attempt must wait a delay that
  * doubles with every failure, capped at `maxDelayMs`, so guessing slows to a crawl while the owner
  * is never shut out for longer than the cap (a success clears the count). Per IP: at most
- * `ipFailures` failures per `ipWindowMs`, whatever the accounts, against spraying. In memory, per
- * process, like the relay's rate limits.
+ * `ipFailures` failures per `ipWindowMs`, whatever the accounts, against spraying. In memory here;
+ * limits/redis.ts keeps the same counts in Redis for several processes.
  */
 export interface LoginThrottleOptions {
   freeFailures: number
@@ -32,13 +32,13 @@ export interface LoginThrottle {
    * Asks to check a password for `account` from `ip`. When allowed, the attempt is counted as a
    * failure at once (so parallel guesses cannot all slip past the check) until `succeeded`.
    */
-  attempt(account: string, ip: string, now?: number): ThrottleVerdict
+  attempt(account: string, ip: string, now?: number): Promise<ThrottleVerdict>
   /** The password was right: the account's failures are forgotten, and this attempt's count. */
-  succeeded(account: string, ip: string): void
+  succeeded(account: string, ip: string): Promise<void>
 }
 
 /** Accounts forget their failures a day after the last one. */
-const ACCOUNT_MEMORY_MS = 24 * 60 * 60 * 1000
+export const ACCOUNT_MEMORY_MS = 24 * 60 * 60 * 1000
 
 export function createLoginThrottle(options: Partial<LoginThrottleOptions> = {}): LoginThrottle {
   const o = { ...loginThrottleDefaults, ...options }
@@ -54,7 +54,7 @@ export function createLoginThrottle(options: Partial<LoginThrottleOptions> = {})
   const delayFor = (failures: number) =>
     failures < o.freeFailures ? 0 : Math.min(o.maxDelayMs, o.baseDelayMs * 2 ** Math.min(failures - o.freeFailures, 40))
   return {
-    attempt(account, ip, now = Date.now()) {
+    async attempt(account, ip, now = Date.now()) {
       sweep(now)
       let w = ips.get(ip)
       if (w && now - w.start >= o.ipWindowMs) w = undefined
@@ -67,7 +67,7 @@ export function createLoginThrottle(options: Partial<LoginThrottleOptions> = {})
       else ips.set(ip, { start: now, count: 1 })
       return { ok: true }
     },
-    succeeded(account, ip) {
+    async succeeded(account, ip) {
       accounts.delete(account)
       const w = ips.get(ip)
       if (w && w.count > 0) w.count--

@@ -3,18 +3,21 @@
  * at most `maxKeys` keys remembered: past that the oldest windows are forgotten first, so a
  * flood of new keys (addresses, IPs) costs bounded memory. Used where a request sends something
  * outward (a reset mail), so it cannot be used to flood a mailbox or the mail server.
+ * limits/redis.ts keeps the same windows in Redis for several processes.
  */
 export interface WindowLimit {
   /** Counts one event; false (with the wait) when the key is over its budget. */
-  take(key: string, now?: number): { ok: true } | { ok: false; retryAfterMs: number }
+  take(key: string, now?: number): Promise<{ ok: true } | { ok: false; retryAfterMs: number }>
 }
 
-export function createWindowLimit(o: { limit: number; windowMs: number; maxKeys?: number }): WindowLimit {
+export interface WindowLimitOptions { limit: number; windowMs: number; maxKeys?: number }
+
+export function createWindowLimit(o: WindowLimitOptions): WindowLimit {
   const maxKeys = o.maxKeys ?? 10_000
   // Insertion order is window start order: a window restarts by delete + set.
   const windows = new Map<string, { start: number; count: number }>()
   return {
-    take(key, now = Date.now()) {
+    async take(key, now = Date.now()) {
       let w = windows.get(key)
       if (w && now - w.start >= o.windowMs) {
         windows.delete(key)

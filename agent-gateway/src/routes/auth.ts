@@ -11,7 +11,6 @@ import { validate } from '../middleware/validate.js'
 import { acceptInvite, createInvite, lookupInvite } from '../services/invites.js'
 import { mailInvite } from '../services/invite-mail.js'
 import { completePasswordReset, lookupPasswordReset, requestPasswordReset } from '../services/password-reset.js'
-import { createWindowLimit } from '../auth/window-limit.js'
 import { checkCredentials } from '../services/login.js'
 import { assertPasswordLogin } from '../oidc/policy.js'
 import { memberShape, userShape, workspaceShape } from '../services/shapes.js'
@@ -48,15 +47,15 @@ export function authRoutes(gw: Gateway) {
   // Reset mails: 3 an hour per address (a mailbox cannot be flooded), 20 an hour per IP (nor
   // every mailbox from one place). Counted whether or not the address has an account, so the
   // 429 says nothing about who does.
-  const resetsPerAddress = createWindowLimit({ limit: 3, windowMs: 60 * 60_000 })
-  const resetsPerIp = createWindowLimit({ limit: 20, windowMs: 60 * 60_000 })
+  const resetsPerAddress = gw.limits.windowLimit('reset-address', { limit: 3, windowMs: 60 * 60_000 })
+  const resetsPerIp = gw.limits.windowLimit('reset-ip', { limit: 20, windowMs: 60 * 60_000 })
 
   return new Hono()
-    .post('/auth/forgot', validate('json', forgotBody), (c) => {
+    .post('/auth/forgot', validate('json', forgotBody), async (c) => {
       const { email } = c.req.valid('json')
       // Under OIDC_ONLY a reset would be a password way in around the provider.
       assertPasswordLogin(gw, email)
-      for (const verdict of [resetsPerIp.take(clientIp(c)), resetsPerAddress.take(email)]) {
+      for (const verdict of [await resetsPerIp.take(clientIp(c)), await resetsPerAddress.take(email)]) {
         if (verdict.ok) continue
         const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))
         c.header('retry-after', String(seconds))
@@ -83,7 +82,7 @@ export function authRoutes(gw: Gateway) {
       const { email, password } = c.req.valid('json')
       assertPasswordLogin(gw, email)
       const ip = clientIp(c)
-      const verdict = gw.loginThrottle.attempt(email, ip)
+      const verdict = await gw.loginThrottle.attempt(email, ip)
       if (!verdict.ok) {
         const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))
         c.header('retry-after', String(seconds))
@@ -92,7 +91,7 @@ export function authRoutes(gw: Gateway) {
           : `Too many failed sign-ins for this account; try again in ${waitText(seconds)}.`)
       }
       const account = await checkCredentials(gw, email, password)
-      gw.loginThrottle.succeeded(email, ip)
+      await gw.loginThrottle.succeeded(email, ip)
       startSession(c, account.user.id)
       return c.json(accountJson(account))
     })

@@ -114,7 +114,7 @@ export function oidcRoutes(gw: Gateway) {
       }
       // The same throttle as password sign-in: a link request is a password guess too.
       const ip = clientIp(c)
-      const verdict = gw.loginThrottle.attempt(link.email, ip)
+      const verdict = await gw.loginThrottle.attempt(link.email, ip)
       if (!verdict.ok) {
         c.header('retry-after', String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))))
         throw new ApiError(429, 'rate_limited', 'Too many wrong passwords; wait a few minutes and try again.')
@@ -123,7 +123,7 @@ export function oidcRoutes(gw: Gateway) {
       if (!user || !(await verifyPassword(user.passwordHash, password))) {
         throw new ApiError(401, 'invalid_credentials', 'That password is wrong.')
       }
-      gw.loginThrottle.succeeded(link.email, ip)
+      await gw.loginThrottle.succeeded(link.email, ip)
       // Spent only now: a mistyped password leaves the request open for another try.
       if (!takePending(gw.db, 'link', token)) throw notFound('link_expired', `This link request expired; sign in with ${oidc.settings.name} again.`)
       linkIdentity(gw, link)

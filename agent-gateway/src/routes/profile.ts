@@ -30,14 +30,14 @@ export function profileRoutes(gw: Gateway) {
       const { email } = personOf(auth)
       // The same throttle as sign-in: a stolen session must not be a way to guess the password.
       const ip = clientIp(c)
-      const verdict = gw.loginThrottle.attempt(email, ip)
+      const verdict = await gw.loginThrottle.attempt(email, ip)
       if (!verdict.ok) {
         c.header('retry-after', String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))))
         throw new ApiError(429, 'rate_limited', 'Too many wrong passwords; wait a while and try again.')
       }
       const { currentPassword, newPassword } = c.req.valid('json')
       const result = await changePassword(gw, auth, currentPassword, newPassword)
-      gw.loginThrottle.succeeded(email, ip)
+      await gw.loginThrottle.succeeded(email, ip)
       return c.json(result)
     })
     .get('/sessions', (c) => c.json({ sessions: listSessions(gw, authOf(c)) }))
