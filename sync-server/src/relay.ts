@@ -19,7 +19,6 @@ import { syncDefaults, type SyncConfig } from './config.js'
 import { SqliteStore, type SqliteWrite } from './persistence/sqlite.js'
 import type { DocStore } from './persistence/store.js'
 import { sqliteRows } from './persistence/rows-sqlite.js'
-import type { IndexRows } from './persistence/rows.js'
 import { AccessControl } from './access.js'
 import { MessageIndex } from './message-index.js'
 import { TaskIndex, type BoardScope } from './task-index.js'
@@ -53,7 +52,7 @@ export class Relay implements SyncServer {
   readonly #access: AccessControl<false>
   readonly #index: MessageIndex<Db, false>
   readonly #tasks: TaskIndex<Db, false>
-  readonly #rows: IndexRows<Db, false>
+  readonly #rows: ReturnType<typeof sqliteRows>
   /** Board rooms: where their tasks are indexed. */
   readonly #boardScopes = new WeakMap<Room, BoardScope>()
   readonly #authenticate: SyncServerOptions['authenticate']
@@ -65,7 +64,6 @@ export class Relay implements SyncServer {
   readonly #listeners = new Set<(change: MessageChange) => void>()
   /** Each room's presence batching (presence.ts). */
   readonly #presence = new WeakMap<Room, PresenceFanout>()
-  readonly #sql
   /** Set by close(): no new upgrades, and client messages are no longer applied. */
   #closing = false
   /** `<doc>|<member>` → that member's catch-up pools on that doc (config.catchUp*). */
@@ -88,13 +86,6 @@ export class Relay implements SyncServer {
     this.#credentialExpiry = options.credentialExpiry
     this.#segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.config.maxFrameBytes })
-    const sqlite = options.db.$client
-    this.#sql = {
-      liveSegment: sqlite.prepare('SELECT live_segment FROM conversations WHERE id = ?').pluck(),
-      convWorkspace: sqlite.prepare('SELECT workspace_id FROM conversations WHERE id = ?').pluck(),
-      bumpSegment: sqlite.prepare('UPDATE conversations SET live_segment = ? WHERE id = ? AND live_segment = ?'),
-      convMembers: sqlite.prepare('SELECT member_id FROM conversation_members WHERE conversation_id = ?').pluck()
-    }
     this.#sweep = setInterval(() => this.#sweepIdle(), Math.max(50, Math.min(this.config.sealedIdleMs / 2, 10_000)))
     this.#sweep.unref()
   }
@@ -349,7 +340,7 @@ export class Relay implements SyncServer {
 
   #acceptsNewMessages(room: Room): boolean {
     if (room.parsed.kind !== 'conv') return true
-    const live = this.#sql.liveSegment.get(room.parsed.conversationId) as number | undefined
+    const live = this.#rows.liveSegment(room.parsed.conversationId)
     return live !== undefined && room.parsed.segment >= live - 1 && room.parsed.segment <= live
   }
 
@@ -401,7 +392,7 @@ export class Relay implements SyncServer {
     const conversationId =
       parsed.kind === 'conv' ? parsed.conversationId
       : parsed.kind === 'board' ? (isId('workspace', parsed.conversationId) ? null : parsed.conversationId)
-      : parsed.kind === 'thread' ? ((this.#db.$client.prepare('SELECT conversation_id FROM messages WHERE id = ?').pluck().get(parsed.rootMessageId) as string | undefined) ?? null)
+      : parsed.kind === 'thread' ? (this.#rows.threadConversation(parsed.rootMessageId) ?? null)
       : null
     const room = new Room(name, parsed, conversationId)
     const updates = await this.#store.loadDoc(name)
@@ -424,7 +415,7 @@ export class Relay implements SyncServer {
     if (parsed.kind === 'board') {
       room.board!.take()
       // A board whose conversation is unknown gets no meta and no index rows until it exists.
-      const workspaceId = conversationId ? (this.#sql.convWorkspace.get(conversationId) as string | undefined) : parsed.conversationId
+      const workspaceId = conversationId ? this.#rows.workspaceOf(conversationId) : parsed.conversationId
       if (workspaceId) {
         this.#boardScopes.set(room, { board: parsed.conversationId, workspaceId, conversationId })
         initBoard(room.doc, { conversationId, workspaceId }, serverOrigin('init board'))
@@ -528,7 +519,7 @@ export class Relay implements SyncServer {
     if (room.parsed.kind === 'me') {
       const stale: Array<{ id: string; live: number }> = []
       for (const [id, summary] of meConversationsOf(room.doc)) {
-        const live = this.#sql.liveSegment.get(id) as number | undefined
+        const live = this.#rows.liveSegment(id)
         if (live !== undefined && live !== summary.liveSegment) stale.push({ id, live })
       }
       if (stale.length === 0) return
@@ -539,7 +530,7 @@ export class Relay implements SyncServer {
         }
       })
     } else if (room.parsed.kind === 'conv') {
-      const live = this.#sql.liveSegment.get(room.parsed.conversationId) as number | undefined
+      const live = this.#rows.liveSegment(room.parsed.conversationId)
       const meta = readSegmentMeta(room.doc)
       if (live !== undefined && room.parsed.segment < live && meta && !meta.sealed) await this.transact(room.name, serverOrigin('reconcile segments'), (d) => sealSegment(d))
     }
@@ -575,10 +566,10 @@ export class Relay implements SyncServer {
       const meta = readSegmentMeta(doc)
       if (!meta || meta.sealed || messagesOf(doc).length < this.#segmentSize) return
       const next = parsed.segment + 1
-      if (this.#sql.bumpSegment.run(next, parsed.conversationId, parsed.segment).changes === 0) return
+      if (!this.#rows.bumpSegment(parsed.conversationId, parsed.segment, next)) return
       await this.transact(room.name, serverOrigin('seal segment'), (d) => sealSegment(d))
       await this.#room(docName.conv(parsed.conversationId, next))
-      for (const memberId of this.#sql.convMembers.all(parsed.conversationId) as string[]) {
+      for (const memberId of this.#rows.memberIds(parsed.conversationId)) {
         await this.transact(docName.me(memberId), serverOrigin('seal segment'), (d) => {
           const summary = meConversationsOf(d).get(parsed.conversationId)
           if (summary) putConversation(d, { ...summary, liveSegment: next })

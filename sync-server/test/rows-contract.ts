@@ -8,7 +8,7 @@ import { AccessControl } from '../src/access.js'
 import { MessageIndex } from '../src/message-index.js'
 import { Room } from '../src/room.js'
 import { TaskIndex } from '../src/task-index.js'
-import type { AccessRows, BoardScope, Got, IndexRows } from '../src/persistence/rows.js'
+import type { AccessRows, BoardScope, ConversationRows, Got, IndexRows } from '../src/persistence/rows.js'
 import type { DocStore } from '../src/persistence/store.js'
 import type { Principal } from '../src/types.js'
 
@@ -20,7 +20,7 @@ export type Table = 'workspaces' | 'members' | 'conversations' | 'conversationMe
  * writes (as the relay's do), and plain access to its tables for seeding and checking.
  */
 export interface RowsBackend<Tx, A extends boolean> {
-  rows: IndexRows<Tx, A> & AccessRows<A>
+  rows: IndexRows<Tx, A> & AccessRows<A> & ConversationRows<A>
   store: DocStore<(tx: Tx) => Got<void, A>>
   insert(table: Table, rows: Array<Record<string, unknown>>): Promise<void>
   /** Deletes the rows of `table` whose `column` is `value`. */
@@ -254,6 +254,17 @@ export function accessContract<Tx, A extends boolean>(name: string, backend: () 
 
     it('ACC6: an archived channel is read-only, with the reason', async () => {
       expect(await check(who(alice), docName.conv(archived, 0))).toEqual({ canWrite: false, conversationId: archived, readOnlyReason: 'this channel is archived; unarchive it to post or react' })
+    })
+
+    it('conversation rows: live segment, workspace, members; a seal moves the live segment once', async () => {
+      const c = newId('conversation')
+      await b.insert('conversations', [{ id: c, workspaceId: ws, kind: 'channel', name: 'seal', isPrivate: false, createdBy: bob, createdAt: T0 }])
+      await b.insert('conversationMembers', [{ conversationId: c, memberId: bob, joinedAt: T0 }, { conversationId: c, memberId: alice, joinedAt: T0 }])
+      expect([await b.rows.liveSegment(c), await b.rows.workspaceOf(c), (await b.rows.memberIds(c)).sort()]).toEqual([0, ws, [alice, bob].sort()])
+      expect([await b.rows.liveSegment(newId('conversation')), await b.rows.workspaceOf(newId('conversation')), await b.rows.memberIds(newId('conversation'))]).toEqual([undefined, undefined, []])
+      expect(await b.rows.bumpSegment(c, 0, 1)).toBe(true)
+      expect(await b.rows.bumpSegment(c, 0, 1)).toBe(false)
+      expect(await b.rows.liveSegment(c)).toBe(1)
     })
 
     it('a removal is seen by the next check', async () => {

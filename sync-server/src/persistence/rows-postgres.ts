@@ -2,7 +2,7 @@ import { pgSchema, type PgDb, type PgTx } from '@circlechat/db/pg'
 import { and, eq, inArray, isNull, notInArray, or, sql } from 'drizzle-orm'
 import {
   fileRefUpsert, fileRefValues, messageUpsert, messageValues, taskUpsert, taskValues,
-  type AccessRows, type Attaching, type IndexRows
+  type AccessRows, type Attaching, type ConversationRows, type IndexRows
 } from './rows.js'
 
 const { conversations, conversationMembers, docClients, fileRefs, files, members, messages, taskAssignees, tasks } = pgSchema
@@ -31,7 +31,7 @@ function allWritten(wanted: string[], written: Array<{ id: string }>, owner: str
   throw new Error(`${owner === 'board' ? 'task' : 'message'} ${wanted.find((id) => !got.has(id))} belongs to another ${owner}`)
 }
 
-export function pgRows(db: PgDb): IndexRows<PgTx, true> & AccessRows<true> {
+export function pgRows(db: PgDb): IndexRows<PgTx, true> & AccessRows<true> & ConversationRows<true> {
   return {
     async: true,
     async messageTaken(id) {
@@ -59,6 +59,19 @@ export function pgRows(db: PgDb): IndexRows<PgTx, true> & AccessRows<true> {
     },
     async role(id) {
       return (await db.select({ role: members.role }).from(members).where(eq(members.id, id)))[0]?.role
+    },
+    async liveSegment(id) {
+      return (await db.select({ n: conversations.liveSegment }).from(conversations).where(eq(conversations.id, id)))[0]?.n
+    },
+    async workspaceOf(id) {
+      return (await db.select({ id: conversations.workspaceId }).from(conversations).where(eq(conversations.id, id)))[0]?.id
+    },
+    async memberIds(id) {
+      return (await db.select({ id: conversationMembers.memberId }).from(conversationMembers).where(eq(conversationMembers.conversationId, id))).map((r) => r.id)
+    },
+    async bumpSegment(id, from, to) {
+      const rows = await db.update(conversations).set({ liveSegment: to }).where(and(eq(conversations.id, id), eq(conversations.liveSegment, from))).returning({ id: conversations.id })
+      return rows.length === 1
     },
     async writeMessages(tx, doc, conversationId, list, attaching) {
       const rows = lastById(list, (m) => m.id).map((m) => messageValues(doc, conversationId, m))

@@ -2,7 +2,7 @@ import { schema, type Db } from '@circlechat/db'
 import { and, eq, isNull, sql, type Placeholder } from 'drizzle-orm'
 import {
   fileRefUpsert, fileRefValues, messageUpsert, messageValues, taskUpsert, taskValues,
-  type AccessRows, type Attaching, type IndexRows
+  type AccessRows, type Attaching, type ConversationRows, type IndexRows
 } from './rows.js'
 
 const { conversations, conversationMembers, docClients, fileRefs, files, members, messages, taskAssignees, tasks } = schema
@@ -36,7 +36,7 @@ function writes(db: Db) {
 type Writes = ReturnType<typeof writes>
 
 /** SQLite: prepared once, run synchronously (on the connection given, or the batch's `tx`). */
-export function sqliteRows(db: Db): IndexRows<Db, false> & AccessRows<false> {
+export function sqliteRows(db: Db): IndexRows<Db, false> & AccessRows<false> & ConversationRows<false> {
   const prepared = new WeakMap<Db, Writes>()
   const on = (tx: Db) => {
     let w = prepared.get(tx)
@@ -60,7 +60,10 @@ export function sqliteRows(db: Db): IndexRows<Db, false> & AccessRows<false> {
       .leftJoin(conversationMembers, and(eq(conversationMembers.conversationId, conversations.id), eq(conversationMembers.memberId, p('memberId'))))
       .where(eq(conversations.id, p('id'))).prepare(),
     threadConversation: db.select({ id: messages.conversationId }).from(messages).where(and(eq(messages.id, p('id')), isNull(messages.parentId))).prepare(),
-    role: db.select({ role: members.role }).from(members).where(eq(members.id, p('id'))).prepare()
+    role: db.select({ role: members.role }).from(members).where(eq(members.id, p('id'))).prepare(),
+    liveSegment: db.select({ n: conversations.liveSegment, workspaceId: conversations.workspaceId }).from(conversations).where(eq(conversations.id, p('id'))).prepare(),
+    memberIds: db.select({ id: conversationMembers.memberId }).from(conversationMembers).where(eq(conversationMembers.conversationId, p('id'))).prepare(),
+    bumpSegment: db.update(conversations).set({ liveSegment: sql`${p('to')}` }).where(and(eq(conversations.id, p('id')), eq(conversations.liveSegment, p('from')))).prepare()
   }
   return {
     async: false,
@@ -72,6 +75,10 @@ export function sqliteRows(db: Db): IndexRows<Db, false> & AccessRows<false> {
     conversation: (id, memberId) => read.conversation.get({ id, memberId }),
     threadConversation: (id) => read.threadConversation.get({ id })?.id,
     role: (id) => read.role.get({ id })?.role,
+    liveSegment: (id) => read.liveSegment.get({ id })?.n,
+    workspaceOf: (id) => read.liveSegment.get({ id })?.workspaceId,
+    memberIds: (id) => read.memberIds.all({ id }).map((r) => r.id),
+    bumpSegment: (id, from, to) => read.bumpSegment.run({ id, from, to }).changes === 1,
     writeMessages(tx, doc, conversationId, list, attaching) {
       const w = on(tx)
       for (const m of list) {

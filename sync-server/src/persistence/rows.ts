@@ -38,6 +38,15 @@ export interface AccessRows<A extends boolean> {
   role(memberId: string): Got<string | undefined, A>
 }
 
+/** The conversation rows the relay reads outside access, and the seal's one write. */
+export interface ConversationRows<A extends boolean> {
+  liveSegment(conversationId: string): Got<number | undefined, A>
+  workspaceOf(conversationId: string): Got<string | undefined, A>
+  memberIds(conversationId: string): Got<string[], A>
+  /** Moves live_segment from `from` to `to`; false when it is not at `from` (sealed already). */
+  bumpSegment(conversationId: string, from: number, to: number): Got<boolean, A>
+}
+
 /** What the guard compares an attachment with: the upload's owner, sniffed type, size and voice info. */
 export interface AttachedFile {
   owner: string
