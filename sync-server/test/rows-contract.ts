@@ -2,9 +2,11 @@ import * as Y from 'yjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   addComment, appendMessage, archivableTasks, createTask, deleteMessage, docName, editCommentAttachments, editMessage,
-  findMessage, findTask, newId, parseDocName, setCard, setTaskKeys, tasksOf, toggleReaction, updateTask, type Attachment
+  findMessage, findTask, initSegment, newId, parseDocName, setCard, setTaskKeys, tasksOf, toggleReaction, updateTask, type Attachment
 } from '@circlechat/model'
 import { AccessControl } from '../src/access.js'
+import { guardUpdate } from '../src/guard/index.js'
+import { guardWithLookups } from '../src/guard/lookups.js'
 import { MessageIndex } from '../src/message-index.js'
 import { Room } from '../src/room.js'
 import { TaskIndex } from '../src/task-index.js'
@@ -274,6 +276,78 @@ export function accessContract<Tx, A extends boolean>(name: string, backend: () 
       expect(await check(who(bob), docName.conv(c, 0))).toEqual({ canWrite: true, conversationId: c })
       await b.remove('conversationMembers', 'conversationId', c)
       expect(await check(who(bob), docName.conv(c, 0))).toBeNull()
+    })
+  })
+}
+
+/**
+ * The guard's lookups (OWN1's unique ids, OWN10's attachments, BRD1's task ids) answered from the
+ * backend's rows through GuardLookups, as the relay does where reads are promises: the same
+ * verdicts on both backends.
+ */
+export function guardContract<Tx, A extends boolean>(name: string, backend: () => Promise<RowsBackend<Tx, A>>) {
+  describe(`guard lookups contract: ${name}`, () => {
+    let b: RowsBackend<Tx, A>
+    const ws = newId('workspace')
+    const [alice, bob] = [newId('member'), newId('member')]
+    const conv = newId('conversation')
+    const [taken, takenTask] = [newId('message'), newId('task')]
+    const [mine, theirs] = [newId('file'), newId('file')]
+    const attachment = (key: string): Attachment => ({ key, name: 'f.txt', contentType: 'text/plain', size: 12, url: `/files/${key}` })
+
+    beforeAll(async () => {
+      b = await backend()
+      await b.insert('messages', [{ id: taken, conversationId: conv, doc: docName.conv(conv, 0), author: bob, createdAt: T0, body: 'x', mentions: [], attachments: [], reactions: [] }])
+      await b.insert('files', [[mine, alice], [theirs, bob]].map(([key, owner]) => ({ key, workspaceId: ws, owner, sha256: 'a'.repeat(64), name: 'f.txt', contentType: 'text/plain', size: 12, createdAt: T0 })))
+      await b.insert('tasks', [{ id: takenTask, workspaceId: ws, board: ws, title: 't', body: '', status: 'backlog', position: 'a0', createdBy: bob, createdAt: T0, updatedAt: T0, labels: [] }])
+    })
+    afterAll(async () => {
+      await b?.store.close()
+      await b?.destroy()
+    })
+
+    /** The guard's verdict on alice's update `change` to a fresh doc of `name`, and how many runs it took. */
+    async function verdict(name: string, change: (doc: Y.Doc) => void) {
+      const server = new Y.Doc()
+      const parsed = parseDocName(name)!
+      if (parsed.kind === 'conv') initSegment(server, conv, 0)
+      const client = new Y.Doc()
+      Y.applyUpdate(client, Y.encodeStateAsUpdate(server))
+      const before = Y.encodeStateVector(client)
+      change(client)
+      const update = Y.encodeStateAsUpdate(client, before)
+      const room = roomOf(name, conv)
+      Y.applyUpdate(room.doc, Y.encodeStateAsUpdate(server))
+      let runs = 0
+      let result: ReturnType<typeof guardUpdate> | undefined
+      const reads = { idTaken: async (id: string) => await b.rows.messageTaken(id), fileOf: async (key: string) => await b.rows.file(key), taskIdTaken: async (id: string) => await b.rows.taskTaken(id) }
+      await guardWithLookups(reads, (lookups) => {
+        runs++
+        return guardUpdate(room.doc, update, {
+          sender: alice, isAdmin: false, now: Date.now(), joinedAt: 0, threadRoot: null, docName: parsed, maxUpdateBytes: 256 * 1024,
+          acceptsNewMessages: true, clientOwner: () => undefined, commentIdTaken: () => false, ...lookups
+        })
+      }, (r) => { result = r })
+      return { ok: result!.ok, detail: result!.ok ? '' : result!.detail, runs }
+    }
+
+    it('OWN1: a new message under an id indexed anywhere is refused; a fresh id is accepted', async () => {
+      const name = docName.conv(conv, 0)
+      expect(await verdict(name, (d) => appendMessage(d, { id: taken, author: alice, body: 'again', createdAt: Date.now() }))).toEqual({ ok: false, detail: 'message id already exists', runs: 2 })
+      expect(await verdict(name, (d) => appendMessage(d, { author: alice, body: 'new', createdAt: Date.now() }))).toEqual({ ok: true, detail: '', runs: 2 })
+    })
+
+    it('OWN10: a message attaches only its author\'s uploads', async () => {
+      const name = docName.conv(conv, 0)
+      expect(await verdict(name, (d) => appendMessage(d, { author: alice, body: 'f', attachments: [attachment(mine)], createdAt: Date.now() }))).toMatchObject({ ok: true })
+      expect(await verdict(name, (d) => appendMessage(d, { author: alice, body: 'f', attachments: [attachment(mine), attachment(theirs)], createdAt: Date.now() }))).toMatchObject({ ok: false })
+      expect(await verdict(name, (d) => appendMessage(d, { author: alice, body: 'f', attachments: [attachment(newId('file'))], createdAt: Date.now() }))).toMatchObject({ ok: false })
+    })
+
+    it('BRD1: a task under an id taken on any board is refused', async () => {
+      const name = docName.board(conv)
+      expect(await verdict(name, (d) => createTask(d, { id: takenTask, createdBy: alice, title: 'again', createdAt: Date.now() }))).toMatchObject({ ok: false, detail: 'task id already exists' })
+      expect(await verdict(name, (d) => createTask(d, { createdBy: alice, title: 'new', createdAt: Date.now() }))).toMatchObject({ ok: true })
     })
   })
 }

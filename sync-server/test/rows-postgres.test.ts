@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm'
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core'
 import { PgDocStore } from '../src/persistence/postgres.js'
 import { pgRows } from '../src/persistence/rows-postgres.js'
-import { accessContract, indexContract, type RowsBackend, type Table } from './rows-contract.js'
+import { accessContract, guardContract, indexContract, type RowsBackend, type Table } from './rows-contract.js'
 
 // A real PostgreSQL on 127.0.0.1:5432 (.ci/run starts it): a database of this suite's own, dropped after.
 async function postgres(): Promise<RowsBackend<PgTx, true>> {
@@ -31,3 +31,4 @@ async function postgres(): Promise<RowsBackend<PgTx, true>> {
 
 indexContract('PostgreSQL', postgres)
 accessContract('PostgreSQL', postgres)
+guardContract('PostgreSQL', postgres)

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sqliteRows } from '../src/persistence/rows-sqlite.js'
 import { SqliteStore } from '../src/persistence/sqlite.js'
-import { accessContract, indexContract, type RowsBackend, type Table } from './rows-contract.js'
+import { accessContract, guardContract, indexContract, type RowsBackend, type Table } from './rows-contract.js'
 
 // A real SQLite file (WAL, synchronous=FULL), its writes inside the group commit as the relay's are.
 async function sqlite(): Promise<RowsBackend<Db, false>> {
@@ -34,3 +34,4 @@ async function sqlite(): Promise<RowsBackend<Db, false>> {
 
 indexContract('SQLite', sqlite)
 accessContract('SQLite', sqlite)
+guardContract('SQLite', sqlite)
