@@ -63,11 +63,20 @@ describe('conversation routes', () => {
       expect(res.body.error).toBe('conversation_not_found')
     }
     expect(dirChannelsOf(await doc(docName.dir(ada.workspace.id))).get(id)).toBeUndefined()
+    // One conversation by id: the same 404 as for one that does not exist.
+    for (const missing of [id, 'c_aaaaaaaaaaaaaaaa']) {
+      const one = await cy.client.get(`/api/conversations/${missing}`)
+      expect(one.status).toBe(404)
+      expect(one.body).toMatchObject({ error: 'conversation_not_found' })
+      expect(JSON.stringify(one.body)).not.toContain('board-room')
+    }
+    expect((await ada.client.get(`/api/conversations/${id}`)).body.conversation).toMatchObject({ id, name: 'board-room', isPrivate: true, liveSegment: 0, archivedAt: null })
     // A member adds cy; now cy sees it.
     const added = await ada.client.post(`/api/conversations/${id}/members`, { memberIds: [cy.member.id] })
     expect(added.status).toBe(200)
     expect(added.body.conversation.memberIds).toContain(cy.member.id)
     expect((await cy.client.get(`/api/conversations/${id}/messages`)).status).toBe(200)
+    expect((await cy.client.get(`/api/conversations/${id}`)).body.conversation.memberIds).toContain(cy.member.id)
   })
 
   it('browse lists public channels with member counts; join and leave', async () => {
@@ -84,6 +93,8 @@ describe('conversation routes', () => {
     expect(left.body).toEqual({ ok: true })
     expect(meConversationsOf(await doc(docName.me(cy.member.id))).get(design.id)).toBeUndefined()
     expect((await cy.client.get(`/api/conversations/${design.id}/messages`)).status).toBe(404)
+    // Read at the moment of asking: having left, not even a public channel is answered by id.
+    expect((await cy.client.get(`/api/conversations/${design.id}`)).status).toBe(404)
     expect((await cy.client.get('/api/conversations/browse')).body.channels.find((c: { id: string }) => c.id === design.id)).toMatchObject({ memberCount: 2, joined: false })
     expect((await cy.client.post(`/api/conversations/${design.id}/leave`)).status).toBe(404)
   })
@@ -109,6 +120,7 @@ describe('conversation routes', () => {
   it('requires a session', async () => {
     const anon = new Client(server.url)
     expect((await anon.get('/api/conversations')).status).toBe(401)
+    expect((await anon.get('/api/conversations/c_aaaaaaaaaaaaaaaa')).status).toBe(401)
     expect((await anon.post('/api/conversations', { kind: 'channel', name: 'x' })).status).toBe(401)
     expect((await anon.get('/api/members')).status).toBe(401)
   })

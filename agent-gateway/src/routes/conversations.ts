@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { Gateway } from '../deps.js'
 import { authOf, requireAuth } from '../middleware/require-auth.js'
 import { validate } from '../middleware/validate.js'
-import { addMembers, browse, createChannel, join, leave, listMine, openDm } from '../services/conversations.js'
+import { addMembers, browse, createChannel, join, leave, listMine, openDm, requireMembership, shape } from '../services/conversations.js'
 import { removeMember, setArchived, updateChannel } from '../services/channel-settings.js'
 import { listPins } from '../services/pins.js'
 import { badRequest } from '../errors.js'
@@ -39,6 +39,11 @@ export function conversationRoutes(gw: Gateway) {
       return c.json({ conversation }, created ? 201 : 200)
     })
     .get('/browse', (c) => c.json({ channels: browse(gw, authOf(c)) }))
+    // One of mine, for a client that opens it before its me: doc has synced (a first visit).
+    .get('/:id', async (c) => {
+      const auth = authOf(c)
+      return c.json({ conversation: await shape(gw, requireMembership(gw, auth, c.req.param('id')), auth.member.id) })
+    })
     .post('/:id/join', async (c) => c.json({ conversation: await join(gw, authOf(c), c.req.param('id')) }))
     .post('/:id/leave', async (c) => {
       await leave(gw, authOf(c), c.req.param('id'))
