@@ -320,11 +320,13 @@ export function guardContract<Tx, A extends boolean>(name: string, backend: () =
       Y.applyUpdate(room.doc, Y.encodeStateAsUpdate(server))
       let runs = 0
       let result: ReturnType<typeof guardUpdate> | undefined
-      const reads = { idTaken: async (id: string) => await b.rows.messageTaken(id), fileOf: async (key: string) => await b.rows.file(key), taskIdTaken: async (id: string) => await b.rows.taskTaken(id) }
+      // A read of either dialect, as a promise (SQLite's are values).
+      const read = <T>(got: Got<T, A>) => Promise.resolve(got as T | Promise<T>)
+      const reads = { idTaken: (id: string) => read(b.rows.messageTaken(id)), fileOf: (key: string) => read(b.rows.file(key)), taskIdTaken: (id: string) => read(b.rows.taskTaken(id)) }
       await guardWithLookups(reads, (lookups) => {
         runs++
         return guardUpdate(room.doc, update, {
-          sender: alice, isAdmin: false, now: Date.now(), joinedAt: 0, threadRoot: null, docName: parsed, maxUpdateBytes: 256 * 1024,
+          sender: alice, isAdmin: false, now: Date.now(), joinedAt: 0, docName: parsed, maxUpdateBytes: 256 * 1024,
           acceptsNewMessages: true, clientOwner: () => undefined, commentIdTaken: () => false, ...lookups
         })
       }, (r) => { result = r })
