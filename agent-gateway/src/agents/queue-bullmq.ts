@@ -11,7 +11,10 @@ const RESULTS = 'circlechat-agent-results'
 /** Held while an agent runs, so several workers still run one agent at a time. */
 const LOCK_MS = 5 * 60_000
 
-interface RunJob { agentId: string; event: TriggerEvent }
+interface RunJob { agentId: string; event: TriggerEvent; hops?: number }
+
+/** The queue only one server process works: runs of the socket agents connected to it. */
+export const processQueueName = (processId: string) => `${QUEUE}-at-${processId}`
 
 /**
  * The queue when REDIS_URL is set: runs are BullMQ jobs, heartbeats are job schedulers, and any
@@ -32,17 +35,40 @@ export class BullQueue implements RunQueue {
   }
 
   enqueue(agentId: string, event: TriggerEvent, delayMs = 0) {
-    void this.queue.add('run', { agentId, event }, {
+    void this.#add(this.queue, { agentId, event }, delayMs)
+  }
+
+  #add(queue: Queue<RunJob>, job: RunJob, delayMs = 0) {
+    return queue.add('run', job, {
       delay: delayMs,
       // While a run for this agent waits, later ones of the same kind fold into it.
-      deduplication: { id: `${agentId}:${event.trigger}:${event.approvalId ?? ''}` },
+      deduplication: { id: `${job.agentId}:${job.event.trigger}:${job.event.approvalId ?? ''}` },
       removeOnComplete: 1000,
       removeOnFail: 1000
     }).catch((err) => console.error('could not queue agent run', err))
   }
 
-  /** Starts working jobs in this process. */
-  work(run: RunFn, concurrency = 8) {
+  readonly #others = new Map<string, Queue<RunJob>>()
+  /** Hands a run to another queue (another process's), on this queue's connection. */
+  async forward(name: string, job: RunJob) {
+    let q = this.#others.get(name)
+    if (!q) {
+      // Bounded: the processes a run was forwarded to lately, oldest forgotten first.
+      if (this.#others.size >= 64) {
+        const [oldest, queue] = this.#others.entries().next().value!
+        this.#others.delete(oldest)
+        void queue.close()
+      }
+      this.#others.set(name, (q = new Queue<RunJob>(name, { connection: this.#connection, prefix: this.prefix })))
+    }
+    await this.#add(q, job)
+  }
+
+  /**
+   * Starts working jobs in this process. `route` may hand a job on instead (a socket agent
+   * connected to another process): it returns true when it did.
+   */
+  work(run: RunFn, concurrency = 8, route?: (job: RunJob) => Promise<boolean>) {
     this.#worker = new Worker<RunJob>(this.name, async (job: Job<RunJob>, token?: string) => {
       const key = `${this.prefix}:agent-lock:${job.data.agentId}`
       const got = await this.#lock.set(key, job.id ?? '1', 'PX', LOCK_MS, 'NX')
@@ -54,7 +80,7 @@ export class BullQueue implements RunQueue {
       // arrives during the run was dropped. Releasing it now lets it queue (coalesced) as the next run.
       await job.removeDeduplicationKey()
       try {
-        await run(job.data.agentId, job.data.event)
+        if (!(await route?.(job.data))) await run(job.data.agentId, job.data.event)
       } finally {
         await this.#lock.del(key)
       }
@@ -83,9 +109,25 @@ export class BullQueue implements RunQueue {
     }
   }
 
+  /**
+   * Stops working, moves the runs still waiting here to `to` (a stopping process's own queue
+   * empties into the shared one) and removes this queue's keys.
+   */
+  async handOver(to: BullQueue) {
+    await this.#worker?.close()
+    this.#worker = null
+    for (const job of await this.queue.getJobs(['waiting', 'delayed', 'prioritized'])) await this.forward(to.name, job.data)
+    await this.queue.obliterate({ force: true })
+  }
+
+  /** The connection jobs are added on, for what else this process keeps in Redis. */
+  get connection(): Redis {
+    return this.#connection
+  }
+
   async close() {
     await this.#worker?.close()
-    await this.queue.close()
+    await Promise.all([this.queue, ...this.#others.values()].map((q) => q.close()))
     this.#connection.disconnect()
     this.#lock.disconnect()
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Hono } from 'hono'
 import type { SocketLimits } from '@circlechat/sync-server'
@@ -8,7 +9,8 @@ import { TokenVault } from './token-vault.js'
 import { Thinking } from './thinking.js'
 import { publishAgentPresence } from './agent-presence.js'
 import { InProcessQueue, type RunQueue } from './queue.js'
-import type { BullQueue } from './queue-bullmq.js'
+import type { BullQueue, ResultQueue } from './queue-bullmq.js'
+import { SocketHolders } from './socket-holders.js'
 import { HeartbeatScheduler } from './scheduler.js'
 import { TriggerRouter } from './triggers.js'
 import { applyRun, failInterruptedRuns, runAgent, type RunnerOptions } from './runner.js'
@@ -42,6 +44,8 @@ export interface AgentRuntime {
   vault: TokenVault
   hub: SocketHub
   queue: RunQueue
+  /** With Redis: the shared run queue (tests read its jobs and schedulers). */
+  bull: BullQueue | null
   routes: Array<[string, Hono<any, any, any>]>
   socketUpgrade: SocketHub['handleUpgrade']
   /** Re-reads an agent's schedule after it was created or changed. */
@@ -88,30 +92,52 @@ export async function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptio
   let pickBull = (_agentId: string): BullQueue => bull!
   // BullMQ and ioredis load only with Redis: they cost ~400 ms of every embedded start.
   const bullmq = gw.config.redisUrl ? await import('./queue-bullmq.js') : null
-  if (gw.config.redisUrl && bullmq && gw.config.agentWorkers === 'external') {
-    // Worker processes deliver webhook runs and hand the replies back through the results queue;
-    // socket agents' runs stay here, where their socket is.
+  if (gw.config.redisUrl && bullmq) {
+    // Several server processes may share the queues: a socket agent's run must happen where its
+    // socket is. Each process claims its agents' sockets and works a queue of its own; a run that
+    // finds its socket agent connected elsewhere is handed there (at most twice, if it moves).
+    const processId = randomUUID()
+    const mine = new bullmq.BullQueue(gw.config.redisUrl, options.queuePrefix, bullmq.processQueueName(processId))
+    const sockets = new SocketHolders(mine.connection, mine.prefix, processId, (agentId) => hub.replaced(agentId))
+    const unwatch = hub.onPresence((agent, connected) => (connected ? sockets.hold(agent.agentId) : sockets.release(agent.agentId)))
+    const route = async (job: { agentId: string; event: Parameters<typeof run>[1]; hops?: number }) => {
+      if ((job.hops ?? 0) >= 2 || hub.isConnected(job.agentId) || agentById(gw.db, job.agentId)?.agent.adapter !== 'socket') return false
+      const at = await sockets.holder(job.agentId)
+      if (!at || at === processId) return false
+      await mine.forward(bullmq.processQueueName(at), { ...job, hops: (job.hops ?? 0) + 1 })
+      return true
+    }
+    mine.work(run, 8, route)
     const shared = new bullmq.BullQueue(gw.config.redisUrl, options.queuePrefix)
-    const local = new bullmq.BullQueue(gw.config.redisUrl, options.queuePrefix, bullmq.LOCAL_QUEUE)
-    const results = new bullmq.ResultQueue(gw.config.redisUrl, options.queuePrefix)
-    local.work(run)
-    results.work((d) => applyRun(gw, d))
+    const queues = [mine, shared]
+    let results: ResultQueue | null = null
+    if (gw.config.agentWorkers === 'external') {
+      // Worker processes deliver webhook runs and hand the replies back through the results
+      // queue; socket agents' runs stay with the servers, where their sockets are.
+      const local = new bullmq.BullQueue(gw.config.redisUrl, options.queuePrefix, bullmq.LOCAL_QUEUE)
+      results = new bullmq.ResultQueue(gw.config.redisUrl, options.queuePrefix)
+      local.work(run, 8, route)
+      results.work((d) => applyRun(gw, d))
+      queues.push(local)
+      pickBull = (agentId) => (agentById(gw.db, agentId)?.agent.adapter === 'socket' ? local : shared)
+    } else {
+      shared.work(run, 8, route)
+    }
     bull = shared
-    pickBull = (agentId) => (agentById(gw.db, agentId)?.agent.adapter === 'socket' ? local : shared)
     queue = {
       enqueue: (agentId, event, delayMs) => pickBull(agentId).enqueue(agentId, event, delayMs),
       async idle() {
-        await Promise.all([shared.idle(), local.idle()])
-        await results.idle()
+        // Results last: the queues that deliver runs feed them.
+        await Promise.all(queues.map((q) => q.idle()))
+        await results?.idle()
       },
       async close() {
-        await Promise.all([shared.close(), local.close(), results.close()])
+        unwatch()
+        await sockets.close()
+        await mine.handOver(shared).catch((err: unknown) => console.error('could not hand over agent runs', err))
+        await Promise.all([...queues, ...(results ? [results] : [])].map((q) => q.close()))
       }
     }
-  } else if (gw.config.redisUrl && bullmq) {
-    bull = new bullmq.BullQueue(gw.config.redisUrl, options.queuePrefix)
-    bull.work(run)
-    queue = bull
   } else {
     // Runs happen in this process only, so a run still "running" was cut off by its last stop.
     failInterruptedRuns(gw.db)
@@ -159,7 +185,7 @@ export async function createAgentRuntime(gw: Gateway, options: AgentRuntimeOptio
   })
 
   const rt: AgentRuntime = {
-    vault, hub, queue,
+    vault, hub, queue, bull,
     routes: [],
     socketUpgrade: hub.handleUpgrade,
     agentChanged,

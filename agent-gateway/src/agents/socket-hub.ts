@@ -96,6 +96,11 @@ export class SocketHub {
     }
   }
 
+  /** The agent connected again elsewhere (another server process): this socket is the old one. */
+  replaced(agentId: string) {
+    this.#sockets.get(agentId)?.close(closeCode.replaced, 'replaced by a newer connection')
+  }
+
   isConnected(agentId: string): boolean {
     return this.#sockets.has(agentId)
   }

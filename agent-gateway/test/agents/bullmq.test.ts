@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { BullQueue } from '../../src/agents/queue-bullmq.js'
 import { FakeAgent, agentInfo, messagesOf, postReply, provision, say, sleep, waitFor, world, type World } from './helpers.js'
 
 // The runtime with REDIS_URL against the real Redis on loopback: runs are BullMQ jobs and
@@ -11,7 +10,7 @@ const prefix = `cctest-${process.pid}-${Date.now().toString(36)}`
 describe('agent runtime on BullMQ', () => {
   let w: World
   const fakes: FakeAgent[] = []
-  const bull = () => w.server.agents.queue as BullQueue
+  const bull = () => w.server.agents.bull!
 
   beforeAll(async () => {
     w = await world({ redisUrl: REDIS_URL, agents: { queuePrefix: prefix } })
