@@ -8,11 +8,16 @@ export class TokenBucket {
   }
 
   take(count = 1, now = Date.now()): boolean {
-    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#last) / 1000) * this.rate)
-    this.#last = now
-    if (this.#tokens < count) return false
+    if (this.available(now) < count) return false
     this.#tokens -= count
     return true
+  }
+
+  /** Tokens that may be taken now. */
+  available(now = Date.now()): number {
+    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#last) / 1000) * this.rate)
+    this.#last = now
+    return this.#tokens
   }
 }
 
@@ -26,5 +31,10 @@ export class CatchUpBucket {
   take(count = 1, now = Date.now()): boolean {
     if (now < this.until && this.pool.take(count, now)) return true
     return this.bucket.take(count, now)
+  }
+
+  /** The most one take may draw now (from the pool or the bucket, never both at once). */
+  available(now = Date.now()): number {
+    return Math.max(now < this.until ? this.pool.available(now) : 0, this.bucket.available(now))
   }
 }

@@ -19,7 +19,7 @@ import { syncDefaults, type SyncConfig } from './config.js'
 import { SqliteStore, type SqliteWrite } from './persistence/sqlite.js'
 import type { DocStore } from './persistence/store.js'
 import { sqliteRows } from './persistence/rows-sqlite.js'
-import { AccessControl } from './access.js'
+import { AccessControl, type Access } from './access.js'
 import { MessageIndex } from './message-index.js'
 import { TaskIndex, type BoardScope } from './task-index.js'
 import { boardActivity, recordActivity } from './board-activity.js'
@@ -31,8 +31,17 @@ import { StorageFailure } from './storage-failure.js'
 import { TokenBucket } from './rate-limit.js'
 import { closeGracefully } from './socket-health.js'
 import { PresenceFanout, changesNothing } from './presence.js'
+import { Cluster, type RoomRole } from './cluster/cluster.js'
+import { checkFenceSqlite, FencedOut } from './cluster/fence.js'
+import type { ForwardedUpdate, Reply } from './cluster/forward.js'
+import type { FeedEntry } from './cluster/doc-feed.js'
+import type { Lease } from './cluster/lease.js'
 
 const LOAD = Symbol('load')
+/** Committed elsewhere (the owner's feed, or the database after a gap): relayed, never stored. */
+const REMOTE = Symbol('remote')
+/** Forwarded client updates carry no local connection: no socket here is acked for them. */
+const FORWARDED_CONNECTION = -1
 /** Awareness client ids one connection may speak for: a tab reconnecting keeps a few. */
 const MAX_AWARENESS_CLIENTS = 4
 /** Catch-up pools kept (~200 B each): member-docs connected within `catchUpEveryMs`. */
@@ -72,6 +81,12 @@ export class Relay implements SyncServer {
   #storageError: string | null = null
   /** Unloads idle sealed segments and keeps live docs within the budget as they grow. */
   readonly #sweep: NodeJS.Timeout
+  /** CLUSTER=redis: the other processes; null when this process is alone. */
+  readonly #cluster: Cluster | null
+  /** Origins of updates forwarded to this process as owner → the request to answer. */
+  readonly #forwarded = new WeakMap<object, { request: ForwardedUpdate; messages: number }>()
+  /** A room leaving the cluster (lease released, streams left): its next load waits for it. */
+  readonly #detaching = new Map<string, Promise<void>>()
 
   constructor(options: SyncServerOptions, config: Partial<SyncConfig> = {}) {
     this.config = { ...syncDefaults, ...config }
@@ -88,6 +103,7 @@ export class Relay implements SyncServer {
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.config.maxFrameBytes })
     this.#sweep = setInterval(() => this.#sweepIdle(), Math.max(50, Math.min(this.config.sealedIdleMs / 2, 10_000)))
     this.#sweep.unref()
+    this.#cluster = options.cluster ? new Cluster(options.cluster, (lease) => this.#onLeaseLost(lease)) : null
   }
 
   // ---- upgrade and connection -------------------------------------------------------------
@@ -275,6 +291,21 @@ export class Relay implements SyncServer {
       return
     }
     if (!conn.updates.take()) return refuseInOrder(conn, R.rateLimited, 'too many updates; slow down')
+    if (room.role?.kind === 'follower') return this.#forward(conn, update)
+    this.#guardAndApply(room, principal, access, update, {
+      origin: { source: 'connection', memberId: principal.memberId, connectionId: conn.id },
+      ack: () => afterCommits(conn, () => conn.sendAck()),
+      refuse: (reason, detail) => refuseInOrder(conn, reason, detail),
+      takeMessages: (count) => conn.messages.take(count)
+    })
+  }
+
+  /**
+   * The guard's decision on a member's update and, if accepted, its application to the doc
+   * (#onDocUpdate then commits it). The writer is a local connection or, on an owner, a request
+   * forwarded by another process; either way it is answered in order.
+   */
+  #guardAndApply(room: Room, principal: Principal, access: Access, update: Uint8Array, writer: Writer) {
     const rules: MessageWriteContext = {
       sender: principal.memberId,
       isAdmin: principal.role === 'admin',
@@ -295,14 +326,14 @@ export class Relay implements SyncServer {
     })
     if (!result.ok) {
       console.warn(`guard: rejected update from ${principal.memberId} on ${room.name}: ${result.reason} (${result.detail})`)
-      return refuseInOrder(conn, result.reason, result.detail)
+      return writer.refuse(result.reason, result.detail)
     }
     // e.g. y-websocket's step 2 answer on a read-only doc: nothing to refuse. Acknowledged, after
     // the commits before it, so a client counting acks (its outbox) never waits for it.
-    if (result.empty) return void afterCommits(conn, () => conn.sendAck())
-    if (!access.canWrite) return refuseInOrder(conn, R.readOnly, access.readOnlyReason ?? `${room.parsed.kind} docs are written by the server`)
-    if (result.newMessages > 0 && !conn.messages.take(result.newMessages)) return refuseInOrder(conn, R.rateLimited, 'too many messages; slow down')
-    const origin: Origin = { source: 'connection', memberId: principal.memberId, connectionId: conn.id }
+    if (result.empty) return writer.ack()
+    if (!access.canWrite) return writer.refuse(R.readOnly, access.readOnlyReason ?? `${room.parsed.kind} docs are written by the server`)
+    if (result.newMessages > 0 && !writer.takeMessages(result.newMessages)) return writer.refuse(R.rateLimited, 'too many messages; slow down')
+    const origin = writer.origin
     // What #onDocUpdate needs to bind client ids and re-check the result; tied to this origin so
     // it can never be taken for another update.
     const board = result.board && boardBefore(result.board, room.doc)
@@ -316,6 +347,122 @@ export class Relay implements SyncServer {
     }
     // The guard only accepts updates that resolve completely; anything pending is a guard bug.
     if (room.doc.store.pendingStructs !== null || room.doc.store.pendingDs !== null) this.#discard(room, 'an accepted update left pending state', update)
+  }
+
+  /**
+   * Follower: the owner guards and commits. Its answer reaches the client after the answers to
+   * the client's earlier updates and before this process's own refusals of later ones.
+   */
+  #forward(conn: Connection, update: Uint8Array) {
+    const { room, principal } = conn
+    const sent: ForwardedFrom = {
+      member: { memberId: principal.memberId, workspaceId: principal.workspaceId, role: principal.role, kind: principal.kind },
+      messages: Math.floor(conn.messages.available())
+    }
+    const reply = this.#cluster!.forwarder.forward(room.name, JSON.stringify(sent), update).catch((): Reply => ({ kind: 'resync' }))
+    const before = room.lastCommit
+    room.lastCommit = Promise.all([reply, before]).then(([r]) => {
+      if (r.kind === 'ack') {
+        // The owner counted the new messages against what was left: spend them here.
+        if (r.messages) conn.messages.take(r.messages)
+        conn.sendAck()
+      } else if (r.kind === 'reject') {
+        conn.sendReject(r.reason as RejectReason, r.detail)
+        if (r.reason === R.notMember) conn.ws.close(closeCode.revoked, 'access revoked')
+      } else {
+        // No answer, or the owner lost the doc: the client re-syncs and resends what is unacked.
+        this.#discard(room, 'its owner did not answer a forwarded update')
+      }
+    })
+  }
+
+  /** Owner: an update another process forwarded, decided as if its client were connected here. */
+  #onForwarded(room: Room, request: ForwardedUpdate) {
+    const role = room.role
+    // Unanswered: the sender times out and sends its client to re-sync.
+    if (room.discarded || role?.kind !== 'owner' || this.#closing) return
+    const answer = (reply: Reply) => {
+      role.published = role.published.then(() => this.#reply(request, reply))
+    }
+    const from = parseForwarded(request.principal)
+    if (!from) return answer({ kind: 'reject', reason: R.malformed, detail: 'unreadable forwarded update' })
+    if ('server' in from) {
+      const before = room.lastAppend
+      this.#forwarded.set(from.server, { request, messages: 0 })
+      try {
+        Y.applyUpdate(room.doc, request.update, from.server)
+      } catch (err) {
+        return this.#discard(room, `applying a forwarded server edit threw: ${err instanceof Error ? err.message : err}`, request.update)
+      }
+      if (room.lastAppend === before) answer({ kind: 'ack' }) // nothing new: already applied
+      return
+    }
+    // Membership at the moment of use, as for a local connection's every update.
+    const access = this.#access.check(from.member, room.parsed)
+    if (!access) return answer({ kind: 'reject', reason: R.notMember, detail: 'you are no longer a member' })
+    const origin = { source: 'connection', memberId: from.member.memberId, connectionId: FORWARDED_CONNECTION } as const
+    const entry = { request, messages: 0 }
+    this.#forwarded.set(origin, entry)
+    this.#guardAndApply(room, from.member, access, request.update, {
+      origin,
+      ack: () => answer({ kind: 'ack' }),
+      refuse: (reason, detail) => answer({ kind: 'reject', reason, detail }),
+      takeMessages: (count) => {
+        entry.messages = count
+        return count <= from.messages
+      }
+    })
+  }
+
+  #reply(request: ForwardedUpdate, reply: Reply): Promise<void> {
+    return this.#cluster!.forwarder.reply(request, reply).catch((err: Error) => console.warn('cluster: reply failed', err.message))
+  }
+
+  /**
+   * Owner: after the commit the update goes on the doc's feed, then a forwarded one is answered.
+   * Chained in append order, so publishes are numbered and answers sent in commit order.
+   */
+  #publish(room: Room, role: Extract<RoomRole, { kind: 'owner' }>, update: Uint8Array, origin: unknown, commit: Promise<void>) {
+    const cluster = this.#cluster!
+    const forwarded = typeof origin === 'object' && origin !== null ? this.#forwarded.get(origin) : undefined
+    const tag = forwarded ? `${forwarded.request.from}/${forwarded.request.req}` : ''
+    role.published = role.published.then(() => commit).then(async () => {
+      await cluster.feed.publish(room.name, { fence: role.lease.fence, n: ++role.n }, update, tag)
+        .catch((err: Error) => console.warn('cluster: publish failed', room.name, err.message)) // followers see the hole
+      if (forwarded) await this.#reply(forwarded.request, { kind: 'ack', messages: forwarded.messages })
+    }, async (err: unknown) => {
+      if (!forwarded) return
+      // Fenced out: a newer owner decides it, after the client re-syncs; not the client's fault.
+      await this.#reply(forwarded.request, err instanceof FencedOut || room.discarded ? { kind: 'resync' } : { kind: 'reject', reason: R.storageFailure, detail: STORAGE_FAILURE_DETAIL })
+    })
+  }
+
+  /** Follower: an update the owner committed. */
+  #onFeedEntry(room: Room, entry: FeedEntry) {
+    if (room.discarded) return
+    try {
+      Y.applyUpdate(room.doc, entry.update, REMOTE)
+    } catch (err) {
+      this.#discard(room, `a published update did not apply: ${err instanceof Error ? err.message : err}`)
+    }
+  }
+
+  /** Follower: entries may have been missed (trimmed, a new owner): what the database has. */
+  async #catchUpFromStore(room: Room) {
+    const updates = await this.#store.loadDoc(room.name)
+    if (room.discarded) return
+    room.doc.transact(() => {
+      for (const u of updates) Y.applyUpdate(room.doc, u)
+    }, REMOTE)
+  }
+
+  /** Follower: committed elsewhere, so relayed to this process's clients and nothing else. */
+  #relayRemote(room: Room, update: Uint8Array) {
+    room.takeChanges()
+    room.board?.take()
+    room.encodedBytes += update.byteLength
+    const bytes = syncUpdateFrame(update)
+    for (const c of room.conns) c.send(bytes)
   }
 
   /** When the member joined the doc's conversation: nobody writes messages dated before that. */
@@ -335,6 +482,7 @@ export class Relay implements SyncServer {
     room.discarded = true
     if (this.#rooms.get(room.name) === room) this.#rooms.delete(room.name)
     for (const c of room.conns) c.ws.close(closeCode.resync, 'reconnect to re-sync')
+    this.#leaveCluster(room)
     void room.lastCommit.finally(() => room.doc.destroy())
   }
 
@@ -394,8 +542,17 @@ export class Relay implements SyncServer {
       : parsed.kind === 'board' ? (isId('workspace', parsed.conversationId) ? null : parsed.conversationId)
       : parsed.kind === 'thread' ? (this.#rows.threadConversation(parsed.rootMessageId) ?? null)
       : null
+    await this.#detaching.get(name) // its previous instance's lease released, its streams left
     const room = new Room(name, parsed, conversationId)
-    const updates = await this.#store.loadDoc(name)
+    const cluster = this.#cluster
+    const from = cluster ? await this.#decideRole(room, cluster) : null
+    let updates: Uint8Array[]
+    try {
+      updates = await this.#store.loadDoc(name)
+    } catch (err) {
+      if (room.role?.kind === 'owner') await cluster!.leases.release(name)
+      throw err
+    }
     room.doc.transact(() => {
       for (const u of updates) Y.applyUpdate(room.doc, u)
     }, LOAD)
@@ -411,23 +568,92 @@ export class Relay implements SyncServer {
     }, { flushMs: this.config.presenceFlushMs, renewMs: this.config.presenceRenewMs }))
     this.#evictIdle() // before this room joins the others: never evicted before its caller has it
     this.#rooms.set(name, room)
-    if (parsed.kind === 'conv' && !readSegmentMeta(room.doc)) initSegment(room.doc, parsed.conversationId, parsed.segment, serverOrigin('init segment'))
+    if (cluster) this.#joinCluster(room, cluster, from!)
+    // A follower's doc changes only by what its owner committed: the owner initialises and seals.
+    const owns = room.role?.kind !== 'follower'
+    if (owns && parsed.kind === 'conv' && !readSegmentMeta(room.doc)) initSegment(room.doc, parsed.conversationId, parsed.segment, serverOrigin('init segment'))
     if (parsed.kind === 'board') {
       room.board!.take()
       // A board whose conversation is unknown gets no meta and no index rows until it exists.
       const workspaceId = conversationId ? this.#rows.workspaceOf(conversationId) : parsed.conversationId
-      if (workspaceId) {
+      if (owns && workspaceId) {
         this.#boardScopes.set(room, { board: parsed.conversationId, workspaceId, conversationId })
         initBoard(room.doc, { conversationId, workspaceId }, serverOrigin('init board'))
         void this.#archiveDone(room).catch((err) => console.error('task archive failed', name, err))
       }
     }
-    if (parsed.kind === 'conv') void this.#reconcileSegments(room).catch((err) => console.error('segment reconcile failed', name, err))
+    if (owns && parsed.kind === 'conv') void this.#reconcileSegments(room).catch((err) => console.error('segment reconcile failed', name, err))
     return room
+  }
+
+  /**
+   * Owner if no process holds the doc: the fence is claimed before the load, so every write a
+   * predecessor can still commit is in what loads (fence.ts). Otherwise a follower of the owner's
+   * feed. Resolves with the stream id to read from, noted before the load.
+   */
+  async #decideRole(room: Room, cluster: Cluster): Promise<string> {
+    await cluster.ready
+    const lease = await cluster.leases.acquire(room.name)
+    if (!lease) {
+      room.role = { kind: 'follower' }
+      return cluster.feed.tail(room.name)
+    }
+    room.role = { kind: 'owner', lease, n: 0, published: Promise.resolve() }
+    try {
+      const from = await cluster.forwarder.tail(room.name)
+      checkFenceSqlite(this.#db, room.name, lease.fence)
+      return from
+    } catch (err) {
+      await cluster.leases.release(room.name)
+      throw err
+    }
+  }
+
+  /** Starts serving forwarded updates (owner) or following the feed, and carrying presence. */
+  #joinCluster(room: Room, cluster: Cluster, from: string) {
+    const role = room.role!
+    const reading = role.kind === 'owner'
+      ? cluster.forwarder.serve(room.name, from, (request) => this.#onForwarded(room, request))
+      : cluster.feed.follow(room.name, from, {
+          onEntry: (entry) => this.#onFeedEntry(room, entry),
+          onGap: () => void this.#catchUpFromStore(room).catch((err) => console.error('catch-up failed', room.name, err))
+        })
+    if (!reading) console.warn(`cluster: too many streams read; ${room.name} is not ${role.kind === 'owner' ? 'served' : 'followed'}`)
+    room.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
+      if (origin !== REMOTE) cluster.awareness.publish(room.name, awarenessProtocol.encodeAwarenessUpdate(room.awareness, [...added, ...updated, ...removed]))
+    })
+    void cluster.awareness.join(room.name, (update) => awarenessProtocol.applyAwarenessUpdate(room.awareness, update, REMOTE))
+      .catch((err: Error) => console.warn('cluster: presence not joined', room.name, err.message))
+  }
+
+  /** Stops reading the room's streams; an owner releases its lease once its commits are answered. */
+  #leaveCluster(room: Room) {
+    const cluster = this.#cluster
+    const role = room.role
+    if (!cluster || !role) return
+    if (role.kind === 'owner') cluster.forwarder.unserve(room.name)
+    else cluster.feed.unfollow(room.name)
+    const left: Promise<void> = (async () => {
+      await cluster.awareness.leave(room.name)
+      if (role.kind !== 'owner') return
+      await room.lastCommit
+      await role.published
+      if (cluster.leases.held(room.name) === role.lease) await cluster.leases.release(room.name)
+    })().catch((err: Error) => console.warn('cluster: leaving failed', room.name, err.message)).finally(() => {
+      if (this.#detaching.get(room.name) === left) this.#detaching.delete(room.name)
+    })
+    this.#detaching.set(room.name, left)
+  }
+
+  /** Another process owns the doc now: this instance's clients re-sync, the next open follows. */
+  #onLeaseLost(lease: Lease) {
+    const room = this.#rooms.get(lease.doc)
+    if (room?.role?.kind === 'owner' && room.role.lease === lease) this.#discard(room, 'another process owns it now')
   }
 
   #onDocUpdate(room: Room, update: Uint8Array, origin: unknown) {
     if (origin === LOAD) return
+    if (origin === REMOTE) return this.#relayRemote(room, update)
     const who: Origin = isOrigin(origin) ? origin : serverOrigin('unattributed')
     const { created, updated } = room.takeChanges()
     room.encodedBytes += update.byteLength
@@ -453,23 +679,23 @@ export class Relay implements SyncServer {
     const bindings = applying?.newClients.map((client) => ({ client, memberId: applying.origin.memberId })) ?? []
     for (const b of bindings) room.clientOwners.set(b.client, b.memberId)
     room.inflight++
+    const role = room.role
     const commit = this.#store.appendUpdate(room.name, update, (tx) => {
       // A discarded room's later updates may build on one that was never stored.
       if (room.discarded) throw new Error('the document is being reloaded')
+      if (role?.kind === 'owner') checkFenceSqlite(tx, room.name, role.lease.fence)
       indexed?.write(tx)
       boardIndexed?.write(tx)
       this.#rows.bindClients(tx, room.name, bindings)
     })
     room.lastAppend = commit
+    if (role?.kind === 'owner') this.#publish(room, role, update, origin, commit)
     room.lastCommit = commit.then(() => {
       room.inflight--
       this.#storageError = null
       indexed?.done()
       boardIndexed?.done()
-      const e = encoding.createEncoder()
-      encoding.writeVarUint(e, messageType.sync)
-      syncProtocol.writeUpdate(e, update)
-      const bytes = encoding.toUint8Array(e)
+      const bytes = syncUpdateFrame(update)
       for (const c of room.conns) {
         if (who.source === 'connection' && who.connectionId === c.id) c.sendAck()
         else c.send(bytes)
@@ -502,9 +728,12 @@ export class Relay implements SyncServer {
       indexed?.done()
       boardIndexed?.done()
       if (room.discarded) return
-      this.#storageError = err instanceof Error ? err.message : String(err)
+      const why = err instanceof Error ? err.message : String(err)
+      // Fenced out is no storage failure: another process owns the doc, its clients re-sync.
+      if (err instanceof FencedOut) return this.#discard(room, why)
+      this.#storageError = why
       const writer = who.source === 'connection' ? [...room.conns].find((c) => c.id === who.connectionId) : undefined
-      writer?.sendReject(R.storageFailure, 'the server could not store this change (storage full or read-only); it was not applied')
+      writer?.sendReject(R.storageFailure, STORAGE_FAILURE_DETAIL)
       this.#discard(room, `could not persist an update: ${this.#storageError}`)
     })
   }
@@ -615,6 +844,7 @@ export class Relay implements SyncServer {
 
   #unload(room: Room) {
     this.#rooms.delete(room.name)
+    this.#leaveCluster(room)
     void room.lastCommit.finally(() => room.doc.destroy())
   }
 
@@ -626,6 +856,7 @@ export class Relay implements SyncServer {
     // has no update listener, so an edit to it would be lost).
     while (this.#rooms.get(name) !== room && !room.discarded) room = await this.#room(name)
     room.lastUsed = Date.now()
+    if (room.role?.kind === 'follower') return this.#transactForwarded(room, origin, fn)
     const before = room.lastAppend
     let result!: T
     room.doc.transact(() => {
@@ -639,6 +870,66 @@ export class Relay implements SyncServer {
       }
     }
     return result
+  }
+
+  /**
+   * Follower: the edit runs on a copy of the doc and goes to the owner as an update under its
+   * origin. One at a time per
+   * doc: the next copy must hold the previous edit, or two would claim the same Yjs ids. Resolves
+   * once the owner committed it and this process's doc has it.
+   */
+  async #transactForwarded<T>(room: Room, origin: Origin, fn: (doc: Y.Doc) => T): Promise<T> {
+    const turn = room.forwardedEdits.then(() => this.#editForwarded(room, origin, fn))
+    room.forwardedEdits = turn.then(() => {}, () => {})
+    return turn
+  }
+
+  async #editForwarded<T>(room: Room, origin: Origin, fn: (doc: Y.Doc) => T): Promise<T> {
+    if (room.discarded) return this.transact(room.name, origin, fn)
+    const copy = new Y.Doc()
+    Y.applyUpdate(copy, Y.encodeStateAsUpdate(room.doc))
+    copy.clientID = room.editClient // after loading, or Yjs would move off it
+    const updates: Uint8Array[] = []
+    copy.on('update', (u: Uint8Array) => updates.push(u))
+    let result!: T
+    try {
+      copy.transact(() => {
+        result = fn(copy)
+      }, origin)
+    } finally {
+      copy.destroy()
+    }
+    if (updates.length === 0) return result
+    const update = Y.mergeUpdates(updates)
+    const sent: ForwardedFrom = { server: origin }
+    const reply = await this.#cluster!.forwarder.forward(room.name, JSON.stringify(sent), update)
+      .catch((err: Error): Reply => (console.warn('cluster:', err.message), { kind: 'resync' }))
+    if (reply.kind === 'resync') {
+      // Outcome unknown: what the database holds decides; the caller may retry (an update
+      // already stored applies as nothing).
+      this.#discard(room, 'its owner did not answer a forwarded edit')
+      throw new StorageFailure(new Error('the document\'s owner did not answer; try again'))
+    }
+    if (reply.kind === 'reject') throw new StorageFailure(new Error(reply.detail))
+    await this.#holds(room, update)
+    return result
+  }
+
+  /** Resolves once the room's doc holds `update`'s structs (from the feed, or the database). */
+  async #holds(room: Room, update: Uint8Array): Promise<void> {
+    const target = Y.decodeStateVector(Y.encodeStateVectorFromUpdate(update))
+    const has = () => room.discarded || [...target].every(([client, clock]) => Y.getState(room.doc.store, client) >= clock)
+    if (has()) return
+    await new Promise<void>((resolve) => {
+      const check = () => has() && done()
+      const timer = setTimeout(() => void this.#catchUpFromStore(room).catch(() => {}).finally(done), this.#cluster!.replyTimeoutMs)
+      const done = () => {
+        clearTimeout(timer)
+        room.doc.off('update', check)
+        resolve()
+      }
+      room.doc.on('update', check)
+    })
   }
 
   storageError(): string | null {
@@ -712,13 +1003,55 @@ export class Relay implements SyncServer {
     this.#closing = true
     clearInterval(this.#sweep)
     await Promise.all([...this.#rooms.values()].map((r) => r.lastCommit.catch(() => {})))
+    await Promise.all([...this.#rooms.values()].map((r) => (r.role?.kind === 'owner' ? r.role.published : null)))
     await this.#store.close()
+    await this.#cluster?.close()
     await closeGracefully(this.#wss.clients, closeCode.restarting, 'server restarting', graceMs)
     this.#wss.close()
   }
 }
 
 const serverOrigin = (reason: string): Origin => ({ source: 'server', reason })
+
+const STORAGE_FAILURE_DETAIL = 'the server could not store this change (storage full or read-only); it was not applied'
+
+const syncUpdateFrame = (update: Uint8Array): Uint8Array => {
+  const e = encoding.createEncoder()
+  encoding.writeVarUint(e, messageType.sync)
+  syncProtocol.writeUpdate(e, update)
+  return encoding.toUint8Array(e)
+}
+
+/** Who an update came from, for its answer: a local connection, or a request forwarded here. */
+interface Writer {
+  origin: Extract<Origin, { source: 'connection' }>
+  ack(): void
+  refuse(reason: RejectReason, detail: string): void
+  /** The update creates this many messages: false if the writer's limit has no room for them. */
+  takeMessages(count: number): boolean
+}
+
+/** What a forwarded update carries about its author: a member (and the new messages its
+ *  connection may still send), or the server's origin for an edit made on a follower. */
+type ForwardedFrom = { member: Principal; messages: number } | { server: Origin }
+
+const ROLES = new Set(['admin', 'member', 'guest'])
+const KINDS = new Set(['user', 'agent', 'bot'])
+/** Redis is shared infrastructure, not a trust boundary, but a bad entry gets a clear refusal. */
+function parseForwarded(json: string): ForwardedFrom | null {
+  let v: unknown
+  try {
+    v = JSON.parse(json)
+  } catch {
+    return null
+  }
+  if (typeof v !== 'object' || v === null) return null
+  const o = v as Record<string, unknown>
+  if (isOrigin(o.server)) return o.server.source === 'connection' ? null : { server: o.server }
+  const m = o.member as Record<string, unknown> | undefined
+  if (typeof m !== 'object' || m === null || typeof m.memberId !== 'string' || typeof m.workspaceId !== 'string' || !ROLES.has(m.role as string) || !KINDS.has(m.kind as string) || typeof o.messages !== 'number') return null
+  return { member: { memberId: m.memberId, workspaceId: m.workspaceId, role: m.role as Principal['role'], kind: m.kind as Principal['kind'] }, messages: o.messages }
+}
 
 /** Runs once the room's pending commits are through (and their acks sent). */
 const afterCommits = (conn: Connection, fn: () => void) => void conn.room.lastCommit.catch(() => {}).then(fn)

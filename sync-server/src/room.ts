@@ -1,9 +1,11 @@
 import * as Y from 'yjs'
+import * as random from 'lib0/random'
 import { Awareness } from 'y-protocols/awareness'
 import { messagesOf, type DocName } from '@circlechat/model'
 import type { Connection } from './connection.js'
 import type { ApplyingUpdate } from './guard/after-apply.js'
 import { BoardWatch } from './board-watch.js'
+import type { RoomRole } from './cluster/cluster.js'
 
 /** Heap per encoded byte of a doc, and of a room itself (Y.Doc, Awareness, fan-out, maps):
  *  measured on Node 20 by bench/memory.ts (14–18× for segments and boards). */
@@ -34,6 +36,12 @@ export class Room {
   lastUsed = Date.now()
   /** Encoded size of the doc: what was loaded (or the last snapshot) plus updates applied since. */
   encodedBytes = 0
+  /** With a cluster: whether this process owns the doc or follows its owner; null alone. */
+  role: RoomRole | null = null
+  /** Follower: server-authored edits forwarded to the owner, one after another, under one Yjs
+   *  client id of their own (not the doc's: Yjs moves a doc off an id it sees in an update). */
+  forwardedEdits: Promise<void> = Promise.resolve()
+  readonly editClient = random.uint32()
   /** Board docs: the tasks and comments each transaction touched (board-watch.ts). */
   readonly board: BoardWatch | null
   #created = new Set<Y.Map<unknown>>()

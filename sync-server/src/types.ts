@@ -4,6 +4,7 @@ import type * as Y from 'yjs'
 import type { Db } from '@circlechat/db'
 import type { Message } from '@circlechat/model'
 import type { Origin } from './origins.js'
+import type { ClusterOptions } from './cluster/cluster.js'
 
 /** The authenticated party on a sync connection: a human's session or an agent's bot token. */
 export interface Principal {
@@ -44,6 +45,8 @@ export interface SyncServerOptions {
   credentialExpiry?(principal: Principal): number | null
   /** Messages per conversation segment before it is sealed (default DEFAULT_SEGMENT_SIZE). */
   segmentSize?: number
+  /** Several processes on one database share documents through Redis: one owner per doc. */
+  cluster?: ClusterOptions
 }
 
 export interface SyncServer {

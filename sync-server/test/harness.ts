@@ -11,6 +11,7 @@ import * as decoding from 'lib0/decoding'
 import { openDb, type Db } from '@circlechat/db'
 import { docName, newId, type Attachment } from '@circlechat/model'
 import { createSyncServer, type Principal, type SyncConfig, type SyncServer } from '../src/index.js'
+import type { ClusterOptions } from '../src/cluster/cluster.js'
 
 /**
  * A real relay on a loopback port over a real SQLite file. Authentication is the one injected
@@ -29,14 +30,29 @@ export interface Harness {
   close(): Promise<void>
 }
 
-export async function startHarness(opts: { dataFile?: string; segmentSize?: number; config?: Partial<SyncConfig> } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  dataFile?: string
+  segmentSize?: number
+  config?: Partial<SyncConfig>
+  cluster?: ClusterOptions
+  /** A token that is a member's id authenticates as that member: for processes sharing one
+   *  database, where the member was seeded by another. */
+  memberIdTokens?: boolean
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const dataFile = opts.dataFile ?? join(mkdtempSync(join(tmpdir(), 'cc-sync-')), 'test.db')
   const db = openDb(dataFile)
   const tokens = new Map<string, Principal>()
+  const member = db.$client.prepare('SELECT id AS memberId, workspace_id AS workspaceId, role, kind FROM members WHERE id = ?')
   const sync = createSyncServer({
     db,
     segmentSize: opts.segmentSize,
-    authenticate: async (req) => tokens.get(new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? '') ?? null
+    cluster: opts.cluster,
+    authenticate: async (req) => {
+      const token = new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? ''
+      return tokens.get(token) ?? (opts.memberIdTokens ? (member.get(token) as Principal | undefined) ?? null : null)
+    }
   }, opts.config)
   const server: Server = createServer((_, res) => res.end('ok'))
   server.on('upgrade', (req, socket, head) => sync.handleUpgrade(req, socket, head))
@@ -66,8 +82,7 @@ export async function startHarness(opts: { dataFile?: string; segmentSize?: numb
       return id
     },
     connect(docName, token, doc = new Y.Doc()) {
-      const p = new WebsocketProvider(url, docName, doc, { WebSocketPolyfill: WebSocket as never, disableBc: true, params: { token } })
-      p.messageHandlers[101] = () => {} // acks (watchRelay records them)
+      const p = connectProvider(url, docName, token, doc)
       providers.push(p)
       return p
     },
@@ -78,6 +93,13 @@ export async function startHarness(opts: { dataFile?: string; segmentSize?: numb
       sqlite.close()
     }
   }
+}
+
+/** A y-websocket client of the relay at `url` (`ws://…/sync`), authenticated by `token`. */
+export function connectProvider(url: string, docName: string, token: string, doc = new Y.Doc()): WebsocketProvider {
+  const p = new WebsocketProvider(url, docName, doc, { WebSocketPolyfill: WebSocket as never, disableBc: true, params: { token } })
+  p.messageHandlers[101] = () => {} // acks (watchRelay records them)
+  return p
 }
 
 /** Resolves when `check()` holds, polling; rejects after `ms`. */
@@ -122,9 +144,12 @@ export async function rawClient(url: string, docName: string, token: string) {
   const ws = new WebSocket(`${url}/${docName}?token=${token}`)
   const rejects: Array<{ reason: string; detail: string }> = []
   let closed: number | null = null
+  let acked = 0
   ws.on('message', (data: Buffer) => {
     const d = decoding.createDecoder(new Uint8Array(data))
-    if (decoding.readVarUint(d) === 100) rejects.push({ reason: decoding.readVarString(d), detail: decoding.readVarString(d) })
+    const type = decoding.readVarUint(d)
+    if (type === 100) rejects.push({ reason: decoding.readVarString(d), detail: decoding.readVarString(d) })
+    else if (type === 101) acked = decoding.readVarUint(d)
   })
   ws.on('close', (code) => (closed = code))
   ws.on('error', () => {})
@@ -135,6 +160,8 @@ export async function rawClient(url: string, docName: string, token: string) {
   return {
     rejects,
     get closed() { return closed },
+    /** Updates acknowledged so far (the relay numbers its acks per connection). */
+    get acked() { return acked },
     sendUpdate(update: Uint8Array) {
       const e = encoding.createEncoder()
       encoding.writeVarUint(e, 0)

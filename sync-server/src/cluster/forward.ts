@@ -11,8 +11,12 @@ export interface ForwardedUpdate {
   update: Uint8Array
 }
 
-/** The owner's answer, sent after its commit (ack) or its guard's refusal. */
-export type Reply = { kind: 'ack' } | { kind: 'reject'; reason: string; detail: string }
+/**
+ * The owner's answer, sent after its commit (ack, with the new messages it held, which the
+ * client's process counts against the connection's limit) or its guard's refusal; `resync`:
+ * the owner could not decide (it lost the doc), the client re-syncs and resends.
+ */
+export type Reply = { kind: 'ack'; messages?: number } | { kind: 'reject'; reason: string; detail: string } | { kind: 'resync' }
 
 export interface ForwardOptions {
   prefix: string

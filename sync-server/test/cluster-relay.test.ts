@@ -1,0 +1,226 @@
+import { type ChildProcess } from 'node:child_process'
+import * as Y from 'yjs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Awareness } from 'y-protocols/awareness'
+import { appendMessage, docName, editMessage, findMessage, listMessages, reactionKey, REACTIONS } from '@circlechat/model'
+import { closeCode } from '@circlechat/protocol'
+import { SqliteStore } from '../src/persistence/sqlite.js'
+import { Forwarder } from '../src/cluster/forward.js'
+import { StreamReader } from '../src/cluster/stream-reader.js'
+import { connectProvider, forgeUpdate, mirrorDoc, rawClient, startHarness, storedUpdates, synced, until, type Harness } from './harness.js'
+import { REDIS_URL, redisScratch, scratchDb } from './cluster-setup.js'
+
+// Relays in two processes (this one and a child) on one SQLite file in WAL and one real Redis:
+// the first to open a doc owns it, the other forwards its clients' updates and relays the feed.
+const TTL = 800
+const redis = redisScratch()
+const db = scratchDb('cluster-relay')
+let here: Harness
+let there: { url: string; child: ChildProcess; exited: Promise<unknown> }
+const cluster = (holder: string) => ({ redisUrl: REDIS_URL, prefix: redis.prefix, holder, leaseTtlMs: TTL, replyTimeoutMs: TTL * 1.5 })
+
+beforeAll(async () => {
+  here = await startHarness({ dataFile: db.file, memberIdTokens: true, cluster: cluster('here') })
+  const { child, line, exited } = await redis.spawn('child-cluster-relay.ts', [db.file, REDIS_URL, redis.prefix, 'there', String(TTL)])
+  there = { url: (JSON.parse(line) as { url: string }).url, child, exited }
+})
+afterAll(async () => {
+  await here.close()
+  await redis.cleanup()
+  db.remove()
+})
+
+const owner = (name: string) => redis.connect().get(`${redis.prefix}owner:${name}`)
+
+/** Alice and Bob in a new conversation; the child process opens its doc first and owns it. */
+async function conversationOwnedThere() {
+  const alice = here.seedMember()
+  const bob = here.seedMember()
+  const conv = here.seedConversation([alice.memberId, bob.memberId])
+  const name = docName.conv(conv, 0)
+  const a = connectProvider(there.url, name, alice.memberId)
+  await synced(a)
+  expect(await owner(name)).toBe('there')
+  const b = here.connect(name, bob.memberId)
+  await synced(b)
+  return { alice, bob, conv, name, a, b }
+}
+
+const bodies = (doc: Y.Doc) => listMessages(doc).map((m) => m.body)
+
+describe('relays in two processes', () => {
+  it('clients on different processes converge on messages, edits and reactions', async () => {
+    const { alice, bob, name, a, b } = await conversationOwnedThere()
+    const first = appendMessage(a.doc, { author: alice.memberId, body: 'from the owner\'s process' })
+    await until(() => bodies(b.doc).includes('from the owner\'s process'), 5000, 'message on the follower')
+    const reply = appendMessage(b.doc, { author: bob.memberId, body: 'from the follower\'s process' })
+    await until(() => bodies(a.doc).includes('from the follower\'s process'), 5000, 'message on the owner')
+    editMessage(b.doc, reply, 'edited on the follower', [])
+    ;(findMessage(b.doc, first)!.get(REACTIONS) as Y.Map<unknown>).set(reactionKey(bob.memberId, '👍'), true)
+    await until(() => bodies(a.doc).includes('edited on the follower'), 5000, 'edit on the owner')
+    await until(() => (findMessage(a.doc, first)!.get(REACTIONS) as Y.Map<unknown>).has(reactionKey(bob.memberId, '👍')), 5000, 'reaction on the owner')
+    // The follower's own copy, and the database (written by the owner alone), agree.
+    const follower = await here.sync.getDoc(name)
+    await until(() => bodies(follower).includes('edited on the follower'))
+    expect(Y.encodeStateVector(follower)).toEqual(Y.encodeStateVector(a.doc))
+    const stored = new Y.Doc()
+    for (const u of await new SqliteStore(here.db).loadDoc(name)) Y.applyUpdate(stored, u)
+    expect(bodies(stored)).toEqual(['from the owner\'s process', 'edited on the follower'])
+    expect(here.db.$client.prepare('SELECT body FROM messages WHERE doc = ? ORDER BY created_at').pluck().all(name)).toEqual(['from the owner\'s process', 'edited on the follower'])
+    a.destroy()
+    b.destroy()
+  })
+
+  it('a server-authored edit on the follower is committed by the owner and reaches both', async () => {
+    const { bob, name, a, b } = await conversationOwnedThere()
+    const follower = await here.sync.getDoc(name)
+    const clients = follower.store.clients.size
+    await here.sync.transact(name, { source: 'rest', memberId: bob.memberId }, (d) => appendMessage(d, { author: bob.memberId, body: 'posted over REST here' }))
+    expect(bodies(follower)).toContain('posted over REST here') // resolved once it is held here too
+    await until(() => bodies(a.doc).includes('posted over REST here') && bodies(b.doc).includes('posted over REST here'), 5000, 'the REST post everywhere')
+    // Several at once: each is forwarded after the one before is held here, under one client id.
+    const posts = ['one', 'two', 'three', 'four'].map((body) => here.sync.transact(name, { source: 'rest', memberId: bob.memberId }, (d) => appendMessage(d, { author: bob.memberId, body })))
+    await Promise.all(posts)
+    expect(bodies(follower)).toEqual(['posted over REST here', 'one', 'two', 'three', 'four'])
+    expect(follower.store.clients.size).toBe(clients + 1)
+    expect(here.db.$client.prepare('SELECT count(*) FROM messages WHERE doc = ?').pluck().get(name)).toBe(5)
+    a.destroy()
+    b.destroy()
+  })
+
+  it('presence crosses processes', async () => {
+    const { alice, bob, a, b } = await conversationOwnedThere()
+    ;(a.awareness as Awareness).setLocalStateField('memberId', alice.memberId)
+    ;(b.awareness as Awareness).setLocalStateField('memberId', bob.memberId)
+    const seen = (p: typeof a, memberId: string) => [...(p.awareness as Awareness).getStates().values()].some((s) => s.memberId === memberId)
+    await until(() => seen(b, alice.memberId) && seen(a, bob.memberId), 5000, 'presence both ways')
+    a.destroy()
+    b.destroy()
+  })
+
+  it('a member removed meanwhile is refused on their next write through the follower', async () => {
+    const { bob, conv, name, a, b } = await conversationOwnedThere()
+    here.db.$client.prepare('DELETE FROM conversation_members WHERE conversation_id = ? AND member_id = ?').run(conv, bob.memberId)
+    const bobSocket = await rawClient(here.url, name, bob.memberId).catch(() => null)
+    // The upgrade itself is refused now; the open socket is refused by the owner on its next write.
+    expect(bobSocket).toBeNull()
+    const before = storedUpdates(here, name)
+    appendMessage(b.doc, { author: bob.memberId, body: 'after removal' })
+    await until(() => b.wsconnected === false || (b.ws?.readyState ?? 3) > 1, 5000, 'the socket closed')
+    expect(storedUpdates(here, name)).toBe(before)
+    expect(bodies(a.doc)).not.toContain('after removal')
+    a.destroy()
+    b.destroy()
+  })
+
+  it('the owner re-checks membership at the moment of use, and refuses an unreadable forwarded update', async () => {
+    const { bob, conv, name, a, b } = await conversationOwnedThere()
+    const update = await forgeUpdate(here, name, (d) => appendMessage(d, { author: bob.memberId, body: 'forwarded after removal' }))
+    here.db.$client.prepare('DELETE FROM conversation_members WHERE conversation_id = ? AND member_id = ?').run(conv, bob.memberId)
+    // As a follower would forward it had its own check passed a moment before the removal.
+    const reader = new StreamReader(redis.connect(), redis.connect(), { maxStreams: 1, blockMs: 10_000, readCount: 10 })
+    const forwarder = new Forwarder(redis.connect(), redis.connect(), reader, { prefix: redis.prefix, holder: 'probe', maxLen: 100, maxPending: 4, replyTimeoutMs: 5000 })
+    await forwarder.start()
+    const member = { memberId: bob.memberId, workspaceId: bob.workspaceId, role: bob.role, kind: bob.kind }
+    expect(await forwarder.forward(name, JSON.stringify({ member, messages: 5 }), update)).toMatchObject({ kind: 'reject', reason: 'notMember' })
+    expect(await forwarder.forward(name, JSON.stringify({ member: { memberId: 42 } }), update)).toMatchObject({ kind: 'reject', reason: 'malformed' })
+    expect(bodies(a.doc)).not.toContain('forwarded after removal')
+    await forwarder.close()
+    await reader.close()
+    a.destroy()
+    b.destroy()
+  })
+})
+
+describe('the guard decides on the owner, whichever process the forged update comes in by', () => {
+  for (const via of ['owner', 'follower'] as const) {
+    it(`forged updates sent to the ${via}'s process are refused, nothing is stored, and both keep serving`, async () => {
+      const { alice, bob, name, a, b } = await conversationOwnedThere()
+      const aliceMsg = appendMessage(a.doc, { author: alice.memberId, body: 'original' })
+      const follower = await here.sync.getDoc(name)
+      await until(() => bodies(follower).includes('original'))
+      const url = via === 'owner' ? there.url : here.url
+      const forge = (edit: (d: Y.Doc) => void) => forgeUpdate(here, name, edit)
+      const aliceClient = (findMessage(follower, aliceMsg) as unknown as { _item: Y.Item })._item.id.client
+      const underAlice = async () => {
+        const d = await mirrorDoc(here, name)
+        d.clientID = aliceClient
+        const sv = Y.encodeStateVector(d)
+        appendMessage(d, { author: bob.memberId, body: 'under alice\'s client' })
+        return Y.encodeStateAsUpdate(d, sv)
+      }
+      const cases: Array<[Uint8Array, string]> = [
+        [await forge((d) => appendMessage(d, { author: alice.memberId, body: 'I am alice' })), 'notAuthor'],
+        [await forge((d) => findMessage(d, aliceMsg)!.set('body', 'pwned')), 'notAuthor'],
+        [await forge((d) => (findMessage(d, aliceMsg)!.get(REACTIONS) as Y.Map<unknown>).set(reactionKey(alice.memberId, '👍'), true)), 'notAuthor'],
+        [await forge((d) => appendMessage(d, { id: aliceMsg, author: bob.memberId, body: 'dup' })), 'immutableField'],
+        [await forge((d) => findMessage(d, aliceMsg)!.set('threadCount', 99)), 'serverOnlyField'],
+        [await underAlice(), 'foreignClient']
+      ]
+      for (const [update, reason] of cases) {
+        const before = storedUpdates(here, name)
+        const socket = await rawClient(url, name, bob.memberId)
+        socket.sendUpdate(update)
+        await until(() => socket.rejects.length > 0, 5000, `refusal (${reason})`)
+        expect(socket.rejects[0]!.reason).toBe(reason)
+        expect(storedUpdates(here, name)).toBe(before)
+        socket.close()
+      }
+      expect(bodies(follower)).toEqual(['original'])
+      appendMessage(b.doc, { author: bob.memberId, body: 'still here' })
+      await until(() => bodies(a.doc).includes('still here'), 5000, 'still serving')
+      a.destroy()
+      b.destroy()
+    })
+  }
+})
+
+describe('failover', () => {
+  it('kill -9 of the owner mid-write: every acknowledged update is stored once, the follower takes over and the rest lands', async () => {
+    const { bob, name, a } = await conversationOwnedThere()
+    a.destroy()
+    // Bob writes through the follower (this process), numbered messages, each ack counted in order.
+    const client = await mirrorDoc(here, name)
+    const sent: string[] = []
+    const updates: Uint8Array[] = []
+    client.on('update', (u: Uint8Array) => updates.push(u))
+    const socket = await rawClient(here.url, name, bob.memberId)
+    // It keeps writing through the kill, as a client would, until it is sent to re-sync.
+    let afterKill = 0
+    for (let i = 0; afterKill < 30 && socket.closed === null && i < 300; i++) {
+      appendMessage(client, { author: bob.memberId, body: `n${i}` })
+      sent.push(`n${i}`)
+      socket.sendUpdate(updates[i]!)
+      await new Promise((r) => setTimeout(r, 3))
+      if (afterKill > 0 || socket.acked >= 40) {
+        if (afterKill++ === 0) there.child.kill('SIGKILL')
+      }
+    }
+    await there.exited
+    await until(() => socket.closed !== null, 10_000, 'the follower sends its client to re-sync')
+    expect(socket.closed).toBe(closeCode.resync)
+    const acked = socket.acked
+    expect(acked).toBeGreaterThanOrEqual(40)
+    expect(socket.rejects).toEqual([])
+    // The database is the record: every acknowledged message is there, once.
+    const stored = () => here.db.$client.prepare('SELECT body FROM messages WHERE doc = ?').pluck().all(name) as string[]
+    const have = new Set(stored())
+    expect(sent.slice(0, acked).filter((body) => !have.has(body))).toEqual([])
+    expect(stored().length).toBe(have.size)
+    expect(have.size).toBeLessThan(sent.length) // some were unanswered: the test killed mid-write
+    // The lease lapses; this process becomes the owner, and the client resends what was unacked.
+    let again = await rawClient(here.url, name, bob.memberId)
+    const deadline = Date.now() + 10_000
+    while ((await owner(name)) !== 'here' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    expect(await owner(name)).toBe('here')
+    if (again.closed !== null) again = await rawClient(here.url, name, bob.memberId)
+    for (const u of updates.slice(acked)) again.sendUpdate(u)
+    await until(() => again.acked === updates.length - acked, 10_000, 'the resent updates acknowledged')
+    expect(again.rejects).toEqual([])
+    const all = stored()
+    expect(new Set(all).size).toBe(all.length)
+    expect(new Set(all)).toEqual(new Set(sent))
+    again.close()
+    socket.close()
+  })
+})
