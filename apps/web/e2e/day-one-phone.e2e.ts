@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { TOUCH_PHONE, createChannel, startTeam, type Team } from './support/team';
-import { message, poll, post } from './support/people';
+import { longPress, message, poll, post } from './support/people';
 
 let team: Team;
 let ada: Page;
@@ -112,23 +112,14 @@ describe('day one on a phone', () => {
 		}
 
 		// Bob edits and deletes on the phone (the long-press sheet); Ada sees both.
-		const longPress = async (text: string) => {
-			await message(bob, text).scrollIntoViewIfNeeded();
-			const box = (await message(bob, text).boundingBox())!;
-			const touch = await bob.context().newCDPSession(bob);
-			await touch.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ x: box.x + 60, y: box.y + box.height / 2 }] });
-			await bob.waitForTimeout(800);
-			await touch.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
-			await bob.locator('[data-testid=action-sheet]').waitFor();
-		};
 		await post(bob, 'Meeting moved to 3pm');
 		await post(bob, 'Wrong channel, sorry');
 		await message(ada, 'Wrong channel, sorry').waitFor();
-		await longPress('Meeting moved to 3pm');
+		await longPress(bob, 'Meeting moved to 3pm');
 		await bob.locator('[data-testid=sheet-edit]').tap();
 		await bob.locator('[data-testid=message-edit-input]').fill('Meeting moved to 4pm');
 		await bob.keyboard.press('Enter');
-		await longPress('Wrong channel, sorry');
+		await longPress(bob, 'Wrong channel, sorry');
 		await bob.locator('[data-testid=sheet-delete]').tap();
 		await bob.locator('[data-testid=confirm-ok]').tap();
 		for (const p of [ada, bob]) {
@@ -138,10 +129,10 @@ describe('day one on a phone', () => {
 			expect(await p.locator('[data-testid=message-list]').innerText()).not.toContain('This message was deleted');
 		}
 		// Pinning and a quick reaction from the sheet reach the desktop.
-		await longPress('Meeting moved to 4pm');
+		await longPress(bob, 'Meeting moved to 4pm');
 		await bob.locator('[data-testid=sheet-pin]').tap();
 		await message(ada, 'Meeting moved to 4pm').locator('[data-testid=message-pinned]').waitFor();
-		await longPress('Meeting moved to 4pm');
+		await longPress(bob, 'Meeting moved to 4pm');
 		const emoji = await bob.locator('[data-testid=sheet-emoji]').first().getAttribute('data-emoji');
 		await bob.locator('[data-testid=sheet-emoji]').first().tap();
 		await poll(() => message(ada, 'Meeting moved to 4pm').locator('[data-testid=reaction]').innerText()).toContain(emoji!);

@@ -75,3 +75,19 @@ export async function messageAction(page: Page, text: string, action: string) {
 	await row.hover();
 	await row.locator(`[data-testid=${action}]`).click();
 }
+
+/**
+ * A long press on a message with the touchscreen of a `touch` context (Chromium's own touch
+ * events, as a finger gives them): its action sheet opens.
+ */
+export async function longPress(page: Page, text: string) {
+	const row = message(page, text);
+	await row.scrollIntoViewIfNeeded();
+	const box = (await row.boundingBox())!;
+	const touch = await page.context().newCDPSession(page);
+	await touch.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ x: box.x + 60, y: box.y + box.height / 2 }] });
+	await page.waitForTimeout(800);
+	await touch.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+	await touch.detach();
+	await page.locator('[data-testid=action-sheet]').waitFor();
+}
