@@ -3,7 +3,6 @@ import { eq } from 'drizzle-orm'
 import { parse as parseCookies } from 'hono/utils/cookie'
 import { agents, members, workspaces, type Db } from '@circlechat/db'
 import type { Principal } from '@circlechat/sync-server'
-import { personOfUser } from '../services/request-queries.js'
 import { SESSION_COOKIE, validateSessionToken, type Session } from './sessions.js'
 import { BOT_TOKEN_PREFIX, hashSecret } from './tokens.js'
 
@@ -73,11 +72,10 @@ function fromBotToken(db: Db, token: string): AuthContext | null {
 }
 
 function fromSessionToken(db: Db, token: string, now: number, renew: boolean): AuthContext | null {
-  const session = validateSessionToken(db, token, now, { renew })
-  if (!session) return null
-  const row = personOfUser(db, session.userId)
-  if (!row) return null
-  return { principal: toPrincipal(row.member, sessionCredential(session.id), session.expiresAt), ...row, session, sessionToken: token, via: 'cookie' }
+  const valid = validateSessionToken(db, token, now, { renew })
+  if (!valid?.person) return null
+  const { session, person } = valid
+  return { principal: toPrincipal(person.member, sessionCredential(session.id), session.expiresAt), ...person, session, sessionToken: token, via: 'cookie' }
 }
 
 /**

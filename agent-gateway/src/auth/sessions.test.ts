@@ -27,15 +27,15 @@ describe('sessions', () => {
     expect(token).toMatch(/^[a-z2-7]{32}$/) // 20 bytes, base32
     expect(session.id).toBe(hashSecret(token))
     expect(session.id).toMatch(/^[0-9a-f]{64}$/)
-    expect(validateSessionToken(db, token, 2_000)).toMatchObject({ userId: 'u_1', expiresAt: 1_000 + SESSION_TTL_MS, renewed: false })
+    expect(validateSessionToken(db, token, 2_000)?.session).toMatchObject({ userId: 'u_1', expiresAt: 1_000 + SESSION_TTL_MS, renewed: false })
     expect(validateSessionToken(db, session.id, 2_000)).toBeNull() // the stored id is not a token
   })
 
   it('slides forward when under half of the 30 days remain, and expires after', () => {
     const { token } = createSession(db, 'u_1', 0)
-    const renewed = validateSessionToken(db, token, 20 * DAY)
+    const renewed = validateSessionToken(db, token, 20 * DAY)?.session
     expect(renewed).toMatchObject({ renewed: true, expiresAt: 50 * DAY })
-    expect(validateSessionToken(db, token, 21 * DAY)).toMatchObject({ renewed: false, expiresAt: 50 * DAY })
+    expect(validateSessionToken(db, token, 21 * DAY)?.session).toMatchObject({ renewed: false, expiresAt: 50 * DAY })
     expect(validateSessionToken(db, token, 50 * DAY)).toBeNull()
     expect(validateSessionToken(db, token, 1)).toBeNull() // expired sessions are deleted
   })

@@ -24,6 +24,12 @@ export interface Session {
   renewed: boolean
 }
 
+/** A live session and the person behind it, read together: null once the member is deactivated. */
+export interface ValidSession {
+  session: Session
+  person: NonNullable<ReturnType<typeof sessionById>>['person']
+}
+
 /** Where a session was started, for the owner's session list (bounded: headers are the client's word). */
 export interface SessionOrigin {
   userAgent?: string | null
@@ -44,10 +50,11 @@ export function createSession(db: Db, userId: string, now = Date.now(), from: Se
  * `renew: false` never slides the expiry: for a sync upgrade, whose response cannot re-send the
  * cookie, so renewing there would keep the server's row alive past the browser's cookie.
  */
-export function validateSessionToken(db: Db, token: string, now = Date.now(), opts: { renew?: boolean } = {}): Session | null {
+export function validateSessionToken(db: Db, token: string, now = Date.now(), opts: { renew?: boolean } = {}): ValidSession | null {
   const id = hashSecret(token)
-  const row = sessionById(db, id)
-  if (!row) return null
+  const found = sessionById(db, id)
+  if (!found) return null
+  const { session: row, person } = found
   if (now >= row.expiresAt) {
     deleteSession(db, id)
     return null
@@ -57,9 +64,9 @@ export function validateSessionToken(db: Db, token: string, now = Date.now(), op
   if (opts.renew !== false && row.expiresAt - now < RENEW_BELOW_MS) {
     const expiresAt = now + SESSION_TTL_MS
     renewSession(db, id, expiresAt)
-    return { id: row.id, userId: row.userId, expiresAt, renewed: true }
+    return { session: { id: row.id, userId: row.userId, expiresAt, renewed: true }, person }
   }
-  return { id: row.id, userId: row.userId, expiresAt: row.expiresAt, renewed: false }
+  return { session: { id: row.id, userId: row.userId, expiresAt: row.expiresAt, renewed: false }, person }
 }
 
 export function invalidateSession(db: Db, sessionId: string): void {

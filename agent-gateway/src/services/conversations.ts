@@ -7,7 +7,7 @@ import {
   insertConversation, memberIdsOf, publicChannels, removeConversationMember
 } from './conversation-store.js'
 import { mirrorConversation } from './doc-mirror.js'
-import { getConversation, isConversationMember } from './request-queries.js'
+import { conversationFor, isConversationMember } from './request-queries.js'
 import { isGuest, refuseGuest, strangersOf } from './guests.js'
 import { unreadFor } from './unread.js'
 import { conversationShape, type ConversationJson, type ConversationRow } from './shapes.js'
@@ -33,9 +33,10 @@ export function requireMembership(gw: Gateway, auth: Actor, id: string): Convers
  * and DMs stay members-only, with the same 404. A guest never reads a channel they are not in.
  */
 export function requireReadable(gw: Gateway, auth: Actor, id: string, opts: { publicChannels: boolean }): ConversationRow {
-  const c = getConversation(gw.db, id)
-  if (!c || c.workspaceId !== auth.workspace.id) throw notFoundConversation()
-  if (isConversationMember(gw.db, id, auth.member.id) || (opts.publicChannels && !isGuest(auth) && c.kind === 'channel' && !c.isPrivate)) return c
+  const found = conversationFor(gw.db, id, auth.member.id)
+  if (!found || found.conversation.workspaceId !== auth.workspace.id) throw notFoundConversation()
+  const c = found.conversation
+  if (found.member || (opts.publicChannels && !isGuest(auth) && c.kind === 'channel' && !c.isPrivate)) return c
   throw notFoundConversation()
 }
 
@@ -117,9 +118,9 @@ export function browse(gw: Gateway, auth: AuthContext) {
 }
 
 export async function join(gw: Gateway, auth: AuthContext, id: string): Promise<ConversationJson> {
-  const c = getConversation(gw.db, id)
-  if (!c || c.workspaceId !== auth.workspace.id) throw notFoundConversation()
-  const member = isConversationMember(gw.db, id, auth.member.id)
+  const found = conversationFor(gw.db, id, auth.member.id)
+  if (!found || found.conversation.workspaceId !== auth.workspace.id) throw notFoundConversation()
+  const { conversation: c, member } = found
   // Private channels and DMs are joined only by being added: same 404 as a missing id. So is
   // every channel a guest is not in.
   if (!member && (c.kind !== 'channel' || c.isPrivate || isGuest(auth))) throw notFoundConversation()

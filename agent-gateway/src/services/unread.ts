@@ -4,7 +4,6 @@ import { docName, markRead, meReadsOf, meUnreadOf, setUnread, type UnreadCount }
 import type { AuthContext } from '../auth/principal.js'
 import type { Gateway } from '../deps.js'
 import { requireMembership } from './conversations.js'
-import { isConversationMember } from './request-queries.js'
 
 /**
  * Unread counts, computed from the `messages` index against the member's read marker (the
@@ -37,7 +36,10 @@ const BASES_LIMIT = 10_000
 /** The origin of every server write of `unread` (never mistaken for a member's edit). */
 export const UNREAD_ORIGIN = { source: 'server', reason: 'unread' } as const
 
-interface Counted { top: number | null; count: number; mentions: number | null }
+/** `member`: whether the member is (still) in the conversation, read in the same statement. */
+interface Counted { member: 0 | 1; top: number | null; count: number; mentions: number | null }
+
+const IS_MEMBER = 'EXISTS (SELECT 1 FROM conversation_members WHERE conversation_id = @conversationId AND member_id = @memberId) AS member'
 
 interface Statements {
   count: Statement<[{ conversationId: string; memberId: string; since: number }], Counted>
@@ -59,7 +61,7 @@ function statements(db: Db): Statements {
       // Newest first, stopping at UNREAD_CAP matches. `top` (the newest row now) is read in the
       // same statement: the snapshot the figure was counted on.
       count: sqlite.prepare(`
-        SELECT (SELECT max(rowid) FROM messages) AS top, count(*) AS count,
+        SELECT ${IS_MEMBER}, (SELECT max(rowid) FROM messages) AS top, count(*) AS count,
                sum(EXISTS (SELECT 1 FROM json_each(u.mentions) j WHERE j.value IN (@memberId, 'everyone', 'channel'))) AS mentions
         FROM (
           SELECT m.mentions FROM messages m
@@ -70,7 +72,7 @@ function statements(db: Db): Statements {
       // The same filter over rows added after `after` only: NOT INDEXED keeps the planner on the
       // rowid range (a bounded slice of the table) instead of a conversation index from the marker.
       added: sqlite.prepare(`
-        SELECT (SELECT max(rowid) FROM messages) AS top, count(*) AS count,
+        SELECT ${IS_MEMBER}, (SELECT max(rowid) FROM messages) AS top, count(*) AS count,
                sum(EXISTS (SELECT 1 FROM json_each(m.mentions) j WHERE j.value IN (@memberId, 'everyone', 'channel'))) AS mentions
         FROM messages m NOT INDEXED
         WHERE m.rowid > @after AND m.rowid <= @after + @rows
@@ -133,21 +135,23 @@ function advance(stored: UnreadCount, added: UnreadCount): UnreadCount | null {
  */
 function publish(gw: Pick<Gateway, 'db' | 'sync'>, memberId: string, conversationId: string, advanceOnly: boolean): Promise<UnreadCount | null> {
   return gw.sync.transact(docName.me(memberId), UNREAD_ORIGIN, (doc) => {
-    if (!isConversationMember(gw.db, conversationId, memberId)) return null
     const since = meReadsOf(doc).get(conversationId) ?? 0
     const key = `${conversationId} ${memberId}`
     const stored = meUnreadOf(doc).get(conversationId)
     const basis = basesOf(gw.db).get(key)
     let counted: { unread: UnreadCount; top: number } | null = null
+    // Whichever statement runs first also says whether the member is still in the conversation.
     if (advanceOnly && stored && basis && basis.since === since && basis.count === stored.count && basis.mentions === stored.mentions) {
-      const row = statements(gw.db).added.get({ conversationId, memberId, since, after: basis.top, rows: ADVANCE_ROWS })
-      const top = row?.top ?? 0
+      const row = statements(gw.db).added.get({ conversationId, memberId, since, after: basis.top, rows: ADVANCE_ROWS })!
+      if (!row.member) return null
+      const top = row.top ?? 0
       const unread = top <= basis.top + ADVANCE_ROWS ? advance(stored, figure(row)) : null
       if (unread) counted = { unread, top }
     }
     if (!counted) {
-      const row = statements(gw.db).count.get({ conversationId, memberId, since })
-      counted = { unread: figure(row), top: row?.top ?? 0 }
+      const row = statements(gw.db).count.get({ conversationId, memberId, since })!
+      if (!row.member) return null
+      counted = { unread: figure(row), top: row.top ?? 0 }
     }
     remember(gw.db, key, { since, top: counted.top, ...counted.unread })
     setUnread(doc, conversationId, counted.unread)
