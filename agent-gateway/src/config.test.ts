@@ -18,6 +18,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MAX_UPLOAD_MB: '0' })).toThrow(/MAX_UPLOAD_MB/)
   })
 
+  it('takes CLUSTER=redis only with REDIS_URL', () => {
+    expect(loadConfig({ CLUSTER: 'redis', REDIS_URL: 'redis://127.0.0.1:6379' }).cluster).toBe('redis')
+    expect(() => loadConfig({ CLUSTER: 'redis' })).toThrow(/CLUSTER: CLUSTER needs REDIS_URL/)
+    expect(() => loadConfig({ CLUSTER: 'etcd', REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(/CLUSTER: the one cluster transport is redis/)
+  })
+
   it('reads TRUST_PROXY as a list of addresses and ranges, and refuses anything else', () => {
     expect(loadConfig({ TRUST_PROXY: '127.0.0.1, ::1,172.28.0.0/16' }).trustProxy).toEqual(['127.0.0.1', '::1', '172.28.0.0/16'])
     expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY.*not an IP address/)

@@ -34,6 +34,9 @@ const envSchema = z.object({
     .refine((v) => v === undefined || !URL.canParse(v) || /^postgres(ql)?:$/.test(new URL(v).protocol), 'use postgres://user:password@host:5432/database (PostgreSQL); unset, CircleChat uses SQLite in DATA_DIR'),
   // Unset: everything runs in-process; set it to run agent jobs and heartbeats on BullMQ.
   REDIS_URL: z.string().min(1).optional(),
+  // redis (needs REDIS_URL): several processes on one database share the live documents, one
+  // owner per document (sync-server/src/cluster/). Unset: this process owns every document.
+  CLUSTER: z.enum(['redis'], { error: 'the one cluster transport is redis (CLUSTER=redis, with REDIS_URL)' }).optional(),
   // Off: agent webhooks may not target private or loopback addresses (SSRF); turn on for local agents.
   AGENT_ALLOW_PRIVATE_URLS: flag,
   // Unset: agents share files by URL only. Set it to a folder whose files agents may share by path.
@@ -111,6 +114,9 @@ function crossFieldProblems(env: RawEnv): { name: string; message: string }[] {
       problems.push({ name: names.find((n) => env[n] !== undefined)!, message: `set all of ${names.join(', ')}, or none (missing: ${missing.join(', ')})` })
     }
   }
+  if (env.CLUSTER !== undefined && env.REDIS_URL === undefined) {
+    problems.push({ name: 'CLUSTER', message: 'CLUSTER needs REDIS_URL, the Redis the processes share (e.g. redis://127.0.0.1:6379)' })
+  }
   if (env.SMTP_INBOUND_PORT !== undefined && env.INBOUND_DOMAIN === undefined) {
     problems.push({ name: 'INBOUND_DOMAIN', message: 'SMTP_INBOUND_PORT needs INBOUND_DOMAIN, the domain of channel addresses (e.g. mail.example.com)' })
   }
@@ -139,6 +145,8 @@ export interface Config {
   /** PostgreSQL instead of SQLite (DATABASE_URL); unset: SQLite in dataDir. */
   databaseUrl?: string
   redisUrl: string | undefined
+  /** Documents shared with other processes through REDIS_URL (CLUSTER=redis). */
+  cluster?: 'redis'
   agentAllowPrivateUrls: boolean
   /** The one folder share_files may read by path (AGENT_SHARE_DIR); unset refuses paths. */
   agentShareDir?: string
@@ -208,6 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     boardArchiveDays: e.BOARD_ARCHIVE_DAYS,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    cluster: e.CLUSTER,
     agentAllowPrivateUrls: e.AGENT_ALLOW_PRIVATE_URLS,
     agentShareDir: e.AGENT_SHARE_DIR,
     agentWorkers: e.AGENT_WORKERS,

@@ -11,6 +11,7 @@ const server = await startServer({
   segmentSize: config.segmentSize,
   boardArchiveDays: config.boardArchiveDays,
   redisUrl: config.redisUrl,
+  cluster: config.cluster,
   agentAllowPrivateUrls: config.agentAllowPrivateUrls,
   agentShareDir: config.agentShareDir,
   agentWorkers: config.agentWorkers,

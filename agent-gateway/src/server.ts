@@ -45,6 +45,8 @@ export interface StartOptions {
   /** Days a done task stays on its board doc; the sync server's default when unset. */
   boardArchiveDays?: number
   redisUrl?: string
+  /** 'redis': share live documents with the other processes on redisUrl (one owner per doc). */
+  cluster?: 'redis'
   agentAllowPrivateUrls?: boolean
   /** The folder agents may share files from by path; unset refuses paths. */
   agentShareDir?: string
@@ -144,7 +146,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     },
     // Re-read before each write and at the credential's expiry: logout, rotation, deactivation.
     credentialExpiry: credentialExpiryChecker(db),
-    segmentSize: opts.segmentSize
+    segmentSize: opts.segmentSize,
+    cluster: syncCluster(opts)
   }, { ...opts.sockets, ...opts.liveDocs, ...(opts.boardArchiveDays === undefined ? {} : { boardArchiveDays: opts.boardArchiveDays }) }))
 
   // With Redis, every process counts sign-ins, reset mails and agent posts against one budget.
@@ -260,4 +263,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       })())
   }
 
+}
+
+/** The relay's cluster settings: its keys beside the rate limits', under the same prefix. */
+function syncCluster(opts: Pick<StartOptions, 'cluster' | 'redisUrl' | 'redisPrefix'>) {
+  if (!opts.cluster) return undefined
+  if (!opts.redisUrl) throw new Error('CLUSTER=redis needs REDIS_URL, the Redis the processes share')
+  return { redisUrl: opts.redisUrl, prefix: `${opts.redisPrefix ?? 'cc:'}sync:` }
 }
