@@ -2,10 +2,11 @@
  * Managing a channel as Slack users expect: topic and rename from the details panel, pins seen
  * live by another member, starring into a Starred section, removing a member, archive (a
  * read-only banner instead of the composer) and unarchive, and leaving. Ada (admin, created the
- * channel) and Bob at 1440 px, Cy at 375 px.
+ * channel) and Bob at 1440 px, Cy at 375 px; Ada again on a phone for the creator's buttons.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
+import { newPerson } from './support/browser';
 import { DESKTOP, PHONE, createChannel, startTeam, type Team } from './support/team';
 import { message, messageAction, poll, post } from './support/people';
 
@@ -30,6 +31,10 @@ async function openDetails(p: Page, tab: 'about' | 'members' | 'pins' | 'files')
 	await p.locator('[data-testid=conversation-title]').click();
 	await details(p).locator(`[data-testid=details-tab-${tab}]`).click();
 }
+const within375 = async (el: Locator) => {
+	const box = (await el.boundingBox())!;
+	return box.x >= 0 && box.x + box.width <= PHONE.width;
+};
 const closeDetails = async (p: Page) => {
 	await details(p).getByRole('button', { name: 'Done' }).click();
 	await poll(() => details(p).count()).toBe(0);
@@ -122,6 +127,10 @@ describe('channels', () => {
 		await cy.locator('[data-testid=conversation-menu]').click();
 		await menu(cy).waitFor();
 		expect(await menu(cy).locator('[data-testid=menu-members]').innerText()).toContain('Members 3');
+		// A line parts the views from the conversation's own options.
+		const order = await menu(cy).locator(':scope > *').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')));
+		expect(order.slice(order.indexOf('menu-members'), order.indexOf('menu-members') + 3)).toEqual(['menu-members', 'menu-divider', 'open-details']);
+		expect(await menu(cy).locator('[data-testid=menu-divider]').isVisible()).toBe(true);
 		if (shots) await cy.screenshot({ path: `${shots}/channels-phone-menu-375.png` });
 		await menu(cy).locator('[data-testid=menu-board]').click();
 		await cy.waitForURL(`**/c/${launch}/board`);
@@ -139,23 +148,43 @@ describe('channels', () => {
 		await bob.locator('[data-testid=conversation-menu]').click();
 		await menu(bob).waitFor();
 		if (shots) await bob.screenshot({ path: `${shots}/channels-menu-1440.png` });
-		expect(await menu(bob).locator('[data-testid=menu-board], [data-testid=menu-members]').evaluateAll((els) => els.filter((e) => (e as HTMLElement).offsetParent !== null).length)).toBe(0);
+		expect(await menu(bob).locator('[data-testid=menu-board], [data-testid=menu-members], [data-testid=menu-divider]').evaluateAll((els) => els.filter((e) => (e as HTMLElement).offsetParent !== null).length)).toBe(0);
 		await bob.keyboard.press('Escape');
 		await poll(() => menu(bob).count()).toBe(0);
 	});
 
-	it('a star moves the conversation to a Starred section at the top of the sidebar', async () => {
-		const starred = bob.locator('[data-testid=section-starred]');
-		await expect(starred.count()).resolves.toBe(0);
-		await bob.locator('[data-testid=toggle-star]').click();
-		await starred.locator('[data-name="launch-day"]').waitFor();
-		await expect(bob.locator('[data-testid=section-channels] [data-name="launch-day"]').count()).resolves.toBe(0);
-		const [starTop, channelsTop] = await Promise.all([starred.boundingBox(), bob.locator('[data-testid=section-channels]').boundingBox()]);
-		expect(starTop!.y).toBeLessThan(channelsTop!.y);
-		if (shots) await bob.screenshot({ path: `${shots}/channels-starred-1440.png` });
-		await bob.locator('[data-testid=toggle-star]').click();
-		await poll(() => starred.count()).toBe(0);
-		await bob.locator('[data-testid=section-channels] [data-name="launch-day"]').waitFor();
+	it('a star moves the conversation to a Starred section at the top of the sidebar, at 1440 and 375 px', async () => {
+		for (const p of [bob, cy]) {
+			const phone = p === cy;
+			const sidebar = phone ? '[data-testid=drawer]' : '[data-testid=sidebar]';
+			const starred = p.locator(`${sidebar} [data-testid=section-starred]`);
+			const openSidebar = async () => {
+				if (!phone) return;
+				await p.locator('[data-testid=open-drawer]').click();
+				await p.locator('[data-testid=drawer]').waitFor();
+			};
+			const closeSidebar = async () => {
+				if (!phone) return;
+				await p.keyboard.press('Escape');
+				await poll(() => p.locator('[data-testid=drawer]').count()).toBe(0);
+			};
+			await openSidebar();
+			await expect(starred.count()).resolves.toBe(0);
+			await closeSidebar();
+			await p.locator('[data-testid=toggle-star]').click();
+			await openSidebar();
+			await starred.locator('[data-name="launch-day"]').waitFor();
+			await expect(p.locator(`${sidebar} [data-testid=section-channels] [data-name="launch-day"]`).count()).resolves.toBe(0);
+			const [starTop, channelsTop] = await Promise.all([starred.boundingBox(), p.locator(`${sidebar} [data-testid=section-channels]`).boundingBox()]);
+			expect(starTop!.y).toBeLessThan(channelsTop!.y);
+			if (shots) await p.screenshot({ path: `${shots}/channels-starred-${phone ? 375 : 1440}.png` });
+			await closeSidebar();
+			await p.locator('[data-testid=toggle-star]').click();
+			await openSidebar();
+			await poll(() => starred.count()).toBe(0);
+			await p.locator(`${sidebar} [data-testid=section-channels] [data-name="launch-day"]`).waitFor();
+			await closeSidebar();
+		}
 	});
 
 	it('the creator removes a member, who loses the channel at once', async () => {
@@ -269,6 +298,36 @@ describe('channels', () => {
 
 		await ada.locator('[data-testid=archived-banner] [data-testid=unarchive-channel]').click();
 		await sidebarLink(bob, 'launch-day').waitFor();
+	});
+
+	it('on a phone the creator\'s details buttons fit the screen, and archive and unarchive work there', async () => {
+		const phone = await newPerson(team.browser, team.server.url, { viewport: PHONE });
+		team.errorLogs.push(phone.errors);
+		await phone.context.addCookies(await ada.context().cookies());
+		const p = phone.page;
+		await p.goto(`/c/${launch}`);
+		await p.locator('[data-testid=composer]').waitFor();
+		await openDetails(p, 'members');
+		const buttons = details(p).locator('footer button');
+		expect(await buttons.count()).toBe(4); // Leave, Archive, Add people, Done
+		for (const box of await buttons.evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON() as DOMRect))) {
+			expect(box.left).toBeGreaterThanOrEqual(0);
+			expect(box.right).toBeLessThanOrEqual(PHONE.width);
+		}
+		if (shots) await p.screenshot({ path: `${shots}/channels-details-footer-375.png` });
+		await details(p).locator('[data-testid=archive-channel]').click();
+		await poll(() => details(p).locator('[data-testid=unarchive-channel]').count()).toBe(1);
+		await closeDetails(p);
+		const banner = p.locator('[data-testid=archived-banner]');
+		await banner.waitFor();
+		expect(await p.locator('[data-testid=composer]').count()).toBe(0);
+		expect(await within375(banner)).toBe(true);
+		await bob.locator('[data-testid=archived-banner]').waitFor();
+		if (shots) await p.screenshot({ path: `${shots}/channels-archived-creator-375.png` });
+		await banner.locator('[data-testid=unarchive-channel]').click();
+		await p.locator('[data-testid=composer]').waitFor();
+		await bob.locator('[data-testid=composer]').waitFor();
+		await phone.context.close();
 	});
 
 	it('leaving takes the channel out of my sidebar', async () => {
