@@ -72,6 +72,11 @@ describe('rankMatches', () => {
     expect(order(rankMatches(rows('plan', 'planning planned plans'), 'pla'))).toEqual([2, 1])
   })
 
+  it('counts an ASCII body (split in one pass) as the same words with accents (matched word by word)', () => {
+    expect(order(rankMatches(rows('café au lait, the_café', ' Cafe au lait: the_cafe!', 'cafe au lait and the_cafe'), 'cafe'))).toEqual([1, 2, 3])
+    expect(order(rankMatches(rows(' Cafe au lait: the_cafe!', 'café au lait, the_café', 'cafe au lait and the_cafe'), 'cafe'))).toEqual([1, 2, 3])
+  })
+
   it('keeps the given (newest-first) order on ties, and every row', () => {
     expect(order(rankMatches(rows('same words', 'same words', 'same words'), 'same'))).toEqual([1, 2, 3])
     expect(rankMatches([], 'x')).toEqual([])
