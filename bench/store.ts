@@ -1,16 +1,17 @@
 // bench/store: the document store alone (no relay), SQLite file vs PostgreSQL on loopback.
 // `INFLIGHT` appends always outstanding (default 1, 16 and 256), each a 150-byte update (a
-// one-message Yjs update is ~144 B), alone and with a message-index row written in the same
-// transaction (the relay's alsoWrite): acknowledged appends/s, ack p50/p99, this process's CPU
+// one-message Yjs update is ~144 B), alone and with its message written to the index in the same
+// transaction as the relay's alsoWrite does it (the dialect's rows: upsert and file refs): acknowledged appends/s, ack p50/p99, this process's CPU
 // per append, the event loop's busy time per append (eventLoopUtilization: time not idle, which
 // includes an fsync the loop waits in), and for PostgreSQL the server backends' CPU per append
 // (/proc/<pid>/stat). SQLite runs twice: the WAL synced on the thread pool after each batch (the
 // store's default) and synced by COMMIT on the loop (`syncOffLoop: false`), taking turns.
 // Run: npx tsx bench/store.ts   (PG_TEST_URL: the PostgreSQL admin URL, default loopback)
-import { openDb, schema, type Db } from '@circlechat/db'
-import { createScratchDatabase, openPgDb, pgSchema, type PgDb } from '@circlechat/db/pg'
-import { SqliteStore } from '@circlechat/sync-server'
-import { PgDocStore } from '@circlechat/sync-server/pg'
+import { openDb, type Db } from '@circlechat/db'
+import { createScratchDatabase, openPgDb, type PgDb } from '@circlechat/db/pg'
+import type { Message } from '@circlechat/model'
+import { SqliteStore, sqliteRows } from '@circlechat/sync-server'
+import { PgDocStore, pgRows } from '@circlechat/sync-server/pg'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -21,10 +22,15 @@ const SECONDS = Number(process.env.SECONDS ?? 2)
 const INFLIGHT = (process.env.INFLIGHT ?? '1 16 256').split(' ').map(Number)
 const update = new Uint8Array(150).fill(7)
 let n = 0
-const row = (doc: string) => ({
-  id: `m_${++n}`, conversationId: 'c_bench', doc, author: 'u_bench', createdAt: Date.now(), body: 'a message of ordinary length, about this long',
-  mentions: [], attachments: [], reactions: []
-})
+const DOC = 'conv:c_bench:0'
+/** One new message and its (empty) attachments, as MessageIndex hands them to the rows. */
+function message(): [Message[], Array<{ ref: string; keys: string[]; deleted: boolean; createdAt: number; taskId: null }>] {
+  const m: Message = {
+    id: `m_${++n}`, author: 'u_bench', createdAt: Date.now(), body: 'a message of ordinary length, about this long', editedAt: null,
+    deleted: false, mentions: [], attachments: [], parentId: null, reactions: [], threadCount: 0, lastReplyAt: null, card: null
+  }
+  return [[m], [{ ref: m.id, keys: [], deleted: false, createdAt: m.createdAt, taskId: null }]]
+}
 
 interface Target {
   name: string
@@ -67,9 +73,10 @@ const dir = mkdtempSync(join(tmpdir(), 'cc-bench-store-'))
 const sqliteTargets = [true, false].map((syncOffLoop) => {
   const db: Db = openDb(join(dir, `bench-${syncOffLoop}.db`))
   const store = new SqliteStore(db, { syncOffLoop })
+  const rows = sqliteRows(db)
   const target: Target = {
     name: syncOffLoop ? 'SQLite' : 'SQLite, COMMIT syncs',
-    append: (withIndex) => store.appendUpdate('conv:c_bench:0', update, withIndex ? (tx) => { tx.insert(schema.messages).values(row('conv:c_bench:0')).run() } : undefined),
+    append: (withIndex) => store.appendUpdate(DOC, update, withIndex ? (tx) => rows.writeMessages(tx, DOC, 'c_bench', ...message()) : undefined),
     serverCpu: async () => 0
   }
   return { target, close: async () => { await store.close(); db.$client.close() } }
@@ -81,10 +88,11 @@ rmSync(dir, { recursive: true, force: true })
 const scratch = await createScratchDatabase()
 const pgDb: PgDb = await openPgDb(scratch.url)
 const pg = new PgDocStore(pgDb)
+const pgIndex = pgRows(pgDb)
 const backends = async () => (await pgDb.$client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()')).rows.map((r) => r.pid)
 await bench({
   name: 'PostgreSQL',
-  append: (withIndex) => pg.appendUpdate('conv:c_bench:0', update, withIndex ? async (tx) => { await tx.insert(pgSchema.messages).values(row('conv:c_bench:0')) } : undefined),
+  append: (withIndex) => pg.appendUpdate(DOC, update, withIndex ? (tx) => pgIndex.writeMessages(tx, DOC, 'c_bench', ...message()) : undefined),
   // The pool's backends: they do the work (WAL writer and checkpointer not counted).
   serverCpu: async () => (await backends()).reduce((s, pid) => s + cpuSeconds(pid), 0)
 })

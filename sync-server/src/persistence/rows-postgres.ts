@@ -1,5 +1,5 @@
 import { pgSchema, type PgDb, type PgTx } from '@circlechat/db/pg'
-import { and, eq, inArray, isNull, notInArray, or, sql } from 'drizzle-orm'
+import { and, eq, inArray, isNull, notInArray, or, sql, type SQLWrapper } from 'drizzle-orm'
 import {
   fileRefUpsert, fileRefValues, messageUpsert, messageValues, taskUpsert, taskValues,
   type AccessRows, type Attaching, type ConversationRows, type IndexRows
@@ -8,17 +8,19 @@ import {
 const { conversations, conversationMembers, docClients, fileRefs, files, members, messages, taskAssignees, tasks } = pgSchema
 
 /**
- * PostgreSQL: each write is a round trip on the batch's transaction, so rows go in multi-row
- * statements (an update's messages in one upsert, its file refs in one delete and one upsert),
- * not a statement per row as on SQLite.
+ * PostgreSQL: each statement is a round trip on the batch's transaction, and the batch's appends
+ * write one after another, so rows go in multi-row statements, not a statement per row as on
+ * SQLite; an update's messages and their file refs go in one statement (data-modifying CTEs).
  */
-async function writeRefs(tx: PgTx, scope: string, attaching: Attaching[]) {
-  if (attaching.length === 0) return
-  // Each holder now attaches exactly its keys: the others stop granting access.
-  await tx.delete(fileRefs).where(or(...attaching.map((a) => and(eq(fileRefs.ref, a.ref), notInArray(fileRefs.fileKey, a.keys)))))
+function refWrites(tx: PgTx, scope: string, attaching: Attaching[]) {
+  if (attaching.length === 0) return []
+  // Each holder now attaches exactly its keys: the others stop granting access. The rows this
+  // deletes and the ones the upsert writes are disjoint, so one statement may hold both.
+  const writes: SQLWrapper[] = [tx.delete(fileRefs).where(or(...attaching.map((a) => and(eq(fileRefs.ref, a.ref), notInArray(fileRefs.fileKey, a.keys)))))]
   // One row per (key, holder): ON CONFLICT may not touch a row twice in one statement.
   const rows = [...new Map(attaching.flatMap((a) => fileRefValues(scope, a)).map((r) => [`${r.fileKey}\n${r.ref}`, r])).values()]
-  if (rows.length > 0) await tx.insert(fileRefs).values(rows).onConflictDoUpdate(fileRefUpsert(fileRefs))
+  if (rows.length > 0) writes.push(tx.insert(fileRefs).values(rows).onConflictDoUpdate(fileRefUpsert(fileRefs)))
+  return writes
 }
 
 /** The last row of each id: the one an update left. */
@@ -75,11 +77,16 @@ export function pgRows(db: PgDb): IndexRows<PgTx, true> & AccessRows<true> & Con
     },
     async writeMessages(tx, doc, conversationId, list, attaching) {
       const rows = lastById(list, (m) => m.id).map((m) => messageValues(doc, conversationId, m))
-      if (rows.length > 0) {
-        const written = await tx.insert(messages).values(rows).onConflictDoUpdate(messageUpsert(messages)).returning({ id: messages.id })
-        allWritten(rows.map((r) => r.id), written, 'document')
+      const refs = refWrites(tx, conversationId, attaching)
+      if (rows.length === 0) {
+        for (const w of refs) await tx.execute(w.getSQL())
+        return
       }
-      await writeRefs(tx, conversationId, attaching)
+      const upsert = tx.insert(messages).values(rows).onConflictDoUpdate(messageUpsert(messages)).returning({ id: messages.id })
+      // Drizzle parenthesises an embedded statement, as a CTE's body is written.
+      const ctes = refs.map((w, i) => sql`, ${sql.raw(`refs${i}`)} AS ${w}`)
+      const { rows: written } = await tx.execute<{ id: string }>(sql`WITH written AS ${upsert}${sql.join(ctes)} SELECT id FROM written`)
+      allWritten(rows.map((r) => r.id), written, 'document')
     },
     async writeTasks(tx, scope, list, attaching) {
       const rows = lastById(list, (r) => r.task.id)
@@ -91,7 +98,7 @@ export function pgRows(db: PgDb): IndexRows<PgTx, true> & AccessRows<true> & Con
         const assigned = rows.flatMap((r) => [...new Set(r.task.assignees)].map((memberId) => ({ taskId: r.task.id, memberId })))
         if (assigned.length > 0) await tx.insert(taskAssignees).values(assigned)
       }
-      await writeRefs(tx, scope.board, attaching)
+      for (const w of refWrites(tx, scope.board, attaching)) await tx.execute(w.getSQL())
     },
     async bindClients(tx, doc, bindings) {
       if (bindings.length > 0) await tx.insert(docClients).values(bindings.map((b) => ({ doc, clientId: b.client, memberId: b.memberId }))).onConflictDoNothing()
