@@ -1,33 +1,24 @@
-import { Redis } from 'ioredis'
-import { randomUUID } from 'node:crypto'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { AwarenessBus } from '../src/cluster/awareness-bus.js'
 import { Forwarder } from '../src/cluster/forward.js'
 import { StreamReader } from '../src/cluster/stream-reader.js'
+import { redisScratch } from './cluster-setup.js'
 
-// A real Redis on 127.0.0.1:6379; channels and keys under a prefix of this run's own, deleted after.
-const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
-const prefix = `cc-test:${randomUUID()}:`
-const conns: Redis[] = []
+const redis = redisScratch()
+const { prefix } = redis
 const cleanups: Array<() => Promise<void>> = []
 
 /** One process: a shared connection and one subscriber connection for presence and replies. */
 function proc(holder: string, maxDocs = 10) {
-  const [redis, sub] = [new Redis(REDIS_URL), new Redis(REDIS_URL)]
-  conns.push(redis!, sub!)
-  return { redis: redis!, sub: sub!, bus: new AwarenessBus(redis!, sub!, { prefix, holder, maxDocs }) }
+  const [shared, sub] = [redis.connect(), redis.connect()]
+  return { redis: shared, sub, bus: new AwarenessBus(shared, sub, { prefix, holder, maxDocs }) }
 }
 
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c()
-  conns.splice(0).forEach((c) => c.disconnect())
+  redis.disconnect()
 })
-afterAll(async () => {
-  const admin = new Redis(REDIS_URL)
-  const keys = await admin.keys(`${prefix}*`)
-  if (keys.length > 0) await admin.del(...keys)
-  admin.disconnect()
-})
+afterAll(() => redis.cleanup())
 
 /** Resolves with the next `n` updates handed to the returned handler. */
 function inbox() {
@@ -70,8 +61,7 @@ describe('awareness across processes', () => {
 
   it('shares its subscriber connection with the forwarder, and joins at most maxDocs docs', async () => {
     const a = proc('fa', 1)
-    const blocking = new Redis(REDIS_URL)
-    conns.push(blocking)
+    const blocking = redis.connect()
     const reader = new StreamReader(a.redis, blocking, { maxStreams: 10, blockMs: 10_000, readCount: 10 })
     const forwarder = new Forwarder(a.redis, a.sub, reader, { prefix, holder: 'fa', maxLen: 100, maxPending: 10, replyTimeoutMs: 5000 })
     cleanups.push(async () => { await forwarder.close(); await reader.close() })

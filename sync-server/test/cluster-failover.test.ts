@@ -1,11 +1,4 @@
 import { openDb } from '@circlechat/db'
-import { Redis } from 'ioredis'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import * as Y from 'yjs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { DocFeed } from '../src/cluster/doc-feed.js'
@@ -13,38 +6,30 @@ import { Forwarder, NoReply } from '../src/cluster/forward.js'
 import { StreamReader } from '../src/cluster/stream-reader.js'
 import { SqliteStore } from '../src/persistence/sqlite.js'
 import { startOwner } from './fixtures/doc-owner.js'
+import { REDIS_URL, redisScratch, scratchDb } from './cluster-setup.js'
 
-// A real Redis on 127.0.0.1:6379 and one SQLite file shared by the processes (WAL).
-const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
-const prefix = `cc-test:${randomUUID()}:`
+// A real Redis and one SQLite file shared by the processes (WAL).
+const redis = redisScratch()
+const { prefix } = redis
 const TTL = 500
-let child: ChildProcess | null = null
 
-afterAll(async () => {
-  child?.kill('SIGKILL')
-  const admin = new Redis(REDIS_URL)
-  const keys = await admin.keys(`${prefix}*`)
-  if (keys.length > 0) await admin.del(...keys)
-  admin.disconnect()
-})
+afterAll(() => redis.cleanup())
 
 const items = (d: Y.Doc) => d.getArray<number>('log').toArray()
 
 describe('owner failover', () => {
   it('kill -9 of the owner mid-write: every acknowledged update is in the database, the next owner takes the rest', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cc-failover-'))
-    const file = join(dir, 'shared.db')
+    const { file, remove } = scratchDb('failover')
     const doc = 'conv:c_failover:0'
     const db = openDb(file) // migrates before the child opens the file
-    const conns = [new Redis(REDIS_URL), new Redis(REDIS_URL), new Redis(REDIS_URL)] as const
+    const conns = [redis.connect(), redis.connect(), redis.connect()] as const
     const reader = new StreamReader(conns[0], conns[1], { maxStreams: 10, blockMs: 10_000, readCount: 100 })
     const forwarder = new Forwarder(conns[0], conns[2], reader, { prefix, holder: 'edge', maxLen: 1000, maxPending: 64, replyTimeoutMs: 1000 })
     await forwarder.start()
     let successor: Awaited<ReturnType<typeof startOwner>> | null = null
     try {
-      child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/child-doc-owner.ts'), file, doc, REDIS_URL, prefix, String(TTL)], { stdio: ['ignore', 'pipe', 'inherit'] })
-      const exited = new Promise((r) => child!.once('exit', r))
-      await new Promise<void>((resolve) => createInterface({ input: child!.stdout! }).on('line', (l) => l === 'ready' && resolve()))
+      const { child, exited, lines, until } = redis.spawn('child-doc-owner.ts', [file, doc, REDIS_URL, prefix, String(TTL)])
+      await until(() => lines.includes('ready'))
 
       // This process relays the owner's stream into its replica, from the tail it noted first.
       const feed = new DocFeed(conns[0], reader, { prefix, maxLen: 1000 })
@@ -76,7 +61,7 @@ describe('owner failover', () => {
           acked.push(i)
           if (acked.length === 150 && !killed) {
             killed = true
-            child!.kill('SIGKILL')
+            child.kill('SIGKILL')
           }
         }, (err: unknown) => {
           expect(err).toBeInstanceOf(NoReply)
@@ -113,9 +98,8 @@ describe('owner failover', () => {
       await successor?.close()
       await forwarder.close()
       await reader.close()
-      conns.forEach((c) => c.disconnect())
       db.$client.close()
-      rmSync(dir, { recursive: true, force: true })
+      remove()
     }
   })
 })

@@ -1,20 +1,18 @@
-import { Redis } from 'ioredis'
-import { randomUUID } from 'node:crypto'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { DocFeed, type FeedEntry } from '../src/cluster/doc-feed.js'
 import { StreamReader, type ReaderOptions } from '../src/cluster/stream-reader.js'
+import { redisScratch } from './cluster-setup.js'
 
-// A real Redis on 127.0.0.1:6379; every key of this run under a prefix of its own, deleted after.
-const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
-const prefix = `cc-test:${randomUUID()}:`
-const open: Array<{ reader: StreamReader; conns: Redis[] }> = []
+const redis = redisScratch()
+const { prefix } = redis
+const readers: StreamReader[] = []
 
 /** One process's feed: a shared connection, and the blocking reader on one of its own. */
 function feed({ maxLen = 1000, ...opts }: Partial<ReaderOptions & { maxLen: number }> = {}) {
-  const conns = [new Redis(REDIS_URL), new Redis(REDIS_URL)]
-  const reader = new StreamReader(conns[0]!, conns[1]!, { maxStreams: 100, blockMs: 10_000, readCount: 100, ...opts })
-  open.push({ reader, conns })
-  return new DocFeed(conns[0]!, reader, { prefix, maxLen })
+  const shared = redis.connect()
+  const reader = new StreamReader(shared, redis.connect(), { maxStreams: 100, blockMs: 10_000, readCount: 100, ...opts })
+  readers.push(reader)
+  return new DocFeed(shared, reader, { prefix, maxLen })
 }
 
 /** Collects what a follower is handed; resolves `until` once it holds `n` entries. */
@@ -32,19 +30,11 @@ function collector() {
   }
 }
 
-let admin: Redis
-beforeAll(() => { admin = new Redis(REDIS_URL) })
 afterEach(async () => {
-  for (const { reader, conns } of open.splice(0)) {
-    await reader.close()
-    conns.forEach((c) => c.disconnect())
-  }
+  for (const reader of readers.splice(0)) await reader.close()
+  redis.disconnect()
 })
-afterAll(async () => {
-  const keys = await admin.keys(`${prefix}*`)
-  if (keys.length > 0) await admin.del(...keys)
-  admin.disconnect()
-})
+afterAll(() => redis.cleanup())
 
 const u = (...b: number[]) => Uint8Array.from(b)
 
@@ -107,7 +97,7 @@ describe('doc feed', () => {
     const owner = feed({ maxLen: 10, maxStreams: 1 })
     for (let n = 1; n <= 500; n++) await owner.publish('conv:c_trim:0', { fence: 1, n }, u(n % 256), '')
     // MAXLEN ~ trims whole macro nodes (100 entries by default).
-    expect(await admin.xlen(`${prefix}doc:conv:c_trim:0`)).toBeLessThanOrEqual(110)
+    expect(await redis.connect().xlen(`${prefix}doc:conv:c_trim:0`)).toBeLessThanOrEqual(110)
     expect(owner.follow('conv:c_x:0', '0-0', collector().handler)).toBe(true)
     expect(owner.follow('conv:c_y:0', '0-0', collector().handler)).toBe(false)
   })

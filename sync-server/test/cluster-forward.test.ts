@@ -1,38 +1,30 @@
-import { Redis } from 'ioredis'
-import { randomUUID } from 'node:crypto'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { Forwarder, NoReply, type ForwardedUpdate, type ForwardOptions } from '../src/cluster/forward.js'
 import { StreamReader } from '../src/cluster/stream-reader.js'
+import { redisScratch } from './cluster-setup.js'
 
-// A real Redis on 127.0.0.1:6379; every key of this run under a prefix of its own, deleted after.
-const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
-const prefix = `cc-test:${randomUUID()}:`
-const open: Array<{ forwarder: Forwarder; reader: StreamReader; conns: Redis[] }> = []
+const redis = redisScratch()
+const { prefix } = redis
+const open: Array<{ forwarder: Forwarder; reader: StreamReader }> = []
 
 /** One process's forwarder: a shared connection, a blocking reader and a subscriber of its own. */
 async function proc(holder: string, opts: Partial<ForwardOptions> = {}) {
-  const conns = [new Redis(REDIS_URL), new Redis(REDIS_URL), new Redis(REDIS_URL)]
-  const reader = new StreamReader(conns[0]!, conns[1]!, { maxStreams: 100, blockMs: 10_000, readCount: 100 })
-  const forwarder = new Forwarder(conns[0]!, conns[2]!, reader, { prefix, holder, maxLen: 1000, maxPending: 100, replyTimeoutMs: 5000, ...opts })
+  const shared = redis.connect()
+  const reader = new StreamReader(shared, redis.connect(), { maxStreams: 100, blockMs: 10_000, readCount: 100 })
+  const forwarder = new Forwarder(shared, redis.connect(), reader, { prefix, holder, maxLen: 1000, maxPending: 100, replyTimeoutMs: 5000, ...opts })
   await forwarder.start()
-  open.push({ forwarder, reader, conns })
+  open.push({ forwarder, reader })
   return forwarder
 }
 
-let admin: Redis
-beforeAll(() => { admin = new Redis(REDIS_URL) })
 afterEach(async () => {
-  for (const { forwarder, reader, conns } of open.splice(0)) {
+  for (const { forwarder, reader } of open.splice(0)) {
     await forwarder.close()
     await reader.close()
-    conns.forEach((c) => c.disconnect())
   }
+  redis.disconnect()
 })
-afterAll(async () => {
-  const keys = await admin.keys(`${prefix}*`)
-  if (keys.length > 0) await admin.del(...keys)
-  admin.disconnect()
-})
+afterAll(() => redis.cleanup())
 
 describe('forwarding to the owner', () => {
   it('the owner gets each forwarded update in order and its answers reach the sender', async () => {
@@ -76,7 +68,7 @@ describe('forwarding to the owner', () => {
     const sender = await proc('bulk', { maxLen: 10, maxPending: 1000, replyTimeoutMs: 2000 })
     const sent = Array.from({ length: 300 }, (_, n) => sender.forward('conv:c_bulk:0', '{}', Uint8Array.of(n % 256)).catch(() => {}))
     await new Promise((r) => setTimeout(r, 200))
-    expect(await admin.xlen(`${prefix}req:conv:c_bulk:0`)).toBeLessThanOrEqual(110)
+    expect(await redis.connect().xlen(`${prefix}req:conv:c_bulk:0`)).toBeLessThanOrEqual(110)
     await sender.close()
     await Promise.all(sent)
   })

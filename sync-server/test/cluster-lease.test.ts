@@ -1,48 +1,30 @@
 import { openDb } from '@circlechat/db'
 import { createScratchDatabase, openPgDb } from '@circlechat/db/pg'
-import { Redis } from 'ioredis'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { checkFenceSqlite, FencedOut } from '../src/cluster/fence.js'
 import { checkFencePg } from '../src/cluster/fence-pg.js'
 import { OwnerLeases, type Lease, type LeaseOptions } from '../src/cluster/lease.js'
 import { PgDocStore } from '../src/persistence/postgres.js'
 import { SqliteStore } from '../src/persistence/sqlite.js'
+import { REDIS_URL, redisScratch, scratchDb } from './cluster-setup.js'
 
-// A real Redis on 127.0.0.1:6379; every key of this run under a prefix of its own, deleted after.
-const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
-const prefix = `cc-test:${randomUUID()}:`
-const redises: Redis[] = []
+const redis = redisScratch()
+const { prefix } = redis
 const leaseSets: OwnerLeases[] = []
-let child: ChildProcess | null = null
 
 function leases(holder: string, opts: Partial<LeaseOptions> = {}) {
-  const redis = new Redis(REDIS_URL)
-  redises.push(redis)
-  const set = new OwnerLeases(redis, { prefix, holder, ttlMs: 300, maxLeases: 100, onLost: () => {}, ...opts })
+  const conn = redis.connect()
+  const set = new OwnerLeases(conn, { prefix, holder, ttlMs: 300, maxLeases: 100, onLost: () => {}, ...opts })
   leaseSets.push(set)
-  return { set, redis }
+  return { set, redis: conn }
 }
 
-let admin: Redis
-beforeAll(() => { admin = new Redis(REDIS_URL) })
 afterEach(async () => {
-  child?.kill('SIGKILL')
-  child = null
   await Promise.all(leaseSets.splice(0).map((s) => s.close().catch(() => {})))
-  redises.splice(0).forEach((r) => r.disconnect())
+  redis.disconnect()
 })
-afterAll(async () => {
-  const keys = await admin.keys(`${prefix}*`)
-  if (keys.length > 0) await admin.del(...keys)
-  admin.disconnect()
-})
+afterAll(() => redis.cleanup())
 
 describe('owner leases', () => {
   it('one holder at a time, and each acquisition raises the fence', async () => {
@@ -68,7 +50,7 @@ describe('owner leases', () => {
     const lost: Lease[] = []
     const a = leases('a', { onLost: (l) => lost.push(l) }).set
     await a.acquire('conv:c_lapse:0')
-    await admin.del(`${prefix}owner:conv:c_lapse:0`) // lapsed while its holder was paused
+    await redis.connect().del(`${prefix}owner:conv:c_lapse:0`) // lapsed while its holder was paused
     const b = leases('b').set
     expect((await b.acquire('conv:c_lapse:0'))?.fence).toBe(2)
     await sleep(250)
@@ -100,8 +82,7 @@ const bytes = (n: number) => Uint8Array.of(n)
 
 describe('the fence in the database refuses a deposed owner', () => {
   it('SQLite: two connections on one file; only the stale append of a batch is refused', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cc-fence-'))
-    const file = join(dir, 'fence.db')
+    const { file, remove } = scratchDb('fence')
     const dbA = openDb(file)
     const dbB = openDb(file)
     try {
@@ -125,7 +106,7 @@ describe('the fence in the database refuses a deposed owner', () => {
     } finally {
       dbA.$client.close()
       dbB.$client.close()
-      rmSync(dir, { recursive: true, force: true })
+      remove()
     }
   })
 
@@ -161,22 +142,12 @@ describe('the fence in the database refuses a deposed owner', () => {
   })
 
   it('an owner process paused past its lease: the next owner writes, the paused one\'s late write is refused', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cc-fence-proc-'))
-    const file = join(dir, 'shared.db')
+    const { file, remove } = scratchDb('fence-proc')
     const doc = 'conv:c_pause:0'
     const ttl = 400
     const db = openDb(file) // migrates before the child opens the file
     try {
-      child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/child-owner.ts'), file, doc, REDIS_URL, prefix, String(ttl)], { stdio: ['pipe', 'pipe', 'inherit'] })
-      const lines: string[] = []
-      const waiters: Array<() => void> = []
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        lines.push(line)
-        for (const w of waiters.splice(0)) w()
-      })
-      const until = async (ok: () => boolean) => {
-        while (!ok()) await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 5000) })
-      }
+      const { child, lines, until } = redis.spawn('child-owner.ts', [file, doc, REDIS_URL, prefix, String(ttl)])
       await until(() => lines.filter((l) => l.startsWith('ack ')).length >= 20)
       child.stdin!.write('pause 1500\n')
       await sleep(ttl * 2)
@@ -199,7 +170,7 @@ describe('the fence in the database refuses a deposed owner', () => {
       expect(acked.length).toBe(firstParent)
     } finally {
       db.$client.close()
-      rmSync(dir, { recursive: true, force: true })
+      remove()
     }
   })
 })

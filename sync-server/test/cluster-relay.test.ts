@@ -21,8 +21,9 @@ const cluster = (holder: string) => ({ redisUrl: REDIS_URL, prefix: redis.prefix
 
 beforeAll(async () => {
   here = await startHarness({ dataFile: db.file, memberIdTokens: true, cluster: cluster('here') })
-  const { child, line, exited } = await redis.spawn('child-cluster-relay.ts', [db.file, REDIS_URL, redis.prefix, 'there', String(TTL)])
-  there = { url: (JSON.parse(line) as { url: string }).url, child, exited }
+  const { child, lines, exited, until: ready } = redis.spawn('child-cluster-relay.ts', [db.file, REDIS_URL, redis.prefix, 'there', String(TTL)])
+  await ready(() => lines.length > 0)
+  there = { url: (JSON.parse(lines[0]!) as { url: string }).url, child, exited }
 })
 afterAll(async () => {
   await here.close()

@@ -25,16 +25,40 @@ export function redisScratch() {
       conns.push(r)
       return r
     },
-    /** Runs `test/fixtures/<fixture>` with `args`; resolves with it and its first line of output. */
-    async spawn(fixture: string, args: string[]): Promise<{ child: ChildProcess; line: string; exited: Promise<unknown> }> {
+    /** Runs `test/fixtures/<fixture>` with `args` in a process of its own, collecting its lines. */
+    spawn(fixture: string, args: string[]) {
       const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', fixture), ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
       children.push(child)
-      const exited = new Promise((r) => child.once('exit', r))
-      const line = await new Promise<string>((resolve, reject) => {
-        createInterface({ input: child.stdout! }).once('line', resolve)
-        void exited.then(() => reject(new Error(`${fixture} exited before it was ready`)))
+      const lines: string[] = []
+      const waiters = new Set<() => void>()
+      const wake = () => waiters.forEach((w) => w())
+      let gone = false
+      const exited = new Promise((r) => child.once('exit', r)).finally(() => {
+        gone = true
+        wake()
       })
-      return { child, line, exited }
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        lines.push(line)
+        wake()
+      })
+      return {
+        child,
+        exited,
+        lines,
+        /** Resolves once `ok()` holds, checked on each line; rejects if the process ends first. */
+        async until(ok: () => boolean): Promise<void> {
+          while (!ok()) {
+            if (gone) throw new Error(`${fixture} exited; its output: ${lines.join(' | ')}`)
+            await new Promise<void>((r) => {
+              const w = () => {
+                waiters.delete(w)
+                r()
+              }
+              waiters.add(w)
+            })
+          }
+        }
+      }
     },
     /** Kills the spawned processes and closes the connections (between tests). */
     disconnect() {
