@@ -42,6 +42,8 @@ const LOAD = Symbol('load')
 const REMOTE = Symbol('remote')
 /** Forwarded client updates carry no local connection: no socket here is acked for them. */
 const FORWARDED_CONNECTION = -1
+/** The origin of an owner's last feed entry when it lets the doc go (an empty update). */
+const RELEASED = 'released'
 /** Awareness client ids one connection may speak for: a tab reconnecting keeps a few. */
 const MAX_AWARENESS_CLIENTS = 4
 /** Catch-up pools kept (~200 B each): member-docs connected within `catchUpEveryMs`. */
@@ -440,6 +442,9 @@ export class Relay implements SyncServer {
   /** Follower: an update the owner committed. */
   #onFeedEntry(room: Room, entry: FeedEntry) {
     if (room.discarded) return
+    // Nobody owns the doc now: its clients re-sync, and the next open takes the lease at once
+    // rather than when a write here finds no answer.
+    if (entry.origin === RELEASED) return this.#discard(room, 'its owner let it go')
     try {
       Y.applyUpdate(room.doc, entry.update, REMOTE)
     } catch (err) {
@@ -638,7 +643,9 @@ export class Relay implements SyncServer {
       if (role.kind !== 'owner') return
       await room.lastCommit
       await role.published
-      if (cluster.leases.held(room.name) === role.lease) await cluster.leases.release(room.name)
+      if (cluster.leases.held(room.name) !== role.lease) return // lost: another process owns it
+      await cluster.leases.release(room.name)
+      await cluster.feed.publish(room.name, { fence: role.lease.fence, n: ++role.n }, new Uint8Array(), RELEASED)
     })().catch((err: Error) => console.warn('cluster: leaving failed', room.name, err.message)).finally(() => {
       if (this.#detaching.get(room.name) === left) this.#detaching.delete(room.name)
     })
@@ -902,17 +909,22 @@ export class Relay implements SyncServer {
     if (updates.length === 0) return result
     const update = Y.mergeUpdates(updates)
     const sent: ForwardedFrom = { server: origin }
-    const reply = await this.#cluster!.forwarder.forward(room.name, JSON.stringify(sent), update)
-      .catch((err: Error): Reply => (console.warn('cluster:', err.message), { kind: 'resync' }))
-    if (reply.kind === 'resync') {
-      // Outcome unknown: what the database holds decides; the caller may retry (an update
-      // already stored applies as nothing).
-      this.#discard(room, 'its owner did not answer a forwarded edit')
-      throw new StorageFailure(new Error('the document\'s owner did not answer; try again'))
+    room.inflight++ // not unloaded while its edit is on the way: it waits for the feed below
+    try {
+      const reply = await this.#cluster!.forwarder.forward(room.name, JSON.stringify(sent), update)
+        .catch((err: Error): Reply => (console.warn('cluster:', err.message), { kind: 'resync' }))
+      if (reply.kind === 'resync') {
+        // Outcome unknown: what the database holds decides; the caller may retry (an update
+        // already stored applies as nothing).
+        this.#discard(room, 'its owner did not answer a forwarded edit')
+        throw new StorageFailure(new Error('the document\'s owner did not answer; try again'))
+      }
+      if (reply.kind === 'reject') throw new StorageFailure(new Error(reply.detail))
+      await this.#holds(room, update)
+      return result
+    } finally {
+      room.inflight--
     }
-    if (reply.kind === 'reject') throw new StorageFailure(new Error(reply.detail))
-    await this.#holds(room, update)
-    return result
   }
 
   /** Resolves once the room's doc holds `update`'s structs (from the feed, or the database). */

@@ -176,6 +176,33 @@ describe('the guard decides on the owner, whichever process the forged update co
   }
 })
 
+describe('an owner unloading a doc', () => {
+  it('releases its lease at once: the follower takes the doc without waiting out the lease', async () => {
+    const alice = here.seedMember()
+    const bob = here.seedMember()
+    const name = docName.conv(here.seedConversation([alice.memberId, bob.memberId]), 0)
+    // A third process whose lease would last 30 s, and which keeps no doc nobody is connected to.
+    const lender = redis.spawn('child-cluster-relay.ts', [db.file, REDIS_URL, redis.prefix, 'lender', '30000', JSON.stringify({ docBudgetBytes: 0, docGraceMs: 0 })])
+    await lender.until(() => lender.lines.length > 0)
+    const a = connectProvider((JSON.parse(lender.lines[0]!) as { url: string }).url, name, alice.memberId)
+    await synced(a)
+    expect(await owner(name)).toBe('lender')
+    const b = here.connect(name, bob.memberId)
+    await synced(b)
+    const left = Date.now()
+    a.destroy() // the lender's last client: it unloads the doc
+    while ((await owner(name)) !== 'here') {
+      expect(Date.now() - left).toBeLessThan(10_000)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    await synced(b)
+    appendMessage(b.doc, { author: bob.memberId, body: 'after the hand-over' })
+    await until(() => (here.db.$client.prepare('SELECT count(*) FROM messages WHERE doc = ?').pluck().get(name) as number) === 1, 5000, 'stored by the new owner')
+    b.destroy()
+    lender.child.kill('SIGKILL')
+  })
+})
+
 describe('failover', () => {
   it('kill -9 of the owner mid-write: every acknowledged update is stored once, the follower takes over and the rest lands', async () => {
     const { bob, name, a } = await conversationOwnedThere()
