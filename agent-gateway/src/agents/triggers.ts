@@ -72,6 +72,8 @@ export class TriggerRouter {
     const authorKind = this.#authorKind.get(message.author) as string | undefined
     const byAgent = authorKind === 'agent'
     if (!this.#turn(conversationId, byAgent)) return []
+    const agents = this.#agents.all(conversationId) as Array<{ agentId: string; memberId: string }>
+    if (agents.length === 0) return [] // most conversations: nothing more to read
     const kind = this.#convKind.get(conversationId) as 'channel' | 'dm' | undefined
     const mentions = partitionMentions(message.mentions)
     const broadcast = mentions.broadcast.length > 0
@@ -79,7 +81,7 @@ export class TriggerRouter {
     const base = { conversationId, messageId: message.id, byAgent }
     const wakes: Wake[] = []
     let staggered = 0
-    for (const { agentId, memberId } of this.#agents.all(conversationId) as Array<{ agentId: string; memberId: string }>) {
+    for (const { agentId, memberId } of agents) {
       if (memberId === message.author) continue
       let event: TriggerEvent | null = null
       let delayMs = 0
