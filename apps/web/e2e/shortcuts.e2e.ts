@@ -1,147 +1,207 @@
 /**
- * The keyboard a Slack user reaches for on day one: the quick switcher (Ctrl+K), moving between
- * conversations with Alt+↑/↓ (and between unread ones with Alt+Shift), ↑ to edit my last
- * message, Shift+Esc to mark everything read, and the `?` sheet.
+ * The keyboard a Slack user reaches for on day one: the quick switcher (Ctrl+K, fuzzy, recent
+ * first, unread marked), search on Ctrl+F and `/`, moving between conversations with Alt+↑/↓
+ * (and between unread ones with Alt+Shift), ↑ to edit my last message, Esc to mark this
+ * conversation read and Shift+Esc everything, and the `?` sheet. The same steps at 1440 px (Ada)
+ * and on a 375 px touchscreen with a keyboard attached (Cy, whose sidebar is the drawer); Bob
+ * writes the messages they read.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newPerson } from './support/browser';
-import { startTestServer, type TestServer } from './support/server';
-import { invite, message, poll, post, signUpFirst } from './support/people';
+import type { Locator, Page } from 'playwright-core';
+import { DESKTOP, PHONE, TOUCH_PHONE, createChannel, startTeam, type Team } from './support/team';
+import { longPress, message, messageAction, poll, post } from './support/people';
 
-let server: TestServer;
-let browser: Browser;
-let ada: Page;
-let bob: Page;
-let adaErrors: string[] = [];
+let team: Team;
 const ids: Record<string, string> = {};
 
-const createChannel = (p: Page, name: string) =>
-	p.evaluate(async (name) => {
-		const res = await fetch('/api/conversations', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'channel', name }) });
-		return ((await res.json()) as { conversation: { id: string } }).conversation.id;
-	}, name);
-const join = (p: Page, id: string) => p.evaluate(async (id) => (await fetch(`/api/conversations/${id}/join`, { method: 'POST' })).status, id);
-const postTo = (p: Page, id: string, body: string) =>
-	p.evaluate(
-		async ([id, body]) => (await fetch(`/api/conversations/${id}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ bodyMd: body }) })).status,
-		[id, body]
-	);
-const currentId = (p: Page) => p.locator('[data-testid=conversation]').getAttribute('data-id');
-const sidebarLink = (p: Page, id: string) => p.locator(`[data-testid=sidebar] a[href="/c/${id}"]`);
-const isBold = async (p: Page, id: string) => ((await sidebarLink(p, id).getAttribute('class')) ?? '').includes('font-bold');
-
 beforeAll(async () => {
-	server = await startTestServer();
-	browser = await launchBrowser();
-	const a = await newPerson(browser, server.url, { viewport: { width: 1440, height: 900 } });
-	ada = a.page;
-	adaErrors = a.errors;
-	await signUpFirst(ada);
-	ids.general = (await currentId(ada))!;
-	ids.launch = await createChannel(ada, 'launch-plan');
-	ids.design = await createChannel(ada, 'design');
-	bob = await invite(ada, { name: 'Bob Builder', email: 'bob@example.com' }, async () => (await newPerson(browser, server.url)).page);
-	expect(await join(bob, ids.launch)).toBe(200);
-	expect(await join(bob, ids.design)).toBe(200);
-	await sidebarLink(ada, ids.design).waitFor();
+	team = await startTeam({ joiners: [DESKTOP, TOUCH_PHONE] });
+	ids.general = team.general;
+	ids.launch = await createChannel(team, 'launch-plan', []);
+	ids.design = await createChannel(team, 'design', []);
 });
 
 afterAll(async () => {
-	expect(adaErrors).toEqual([]);
-	await browser?.close();
-	await server?.close();
+	for (const errors of team?.errorLogs ?? []) expect(errors).toEqual([]);
+	await team?.close();
 });
 
-describe('keyboard: switcher and shortcuts', () => {
-	it('Ctrl+K jumps to a channel by a fuzzy name; Esc closes it where I was', async () => {
-		await ada.goto(`/c/${ids.general}`);
-		await ada.locator('[data-testid=composer]').waitFor();
-		await ada.keyboard.press('Control+k');
-		const input = ada.locator('[data-testid=switcher-input]');
-		await poll(() => ada.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('switcher-input');
-		await input.pressSequentially('lnch');
-		await poll(() => ada.locator('[data-testid=switcher-item]').first().innerText()).toContain('launch-plan');
-		await ada.keyboard.press('Enter');
-		await poll(() => currentId(ada)).toBe(ids.launch);
-		await poll(() => ada.locator('[data-testid=quick-switcher]').count()).toBe(0);
+const postAsBob = async (id: string, body: string) => {
+	const res = await team.bob.request.post(`/api/conversations/${id}/messages`, { data: { bodyMd: body }, headers: { origin: team.server.url } });
+	expect(res.status()).toBe(201);
+};
+const currentId = (p: Page) => p.locator('[data-testid=conversation]').getAttribute('data-id');
 
-		await ada.keyboard.press('Control+k');
+describe.each([
+	{ size: '1440 px', touch: false, tag: 'desk', who: () => team.ada },
+	{ size: '375 px on a touchscreen', touch: true, tag: 'phone', who: () => team.cy }
+])('keyboard at $size: switcher and shortcuts', ({ touch, tag, who }) => {
+	let p: Page;
+	const press = (el: Locator) => (touch ? el.tap() : el.click());
+	/** Runs `check` on the sidebar: on a phone the drawer, opened for it and closed after. */
+	const inSidebar = async <T,>(check: (sidebar: Locator) => Promise<T>): Promise<T> => {
+		if (!touch) return check(p.locator('[data-testid=sidebar]'));
+		await p.locator('[data-testid=open-drawer]').tap();
+		const drawer = p.locator('[data-testid=drawer]');
+		await drawer.waitFor();
+		try {
+			return await check(drawer);
+		} finally {
+			await p.keyboard.press('Escape');
+			await poll(() => drawer.count()).toBe(0);
+		}
+	};
+	/** The sidebar's unread badge (shown on the open conversation too while it is marked unread). */
+	const unread = async (sidebar: Locator, id: string) => (await sidebar.locator(`a[href="/c/${id}"]`).locator('[data-testid=unread-count], [data-testid=unread-mentions]').count()) > 0;
+	const pollUnread = (id: string, expected: boolean) => inSidebar((s) => poll(() => unread(s, id)).toBe(expected));
+	const open = async (id: string) => {
+		await p.goto(`/c/${id}`);
+		await p.locator('[data-testid=composer]').waitFor();
+	};
+	const fits = async (selector: string) => {
+		const box = (await p.locator(selector).boundingBox())!;
+		return box.x >= 0 && box.x + box.width <= (touch ? PHONE.width : DESKTOP.width);
+	};
+
+	beforeAll(() => {
+		p = who();
+	});
+
+	it('Ctrl+K jumps to a channel by a fuzzy name; Esc closes it where I was', async () => {
+		await open(ids.general);
+		await p.keyboard.press('Control+k');
+		const input = p.locator('[data-testid=switcher-input]');
+		await poll(() => p.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('switcher-input');
+		expect(await fits('[data-testid=quick-switcher] [role=dialog]')).toBe(true);
+		await input.pressSequentially('lnch');
+		await poll(() => p.locator('[data-testid=switcher-item]').first().innerText()).toContain('launch-plan');
+		await p.keyboard.press('Enter');
+		await poll(() => currentId(p)).toBe(ids.launch);
+		await poll(() => p.locator('[data-testid=quick-switcher]').count()).toBe(0);
+
+		await p.keyboard.press('Control+k');
 		await input.pressSequentially('desi');
-		await ada.keyboard.press('Escape');
-		await poll(() => ada.locator('[data-testid=quick-switcher]').count()).toBe(0);
-		expect(await currentId(ada)).toBe(ids.launch);
+		await p.keyboard.press('Escape');
+		await poll(() => p.locator('[data-testid=quick-switcher]').count()).toBe(0);
+		expect(await currentId(p)).toBe(ids.launch);
 	});
 
 	it('marks unread conversations and opens a DM with someone I never wrote to', async () => {
-		expect(await postTo(bob, ids.design, 'new mockups are up')).toBe(201);
-		await poll(() => isBold(ada, ids.design)).toBe(true);
-		await ada.keyboard.press('Control+k');
-		await poll(() => ada.locator('[data-testid=switcher-item]', { hasText: 'design' }).locator('[data-testid=switcher-unread]').count()).toBe(1);
-		await ada.locator('[data-testid=switcher-input]').pressSequentially('bob');
-		await poll(() => ada.locator('[data-testid=switcher-item]').first().innerText()).toContain('Bob Builder');
-		await ada.keyboard.press('Enter');
-		await poll(() => ada.locator('[data-testid=conversation-header]').innerText()).toContain('Bob Builder');
-		await poll(() => ada.locator('[data-testid=sidebar-dm]', { hasText: 'Bob Builder' }).count()).toBe(1);
+		await postAsBob(ids.design, `new mockups are up for ${tag}`);
+		await pollUnread(ids.design, true);
+		await p.keyboard.press('Control+k');
+		await poll(() => p.locator('[data-testid=switcher-item]', { hasText: 'design' }).locator('[data-testid=switcher-unread]').count()).toBe(1);
+		await p.locator('[data-testid=switcher-input]').pressSequentially('bob');
+		const first = p.locator('[data-testid=switcher-item]').first();
+		await poll(() => first.innerText()).toContain('Bob Stone');
+		await press(first);
+		await poll(() => p.locator('[data-testid=conversation-header]').innerText()).toContain('Bob Stone');
+		await inSidebar((s) => poll(() => s.locator('[data-testid=sidebar-dm]', { hasText: 'Bob Stone' }).count()).toBe(1));
 	});
 
-	it('Alt+↑/↓ walks the sidebar; Alt+Shift+↓ goes to the next unread one', async () => {
-		await ada.goto(`/c/${ids.general}`);
-		await ada.locator('[data-testid=composer]').waitFor();
+	it('Alt+↑/↓ walks the sidebar; Alt+Shift+↓/↑ go to the next and previous unread one; the switcher lists what I read last first', async () => {
+		await open(ids.general);
 		// Sidebar order: channels by name (design, general, launch-plan), then DMs.
-		await ada.keyboard.press('Alt+ArrowDown');
-		await poll(() => currentId(ada)).toBe(ids.launch);
-		await ada.keyboard.press('Alt+ArrowUp');
-		await poll(() => currentId(ada)).toBe(ids.general);
-		expect(await isBold(ada, ids.design)).toBe(true);
-		await ada.keyboard.press('Alt+Shift+ArrowDown');
-		await poll(() => currentId(ada)).toBe(ids.design);
-		await message(ada, 'new mockups are up').waitFor();
+		await p.keyboard.press('Alt+ArrowDown');
+		await poll(() => currentId(p)).toBe(ids.launch);
+		await p.keyboard.press('Alt+ArrowUp');
+		await poll(() => currentId(p)).toBe(ids.general);
+		await pollUnread(ids.design, true);
+		await p.keyboard.press('Alt+Shift+ArrowDown');
+		await poll(() => currentId(p)).toBe(ids.design);
+		await message(p, `new mockups are up for ${tag}`).waitFor();
+		// Backwards, past the DM (read), to the end of the channels: launch-plan.
+		await postAsBob(ids.launch, `kickoff moved to Monday for ${tag}`);
+		await pollUnread(ids.launch, true);
+		await p.keyboard.press('Alt+Shift+ArrowUp');
+		await poll(() => currentId(p)).toBe(ids.launch);
+		await message(p, `kickoff moved to Monday for ${tag}`).waitFor();
+
+		// Recent first: launch-plan, then design (by the messages read), before the unread-free rest.
+		await p.keyboard.press('Control+k');
+		const labels = () => p.locator('[data-testid=switcher-item]').allInnerTexts();
+		await poll(async () => (await labels()).slice(0, 2).map((t) => t.split('\n')[0]!.trim())).toEqual(['launch-plan', 'design']);
+		await p.keyboard.press('Escape');
 	});
 
 	it('↑ in an empty composer edits my last message', async () => {
-		await post(ada, 'first draft of the brief');
-		await post(ada, 'second thought on it');
-		await message(ada, 'second thought on it').waitFor();
-		await ada.locator('[data-testid=composer]').focus();
-		await ada.keyboard.press('ArrowUp');
-		const editor = ada.locator('[data-testid=message-edit-input]');
-		await poll(() => editor.inputValue()).toBe('second thought on it');
-		await editor.fill('second thought, revised');
-		await ada.keyboard.press('Enter');
-		await poll(() => message(ada, 'second thought, revised').count()).toBe(1);
-		await bob.goto(`/c/${ids.design}`);
-		await poll(() => message(bob, 'second thought, revised').count()).toBe(1);
+		await open(ids.design);
+		await post(p, `first draft of the brief, ${tag}`);
+		const last = `second thought on it, ${tag}`;
+		await post(p, last);
+		await message(p, last).waitFor();
+		await press(p.locator('[data-testid=composer]'));
+		await p.keyboard.press('ArrowUp');
+		const editor = p.locator('[data-testid=message-edit-input]');
+		await poll(() => editor.inputValue()).toBe(last);
+		await editor.fill(`${last}, revised`);
+		await p.keyboard.press('Enter');
+		await poll(() => message(p, `${last}, revised`).count()).toBe(1);
+		await team.bob.goto(`/c/${ids.design}`);
+		await poll(() => message(team.bob, `${last}, revised`).count()).toBe(1);
 	});
 
-	it('Shift+Esc marks every conversation read', async () => {
-		await ada.goto(`/c/${ids.general}`);
-		await ada.locator('[data-testid=composer]').waitFor();
-		expect(await postTo(bob, ids.launch, 'launch moved to Friday')).toBe(201);
-		expect(await postTo(bob, ids.design, 'one more mockup')).toBe(201);
-		await poll(() => isBold(ada, ids.launch)).toBe(true);
-		await poll(() => isBold(ada, ids.design)).toBe(true);
-		await ada.locator('[data-testid=composer]').blur();
-		await ada.keyboard.press('Shift+Escape');
-		await poll(() => isBold(ada, ids.launch)).toBe(false);
-		await poll(() => isBold(ada, ids.design)).toBe(false);
+	it('Esc marks this conversation read, and not the others', async () => {
+		const text = `one more mockup for ${tag}`;
+		await postAsBob(ids.design, text);
+		await postAsBob(ids.launch, `launch moved to Friday for ${tag}`);
+		await message(p, text).waitFor();
+		// Mark Bob's message unread: #design is unread though open.
+		if (touch) {
+			await longPress(p, text);
+			await p.locator('[data-testid=sheet-mark-unread]').tap();
+		} else {
+			await messageAction(p, text, 'message-more');
+			await p.locator('[data-testid=message-mark-unread]').click();
+		}
+		await pollUnread(ids.design, true);
+		await pollUnread(ids.launch, true);
+		await p.locator('[data-testid=composer]').blur();
+		await p.keyboard.press('Escape');
+		await pollUnread(ids.design, false);
+		await pollUnread(ids.launch, true);
+	});
+
+	it('Shift+Esc marks every conversation read, kept across a reload', async () => {
+		await postAsBob(ids.general, `all hands at noon for ${tag}`);
+		await pollUnread(ids.general, true);
+		await p.locator('[data-testid=composer]').blur();
+		await p.keyboard.press('Shift+Escape');
+		await pollUnread(ids.launch, false);
+		await pollUnread(ids.general, false);
 		// It is stored in my me: doc, so a reload (another device) agrees.
-		await ada.reload();
-		await ada.locator('[data-testid=composer]').waitFor();
-		await poll(() => sidebarLink(ada, ids.launch).count()).toBe(1);
-		expect(await isBold(ada, ids.launch)).toBe(false);
+		await p.reload();
+		await p.locator('[data-testid=composer]').waitFor();
+		await inSidebar(async (s) => {
+			await s.locator(`a[href="/c/${ids.launch}"]`).waitFor();
+			expect(await unread(s, ids.launch)).toBe(false);
+			expect(await unread(s, ids.general)).toBe(false);
+		});
 	});
 
-	it('? shows the shortcut sheet, but not while typing', async () => {
-		await ada.locator('[data-testid=composer]').focus();
-		await ada.keyboard.type('?');
-		expect(await ada.locator('[data-testid=shortcut-sheet]').count()).toBe(0);
-		await ada.locator('[data-testid=composer]').fill('');
-		await ada.locator('[data-testid=composer]').blur();
-		await ada.keyboard.press('Shift+Slash');
-		await ada.locator('[data-testid=shortcut-sheet]').waitFor();
-		expect(await ada.locator('[data-testid=shortcut-sheet]').innerText()).toContain('Jump to a channel');
-		await ada.keyboard.press('Escape');
-		await poll(() => ada.locator('[data-testid=shortcut-sheet]').count()).toBe(0);
+	it('Ctrl+F and / open search; ? shows the shortcut sheet, but not while typing', async () => {
+		// On a phone the search pane takes the screen; on a desktop the header's box takes the focus.
+		const searching = () => p.evaluate(() => document.activeElement?.closest('[data-search-box], [data-testid=search-pane]') !== null);
+		for (const key of ['Control+f', 'Slash']) {
+			await p.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+			await p.keyboard.press(key);
+			await poll(searching).toBe(true);
+			if (touch) {
+				await p.locator('[data-testid=search-back]').tap();
+				await poll(() => p.locator('[data-testid=search-pane]').count()).toBe(0);
+			} else await p.keyboard.press('Escape');
+		}
+
+		await press(p.locator('[data-testid=composer]'));
+		await p.keyboard.type('?');
+		expect(await p.locator('[data-testid=shortcut-sheet]').count()).toBe(0);
+		await p.locator('[data-testid=composer]').fill('');
+		await p.locator('[data-testid=composer]').blur();
+		await p.keyboard.press('Shift+Slash');
+		await p.locator('[data-testid=shortcut-sheet]').waitFor();
+		expect(await fits('[data-testid=shortcut-sheet]')).toBe(true);
+		expect(await p.locator('[data-testid=shortcut-sheet]').innerText()).toContain('Jump to a channel');
+		await p.keyboard.press('Escape');
+		await poll(() => p.locator('[data-testid=shortcut-sheet]').count()).toBe(0);
 	});
 });
