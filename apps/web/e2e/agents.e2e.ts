@@ -13,6 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { connectSocketAgent, type AgentPacket, type SocketAgent } from '../../../packages/agent-sdk/src/index.ts';
 import { launchBrowser, newPerson } from './support/browser';
 import { startTestServer, type TestServer } from './support/server';
+import { DESKTOP } from './support/team';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -74,7 +75,7 @@ afterAll(async () => {
 
 describe('agents', () => {
 	it('the admin signs up and a second person joins through the API', async () => {
-		const admin = await newPerson(browser, server.url);
+		const admin = await newPerson(browser, server.url, { viewport: DESKTOP });
 		ada = admin.page;
 		errorLogs.push(admin.errors);
 		await ada.goto('/signup');
@@ -87,7 +88,7 @@ describe('agents', () => {
 		await poll(() => ada.locator('[data-testid=conversation-title]').innerText()).toContain('general');
 
 		const { token } = await rest<{ token: string }>(ada, 'POST', '/api/auth/invite', { email: 'bob@example.com', role: 'member' });
-		const member = await newPerson(browser, server.url);
+		const member = await newPerson(browser, server.url, { viewport: DESKTOP });
 		bob = member.page;
 		errorLogs.push(member.errors);
 		await rest(bob, 'POST', '/api/auth/accept-invite', {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newPerson } from './support/browser';
 import { startTestServer, type TestServer } from './support/server';
+import { DESKTOP } from './support/team';
 import { invite, message, poll, signUpFirst } from './support/people';
 
 let server: TestServer;
@@ -35,13 +36,13 @@ async function restPost(page: Page, conversationId: string, bodyMd: string, pare
 beforeAll(async () => {
 	server = await startTestServer({ segmentSize: 10 });
 	browser = await launchBrowser();
-	const a = await newPerson(browser, server.url);
+	const a = await newPerson(browser, server.url, { viewport: DESKTOP });
 	errorLogs.push(a.errors);
 	ada = a.page;
 	await signUpFirst(ada);
 	general = new URL(ada.url()).pathname.split('/').pop()!;
 	bob = await invite(ada, { name: 'Bob Stone', email: 'bob@example.com' }, async () => {
-		const b = await newPerson(browser, server.url);
+		const b = await newPerson(browser, server.url, { viewport: DESKTOP });
 		errorLogs.push(b.errors);
 		return b.page;
 	});
@@ -62,7 +63,7 @@ const rows = (page: Page) => page.locator('[data-testid=message-list] [data-test
 describe('chat: history and search', () => {
 	it('loads older segments when scrolled to the top, keeping my place', async () => {
 		// Short enough that the two open segments overflow it.
-		await bob.setViewportSize({ width: 1280, height: 320 });
+		await bob.setViewportSize({ width: DESKTOP.width, height: 320 });
 		await bob.reload();
 		await poll(() => rows(bob).count()).toBe(15);
 		const list = bob.locator('[data-testid=message-list]');
@@ -78,7 +79,7 @@ describe('chat: history and search', () => {
 		expect(y).toBeLessThan(320);
 		expect(await list.evaluate((el) => el.scrollTop)).toBeGreaterThan(100);
 		await poll(() => bob.locator('[data-testid=load-earlier]').count()).toBe(0);
-		await bob.setViewportSize({ width: 1280, height: 800 });
+		await bob.setViewportSize(DESKTOP);
 	});
 
 	it('a link to an old message opens just its segment and highlights it; a reply link opens its thread', async () => {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newPerson } from './support/browser';
 import { startTestServer, type TestServer } from './support/server';
+import { DESKTOP } from './support/team';
 import { invite, message, messageAction, poll, post, signUpFirst } from './support/people';
 
 let server: TestServer;
@@ -18,13 +19,13 @@ const shots = process.env.E2E_SHOTS;
 beforeAll(async () => {
 	server = await startTestServer();
 	browser = await launchBrowser();
-	const a = await newPerson(browser, server.url);
+	const a = await newPerson(browser, server.url, { viewport: DESKTOP });
 	errorLogs.push(a.errors);
 	ada = a.page;
 	await a.context.grantPermissions(['clipboard-read', 'clipboard-write']);
 	await signUpFirst(ada);
 	bob = await invite(ada, { name: 'Bob Stone', email: 'bob@example.com' }, async () => {
-		const b = await newPerson(browser, server.url);
+		const b = await newPerson(browser, server.url, { viewport: DESKTOP });
 		errorLogs.push(b.errors);
 		return b.page;
 	});

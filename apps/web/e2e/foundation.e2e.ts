@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newPerson } from './support/browser';
 import { startTestServer, type TestServer } from './support/server';
+import { DESKTOP } from './support/team';
 import { message, openConversation, poll, post } from './support/people';
 
 let server: TestServer;
@@ -31,7 +32,7 @@ afterAll(async () => {
 
 describe('foundation', () => {
 	it('the first signup creates the workspace with #general', async () => {
-		const person = await newPerson(browser, server.url);
+		const person = await newPerson(browser, server.url, { viewport: DESKTOP });
 		ada = person.page;
 		// A fresh server opens on creating the workspace, not on signing in.
 		await ada.goto('/');
@@ -50,7 +51,7 @@ describe('foundation', () => {
 	});
 
 	it('an unknown address says so once, naming it', async () => {
-		const { page, context } = await newPerson(browser, server.url);
+		const { page, context } = await newPerson(browser, server.url, { viewport: DESKTOP });
 		await page.goto('/no/such/page');
 		await poll(() => page.locator('h1, h2').first().innerText()).toBe('Page not found');
 		const text = await page.locator('body').innerText();
@@ -60,7 +61,7 @@ describe('foundation', () => {
 	});
 
 	it('refuses a second signup without an invite and shows why', async () => {
-		const { page, context } = await newPerson(browser, server.url);
+		const { page, context } = await newPerson(browser, server.url, { viewport: DESKTOP });
 		// Once the workspace exists, a stranger lands on signing in.
 		await page.goto('/');
 		await page.waitForURL('**/login');
@@ -84,7 +85,7 @@ describe('foundation', () => {
 		expect(link).toMatch(/\/invite\/[^/]+$/);
 		await ada.keyboard.press('Escape');
 
-		const person = await newPerson(browser, server.url);
+		const person = await newPerson(browser, server.url, { viewport: DESKTOP });
 		bob = person.page;
 		errorLogs.push(person.errors);
 		await bob.goto(new URL(link).pathname);
