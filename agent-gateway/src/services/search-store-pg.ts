@@ -40,7 +40,7 @@ export function pgSearchStore(db: PgDb): SearchStore {
         FROM messages m
         WHERE m.conversation_id = ANY (ARRAY(${readable})) AND m.search @@ to_tsquery('circlechat_search', $1) AND NOT m.deleted${filters}
         ORDER BY m.created_at DESC, m.id DESC
-        LIMIT ${RECENT_WINDOW}`, params)
+        LIMIT ${param(scope.window ?? RECENT_WINDOW)}`, params)
     },
 
     async tasks(scope) {

@@ -5,6 +5,15 @@ import { toFtsQuery } from './search-query.js'
 /** Matches ranked per query: the newest this many the caller can read (see search.ts). */
 export const RECENT_WINDOW = 500
 
+/**
+ * A word with at least this many readable matches written within HOT_SPAN_MS of each other (a
+ * very common word, or one everybody uses today) is ranked over these newest ones only: reading
+ * and ranking 500 was most of what such a query cost, and over a window where nearly every
+ * message has the word, BM25 has little to tell apart beyond recency. Not below search's page limit.
+ */
+export const HOT_WINDOW = 100
+const HOT_SPAN_MS = 24 * 60 * 60 * 1000
+
 /** Who searches for what. Each store builds its own query from the words of `q` (search-query.ts). */
 export interface SearchScope {
   /** The caller: only what this member can read NOW matches (decided in the query). */
@@ -19,6 +28,8 @@ export interface SearchScope {
 export interface MessageScope extends SearchScope {
   /** Also the workspace's public channels the caller is not in. */
   publicChannels: boolean
+  /** At most this many matches (default RECENT_WINDOW). */
+  window?: number
 }
 
 export interface TaskScope extends SearchScope {
@@ -46,13 +57,24 @@ export interface TaskMatch {
 
 /**
  * The database side of search: which rows match and who may read them. Both methods return at
- * most RECENT_WINDOW matches, newest first, deleted rows excluded; search.ts ranks and cuts
+ * most RECENT_WINDOW matches (messages: `window`), newest first, deleted rows excluded; search.ts ranks and cuts
  * snippets in JS, the same way whatever the backend. A query the database refuses is a 400.
  * Contract: agent-gateway/test/search-contract.ts, run on SQLite and PostgreSQL.
  */
 export interface SearchStore {
   messages(scope: MessageScope): Promise<MessageMatch[]>
   tasks(scope: TaskScope): Promise<TaskMatch[]>
+}
+
+/**
+ * The matches search.ts ranks: the newest HOT_WINDOW, when they are fewer (every match) or were
+ * written within HOT_SPAN_MS of each other, else the newest RECENT_WINDOW. The same rule
+ * whatever the backend, from what the store returns.
+ */
+export async function recentMatches(store: SearchStore, scope: MessageScope): Promise<MessageMatch[]> {
+  const newest = await store.messages({ ...scope, window: HOT_WINDOW })
+  if (newest.length < HOT_WINDOW || newest[0]!.createdAt - newest.at(-1)!.createdAt <= HOT_SPAN_MS) return newest
+  return store.messages({ ...scope, window: RECENT_WINDOW })
 }
 
 /** FTS5 (messages_fts, tasks_fts) on the gateway's SQLite connection. */
@@ -72,7 +94,7 @@ export function sqliteSearchStore(db: Db): SearchStore {
       // The index narrows by scope token (scopedMatch); the columns decide.
       const filters = (scope.publicChannels ? " AND (cm.member_id IS NOT NULL OR (c.kind = 'channel' AND c.is_private = 0))" : '') +
         equalTo(params, [['m.conversation_id', scope.conversationId], ['m.author', scope.author]])
-      params.push(RECENT_WINDOW)
+      params.push(scope.window ?? RECENT_WINDOW)
       // FTS5 iterates rowids in descending order without sorting, so the walk stops at the window.
       // Ranking every match instead cost a common word ~0.3 s at 100k messages, and FTS5's own bm25()
       // walks every posting of each term for its statistics. CROSS JOIN keeps the FTS walk

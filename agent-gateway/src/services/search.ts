@@ -2,7 +2,7 @@ import type { Db } from '@circlechat/db'
 import type { Gateway } from '../deps.js'
 import { requireReadable, type Actor } from './conversations.js'
 import { MARK_OPEN, rankMatches, snippetHtml, snippetText, toFtsQuery } from './search-query.js'
-import { sqliteSearchStore, type SearchStore, type TaskMatch } from './search-store.js'
+import { recentMatches, sqliteSearchStore, type SearchStore, type TaskMatch } from './search-store.js'
 import { isGuest, workspaceBoardOf } from './guests.js'
 
 export interface SearchResult {
@@ -37,8 +37,8 @@ const storeOf = (gw: Gateway): SearchStore => sqliteSearchStore(gw.db)
  * channel the caller left, or was never in, cannot leak through a result, a count or a page
  * boundary. Deleted messages are excluded (their body is emptied too). Thread replies are
  * included: they belong to their root's conversation. Two stages: (1) the store returns the newest
- * RECENT_WINDOW visible matches and rankMatches orders them by BM25 over that window, which keeps
- * the cost flat however common the word; (2) snippets only for the page shown, from the bodies
+ * visible matches (recentMatches: HOT_WINDOW for a very common word, else RECENT_WINDOW) and
+ * rankMatches orders them by BM25 over that window, which keeps the cost flat however common the word; (2) snippets only for the page shown, from the bodies
  * already read (snippetText; FTS5's snippet() would re-run the MATCH per row).
  */
 export async function search(gw: Gateway, auth: Actor, input: SearchInput): Promise<SearchResult[]> {
@@ -48,7 +48,7 @@ export async function search(gw: Gateway, auth: Actor, input: SearchInput): Prom
   if (input.conversationId) requireReadable(gw, auth, input.conversationId, { publicChannels }) // 404 for non-members
   const author = input.from ? resolveAuthor(gw.db, auth.workspace.id, input.from) : null
   if (author === undefined) return [] // no such person: nothing they wrote
-  const rows = await storeOf(gw).messages({
+  const rows = await recentMatches(storeOf(gw), {
     memberId: auth.member.id, workspaceId: auth.workspace.id, q: input.q,
     ...(input.conversationId ? { conversationId: input.conversationId } : {}), ...(author ? { author } : {}), publicChannels
   })

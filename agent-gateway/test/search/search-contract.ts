@@ -1,7 +1,7 @@
 import { schema } from '@circlechat/db'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiError } from '../../src/errors.js'
-import type { MessageScope, SearchStore, TaskScope } from '../../src/services/search-store.js'
+import { HOT_WINDOW, recentMatches, type MessageScope, type SearchStore, type TaskScope } from '../../src/services/search-store.js'
 
 /** Rows both backends are seeded with, as drizzle inserts them. */
 export interface SearchSeed {
@@ -22,6 +22,8 @@ export interface SearchBackend {
 }
 
 const T0 = 1_800_000_000_000
+const HOUR = 3_600_000
+const DAY = 24 * HOUR
 let clock = 0
 const ws = (id: string) => ({ id, name: id, handle: id.replace('_', ''), createdAt: T0 })
 const member = (id: string, workspaceId = 'w_one') => ({ id, workspaceId, kind: 'user' as const, name: id, handle: id.slice(2), role: 'member' as const, createdAt: T0 })
@@ -56,7 +58,10 @@ const seed: SearchSeed = {
     message('m_8', 'c_other', 'm_eve', 'deploy elsewhere'),
     message('m_9', 'c_pub', 'm_ada', "alpha & beta | !gamma (delta) it's <-> x:* \\ 'q'"),
     message('m_10', 'c_pub2', 'm_bob', 'deploy in a public channel ada is not in'),
-    message('m_11', 'c_pub', 'm_bob', 'snake_case words')
+    message('m_11', 'c_pub', 'm_bob', 'snake_case words'),
+    // A word in 110 messages an hour apart (4.5 days), then one in 110 within two minutes.
+    ...Array.from({ length: 110 }, (_, i) => ({ ...message(`m_slow${i}`, 'c_pub', 'm_ada', `slowword ${i}`), createdAt: T0 + 10 * DAY + i * HOUR })),
+    ...Array.from({ length: 110 }, (_, i) => ({ ...message(`m_hot${i}`, 'c_pub', 'm_ada', `hotword ${i}`), createdAt: T0 + 20 * DAY + i * 1000 }))
   ],
   tasks: [
     task('t_1', 'c_pub', 'm_ada', 'Quokka migration', 'move the wombat'),
@@ -116,6 +121,16 @@ export function searchContract(name: string, backend: () => Promise<SearchBacken
       expect(await ids('m_bob', 'snake_ca')).toEqual(['m_11'])
       expect(await ids('m_bob', 'case snake')).toEqual(['m_11'])
       expect(await ids('m_bob', 'case_snake')).toEqual([]) // a phrase: its parts in order
+    })
+
+    it('returns the newest `window` matches; a very common word is ranked over the newest HOT_WINDOW', async () => {
+      const newest = (word: string, n: number) => Array.from({ length: n }, (_, i) => `m_${word}${109 - i}`)
+      expect(await ids('m_bob', 'hotword', { window: 3 })).toEqual(newest('hot', 3))
+      expect(await ids('m_bob', 'hotword')).toEqual(newest('hot', 110))
+      const recent = async (q: string) => (await recentMatches(b.store, scope('m_bob', q))).map((m) => m.messageId)
+      expect(await recent('hotword')).toEqual(newest('hot', HOT_WINDOW)) // 100 within two minutes
+      expect(await recent('slowword')).toEqual(newest('slow', 110)) // 100 over four days: the usual window
+      expect(await recent('deploy')).toEqual(['m_10', 'm_7', 'm_5', 'm_2', 'm_1']) // fewer: every match
     })
 
     it('filters by conversation and by author', async () => {
