@@ -41,7 +41,7 @@ const closeDetails = async (p: Page) => {
 };
 
 describe('channels', () => {
-	it('any member sets the topic; the creator renames; both show live for everyone', async () => {
+	it('any member sets the topic and the description; the creator renames; all show live for everyone', async () => {
 		await openDetails(bob, 'about');
 		// Bob did not create the channel and is no admin: no renaming for him.
 		await expect(details(bob).locator('[data-testid=details-edit-name]').count()).resolves.toBe(0);
@@ -63,6 +63,18 @@ describe('channels', () => {
 		await poll(() => cy.locator('[data-testid=conversation-title]').textContent()).toContain('launch-day');
 		await poll(() => cy.locator('[data-testid=conversation-topic]').textContent()).toBe('Ship it on Friday');
 		if (shots) await cy.screenshot({ path: `${shots}/channels-header-375.png` });
+
+		// Any member sets the description, here from a phone; the others' panels show it.
+		await openDetails(cy, 'about');
+		await details(cy).locator('[data-testid=details-edit-description]').click();
+		await details(cy).locator('[data-testid=details-input-description]').fill('Everything about the Friday launch.');
+		await details(cy).locator('[data-testid=details-save]').click();
+		await poll(() => details(cy).locator('[data-testid=details-description]').textContent()).toBe('Everything about the Friday launch.');
+		if (shots) await cy.screenshot({ path: `${shots}/channels-description-375.png` });
+		await closeDetails(cy);
+		await openDetails(bob, 'about');
+		await poll(() => details(bob).locator('[data-testid=details-description]').textContent()).toBe('Everything about the Friday launch.');
+		await closeDetails(bob);
 	});
 
 	it('a pin shows in another member\'s open details panel, and leaves it on unpin', async () => {

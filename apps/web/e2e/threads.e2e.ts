@@ -1,10 +1,10 @@
 /**
  * Following threads and the Threads view: I follow a thread by starting or replying in it, its
  * new replies show (marked) under Threads with a count in the sidebar until I open it, and
- * unfollowing (the list, the thread pane or the message menu) takes it away. Mentions &
- * reactions: a mention and a reaction show (marked) and jump to their message, and what I saw is
- * seen in every browser of mine (the time lives in my me doc). At 1440 px (Ada,
- * Bob) and 375 px (Cy, who opens the views from the drawer).
+ * unfollowing (the list, the thread pane, the message menu or, on a phone, the long-press sheet)
+ * takes it away. Mentions & reactions: a mention and a reaction show (marked) and jump to their
+ * message, and what I saw is seen in every browser of mine (the time lives in my me doc). At
+ * 1440 px (Ada, Bob) and 375 px (Cy, who opens the views from the drawer).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -93,6 +93,22 @@ describe('threads', () => {
 	it('unfollows from the list, the thread pane and the message menu', async () => {
 		// Cy: from the Threads list.
 		await item(cy).locator('[data-testid=thread-unfollow]').click();
+		await poll(() => cy.locator('[data-testid=threads-empty]').count()).toBe(1);
+		// And from the long-press sheet, which follows it again first.
+		const sheetFollow = async (label: string) => {
+			await cy.goto(`/c/${general}`);
+			await message(cy, ROOT).dispatchEvent('pointerdown', { pointerType: 'touch', clientX: 100, clientY: 100, isPrimary: true });
+			await cy.waitForTimeout(650);
+			const choice = cy.locator('[data-testid=sheet-follow]');
+			expect(await choice.innerText()).toBe(label);
+			await choice.click();
+			await poll(() => cy.locator('[data-testid=action-sheet]').count()).toBe(0);
+			await openThreads(cy);
+		};
+		await sheetFollow('Follow thread');
+		await poll(() => item(cy).count()).toBe(1);
+		if (shots) await cy.screenshot({ path: `${shots}/threads-followed-from-sheet-375.png` });
+		await sheetFollow('Unfollow thread');
 		await poll(() => cy.locator('[data-testid=threads-empty]').count()).toBe(1);
 
 		// Bob: from the thread pane, which now offers Follow.
