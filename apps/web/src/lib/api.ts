@@ -3,7 +3,7 @@
  * carrying the server's `message`, which forms show as-is (the server words it for people).
  */
 import type { ApiError } from '@circlechat/protocol';
-import type { FileKind } from '@circlechat/model';
+import type { Attachment, FileKind, MessageCard, Reaction } from '@circlechat/model';
 
 export type Role = 'admin' | 'member' | 'guest';
 
@@ -85,8 +85,14 @@ export interface ApiMessage {
 	bodyMd: string;
 	parentId: string | null;
 	createdAt: number;
+	editedAt: number | null;
 	deleted: boolean;
 	mentions: string[];
+	reactions: Reaction[];
+	attachments: Attachment[];
+	threadCount: number;
+	lastReplyAt: number | null;
+	card: MessageCard | null;
 }
 
 export interface SearchHit {
@@ -463,6 +469,7 @@ export const api = {
 	},
 	members: () => request<{ members: Member[] }>('GET', '/members'),
 	conversations: () => request<{ conversations: Conversation[] }>('GET', '/conversations'),
+	conversation: (id: string) => request<{ conversation: Conversation }>('GET', `/conversations/${encodeURIComponent(id)}`),
 	createChannel: (input: NewChannelInput) =>
 		request<{ conversation: Conversation }>('POST', '/conversations', { kind: 'channel', ...input }),
 	openDm: (memberIds: string[]) =>

@@ -6,6 +6,10 @@
  * A conversation is a chain of segments; the highest is live and takes new posts. The live one
  * and the one before it are opened, so a segment rollover never empties the view; older ones
  * load on request (paginated history).
+ *
+ * Opened with nothing of it cached in this browser, a segment is up to 1,000 messages to sync
+ * before anything shows: the newest page over REST (membership-checked by the server) shows
+ * meanwhile, under the docs' messages of the same ids, until the segments have synced.
  */
 import {
 	appendMessage,
@@ -15,16 +19,32 @@ import {
 	extractMentionHandles,
 	BROADCAST_MENTIONS,
 	findMessage,
-	listMessages,
+	readMessage,
 	uniqueMessages,
 	messagesOf,
 	toggleReaction,
 	type Attachment,
 	type Message
 } from '@circlechat/model';
-import { docPool, type SyncedDoc, type SyncedDocOptions } from '$lib/sync';
+import * as Y from 'yjs';
+import { docPool, hasCachedConversation, type SyncedDoc, type SyncedDocOptions } from '$lib/sync';
 import { describeRejection, toasts } from './toasts.svelte';
 import type { WorkspaceState } from './workspace.svelte';
+import { api, type ApiMessage, type Conversation } from '$lib/api';
+
+/** Messages in a REST first page: the message list's first window. */
+const FIRST_PAGE = 50;
+
+/** The message map (an element of `arr`) that `type` is or lies in; null for `arr` itself. */
+function messageMapOf(type: Y.AbstractType<unknown>, arr: Y.Array<Y.Map<unknown>>): Y.Map<unknown> | null {
+	let t: Y.AbstractType<unknown> | null = type;
+	while (t && t._item) {
+		const parent = t._item.parent as Y.AbstractType<unknown> | null;
+		if (parent === arr) return t instanceof Y.Map ? t : null;
+		t = parent;
+	}
+	return null;
+}
 
 interface Segment {
 	segment: number;
@@ -41,22 +61,54 @@ export class ConversationState {
 	#bySegment = $state.raw<Map<number, Message[]>>(new Map());
 	/** Plain copy of #bySegment: the observers update it without reading reactive state. */
 	#latest = new Map<number, Message[]>();
+	/** The REST page shown until the segments have synced; null once they have (or without one). */
+	#firstPage = $state.raw<Message[] | null>(null);
+	#handedOver = false;
 
-	constructor(ws: WorkspaceState, id: string, liveSegment: number) {
+	/** `firstPage`: the newest messages, already asked for (the route's load); else asked for here if nothing of the conversation is cached. */
+	constructor(ws: WorkspaceState, id: string, liveSegment: number, firstPage: Promise<Message[] | null> | null = null) {
 		this.#ws = ws;
 		this.id = id;
 		this.liveSegment = liveSegment;
+		const page = firstPage ?? (hasCachedConversation(id) ? null : fetchNewest(id));
 		this.#segments = [this.#open(liveSegment)];
 		if (liveSegment > 0) this.loadEarlier();
 
+		void page?.then((messages) => {
+			if (!this.#handedOver && messages?.length) this.#firstPage = messages;
+		});
+		$effect(() => {
+			// A segment that failed for good (not a member…) says so itself; the page is not kept for it.
+			if (!this.#handedOver && this.#segments.every((s) => s.synced.synced || s.synced.status === 'error')) {
+				this.#handedOver = true;
+				this.#firstPage = null;
+			}
+		});
+
 		$effect(() => {
 			const stops = this.#segments.map(({ segment, synced }) => {
-				const doc = synced.doc;
-				const arr = messagesOf(doc);
-				const read = () => {
+				const arr = messagesOf(synced.doc);
+				// Each message map's last reading: a change reads again only the messages it touched
+				// (a segment holds up to 1,000, and every sync, edit and reaction is a change).
+				const cache = new Map<Y.Map<unknown>, Message>();
+				const read = (events: Y.YEvent<Y.AbstractType<unknown>>[] = []) => {
+					for (const e of events) {
+						const map = messageMapOf(e.target, arr);
+						if (map) cache.delete(map);
+					}
+					const maps = arr.toArray();
+					if (cache.size > maps.length) {
+						const kept = new Set(maps);
+						for (const map of cache.keys()) if (!kept.has(map)) cache.delete(map);
+					}
+					const list: Message[] = [];
+					for (const map of maps) {
+						let m = cache.get(map);
+						if (!m) cache.set(map, (m = readMessage(map)));
+						if (!m.parentId) list.push(m);
+					}
 					// Appends made at once by two people land in Yjs order (by client id), not send
 					// order; show them by time (Array.sort is stable, so ties keep doc order).
-					const list = listMessages(doc).filter((m) => !m.parentId);
 					this.#latest.set(segment, list.sort((a, b) => a.createdAt - b.createdAt));
 					this.#bySegment = new Map(this.#latest);
 				};
@@ -80,11 +132,18 @@ export class ConversationState {
 	get live(): SyncedDoc {
 		return this.#segments.at(-1)!.synced;
 	}
+	#messages = $derived.by(() => {
+		const fromDocs = uniqueMessages(this.#segments.flatMap((s) => this.#bySegment.get(s.segment) ?? []));
+		const page = this.#firstPage;
+		// The docs' copy of a message wins: the page is only what the server had when it was read.
+		return page ? uniqueMessages([...fromDocs, ...page]).sort((a, b) => a.createdAt - b.createdAt) : fromDocs;
+	});
 	get messages(): Message[] {
-		return uniqueMessages(this.#segments.flatMap((s) => this.#bySegment.get(s.segment) ?? []));
+		return this.#messages;
 	}
+	/** Something to show; not while a REST page stands in (the conversation's start is not known). */
 	get loaded(): boolean {
-		return this.live.loaded;
+		return this.live.loaded && this.#firstPage === null;
 	}
 	/** Ids of messages with changes not yet on the server, over the open segments. */
 	get pending(): ReadonlySet<string> {
@@ -168,4 +227,44 @@ export class ConversationState {
 		const last = this.messages.at(-1);
 		if (last) this.#ws.markRead(this.id, last.createdAt);
 	}
+}
+
+/** A message as the REST API shows it, in the shape the docs give (readMessage). */
+function messageFromApi(m: ApiMessage): Message {
+	return {
+		id: m.id,
+		author: m.memberId,
+		createdAt: m.createdAt,
+		body: m.bodyMd,
+		editedAt: m.editedAt,
+		deleted: m.deleted,
+		mentions: m.mentions,
+		attachments: m.attachments,
+		parentId: m.parentId,
+		reactions: m.reactions,
+		threadCount: m.threadCount,
+		lastReplyAt: m.lastReplyAt,
+		card: m.card
+	};
+}
+
+/** A conversation and its newest messages over REST, for its first open in this browser. */
+export interface FirstPage {
+	conversation: Conversation;
+	messages: Message[];
+}
+
+/** Both read at once, each membership-checked by the server; null if either fails. */
+export function fetchFirstPage(conversationId: string): Promise<FirstPage | null> {
+	return Promise.all([api.conversation(conversationId), newestPage(conversationId)]).then(
+		([c, messages]) => ({ conversation: c.conversation, messages }),
+		() => null // offline, or not a member: the docs say so
+	);
+}
+
+const newestPage = (conversationId: string) => api.latestMessages(conversationId, FIRST_PAGE).then((r) => r.messages.map(messageFromApi));
+
+/** The newest messages alone, for a conversation known to be mine but not cached here; null if unavailable. */
+function fetchNewest(conversationId: string): Promise<Message[] | null> {
+	return newestPage(conversationId).catch(() => null);
 }

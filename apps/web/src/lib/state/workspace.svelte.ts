@@ -29,6 +29,12 @@ import { SearchState } from './search.svelte';
 import { Notifier } from './notifier.svelte';
 import { OfflineState } from './offline.svelte';
 
+/** The `me:` doc's summary of a conversation, from its REST shape. */
+function summaryOf(c: Conversation): ConversationSummary {
+	const { id, kind, name, topic, description, isPrivate, createdBy, archivedAt, memberIds, liveSegment } = c;
+	return { id, kind, name, topic, description, isPrivate, createdBy, archivedAt, memberIds, liveSegment };
+}
+
 export type DialogName = 'createChannel' | 'newDm' | 'invite' | 'browseChannels';
 
 /** Oversized drafts a tab keeps (each may be megabytes). */
@@ -41,6 +47,8 @@ export class WorkspaceState {
 	#conversations = $state.raw<Map<string, ConversationSummary>>(new Map());
 	/** Conversations the REST API just handed us, shown until the `me:` doc catches up. */
 	#pending = $state.raw<Map<string, ConversationSummary>>(new Map());
+	/** The conversation opened before the `me:` doc synced (openEarly); the doc decides after. */
+	#early = $state.raw<ConversationSummary | null>(null);
 	#unread = $state.raw<Map<string, UnreadCount>>(new Map());
 	#drafts = $state.raw<Map<string, string>>(new Map());
 	#mutes = $state.raw<Set<string>>(new Set());
@@ -196,7 +204,8 @@ export class WorkspaceState {
 	}
 
 	conversation(id: string): ConversationSummary | undefined {
-		return this.#conversations.get(id) ?? this.#pending.get(id);
+		const early = this.#early?.id === id && !this.meDoc.synced ? this.#early : undefined;
+		return this.#conversations.get(id) ?? this.#pending.get(id) ?? early;
 	}
 
 	unread(id: string): UnreadCount {
@@ -268,16 +277,15 @@ export class WorkspaceState {
 	/** Shows a conversation the REST API just created or joined before the `me:` doc has it. */
 	adopt(c: Conversation) {
 		if (this.#conversations.has(c.id)) return;
-		const summary: ConversationSummary = {
-			id: c.id,
-			kind: c.kind,
-			name: c.name,
-			topic: c.topic,
-			isPrivate: c.isPrivate,
-			memberIds: c.memberIds,
-			liveSegment: c.liveSegment
-		};
-		this.#pending = new Map([...this.#pending, [c.id, summary]]);
+		this.#pending = new Map([...this.#pending, [c.id, summaryOf(c)]]);
+	}
+
+	/**
+	 * A conversation opened by its address before the `me:` doc has synced (a first visit): its
+	 * pane shows it at once; the sidebar waits for the doc, and so does everything else.
+	 */
+	openEarly(c: Conversation) {
+		if (!this.meDoc.synced) this.#early = summaryOf(c);
 	}
 
 	/** Unsent composer text by conversation id, live (the Drafts view, the sidebar's pencils). */

@@ -16,11 +16,24 @@ function read(): string[] {
 	}
 }
 
-export function rememberCachedDoc(name: string) {
+/** Notes that `name` is cached from now on; true when this browser had cached it already. */
+export function rememberCachedDoc(name: string): boolean {
 	const names = read();
-	if (names.includes(name)) return;
+	if (names.includes(name)) return true;
 	names.push(name);
 	localStorage.setItem(KEY, JSON.stringify(names));
+	return false;
+}
+
+/** This browser has cached some doc (my `me:` doc, at least, once I have opened the app here). */
+export function hasCachedDocs(): boolean {
+	return read().length > 0;
+}
+
+/** Some segment of the conversation is cached in this browser (IndexedDB has messages to show). */
+export function hasCachedConversation(conversationId: string): boolean {
+	const prefix = `conv:${conversationId}:`;
+	return read().some((name) => name.startsWith(prefix));
 }
 
 /** Run before the cached docs are erased (the doc pool closes the docs it keeps open). */

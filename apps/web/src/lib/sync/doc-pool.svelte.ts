@@ -6,6 +6,10 @@
  *
  * `resumeUnsynced()` reopens every doc a past session left with unsent changes (local-changes.ts),
  * so closing the tab and coming back later still sends them all.
+ *
+ * The last few docs no view shows any more stay open too (KEEP_IDLE, the least recently shown
+ * closing first): going back to a conversation then shows it at once, with nothing to read from
+ * IndexedDB and no sync exchange, and it stayed live meanwhile.
  */
 import { SvelteMap } from 'svelte/reactivity';
 import { SyncedDoc, type SyncedDocOptions } from './synced-doc.svelte';
@@ -20,8 +24,13 @@ interface Entry {
 
 const none: ReadonlySet<string> = new Set();
 
+/** Docs kept open after their last view closed (a conversation is one to three segment docs). */
+const KEEP_IDLE = 6;
+
 class DocPool {
 	#entries = new SvelteMap<string, Entry>();
+	/** Names of docs no view shows, kept open; the least recently shown first. */
+	#idle = $state.raw<string[]>([]);
 
 	/**
 	 * Opens (or shares) `name` for a view. Pair with `close(doc, opts)` passing the same `opts`
@@ -47,9 +56,9 @@ class DocPool {
 		return this.#entries.get(name)?.doc.pending ?? none;
 	}
 
-	/** Every open doc, shown or kept for sending. */
+	/** Every open doc shown or kept for sending (not those kept only to come back to). */
 	get docs(): SyncedDoc[] {
-		return [...this.#entries.values()].map((e) => e.doc);
+		return [...this.#entries.values()].filter((e) => !this.#idle.includes(e.doc.name)).map((e) => e.doc);
 	}
 
 	/** Local changes not yet on the server, over every open doc. */
@@ -78,10 +87,12 @@ class DocPool {
 	closeAll() {
 		for (const e of [...this.#entries.values()]) e.doc.destroy();
 		this.#entries.clear();
+		this.#idle = [];
 	}
 
 	#entry(name: string, opts: SyncedDocOptions): Entry {
 		let entry = this.#entries.get(name);
+		if (this.#idle.includes(name)) this.#idle = this.#idle.filter((n) => n !== name);
 		if (entry) return entry;
 		const views: SyncedDocOptions[] = [];
 		const doc = new SyncedDoc(name, {
@@ -100,6 +111,20 @@ class DocPool {
 		// Still sending, or (re)loading its outbox: stay open. A doc whose access is gone for good
 		// has had its changes set aside as refused and closes.
 		if (entry.doc.unsynced > 0 && entry.doc.status !== 'error') return;
+		const name = entry.doc.name;
+		this.#idle = this.#idle.filter((n) => n !== name);
+		// Kept only while in sync: one still connecting may never get in (access gone meanwhile),
+		// and is opened afresh next time like one that failed for good.
+		if (entry.doc.status !== 'synced') return this.#drop(entry);
+		const idle = [...this.#idle, name];
+		this.#idle = idle.slice(-KEEP_IDLE);
+		for (const evicted of idle.slice(0, -KEEP_IDLE)) {
+			const oldest = this.#entries.get(evicted);
+			if (oldest && oldest.views.length === 0 && oldest.doc.unsynced === 0) this.#drop(oldest);
+		}
+	}
+
+	#drop(entry: Entry) {
 		this.#entries.delete(entry.doc.name);
 		entry.doc.destroy();
 	}
