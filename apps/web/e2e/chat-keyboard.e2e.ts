@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newPerson } from './support/browser';
 import { startTestServer, type TestServer } from './support/server';
+import { DESKTOP, PHONE } from './support/team';
 import { message, messageAction, openConversation, poll, post, signUpFirst } from './support/people';
 
 let server: TestServer;
@@ -20,7 +21,7 @@ const shots = process.env.E2E_SHOTS;
 beforeAll(async () => {
 	server = await startTestServer();
 	browser = await launchBrowser();
-	const a = await newPerson(browser, server.url, { viewport: { width: 1440, height: 900 } });
+	const a = await newPerson(browser, server.url, { viewport: DESKTOP });
 	errorLogs.push(a.errors);
 	ada = a.page;
 	await signUpFirst(ada);
@@ -121,7 +122,7 @@ describe('chat: dismissing with Esc and clicks', () => {
 	});
 
 	it('on a phone: the long-press sheet stays open after the release; a tap, a choice or Esc closes it', async () => {
-		const phone = await newPerson(browser, server.url, { viewport: { width: 375, height: 740 } });
+		const phone = await newPerson(browser, server.url, { viewport: PHONE });
 		errorLogs.push(phone.errors);
 		await phone.context.addCookies(await ada.context().cookies());
 		const p = phone.page;
@@ -169,10 +170,9 @@ describe('chat: dismissing with Esc and clicks', () => {
 		for (let n = 1; n <= 10; n++) await post(ada, `Agenda item ${n}.`);
 		for (let n = 11; n <= 24; n++) await post(ada, `Later note ${n}.`);
 		await message(ada, 'Later note 24.').waitFor();
-		const context = await browser.newContext({ baseURL: server.url, viewport: { width: 375, height: 740 }, hasTouch: true, isMobile: true, serviceWorkers: 'block' });
+		const { context, page: p, errors } = await newPerson(browser, server.url, { viewport: PHONE, touch: true });
+		errorLogs.push(errors);
 		await context.addCookies(await ada.context().cookies());
-		const p = await context.newPage();
-		p.on('pageerror', (err) => errorLogs.push([`pageerror: ${err.message}`]));
 		await p.goto(new URL(ada.url()).pathname);
 		await message(p, 'Later note 24.').waitFor();
 		const touch = await context.newCDPSession(p);
@@ -199,41 +199,55 @@ describe('chat: dismissing with Esc and clicks', () => {
 		await context.close();
 	});
 
-	it('Esc closes a message\'s "…" menu, and a click outside it closes it and still lands', async () => {
-		const menu = ada.locator('[data-testid=message-menu]');
-		await messageAction(ada, 'Agenda item 10.', 'message-more');
-		await menu.waitFor();
-		await ada.keyboard.press('Escape');
-		await poll(() => menu.count()).toBe(0);
-		// Another message's button (above the menu, which opens downwards) acts in the same click:
-		// nothing invisible is left to swallow it.
-		await messageAction(ada, 'Agenda item 10.', 'message-more');
-		await menu.waitFor();
-		await messageAction(ada, 'Agenda item 8.', 'message-react');
-		await poll(() => menu.count()).toBe(0);
-		await ada.locator('[data-testid=emoji-picker]').waitFor();
-		await ada.keyboard.press('Escape');
-		await poll(() => ada.locator('[data-testid=emoji-picker]').count()).toBe(0);
-		// And the composer takes the focus and the text at once after the menu closes.
-		await messageAction(ada, 'Agenda item 10.', 'message-more');
-		await menu.waitFor();
-		await ada.locator('[data-testid=composer]').click();
-		await poll(() => menu.count()).toBe(0);
-		await ada.keyboard.type('typed');
-		expect(await ada.locator('[data-testid=composer]').inputValue()).toBe('typed');
-		await ada.locator('[data-testid=composer]').fill('');
-		// The "…" button itself toggles it closed.
-		await messageAction(ada, 'Agenda item 10.', 'message-more');
-		await menu.waitFor();
-		await message(ada, 'Agenda item 10.').locator('[data-testid=message-more]').click();
-		await poll(() => menu.count()).toBe(0);
+	it('at 1440 and 375 px: Esc closes a message\'s "…" menu, a click outside it closes it and still lands, and a line parts its groups', async () => {
+		const narrow = await newPerson(browser, server.url, { viewport: PHONE });
+		errorLogs.push(narrow.errors);
+		await narrow.context.addCookies(await ada.context().cookies());
+		await narrow.page.goto(new URL(ada.url()).pathname);
+		await message(narrow.page, 'Later note 24.').waitFor();
+		for (const p of [ada, narrow.page]) {
+			const menu = p.locator('[data-testid=message-menu]');
+			await messageAction(p, 'Agenda item 10.', 'message-more');
+			await menu.waitFor();
+			// Following above, the message's own actions below the line; the menu fits the list.
+			const order = await menu.locator(':scope > *').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')));
+			expect(order).toEqual(['message-follow', 'message-menu-divider', 'message-create-task', 'message-pin']);
+			const [box, list] = [(await menu.boundingBox())!, (await p.locator('[data-testid=message-list]').boundingBox())!];
+			expect(box.x).toBeGreaterThanOrEqual(list.x);
+			expect(box.x + box.width).toBeLessThanOrEqual(list.x + list.width);
+			if (shots) await p.screenshot({ path: `${shots}/keyboard-message-menu-${p.viewportSize()!.width}.png` });
+			await p.keyboard.press('Escape');
+			await poll(() => menu.count()).toBe(0);
+			// Another message's button (above the menu, which opens downwards) acts in the same click:
+			// nothing invisible is left to swallow it.
+			await messageAction(p, 'Agenda item 10.', 'message-more');
+			await menu.waitFor();
+			await messageAction(p, 'Agenda item 8.', 'message-react');
+			await poll(() => menu.count()).toBe(0);
+			await p.locator('[data-testid=emoji-picker]').waitFor();
+			await p.keyboard.press('Escape');
+			await poll(() => p.locator('[data-testid=emoji-picker]').count()).toBe(0);
+			// And the composer takes the focus and the text at once after the menu closes.
+			await messageAction(p, 'Agenda item 10.', 'message-more');
+			await menu.waitFor();
+			await p.locator('[data-testid=composer]').click();
+			await poll(() => menu.count()).toBe(0);
+			await p.keyboard.type('typed');
+			expect(await p.locator('[data-testid=composer]').inputValue()).toBe('typed');
+			await p.locator('[data-testid=composer]').fill('');
+			// The "…" button itself toggles it closed.
+			await messageAction(p, 'Agenda item 10.', 'message-more');
+			await menu.waitFor();
+			await message(p, 'Agenda item 10.').locator('[data-testid=message-more]').click();
+			await poll(() => menu.count()).toBe(0);
+		}
+		await narrow.context.close();
 	});
 
 	it('on a touchscreen phone: Esc closes the drawer, the "…" menu and the thread, and a tap after the menu lands', async () => {
-		const context = await browser.newContext({ baseURL: server.url, viewport: { width: 375, height: 740 }, hasTouch: true, isMobile: true, serviceWorkers: 'block' });
+		const { context, page: p, errors } = await newPerson(browser, server.url, { viewport: PHONE, touch: true });
+		errorLogs.push(errors);
 		await context.addCookies(await ada.context().cookies());
-		const p = await context.newPage();
-		p.on('pageerror', (err) => errorLogs.push([`pageerror: ${err.message}`]));
 		await p.goto(new URL(ada.url()).pathname);
 		await message(p, 'Later note 24.').waitFor();
 		const drawer = p.locator('[data-testid=drawer]');
