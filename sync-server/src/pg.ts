@@ -1,4 +1,19 @@
 // The PostgreSQL store, a subpath of its own: a one-box install never loads the driver.
-export { PgDocStore } from './persistence/postgres.js'
+import type { PgDb, PgTx } from '@circlechat/db/pg'
+import { checkFencePg } from './cluster/fence-pg.js'
+import { PgDocStore } from './persistence/postgres.js'
+import { pgRows } from './persistence/rows-postgres.js'
+import type { RelayStorage } from './persistence/storage.js'
+
+export { PgDocStore, pgRows }
 export type { PgWrite } from './persistence/postgres.js'
-export { pgRows } from './persistence/rows-postgres.js'
+
+/** The relay on PostgreSQL (`SyncServerOptions.storage`): the pool is the caller's to end. */
+export function pgStorage(db: PgDb): RelayStorage<PgTx, true> {
+  return {
+    store: new PgDocStore(db),
+    rows: pgRows(db),
+    checkFence: checkFencePg,
+    claimFence: (doc, fence) => checkFencePg(db, doc, fence)
+  }
+}

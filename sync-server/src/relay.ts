@@ -9,30 +9,30 @@ import * as awarenessProtocol from 'y-protocols/awareness'
 import type { Db } from '@circlechat/db'
 import {
   parseDocName, docName, readSegmentMeta, initSegment, sealSegment, messagesOf, noteThreadReply,
-  meConversationsOf, putConversation, snapshotMessage, DEFAULT_SEGMENT_SIZE, isId, initBoard, archivableTasks,
+  meConversationsOf, putConversation, snapshotMessage, DEFAULT_SEGMENT_SIZE, isId, initBoard, archivableTasks, listTasks,
   removeTasks, type MessageWriteContext
 } from '@circlechat/model'
 import { messageType, rejectReason as R, closeCode, type RejectReason } from '@circlechat/protocol'
 import type { MessageChange, Principal, SyncServer, SyncServerOptions } from './types.js'
 import { isOrigin, type Origin } from './origins.js'
 import { syncDefaults, type SyncConfig } from './config.js'
-import { SqliteStore, type SqliteWrite } from './persistence/sqlite.js'
-import type { DocStore } from './persistence/store.js'
-import { sqliteRows } from './persistence/rows-sqlite.js'
+import { sqliteStorage, type RelayStorage } from './persistence/storage.js'
+import { inSequence, mapGot, type ConversationAccess, type Got } from './persistence/rows.js'
 import { AccessControl, type Access } from './access.js'
 import { MessageIndex } from './message-index.js'
 import { TaskIndex, type BoardScope } from './task-index.js'
 import { boardActivity, recordActivity } from './board-activity.js'
 import { Room } from './room.js'
 import { Connection } from './connection.js'
-import { guardUpdate } from './guard/index.js'
+import { guardUpdate, type GuardContext, type GuardResult } from './guard/index.js'
+import { guardWithLookups, type AsyncGuardReads } from './guard/lookups.js'
 import { afterApplyViolations, afterApplyBoardViolations, boardBefore } from './guard/after-apply.js'
 import { StorageFailure } from './storage-failure.js'
 import { TokenBucket } from './rate-limit.js'
 import { closeGracefully } from './socket-health.js'
 import { PresenceFanout, changesNothing } from './presence.js'
 import { Cluster, type RoomRole } from './cluster/cluster.js'
-import { checkFenceSqlite, FencedOut } from './cluster/fence.js'
+import { FencedOut } from './cluster/fence.js'
 import type { ForwardedUpdate, Reply } from './cluster/forward.js'
 import type { FeedEntry } from './cluster/doc-feed.js'
 import type { Lease } from './cluster/lease.js'
@@ -58,12 +58,15 @@ const MAX_EXPIRY_WAIT_MS = 24 * 60 * 60 * 1000
  */
 export class Relay implements SyncServer {
   readonly config: SyncConfig
-  readonly #db: Db
-  readonly #store: DocStore<SqliteWrite>
-  readonly #access: AccessControl<false>
-  readonly #index: MessageIndex<Db, false>
-  readonly #tasks: TaskIndex<Db, false>
-  readonly #rows: ReturnType<typeof sqliteRows>
+  /** SQLite's (sync reads, `Got` values) or PostgreSQL's (promises); see persistence/rows.ts. */
+  readonly #storage: RelayStorage<unknown, boolean>
+  readonly #store: RelayStorage<unknown, boolean>['store']
+  readonly #access: AccessControl<boolean>
+  readonly #index: MessageIndex<unknown, boolean>
+  readonly #tasks: TaskIndex<unknown, boolean>
+  readonly #rows: RelayStorage<unknown, boolean>['rows']
+  /** Where reads are promises: the room's last update still reading, which the next waits for. */
+  readonly #reading = new WeakMap<Room, Promise<void>>()
   /** Board rooms: where their tasks are indexed. */
   readonly #boardScopes = new WeakMap<Room, BoardScope>()
   readonly #authenticate: SyncServerOptions['authenticate']
@@ -92,9 +95,11 @@ export class Relay implements SyncServer {
 
   constructor(options: SyncServerOptions, config: Partial<SyncConfig> = {}) {
     this.config = { ...syncDefaults, ...config }
-    this.#db = options.db
-    this.#store = new SqliteStore(options.db)
-    const rows = sqliteRows(options.db)
+    const storage = options.storage ?? (options.db && sqliteStorage(options.db))
+    if (!storage) throw new Error('the relay needs a database: db or storage')
+    this.#storage = storage
+    this.#store = storage.store
+    const rows = storage.rows
     this.#rows = rows
     this.#access = new AccessControl(rows)
     this.#index = new MessageIndex(rows)
@@ -129,15 +134,15 @@ export class Relay implements SyncServer {
     if (!parsed) return refuseUpgrade(socket, 400, 'Bad Request')
     const principal = await this.#authenticate(req)
     if (!principal) return refuseUpgrade(socket, 401, 'Unauthorized')
-    const access = this.#access.check(principal, parsed)
+    const access = await this.#access.check(principal, parsed)
     if (!access) return refuseUpgrade(socket, 403, 'Forbidden')
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connect(ws, principal, name))
   }
 
   #connect(ws: WebSocket, principal: Principal, name: string) {
     // Messages may arrive while the doc loads; handle them strictly in order.
-    let chain: Promise<Connection | null> = this.#room(name).then((room) => {
-      if (!this.#admit(ws, principal, room)) return null
+    let chain: Promise<Connection | null> = this.#room(name).then(async (room) => {
+      if (!(await this.#admit(ws, principal, room))) return null
       const conn = new Connection(ws, principal, room, this.config, this.#catchUpPools(room.name, principal.memberId))
       room.conns.add(conn)
       room.lastUsed = Date.now()
@@ -150,9 +155,9 @@ export class Relay implements SyncServer {
       return null
     })
     ws.on('message', (data: Buffer) => {
-      chain = chain.then((conn) => {
+      chain = chain.then(async (conn) => {
         // A socket being closed (revoked) is heard no more: no update, no presence, no read.
-        if (conn && ws.readyState === ws.OPEN) this.#onMessage(conn, new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+        if (conn && ws.readyState === ws.OPEN) await this.#onMessage(conn, new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
         return conn
       })
     })
@@ -167,19 +172,22 @@ export class Relay implements SyncServer {
    * that happened since the upgrade was authorised found no connection to close. Then arms the
    * close at the credential's expiry.
    */
-  #admit(ws: WebSocket, principal: Principal, room: Room): boolean {
+  #admit(ws: WebSocket, principal: Principal, room: Room): Got<boolean, boolean> {
     if (ws.readyState !== ws.OPEN) return false // gone while the doc loaded: nothing to attach
     const until = this.#validUntil(principal)
     if (until === null || until <= Date.now()) {
       ws.close(closeCode.unauthorized, 'session ended')
       return false
     }
-    if (!this.#access.check(principal, room.parsed)) {
-      ws.close(closeCode.revoked, 'access revoked')
-      return false
-    }
-    this.#closeAtExpiry(ws, principal, until)
-    return true
+    return mapGot(this.#access.check(principal, room.parsed), (access) => {
+      if (ws.readyState !== ws.OPEN) return false
+      if (!access) {
+        ws.close(closeCode.revoked, 'access revoked')
+        return false
+      }
+      this.#closeAtExpiry(ws, principal, until)
+      return true
+    })
   }
 
   /** The member's catch-up pools on a doc; pools untouched for a full refill are forgotten. */
@@ -249,7 +257,7 @@ export class Relay implements SyncServer {
     this.#evictIdle()
   }
 
-  #onMessage(conn: Connection, bytes: Uint8Array) {
+  #onMessage(conn: Connection, bytes: Uint8Array): Got<void, boolean> {
     // Shutting down: an update taken now could not be acknowledged; the client resends it to
     // the next process when it resyncs.
     if (this.#closing) return
@@ -264,7 +272,7 @@ export class Relay implements SyncServer {
           syncProtocol.writeSyncStep2(e, conn.room.doc, decoding.readVarUint8Array(decoder))
           conn.send(encoding.toUint8Array(e))
         } else if (syncType === syncProtocol.messageYjsSyncStep2 || syncType === syncProtocol.messageYjsUpdate) {
-          this.#onClientUpdate(conn, decoding.readVarUint8Array(decoder))
+          return this.#onClientUpdate(conn, decoding.readVarUint8Array(decoder))
         } else {
           conn.sendReject(R.malformed, 'unknown sync message')
         }
@@ -278,7 +286,7 @@ export class Relay implements SyncServer {
     }
   }
 
-  #onClientUpdate(conn: Connection, update: Uint8Array) {
+  #onClientUpdate(conn: Connection, update: Uint8Array): Got<void, boolean> {
     const { room, principal } = conn
     if (room.discarded) return
     const until = this.#validUntil(principal)
@@ -286,19 +294,53 @@ export class Relay implements SyncServer {
       conn.ws.close(closeCode.unauthorized, 'session ended')
       return
     }
-    const access = this.#access.check(principal, room.parsed)
-    if (!access) {
-      conn.sendReject(R.notMember, 'you are no longer a member')
-      conn.ws.close(closeCode.revoked, 'access revoked')
-      return
-    }
-    if (!conn.updates.take()) return refuseInOrder(conn, R.rateLimited, 'too many updates; slow down')
-    if (room.role?.kind === 'follower') return this.#forward(conn, update)
-    this.#guardAndApply(room, principal, access, update, {
-      origin: { source: 'connection', memberId: principal.memberId, connectionId: conn.id },
-      ack: () => afterCommits(conn, () => conn.sendAck()),
-      refuse: (reason, detail) => refuseInOrder(conn, reason, detail),
-      takeMessages: (count) => conn.messages.take(count)
+    return this.#inTurn(room, this.#guardReads(room, principal), (reads) => {
+      if (room.discarded || conn.ws.readyState !== conn.ws.OPEN) return
+      if (!reads) {
+        conn.sendReject(R.notMember, 'you are no longer a member')
+        conn.ws.close(closeCode.revoked, 'access revoked')
+        return
+      }
+      if (!conn.updates.take()) return refuseInOrder(conn, R.rateLimited, 'too many updates; slow down')
+      if (room.role?.kind === 'follower') return this.#forward(conn, update)
+      return this.#guardAndApply(room, principal, reads, update, {
+        origin: { source: 'connection', memberId: principal.memberId, connectionId: conn.id },
+        ack: () => afterCommits(conn, () => conn.sendAck()),
+        refuse: (reason, detail) => refuseInOrder(conn, reason, detail),
+        takeMessages: (count) => conn.messages.take(count)
+      })
+    }, (err) => {
+      console.error('sync: could not read access for an update', room.name, err)
+      refuseInOrder(conn, R.storageFailure, STORAGE_FAILURE_DETAIL)
+    })
+  }
+
+  /**
+   * What deciding a member's update reads, fresh: access now (revocation is immediate), when
+   * they joined the conversation, and whether the segment takes new messages. null: no access.
+   */
+  #guardReads(room: Room, principal: Principal): Got<GuardReads | null, boolean> {
+    return mapGot(this.#access.check(principal, room.parsed), (access) => {
+      if (!access) return null
+      if (!room.conversationId) return { access, joinedAt: 0, acceptsNewMessages: true }
+      return mapGot(this.#access.conversation(room.conversationId, principal.memberId), (conv) => ({
+        access, joinedAt: conv?.joinedAt ?? Number.MAX_SAFE_INTEGER, acceptsNewMessages: acceptsNewMessages(room, conv)
+      }))
+    })
+  }
+
+  /**
+   * Acts on `read` now if it is a value and nothing of this room is still reading (SQLite);
+   * otherwise after the room's earlier reads and acts, so its updates are decided in the order
+   * they came. `failed`: the read (or the act) threw.
+   */
+  #inTurn<T>(room: Room, read: Got<T, boolean>, act: (value: T) => Got<void, boolean>, failed: (err: unknown) => void): Got<void, boolean> {
+    const before = this.#reading.get(room)
+    if (!before && !(read instanceof Promise)) return act(read as T)
+    const turn = (before ?? Promise.resolve()).then(() => read).then(act).catch(failed)
+    this.#reading.set(room, turn)
+    return turn.finally(() => {
+      if (this.#reading.get(room) === turn) this.#reading.delete(room)
     })
   }
 
@@ -307,25 +349,43 @@ export class Relay implements SyncServer {
    * (#onDocUpdate then commits it). The writer is a local connection or, on an owner, a request
    * forwarded by another process; either way it is answered in order.
    */
-  #guardAndApply(room: Room, principal: Principal, access: Access, update: Uint8Array, writer: Writer) {
+  #guardAndApply(room: Room, principal: Principal, { access, joinedAt, acceptsNewMessages }: GuardReads, update: Uint8Array, writer: Writer): Got<void, boolean> {
     const rules: MessageWriteContext = {
       sender: principal.memberId,
       isAdmin: principal.role === 'admin',
       now: Date.now(),
-      joinedAt: this.#joinedAt(room, principal.memberId),
+      joinedAt,
       threadRoot: room.parsed.kind === 'thread' ? room.parsed.rootMessageId : null
     }
-    const result = guardUpdate(room.doc, update, {
+    const guard = (lookups: GuardLookupsOf) => guardUpdate(room.doc, update, {
       ...rules,
       docName: room.parsed,
       maxUpdateBytes: this.config.maxUpdateBytes,
-      acceptsNewMessages: this.#acceptsNewMessages(room),
-      idTaken: (id) => this.#index.idTaken(id),
-      fileOf: (key) => this.#index.fileOf(key),
+      acceptsNewMessages,
+      ...lookups,
       clientOwner: (client) => room.clientOwners.get(client),
-      taskIdTaken: (id) => this.#tasks.idTaken(id),
       commentIdTaken: (id) => room.board?.commentIds.has(id) ?? false
     })
+    const apply = (result: GuardResult) => this.#applyAccepted(room, principal, access, update, writer, rules, result)
+    // SQLite answers the lookups now: the guard runs once, as ever. PostgreSQL's are queries.
+    if (!this.#rows.async) return apply(guard(this.#lookups as GuardLookupsOf))
+    const reads: AsyncGuardReads = {
+      idTaken: async (id) => await this.#index.idTaken(id),
+      fileOf: async (key) => await this.#index.fileOf(key),
+      taskIdTaken: async (id) => await this.#tasks.idTaken(id)
+    }
+    return guardWithLookups(reads, guard, apply)
+  }
+
+  /** The index's lookups, as the guard asks them (values on SQLite). */
+  readonly #lookups = {
+    idTaken: (id: string) => this.#index.idTaken(id),
+    fileOf: (key: string) => this.#index.fileOf(key),
+    taskIdTaken: (id: string) => this.#tasks.idTaken(id)
+  }
+
+  /** The guard's verdict: refused, or applied to the doc (#onDocUpdate then commits it). */
+  #applyAccepted(room: Room, principal: Principal, access: Access, update: Uint8Array, writer: Writer, rules: MessageWriteContext, result: GuardResult) {
     if (!result.ok) {
       console.warn(`guard: rejected update from ${principal.memberId} on ${room.name}: ${result.reason} (${result.detail})`)
       return writer.refuse(result.reason, result.detail)
@@ -400,19 +460,23 @@ export class Relay implements SyncServer {
       return
     }
     // Membership at the moment of use, as for a local connection's every update.
-    const access = this.#access.check(from.member, room.parsed)
-    if (!access) return answer({ kind: 'reject', reason: R.notMember, detail: 'you are no longer a member' })
-    const origin = { source: 'connection', memberId: from.member.memberId, connectionId: FORWARDED_CONNECTION } as const
-    const entry = { request, messages: 0 }
-    this.#forwarded.set(origin, entry)
-    this.#guardAndApply(room, from.member, access, request.update, {
-      origin,
-      ack: () => answer({ kind: 'ack' }),
-      refuse: (reason, detail) => answer({ kind: 'reject', reason, detail }),
-      takeMessages: (count) => {
-        entry.messages = count
-        return count <= from.messages
-      }
+    void this.#inTurn(room, this.#guardReads(room, from.member), (reads) => {
+      if (!reads) return answer({ kind: 'reject', reason: R.notMember, detail: 'you are no longer a member' })
+      const origin = { source: 'connection', memberId: from.member.memberId, connectionId: FORWARDED_CONNECTION } as const
+      const entry = { request, messages: 0 }
+      this.#forwarded.set(origin, entry)
+      return this.#guardAndApply(room, from.member, reads, request.update, {
+        origin,
+        ack: () => answer({ kind: 'ack' }),
+        refuse: (reason, detail) => answer({ kind: 'reject', reason, detail }),
+        takeMessages: (count) => {
+          entry.messages = count
+          return count <= from.messages
+        }
+      })
+    }, (err) => {
+      console.error('cluster: could not read access for a forwarded update', room.name, err)
+      answer({ kind: 'reject', reason: R.storageFailure, detail: STORAGE_FAILURE_DETAIL })
     })
   }
 
@@ -470,12 +534,6 @@ export class Relay implements SyncServer {
     for (const c of room.conns) c.send(bytes)
   }
 
-  /** When the member joined the doc's conversation: nobody writes messages dated before that. */
-  #joinedAt(room: Room, memberId: string): number {
-    if (!room.conversationId) return 0
-    return this.#access.conversation(room.conversationId, memberId)?.joinedAt ?? Number.MAX_SAFE_INTEGER
-  }
-
   /**
    * The in-memory doc may no longer match what is stored (an update that could not be stored,
    * or a guard bug): drop it, so the next open reloads it from SQLite, and send its clients back
@@ -489,12 +547,6 @@ export class Relay implements SyncServer {
     for (const c of room.conns) c.ws.close(closeCode.resync, 'reconnect to re-sync')
     this.#leaveCluster(room)
     void room.lastCommit.finally(() => room.doc.destroy())
-  }
-
-  #acceptsNewMessages(room: Room): boolean {
-    if (room.parsed.kind !== 'conv') return true
-    const live = this.#rows.liveSegment(room.parsed.conversationId)
-    return live !== undefined && room.parsed.segment >= live - 1 && room.parsed.segment <= live
   }
 
   #onAwareness(conn: Connection, update: Uint8Array) {
@@ -545,7 +597,7 @@ export class Relay implements SyncServer {
     const conversationId =
       parsed.kind === 'conv' ? parsed.conversationId
       : parsed.kind === 'board' ? (isId('workspace', parsed.conversationId) ? null : parsed.conversationId)
-      : parsed.kind === 'thread' ? (this.#rows.threadConversation(parsed.rootMessageId) ?? null)
+      : parsed.kind === 'thread' ? ((await this.#rows.threadConversation(parsed.rootMessageId)) ?? null)
       : null
     await this.#detaching.get(name) // its previous instance's lease released, its streams left
     const room = new Room(name, parsed, conversationId)
@@ -564,7 +616,9 @@ export class Relay implements SyncServer {
     room.takeChanges()
     room.updatesSinceCompact = updates.length
     for (const u of updates) room.encodedBytes += u.byteLength
-    for (const b of this.#rows.clients(name)) room.clientOwners.set(b.client, b.memberId)
+    for (const b of await this.#rows.clients(name)) room.clientOwners.set(b.client, b.memberId)
+    // Read before the room is shared: from then on nothing may await before the board's scope is set.
+    const boardWorkspace = parsed.kind !== 'board' ? undefined : conversationId ? await this.#rows.workspaceOf(conversationId) : parsed.conversationId
     room.doc.on('update', (update: Uint8Array, origin: unknown) => this.#onDocUpdate(room, update, origin))
     // Presence goes out in batches (transitions within a second, renewals within a few), never
     // one frame per renewal per socket: see presence.ts.
@@ -580,7 +634,7 @@ export class Relay implements SyncServer {
     if (parsed.kind === 'board') {
       room.board!.take()
       // A board whose conversation is unknown gets no meta and no index rows until it exists.
-      const workspaceId = conversationId ? this.#rows.workspaceOf(conversationId) : parsed.conversationId
+      const workspaceId = boardWorkspace
       if (owns && workspaceId) {
         this.#boardScopes.set(room, { board: parsed.conversationId, workspaceId, conversationId })
         initBoard(room.doc, { conversationId, workspaceId }, serverOrigin('init board'))
@@ -606,7 +660,7 @@ export class Relay implements SyncServer {
     room.role = { kind: 'owner', lease, n: 0, published: Promise.resolve() }
     try {
       const from = await cluster.forwarder.tail(room.name)
-      checkFenceSqlite(this.#db, room.name, lease.fence)
+      await this.#storage.claimFence(room.name, lease.fence)
       return from
     } catch (err) {
       await cluster.leases.release(room.name)
@@ -690,10 +744,13 @@ export class Relay implements SyncServer {
     const commit = this.#store.appendUpdate(room.name, update, (tx) => {
       // A discarded room's later updates may build on one that was never stored.
       if (room.discarded) throw new Error('the document is being reloaded')
-      if (role?.kind === 'owner') checkFenceSqlite(tx, room.name, role.lease.fence)
-      indexed?.write(tx)
-      boardIndexed?.write(tx)
-      this.#rows.bindClients(tx, room.name, bindings)
+      // In order; on PostgreSQL each awaited on the transaction before the next.
+      return inSequence([
+        role?.kind === 'owner' ? () => this.#storage.checkFence(tx, room.name, role.lease.fence) : null,
+        indexed && (() => indexed.write(tx)),
+        boardIndexed && (() => boardIndexed.write(tx)),
+        () => this.#rows.bindClients(tx, room.name, bindings)
+      ])
     })
     room.lastAppend = commit
     if (role?.kind === 'owner') this.#publish(room, role, update, origin, commit)
@@ -754,8 +811,8 @@ export class Relay implements SyncServer {
   async #reconcileSegments(room: Room) {
     if (room.parsed.kind === 'me') {
       const stale: Array<{ id: string; live: number }> = []
-      for (const [id, summary] of meConversationsOf(room.doc)) {
-        const live = this.#rows.liveSegment(id)
+      for (const [id, summary] of [...meConversationsOf(room.doc)]) {
+        const live = await this.#rows.liveSegment(id)
         if (live !== undefined && live !== summary.liveSegment) stale.push({ id, live })
       }
       if (stale.length === 0) return
@@ -766,7 +823,7 @@ export class Relay implements SyncServer {
         }
       })
     } else if (room.parsed.kind === 'conv') {
-      const live = this.#rows.liveSegment(room.parsed.conversationId)
+      const live = await this.#rows.liveSegment(room.parsed.conversationId)
       const meta = readSegmentMeta(room.doc)
       if (live !== undefined && room.parsed.segment < live && meta && !meta.sealed) await this.transact(room.name, serverOrigin('reconcile segments'), (d) => sealSegment(d))
     }
@@ -774,19 +831,22 @@ export class Relay implements SyncServer {
 
   /**
    * Done tasks untouched for `boardArchiveDays` leave the board doc (at most `boardArchiveBatch`
-   * per run), kept whole in their task index rows. The rows are written first, in the same turn:
-   * a crash before the doc write leaves the tasks on the board, archived again on its next load,
-   * and a task edited meanwhile is re-indexed as live (its archive cleared).
+   * per run), kept whole in their task index rows. The rows are written first: a crash before
+   * the doc write leaves the tasks on the board, archived again on its next load. A row is
+   * archived only as the task stood (its updatedAt), and the doc drops only tasks still so: a
+   * task edited in between stays on the board, its row live (the edit's index write clears an
+   * archive that landed first; one that lands after the edit's finds another updatedAt).
    */
   async #archiveDone(room: Room) {
     const scope = this.#boardScopes.get(room)
     if (!scope || room.discarded) return
     const before = Date.now() - this.config.boardArchiveDays * 86_400_000
-    if (archivableTasks(room.doc, before, 1).length === 0) return
+    const due = archivableTasks(room.doc, before, this.config.boardArchiveBatch)
+    if (due.length === 0) return
+    await this.#tasks.archive(scope, due, Date.now())
+    const archived = new Map(due.map((a) => [a.task.id, a.task.updatedAt]))
     await this.transact(room.name, serverOrigin('archive tasks'), (d) => {
-      const due = archivableTasks(d, before, this.config.boardArchiveBatch)
-      this.#tasks.archive(scope, due, Date.now())
-      removeTasks(d, due.map((a) => a.task.id))
+      removeTasks(d, listTasks(d).filter((t) => archived.get(t.id) === t.updatedAt).map((t) => t.id))
     })
   }
 
@@ -794,7 +854,7 @@ export class Relay implements SyncServer {
   async #afterNewMessages(room: Room) {
     const { parsed, doc } = room
     if (parsed.kind === 'thread') {
-      const rootDoc = this.#index.docOf(parsed.rootMessageId)
+      const rootDoc = await this.#index.docOf(parsed.rootMessageId)
       const replies = messagesOf(doc)
       const last = replies.get(replies.length - 1)
       if (rootDoc) await this.transact(rootDoc, serverOrigin('thread reply'), (d) => noteThreadReply(d, parsed.rootMessageId, replies.length, Number(last.get('createdAt'))))
@@ -802,10 +862,10 @@ export class Relay implements SyncServer {
       const meta = readSegmentMeta(doc)
       if (!meta || meta.sealed || messagesOf(doc).length < this.#segmentSize) return
       const next = parsed.segment + 1
-      if (!this.#rows.bumpSegment(parsed.conversationId, parsed.segment, next)) return
+      if (!(await this.#rows.bumpSegment(parsed.conversationId, parsed.segment, next))) return
       await this.transact(room.name, serverOrigin('seal segment'), (d) => sealSegment(d))
       await this.#room(docName.conv(parsed.conversationId, next))
-      for (const memberId of this.#rows.memberIds(parsed.conversationId)) {
+      for (const memberId of await this.#rows.memberIds(parsed.conversationId)) {
         await this.transact(docName.me(memberId), serverOrigin('seal segment'), (d) => {
           const summary = meConversationsOf(d).get(parsed.conversationId)
           if (summary) putConversation(d, { ...summary, liveSegment: next })
@@ -996,7 +1056,12 @@ export class Relay implements SyncServer {
       if (room.conversationId !== conversationId && room.conversationId !== null) continue
       for (const c of room.conns) {
         if (c.principal.memberId !== memberId) continue
-        if (room.conversationId === conversationId || !this.#access.check(c.principal, room.parsed)) c.ws.close(closeCode.revoked, 'access revoked')
+        if (room.conversationId === conversationId) {
+          c.ws.close(closeCode.revoked, 'access revoked')
+          continue
+        }
+        const closed = mapGot(this.#access.check(c.principal, room.parsed), (access) => void (access || c.ws.close(closeCode.revoked, 'access revoked')))
+        if (closed instanceof Promise) closed.catch((err) => console.error('sync: could not re-check access', room.name, err))
       }
     }
   }
@@ -1024,6 +1089,23 @@ export class Relay implements SyncServer {
 }
 
 const serverOrigin = (reason: string): Origin => ({ source: 'server', reason })
+
+/** What the guard's decision on a member's update is read from (#guardReads). */
+interface GuardReads {
+  access: Access
+  joinedAt: number
+  acceptsNewMessages: boolean
+}
+
+/** The guard's lookups of ids and uploads (the index's, or GuardLookups' on PostgreSQL). */
+type GuardLookupsOf = Pick<GuardContext, 'idTaken' | 'fileOf' | 'taskIdTaken'>
+
+/** OWN9: a conversation segment takes new messages while live or just sealed, never older. */
+function acceptsNewMessages(room: Room, conv: ConversationAccess | undefined): boolean {
+  if (room.parsed.kind !== 'conv') return true
+  const live = conv?.liveSegment
+  return live !== undefined && room.parsed.segment >= live - 1 && room.parsed.segment <= live
+}
 
 const STORAGE_FAILURE_DETAIL = 'the server could not store this change (storage full or read-only); it was not applied'
 

@@ -4,6 +4,7 @@ import type * as Y from 'yjs'
 import type { Db } from '@circlechat/db'
 import type { Message } from '@circlechat/model'
 import type { Origin } from './origins.js'
+import type { RelayStorage } from './persistence/storage.js'
 import type { ClusterOptions } from './cluster/cluster.js'
 
 /** The authenticated party on a sync connection: a human's session or an agent's bot token. */
@@ -33,7 +34,10 @@ export interface MessageChange {
 }
 
 export interface SyncServerOptions {
-  db: Db
+  /** The SQLite database the relay reads and writes, unless `storage` is given. */
+  db?: Db
+  /** The relay's store and rows on another dialect (`pgStorage` from `@circlechat/sync-server/pg`). */
+  storage?: RelayStorage<unknown, boolean>
   /** Resolves the session cookie or bot token of an upgrade request; null answers 401. */
   authenticate(req: IncomingMessage): Promise<Principal | null>
   /**

@@ -189,14 +189,14 @@ export const refsOf = (h: Harness, key: string) => h.db.$client.prepare('SELECT 
 export const storedUpdates = (h: Harness, name: string) => h.db.$client.prepare('SELECT count(*) FROM doc_updates WHERE doc = ?').pluck().get(name) as number
 
 /** A doc that mirrors the server's copy (under a fresh client id), to craft an update against it. */
-export async function mirrorDoc(h: Harness, name: string) {
+export async function mirrorDoc(h: Pick<Harness, 'sync'>, name: string) {
   const doc = new Y.Doc()
   Y.applyUpdate(doc, Y.encodeStateAsUpdate(await h.sync.getDoc(name)))
   return doc
 }
 
 /** The update `edit` makes to a mirror of `name`. */
-export async function forgeUpdate(h: Harness, name: string, edit: (doc: Y.Doc) => void) {
+export async function forgeUpdate(h: Pick<Harness, 'sync'>, name: string, edit: (doc: Y.Doc) => void) {
   const doc = await mirrorDoc(h, name)
   const before = Y.encodeStateVector(doc)
   edit(doc)

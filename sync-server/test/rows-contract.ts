@@ -177,6 +177,9 @@ export function indexContract<Tx, A extends boolean>(name: string, backend: () =
       expect(await row('tasks', (r) => r.id === id)).toEqual([expect.objectContaining({ archivedAt: T0 + 5, archive: JSON.parse(JSON.stringify(due[0])) })])
       await index((d) => updateTask(d, id, { title: 'Ship it again' }))
       expect(await row('tasks', (r) => r.id === id)).toEqual([expect.objectContaining({ title: 'Ship it again', archivedAt: null, archive: null })])
+      // An archive of the task as it stood before that edit lands too late: the row stays live.
+      await tasks.archive(scope, due, T0 + 9)
+      expect(await row('tasks', (r) => r.id === id)).toEqual([expect.objectContaining({ title: 'Ship it again', archivedAt: null, archive: null })])
 
       // A task id indexed for another board is refused, and its row stays.
       const other = roomOf(docName.board(ws), null)

@@ -106,7 +106,7 @@ export function pgRows(db: PgDb): IndexRows<PgTx, true> & AccessRows<true> & Con
     async archiveTasks(scope, archived, at) {
       if (archived.length === 0) return
       await db.transaction(async (tx) => {
-        for (const a of archived) await tx.update(tasks).set({ archivedAt: at, archive: a }).where(and(eq(tasks.id, a.task.id), eq(tasks.board, scope.board)))
+        for (const a of archived) await tx.update(tasks).set({ archivedAt: at, archive: a }).where(and(eq(tasks.id, a.task.id), eq(tasks.board, scope.board), eq(tasks.updatedAt, a.task.updatedAt)))
       })
     }
   }

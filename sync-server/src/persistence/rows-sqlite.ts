@@ -30,7 +30,7 @@ function writes(db: Db) {
     ref: db.insert(fileRefs).values({ fileKey: p('fileKey'), ref: p('ref'), scope: p('scope'), deleted: p('deleted'), taskId: p('taskId'), createdAt: p('createdAt') })
       .onConflictDoUpdate(fileRefUpsert(fileRefs)).prepare(),
     bind: db.insert(docClients).values({ doc: p('doc'), clientId: p('client'), memberId: p('memberId') }).onConflictDoNothing().prepare(),
-    archive: db.update(tasks).set({ archivedAt: sql`${p('at')}`, archive: sql`${p('archive')}` }).where(and(eq(tasks.id, p('id')), eq(tasks.board, p('board')))).prepare()
+    archive: db.update(tasks).set({ archivedAt: sql`${p('at')}`, archive: sql`${p('archive')}` }).where(and(eq(tasks.id, p('id')), eq(tasks.board, p('board')), eq(tasks.updatedAt, p('updatedAt')))).prepare()
   }
 }
 type Writes = ReturnType<typeof writes>
@@ -104,7 +104,7 @@ export function sqliteRows(db: Db): IndexRows<Db, false> & AccessRows<false> & C
     archiveTasks(scope, archived, at) {
       const w = on(db)
       db.$client.transaction(() => {
-        for (const a of archived) w.archive.run({ id: a.task.id, board: scope.board, at, archive: JSON.stringify(a) })
+        for (const a of archived) w.archive.run({ id: a.task.id, board: scope.board, updatedAt: a.task.updatedAt, at, archive: JSON.stringify(a) })
       })()
     }
   }

@@ -18,6 +18,15 @@ export function mapGot<T, U, A extends boolean>(got: Got<T, A>, f: (value: T) =>
   return (got instanceof Promise ? got.then(f) : f(got as T)) as Got<U, A>
 }
 
+/** Runs `steps` in order: all now on SQLite; on PostgreSQL each after the one before resolved. */
+export function inSequence(steps: Array<(() => void | Promise<void>) | null | undefined | false>): void | Promise<void> {
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]
+    const done = step ? step() : undefined
+    if (done instanceof Promise) return done.then(() => inSequence(steps.slice(i + 1)))
+  }
+}
+
 /** A value known without a read, as the dialect returns reads. */
 export const settled = <T, A extends boolean>(async: A, value: T): Got<T, A> => (async ? Promise.resolve(value) : value) as Got<T, A>
 
@@ -101,7 +110,8 @@ export interface IndexRows<Tx, A extends boolean> {
   writeMessages(tx: Tx, doc: string, conversationId: string, messages: Message[], refs: Attaching[]): Got<void, A>
   writeTasks(tx: Tx, scope: BoardScope, rows: TaskRow[], refs: Attaching[]): Got<void, A>
   bindClients(tx: Tx, doc: string, bindings: ClientBinding[]): Got<void, A>
-  /** Keeps archived tasks in their rows as they last stood, in a transaction of its own. */
+  /** Keeps archived tasks in their rows as they last stood, in a transaction of its own; a row
+   *  whose task was indexed since (another updatedAt) is left live. */
   archiveTasks(scope: BoardScope, archived: ArchivedTask[], at: number): Got<void, A>
 }
 

@@ -1,0 +1,125 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createScratchDatabase, openPgDb, pgSchema, type PgDb } from '@circlechat/db/pg'
+import { appendMessage, docName, listMessages, newId } from '@circlechat/model'
+import { and, eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createSyncServer, type Principal, type SyncServer } from '../src/index.js'
+import { pgStorage } from '../src/pg.js'
+import { connectProvider, forgeUpdate, rawClient, synced, until, watchRelay } from './harness.js'
+
+// The relay on a scratch PostgreSQL database (127.0.0.1:5432; .ci/run starts it): its store,
+// its index and access rows, and the guard's lookups all on PostgreSQL, clients over y-websocket.
+describe('the relay on PostgreSQL', () => {
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>>
+  let db: PgDb
+  let sync: SyncServer
+  let url: string
+  let close: () => Promise<void>
+  const tokens = new Map<string, Principal>()
+  const workspaceId = newId('workspace')
+  const { conversations, conversationMembers, docUpdates, members, messages, workspaces } = pgSchema
+
+  async function member() {
+    const id = newId('member')
+    await db.insert(members).values({ id, workspaceId, kind: 'user', name: id, handle: id.replace('_', '-'), role: 'member', createdAt: Date.now() })
+    const token = newId('user')
+    tokens.set(token, { memberId: id, workspaceId, role: 'member', kind: 'user' })
+    return { id, token }
+  }
+  async function conversation(memberIds: string[]) {
+    const id = newId('conversation')
+    await db.insert(conversations).values({ id, workspaceId, kind: 'channel', name: id, isPrivate: false, createdBy: memberIds[0]!, createdAt: Date.now() })
+    await db.insert(conversationMembers).values(memberIds.map((memberId) => ({ conversationId: id, memberId, joinedAt: Date.now() - 1000 })))
+    return id
+  }
+  const indexed = async (doc: string) => db.select().from(messages).where(eq(messages.doc, doc))
+  /** Polls the database until `check` holds. */
+  async function stored(check: () => Promise<boolean>, what: string) {
+    for (const start = Date.now(); !(await check());) {
+      if (Date.now() - start > 5000) throw new Error(`timed out waiting for ${what}`)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  }
+
+  beforeAll(async () => {
+    scratch = await createScratchDatabase()
+    db = await openPgDb(scratch.url)
+    await db.insert(workspaces).values({ id: workspaceId, name: 'PG', handle: 'pg', createdAt: Date.now() })
+    sync = createSyncServer({
+      storage: pgStorage(db),
+      authenticate: async (req) => tokens.get(new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? '') ?? null
+    })
+    const server = createServer((_, res) => res.end('ok'))
+    server.on('upgrade', (req, socket, head) => sync.handleUpgrade(req, socket, head))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/sync`
+    close = async () => {
+      await sync.close()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  })
+  afterAll(async () => {
+    await close?.()
+    await db?.$client.end()
+    await scratch?.drop()
+  })
+
+  it('a message posted over y-websocket is stored and indexed in PostgreSQL before it is relayed', async () => {
+    const [alice, bob] = [await member(), await member()]
+    const name = docName.conv(await conversation([alice.id, bob.id]), 0)
+    const a = connectProvider(url, name, alice.token)
+    const b = connectProvider(url, name, bob.token)
+    const seen = watchRelay(a)
+    try {
+      await Promise.all([synced(a), synced(b)])
+      const id = appendMessage(a.doc, { author: alice.id, body: 'hello from postgres' })
+      await until(() => listMessages(b.doc).some((m) => m.id === id), 5000, 'relayed to bob')
+      // Relaying follows the commit: the row is there by the time bob has the message.
+      expect(await indexed(name)).toEqual([expect.objectContaining({ id, author: alice.id, body: 'hello from postgres', deleted: false })])
+      expect((await db.select().from(docUpdates).where(eq(docUpdates.doc, name))).length).toBeGreaterThan(0)
+      expect(seen.rejects).toEqual([])
+    } finally {
+      a.destroy()
+      b.destroy()
+    }
+  })
+
+  it('OWN1 and OWN2 on PostgreSQL: a message as someone else, or under a taken id, is refused and not stored', async () => {
+    const [alice, bob] = [await member(), await member()]
+    const name = docName.conv(await conversation([alice.id, bob.id]), 0)
+    const first = connectProvider(url, name, alice.token)
+    await synced(first)
+    const taken = appendMessage(first.doc, { author: alice.id, body: 'first' })
+    await stored(async () => (await indexed(name)).length === 1, 'the first message')
+    first.destroy()
+    const socket = await rawClient(url, name, bob.token)
+    try {
+      socket.sendUpdate(await forgeUpdate({ sync }, name, (d) => appendMessage(d, { author: alice.id, body: 'as alice' })))
+      socket.sendUpdate(await forgeUpdate({ sync }, name, (d) => appendMessage(d, { id: taken, author: bob.id, body: 'same id' })))
+      await until(() => socket.rejects.length === 2, 5000, 'two refusals')
+      expect(socket.rejects.map((r) => r.reason)).toEqual(['notAuthor', 'immutableField'])
+      expect((await indexed(name)).map((m) => m.body)).toEqual(['first'])
+    } finally {
+      socket.close()
+    }
+  })
+
+  it('a member removed from the conversation is refused on their next write, read from PostgreSQL then', async () => {
+    const [alice, bob] = [await member(), await member()]
+    const conv = await conversation([alice.id, bob.id])
+    const name = docName.conv(conv, 0)
+    const b = connectProvider(url, name, bob.token)
+    const seen = watchRelay(b)
+    try {
+      await synced(b)
+      await db.delete(conversationMembers).where(and(eq(conversationMembers.conversationId, conv), eq(conversationMembers.memberId, bob.id)))
+      appendMessage(b.doc, { author: bob.id, body: 'after removal' })
+      await until(() => seen.rejects.length > 0, 5000, 'the refusal')
+      expect(seen.rejects.map((r) => r.reason)).toEqual(['notMember'])
+      expect(await indexed(name)).toEqual([])
+    } finally {
+      b.destroy()
+    }
+  })
+})
