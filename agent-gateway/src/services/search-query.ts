@@ -18,13 +18,13 @@ const MAX_LEXEME_BYTES = 2047
  * word matches as a prefix, so results appear while typing. Terms are ANDed (FTS5's implicit
  * operator). Returns null when nothing searchable is left.
  */
-export function toFtsQuery(input: string): string | null {
+export function toFtsQuery(input: string, opts: WordOptions = {}): string | null {
   const terms = queryWords(input)
   if (terms.length === 0) return null
   return terms
     .map((t, i) => {
       const quoted = `"${t.replaceAll('"', '""')}"`
-      return isPrefix(terms, i) ? `${quoted}*` : quoted
+      return isPrefix(terms, i) && !opts.wholeWords ? `${quoted}*` : quoted
     })
     .join(' ')
 }
@@ -36,17 +36,26 @@ export function toFtsQuery(input: string): string | null {
  * backslash can end the quoting. A word with `_` is a phrase of its parts (`<->`), as FTS5 reads
  * `"a_b"`: both tokenizers split at `_`. Null when nothing searchable is left.
  */
-export function toTsQuery(input: string): string | null {
+export function toTsQuery(input: string, opts: WordOptions = {}): string | null {
   const terms = queryWords(input)
   const split = terms.map((t) => t.split('_').filter(Boolean))
   // PostgreSQL leaves longer words out of the index and out of a query alike: dropped from the
   // query it would match more, not nothing, as such a word must.
   if (split.some((lexemes) => lexemes.some((l) => Buffer.byteLength(l) > MAX_LEXEME_BYTES))) return null
   const parts = split
-    .map((lexemes, i) => lexemes.map((l, j) => `'${l}'${isPrefix(terms, i) && j === lexemes.length - 1 ? ':*' : ''}`))
+    .map((lexemes, i) => lexemes.map((l, j) => `'${l}'${isPrefix(terms, i) && !opts.wholeWords && j === lexemes.length - 1 ? ':*' : ''}`))
     .filter((lexemes) => lexemes.length > 0)
     .map((lexemes) => (lexemes.length > 1 ? `(${lexemes.join(' <-> ')})` : lexemes[0]!))
   return parts.length > 0 ? parts.join(' & ') : null
+}
+
+/** `wholeWords`: the last word too matches only as written, not as a prefix (search.ts, recentMatches). */
+export interface WordOptions { wholeWords?: boolean }
+
+/** Whether the query's last word is matched as a prefix (two characters or more). */
+export function endsWithPrefix(input: string): boolean {
+  const terms = queryWords(input)
+  return terms.length > 0 && isPrefix(terms, terms.length - 1)
 }
 
 const queryWords = (input: string) => (input.normalize('NFKC').match(/[\p{L}\p{N}\p{M}_]+/gu) ?? []).slice(0, MAX_TERMS)

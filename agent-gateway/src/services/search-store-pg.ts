@@ -21,7 +21,7 @@ export function pgSearchStore(db: PgDb): SearchStore {
   }
   return {
     async messages(scope) {
-      const tsquery = toTsQuery(scope.q)
+      const tsquery = toTsQuery(scope.q, scope)
       if (!tsquery) return []
       const params: unknown[] = [tsquery, scope.memberId]
       const param = (value: unknown) => `$${params.push(value)}`

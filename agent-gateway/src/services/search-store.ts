@@ -1,6 +1,6 @@
 import type { Db } from '@circlechat/db'
 import { badRequest } from '../errors.js'
-import { toFtsQuery } from './search-query.js'
+import { endsWithPrefix, toFtsQuery } from './search-query.js'
 
 /** Matches ranked per query: the newest this many the caller can read (see search.ts). */
 export const RECENT_WINDOW = 500
@@ -30,6 +30,8 @@ export interface MessageScope extends SearchScope {
   publicChannels: boolean
   /** At most this many matches (default RECENT_WINDOW). */
   window?: number
+  /** The last word too as written, not as a prefix (recentMatches). */
+  wholeWords?: boolean
 }
 
 export interface TaskScope extends SearchScope {
@@ -68,12 +70,21 @@ export interface SearchStore {
 
 /**
  * The matches search.ts ranks: the newest HOT_WINDOW, when they are fewer (every match) or were
- * written within HOT_SPAN_MS of each other, else the newest RECENT_WINDOW. The same rule
+ * written within HOT_SPAN_MS of each other, else the newest RECENT_WINDOW. When the last word is
+ * a prefix, the words as typed are tried first: a very common word typed in full is ranked over
+ * its own newest HOT_WINDOW, not over theirs and its longer forms'. FTS5 walks one word's matches
+ * newest first and stops, but gathers a prefix's matches, of every word it begins, in full
+ * before the first (16 ms for a common word at 1M messages, 0.3 ms as a word). The same rule
  * whatever the backend, from what the store returns.
  */
 export async function recentMatches(store: SearchStore, scope: MessageScope): Promise<MessageMatch[]> {
+  const hot = (rows: MessageMatch[]) => rows.length === HOT_WINDOW && rows[0]!.createdAt - rows.at(-1)!.createdAt <= HOT_SPAN_MS
+  if (endsWithPrefix(scope.q)) {
+    const asTyped = await store.messages({ ...scope, window: HOT_WINDOW, wholeWords: true })
+    if (hot(asTyped)) return asTyped
+  }
   const newest = await store.messages({ ...scope, window: HOT_WINDOW })
-  if (newest.length < HOT_WINDOW || newest[0]!.createdAt - newest.at(-1)!.createdAt <= HOT_SPAN_MS) return newest
+  if (newest.length < HOT_WINDOW || hot(newest)) return newest
   return store.messages({ ...scope, window: RECENT_WINDOW })
 }
 
@@ -82,7 +93,7 @@ export function sqliteSearchStore(db: Db): SearchStore {
   const sqlite = db.$client
   return {
     async messages(scope) {
-      const match = toFtsQuery(scope.q)
+      const match = toFtsQuery(scope.q, scope)
       if (!match) return []
       // Who may read a match: the caller's own conversations (an inner join), or with publicChannels
       // also every public channel of its workspace (private channels and DMs still need membership).

@@ -61,7 +61,8 @@ const seed: SearchSeed = {
     message('m_11', 'c_pub', 'm_bob', 'snake_case words'),
     // A word in 110 messages an hour apart (4.5 days), then one in 110 within two minutes.
     ...Array.from({ length: 110 }, (_, i) => ({ ...message(`m_slow${i}`, 'c_pub', 'm_ada', `slowword ${i}`), createdAt: T0 + 10 * DAY + i * HOUR })),
-    ...Array.from({ length: 110 }, (_, i) => ({ ...message(`m_hot${i}`, 'c_pub', 'm_ada', `hotword ${i}`), createdAt: T0 + 20 * DAY + i * 1000 }))
+    ...Array.from({ length: 110 }, (_, i) => ({ ...message(`m_hot${i}`, 'c_pub', 'm_ada', `hotword ${i}`), createdAt: T0 + 20 * DAY + i * 1000 })),
+    ...Array.from({ length: 3 }, (_, i) => ({ ...message(`m_hotter${i}`, 'c_pub', 'm_ada', `hotwordy ${i}`), createdAt: T0 + 21 * DAY + i * 1000 }))
   ],
   tasks: [
     task('t_1', 'c_pub', 'm_ada', 'Quokka migration', 'move the wombat'),
@@ -125,10 +126,14 @@ export function searchContract(name: string, backend: () => Promise<SearchBacken
 
     it('returns the newest `window` matches; a very common word is ranked over the newest HOT_WINDOW', async () => {
       const newest = (word: string, n: number) => Array.from({ length: n }, (_, i) => `m_${word}${109 - i}`)
-      expect(await ids('m_bob', 'hotword', { window: 3 })).toEqual(newest('hot', 3))
-      expect(await ids('m_bob', 'hotword')).toEqual(newest('hot', 110))
+      const hotter = ['m_hotter2', 'm_hotter1', 'm_hotter0']
+      expect(await ids('m_bob', 'hotword', { window: 5 })).toEqual([...hotter, ...newest('hot', 2)]) // the last word a prefix
+      expect(await ids('m_bob', 'hotword', { window: 3, wholeWords: true })).toEqual(newest('hot', 3))
+      expect(await ids('m_bob', 'hotword')).toEqual([...hotter, ...newest('hot', 110)])
       const recent = async (q: string) => (await recentMatches(b.store, scope('m_bob', q))).map((m) => m.messageId)
-      expect(await recent('hotword')).toEqual(newest('hot', HOT_WINDOW)) // 100 within two minutes
+      // 100 within two minutes: typed in full, the word's own newest; typed in part, the prefix's.
+      expect(await recent('hotword')).toEqual(newest('hot', HOT_WINDOW))
+      expect(await recent('hotwor')).toEqual([...hotter, ...newest('hot', HOT_WINDOW - 3)])
       expect(await recent('slowword')).toEqual(newest('slow', 110)) // 100 over four days: the usual window
       expect(await recent('deploy')).toEqual(['m_10', 'm_7', 'm_5', 'm_2', 'm_1']) // fewer: every match
     })
