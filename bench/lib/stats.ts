@@ -38,8 +38,8 @@ export function cpuSeconds(pid: number): number {
 const cpuProfArgs = () => (process.env.CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPU_PROF}`] : [])
 
 /** Starts bench/lib/relay-child.ts and returns its first stdout line, parsed. */
-export async function startRelayChild<T>(dataFile: string, members: number, config?: Record<string, number>): Promise<{ child: ChildProcess; info: T }> {
-  const args = [join(import.meta.dirname, 'relay-child.ts'), dataFile, String(members), ...(config ? [JSON.stringify(config)] : [])]
+export async function startRelayChild<T>(dataFile: string, members: number, config?: Record<string, number>, cluster?: Record<string, unknown>): Promise<{ child: ChildProcess; info: T }> {
+  const args = [join(import.meta.dirname, 'relay-child.ts'), dataFile, String(members), ...(config || cluster ? [JSON.stringify(config ?? {})] : []), ...(cluster ? [JSON.stringify(cluster)] : [])]
   const child = spawn(process.execPath, [...cpuProfArgs(), '--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
   const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve))
   return { child, info: JSON.parse(line) as T }
