@@ -1,7 +1,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createScratchDatabase, openPgDb, pgSchema, type PgDb } from '@circlechat/db/pg'
-import { appendMessage, docName, listMessages, newId } from '@circlechat/model'
+import { appendMessage, boardMetaOf, createTask, docName, listMessages, newId } from '@circlechat/model'
 import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSyncServer, type Principal, type SyncServer } from '../src/index.js'
@@ -18,7 +18,7 @@ describe('the relay on PostgreSQL', () => {
   let close: () => Promise<void>
   const tokens = new Map<string, Principal>()
   const workspaceId = newId('workspace')
-  const { conversations, conversationMembers, docUpdates, members, messages, workspaces } = pgSchema
+  const { conversations, conversationMembers, docUpdates, members, messages, taskAssignees, tasks, workspaces } = pgSchema
 
   async function member() {
     const id = newId('member')
@@ -102,6 +102,26 @@ describe('the relay on PostgreSQL', () => {
       expect((await indexed(name)).map((m) => m.body)).toEqual(['first'])
     } finally {
       socket.close()
+    }
+  })
+
+  it('a task created on a board over y-websocket is indexed in PostgreSQL, with its assignees', async () => {
+    const alice = await member()
+    const conv = await conversation([alice.id])
+    const name = docName.board(conv)
+    const p = connectProvider(url, name, alice.token)
+    const seen = watchRelay(p)
+    try {
+      await synced(p)
+      // The board's meta is the server's (initBoard on load): the client waits for it.
+      await until(() => boardMetaOf(p.doc).get('workspaceId') === workspaceId, 5000, 'the board meta')
+      const id = createTask(p.doc, { createdBy: alice.id, title: 'port the relay', assignees: [alice.id] })
+      await stored(async () => (await db.select().from(tasks).where(eq(tasks.id, id))).length === 1, 'the task row')
+      expect(await db.select().from(tasks).where(eq(tasks.id, id))).toEqual([expect.objectContaining({ board: conv, workspaceId, conversationId: conv, title: 'port the relay', archivedAt: null })])
+      expect(await db.select({ m: taskAssignees.memberId }).from(taskAssignees).where(eq(taskAssignees.taskId, id))).toEqual([{ m: alice.id }])
+      expect(seen.rejects).toEqual([])
+    } finally {
+      p.destroy()
     }
   })
 
