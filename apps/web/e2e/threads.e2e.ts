@@ -19,6 +19,8 @@ let general: string;
 let rootId: string;
 const shots = process.env.E2E_SHOTS;
 const ROOT = 'Who owns the launch checklist?';
+/** ROOT as written: its preview in Threads reads as ROOT, without the markdown. */
+const ROOT_MD = 'Who owns the **launch checklist**?';
 
 beforeAll(async () => {
 	team = await startTeam({ joiners: [DESKTOP, PHONE] });
@@ -47,7 +49,7 @@ const openThreads = async (p: Page) => {
 
 describe('threads', () => {
 	it('follows a thread by replying; a new reply shows in Threads until I read it', async () => {
-		await post(ada, ROOT);
+		await post(ada, ROOT_MD);
 		await messageAction(bob, ROOT, 'message-reply');
 		await reply(bob, 'I can take it');
 		// An open thread is a read one: Bob closes it to get news of it.
@@ -139,7 +141,7 @@ describe('threads', () => {
 		const handles = (await (await ada.request.get('/api/members')).json()).members as Array<{ id: string; name: string; handle: string }>;
 		const bobHandle = handles.find((m) => m.name === 'Bob Stone')!.handle;
 		const api = (p: Page, path: string, data: object) => p.request.post(path, { data, headers: { origin: team.server.url } });
-		const mention = await (await api(ada, `/api/conversations/${general}/messages`, { bodyMd: `Please review the launch post @${bobHandle}` })).json();
+		const mention = await (await api(ada, `/api/conversations/${general}/messages`, { bodyMd: `Please **review** the [launch post](https://example.com/post) @${bobHandle}` })).json();
 		await poll(() => bob.locator('[data-testid=nav-activity-badge]').first().textContent()).toBe('1');
 		await bob.locator('[data-testid=nav-activity]').click();
 		await bob.waitForURL('**/activity');
@@ -147,6 +149,8 @@ describe('threads', () => {
 		await poll(() => bobItem.count()).toBe(1);
 		expect(await bobItem.getAttribute('data-kind')).toBe('mention');
 		expect(await bobItem.getAttribute('data-unread')).toBe('true');
+		// The preview reads as text, not as markdown.
+		expect(await bobItem.locator('[data-testid=activity-text]').innerText()).toBe(`Please review the launch post @${bobHandle}`);
 		if (shots) await bob.screenshot({ path: `${shots}/activity-1440.png` });
 		await poll(() => bob.locator('[data-testid=nav-activity-badge]').count()).toBe(0);
 		await bobItem.locator('[data-testid=activity-open]').click();
