@@ -1,5 +1,6 @@
 // bench/fanout: N clients on one conversation, ten of them posting at a steady rate; prints the
-// send→receive latency at every other client (p50/p99) and the relay's RSS.
+// send→receive latency at every other client (p50/p99), the relay's CPU per message and its RSS.
+// STORE=postgres: the relay on a scratch PostgreSQL database (PostgreSQL's own CPU not counted).
 // Run: pnpm --filter @circlechat/bench exec tsx fanout.ts [clients...]
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -9,7 +10,8 @@ import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as decoding from 'lib0/decoding'
 import { appendMessage } from '@circlechat/model'
-import { percentile, fmt, rssMiB, startRelayChild } from './lib/stats.js'
+import { once } from 'node:events'
+import { cpuSeconds, percentile, fmt, rssMiB, startRelayChild } from './lib/stats.js'
 
 interface Info { url: string; name: string; members: Array<{ id: string; token: string }> }
 
@@ -50,6 +52,7 @@ async function run(clients: number) {
   await new Promise((r) => setTimeout(r, 300))
   for (const times of arrivals) times.length = 0
   const sent: number[] = []
+  const cpu0 = cpuSeconds(child.pid!)
   for (let i = 0; i < MESSAGES; i++) {
     const { p, id } = senders[i % SENDERS]!
     sent.push(performance.now())
@@ -57,15 +60,18 @@ async function run(clients: number) {
     await new Promise((r) => setTimeout(r, 1000 / RATE))
   }
   await new Promise((r) => setTimeout(r, 1000))
+  const cpuMs = ((cpuSeconds(child.pid!) - cpu0) * 1000) / MESSAGES
   const rssLoaded = rssMiB(child.pid!)
   const latencies: number[] = []
   for (const times of arrivals) times.forEach((t, k) => k < sent.length && latencies.push(t - sent[k]!))
   latencies.sort((a, b) => a - b)
   const expected = MESSAGES * (clients - SENDERS)
-  console.log(`fanout ${clients} clients, ${MESSAGES} messages at ${RATE}/s: delivered ${latencies.length}/${expected}, p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(percentile(latencies, 99))}, max ${fmt(latencies.at(-1) ?? NaN)}; relay RSS ${rssIdle.toFixed(0)} MiB idle → ${rssLoaded.toFixed(0)} MiB with clients`)
+  console.log(`fanout ${process.env.STORE === 'postgres' ? 'PostgreSQL' : 'SQLite'} ${clients} clients, ${MESSAGES} messages at ${RATE}/s: delivered ${latencies.length}/${expected}, p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(percentile(latencies, 99))}, max ${fmt(latencies.at(-1) ?? NaN)}; relay CPU ${cpuMs.toFixed(2)} ms/message; relay RSS ${rssIdle.toFixed(0)} MiB idle → ${rssLoaded.toFixed(0)} MiB with clients`)
   for (const { p } of senders) p.destroy()
   for (const s of sockets) s.terminate()
-  child.kill('SIGKILL')
+  // SIGTERM: a PostgreSQL relay drops its scratch database on the way out.
+  child.kill('SIGTERM')
+  await once(child, 'exit')
 }
 
 const sizes = process.argv.slice(2).map(Number)

@@ -1,38 +1,22 @@
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { createScratchDatabase, openPgDb, pgSchema, type PgDb } from '@circlechat/db/pg'
-import { appendMessage, boardMetaOf, createTask, docName, listMessages, newId } from '@circlechat/model'
+import { pgSchema, type PgDb } from '@circlechat/db/pg'
+import { appendMessage, boardMetaOf, createTask, docName, listMessages } from '@circlechat/model'
 import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createSyncServer, type Principal, type SyncServer } from '../src/index.js'
-import { pgStorage } from '../src/pg.js'
+import type { SyncServer } from '../src/index.js'
 import { connectProvider, forgeUpdate, rawClient, synced, until, watchRelay } from './harness.js'
+import { startPgHarness, type PgHarness } from './harness-pg.js'
 
 // The relay on a scratch PostgreSQL database (127.0.0.1:5432; .ci/run starts it): its store,
 // its index and access rows, and the guard's lookups all on PostgreSQL, clients over y-websocket.
 describe('the relay on PostgreSQL', () => {
-  let scratch: Awaited<ReturnType<typeof createScratchDatabase>>
+  let h: PgHarness
   let db: PgDb
   let sync: SyncServer
   let url: string
-  let close: () => Promise<void>
-  const tokens = new Map<string, Principal>()
-  const workspaceId = newId('workspace')
-  const { conversations, conversationMembers, docUpdates, members, messages, taskAssignees, tasks, workspaces } = pgSchema
-
-  async function member() {
-    const id = newId('member')
-    await db.insert(members).values({ id, workspaceId, kind: 'user', name: id, handle: id.replace('_', '-'), role: 'member', createdAt: Date.now() })
-    const token = newId('user')
-    tokens.set(token, { memberId: id, workspaceId, role: 'member', kind: 'user' })
-    return { id, token }
-  }
-  async function conversation(memberIds: string[]) {
-    const id = newId('conversation')
-    await db.insert(conversations).values({ id, workspaceId, kind: 'channel', name: id, isPrivate: false, createdBy: memberIds[0]!, createdAt: Date.now() })
-    await db.insert(conversationMembers).values(memberIds.map((memberId) => ({ conversationId: id, memberId, joinedAt: Date.now() - 1000 })))
-    return id
-  }
+  let workspaceId: string
+  const { conversationMembers, docUpdates, messages, taskAssignees, tasks } = pgSchema
+  const member = () => h.seedMember()
+  const conversation = (memberIds: string[]) => h.seedConversation(memberIds)
   const indexed = async (doc: string) => db.select().from(messages).where(eq(messages.doc, doc))
   /** Polls the database until `check` holds. */
   async function stored(check: () => Promise<boolean>, what: string) {
@@ -43,26 +27,11 @@ describe('the relay on PostgreSQL', () => {
   }
 
   beforeAll(async () => {
-    scratch = await createScratchDatabase()
-    db = await openPgDb(scratch.url)
-    await db.insert(workspaces).values({ id: workspaceId, name: 'PG', handle: 'pg', createdAt: Date.now() })
-    sync = createSyncServer({
-      storage: pgStorage(db),
-      authenticate: async (req) => tokens.get(new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? '') ?? null
-    })
-    const server = createServer((_, res) => res.end('ok'))
-    server.on('upgrade', (req, socket, head) => sync.handleUpgrade(req, socket, head))
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/sync`
-    close = async () => {
-      await sync.close()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    }
+    h = await startPgHarness()
+    ;({ db, sync, url, workspaceId } = h)
   })
   afterAll(async () => {
-    await close?.()
-    await db?.$client.end()
-    await scratch?.drop()
+    await h?.close()
   })
 
   it('a message posted over y-websocket is stored and indexed in PostgreSQL before it is relayed', async () => {
