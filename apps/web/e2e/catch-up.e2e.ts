@@ -2,12 +2,13 @@
  * Catching up: the "New messages" line at my read marker when I come back to a conversation,
  * the "Jump to first unread" pill while that line is above the view, and "Mark as unread" from a
  * message (my marker moves back, the sidebar counts it again); and Drafts, the conversations
- * with unsent text. At 1440 px (Bob, the "…" menu) and 375 px (Cy, the long-press sheet).
+ * with unsent text. At 1440 px (Bob, the "…" menu) and on a 375 px touchscreen (Cy, the long-press
+ * sheet).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
-import { DESKTOP, PHONE, startTeam, type Team } from './support/team';
-import { message, messageAction, poll, post } from './support/people';
+import { DESKTOP, TOUCH_PHONE, startTeam, type Team } from './support/team';
+import { longPress, message, messageAction, poll, post } from './support/people';
 
 let team: Team;
 let ada: Page;
@@ -18,7 +19,7 @@ const shots = process.env.E2E_SHOTS;
 const UPDATES = 30;
 
 beforeAll(async () => {
-	team = await startTeam({ joiners: [DESKTOP, PHONE], beforeInvites: (ada) => post(ada, 'Before you left') });
+	team = await startTeam({ joiners: [DESKTOP, TOUCH_PHONE], beforeInvites: (ada) => post(ada, 'Before you left') });
 	({ ada, general, bob, cy } = team);
 	// Both have read what was there: their markers sit on "Before you left".
 	for (const p of [bob, cy]) await message(p, 'Before you left').waitFor();
@@ -111,9 +112,7 @@ describe('catching up', () => {
 	});
 
 	it('marks a message unread from the long-press sheet at 375 px', async () => {
-		await message(cy, 'Update 25 of').scrollIntoViewIfNeeded();
-		await message(cy, 'Update 25 of').dispatchEvent('pointerdown', { pointerType: 'touch', clientX: 100, clientY: 100, isPrimary: true });
-		await cy.waitForTimeout(650);
+		await longPress(cy, 'Update 25 of');
 		await cy.locator('[data-testid=sheet-mark-unread]').click();
 		await poll(() => cy.locator('[data-testid=action-sheet]').count()).toBe(0);
 		await poll(() => belowDivider(cy)).toContain('Update 25 of the launch');

@@ -4,12 +4,13 @@
  * unfollowing (the list, the thread pane, the message menu or, on a phone, the long-press sheet)
  * takes it away. Mentions & reactions: a mention and a reaction show (marked) and jump to their
  * message, and what I saw is seen in every browser of mine (the time lives in my me doc). At
- * 1440 px (Ada, Bob) and 375 px (Cy, who opens the views from the drawer).
+ * 1440 px (Ada, Bob) and on a 375 px touchscreen (Cy, who opens the views from the drawer).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { DESKTOP, PHONE, startTeam, type Team } from './support/team';
-import { message, messageAction, poll, post } from './support/people';
+import { newPerson } from './support/browser';
+import { DESKTOP, PHONE, TOUCH_PHONE, startTeam, type Team } from './support/team';
+import { longPress, message, messageAction, poll, post } from './support/people';
 
 let team: Team;
 let ada: Page;
@@ -23,7 +24,7 @@ const ROOT = 'Who owns the launch checklist?';
 const ROOT_MD = 'Who owns the **launch checklist**?';
 
 beforeAll(async () => {
-	team = await startTeam({ joiners: [DESKTOP, PHONE] });
+	team = await startTeam({ joiners: [DESKTOP, TOUCH_PHONE] });
 	({ ada, general, bob, cy } = team);
 });
 
@@ -99,8 +100,7 @@ describe('threads', () => {
 		// And from the long-press sheet, which follows it again first.
 		const sheetFollow = async (label: string) => {
 			await cy.goto(`/c/${general}`);
-			await message(cy, ROOT).dispatchEvent('pointerdown', { pointerType: 'touch', clientX: 100, clientY: 100, isPrimary: true });
-			await cy.waitForTimeout(650);
+			await longPress(cy, ROOT);
 			const choice = cy.locator('[data-testid=sheet-follow]');
 			expect(await choice.innerText()).toBe(label);
 			await choice.click();
@@ -185,10 +185,9 @@ describe('threads', () => {
 		expect(await bobItems.getAttribute('data-unread')).toBeNull();
 
 		// Bob's phone (touch, 375 px): the same time seen, from his me doc.
-		const context = await team.browser.newContext({ baseURL: team.server.url, viewport: PHONE, hasTouch: true, isMobile: true, serviceWorkers: 'block' });
+		const { context, page: phone, errors } = await newPerson(team.browser, team.server.url, { viewport: PHONE, touch: true });
+		team.errorLogs.push(errors);
 		await context.addCookies(await bob.context().cookies());
-		const phone = await context.newPage();
-		phone.on('pageerror', (err) => team.errorLogs.push([`pageerror: ${err.message}`]));
 		await phone.goto(`/c/${general}`);
 		await phone.locator('[data-testid=composer]').waitFor();
 		await bob.goto(`/c/${general}`);
