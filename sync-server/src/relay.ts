@@ -31,7 +31,7 @@ import { StorageFailure } from './storage-failure.js'
 import { TokenBucket } from './rate-limit.js'
 import { closeGracefully } from './socket-health.js'
 import { PresenceFanout, changesNothing } from './presence.js'
-import { Cluster, type RoomRole } from './cluster/cluster.js'
+import { Cluster, type Revocation, type RoomRole } from './cluster/cluster.js'
 import { FencedOut } from './cluster/fence.js'
 import type { ForwardedUpdate, Reply } from './cluster/forward.js'
 import type { FeedEntry } from './cluster/doc-feed.js'
@@ -92,6 +92,8 @@ export class Relay implements SyncServer {
   readonly #forwarded = new WeakMap<object, { request: ForwardedUpdate; messages: number }>()
   /** A room leaving the cluster (lease released, streams left): its next load waits for it. */
   readonly #detaching = new Map<string, Promise<void>>()
+  /** Looks, once a lease lifetime, for followed docs whose owner is gone. */
+  readonly #orphans: NodeJS.Timeout | null
 
   constructor(options: SyncServerOptions, config: Partial<SyncConfig> = {}) {
     this.config = { ...syncDefaults, ...config }
@@ -110,7 +112,9 @@ export class Relay implements SyncServer {
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.config.maxFrameBytes })
     this.#sweep = setInterval(() => this.#sweepIdle(), Math.max(50, Math.min(this.config.sealedIdleMs / 2, 10_000)))
     this.#sweep.unref()
-    this.#cluster = options.cluster ? new Cluster(options.cluster, (lease) => this.#onLeaseLost(lease)) : null
+    this.#cluster = options.cluster ? new Cluster(options.cluster, (lease) => this.#onLeaseLost(lease), (r) => this.#revokeHere(r)) : null
+    this.#orphans = this.#cluster ? setInterval(() => void this.#followOrphans(), this.#cluster.leaseTtlMs) : null
+    this.#orphans?.unref()
   }
 
   // ---- upgrade and connection -------------------------------------------------------------
@@ -706,6 +710,17 @@ export class Relay implements SyncServer {
     this.#detaching.set(room.name, left)
   }
 
+  /**
+   * Followed docs whose owner died without letting them go (its lease lapsed, no `released`
+   * entry): their clients re-sync and the next open takes the lease, before a write of theirs
+   * has to go unanswered first.
+   */
+  async #followOrphans() {
+    const followed = [...this.#rooms.values()].filter((r) => r.role?.kind === 'follower')
+    const owners = await this.#cluster!.leases.owners(followed.map((r) => r.name)).catch(() => null) // Redis away: next time
+    owners?.forEach((owner, i) => owner === null && this.#discard(followed[i]!, 'its owner is gone'))
+  }
+
   /** Another process owns the doc now: this instance's clients re-sync, the next open follows. */
   #onLeaseLost(lease: Lease) {
     const room = this.#rooms.get(lease.doc)
@@ -1030,38 +1045,68 @@ export class Relay implements SyncServer {
   }
 
   revokeCredential(credentialId: string): void {
-    for (const room of this.#rooms.values()) {
-      for (const c of room.conns) if (c.principal.credentialId === credentialId) c.ws.close(closeCode.unauthorized, 'session ended')
-    }
+    this.#revoke({ kind: 'credential', credentialId })
   }
 
   revokeMember(memberId: string): void {
-    for (const room of this.#rooms.values()) {
-      for (const c of room.conns) if (c.principal.memberId === memberId) c.ws.close(closeCode.unauthorized, 'member deactivated')
-    }
+    this.#revoke({ kind: 'member', memberId })
   }
 
   reauthorizeMember(memberId: string): void {
-    for (const room of this.#rooms.values()) {
-      for (const c of room.conns) if (c.principal.memberId === memberId) c.ws.close(closeCode.resync, 'role changed')
-    }
+    this.#revoke({ kind: 'reauthorize', memberId })
   }
 
   revokeConversation(memberId: string, conversationId: string): void {
-    for (const room of this.#rooms.values()) {
-      const kind = room.parsed.kind
-      if (kind !== 'conv' && kind !== 'board' && kind !== 'thread') continue
-      // Rooms know their conversation (a thread's from its root); one loaded before its root was
-      // indexed does not, and is decided by the access check itself.
-      if (room.conversationId !== conversationId && room.conversationId !== null) continue
-      for (const c of room.conns) {
-        if (c.principal.memberId !== memberId) continue
-        if (room.conversationId === conversationId) {
-          c.ws.close(closeCode.revoked, 'access revoked')
-          continue
+    this.#revoke({ kind: 'conversation', memberId, conversationId })
+  }
+
+  /** Closes the sockets a revocation names here, and on the other processes of a cluster. */
+  #revoke(r: Revocation) {
+    this.#revokeHere(r)
+    this.#cluster?.revoke(r)
+  }
+
+  #revokeHere(r: Revocation) {
+    switch (r.kind) {
+      case 'credential': {
+        const { credentialId } = r
+        for (const room of this.#rooms.values()) {
+          for (const c of room.conns) if (c.principal.credentialId === credentialId) c.ws.close(closeCode.unauthorized, 'session ended')
         }
-        const closed = mapGot(this.#access.check(c.principal, room.parsed), (access) => void (access || c.ws.close(closeCode.revoked, 'access revoked')))
-        if (closed instanceof Promise) closed.catch((err) => console.error('sync: could not re-check access', room.name, err))
+        return
+      }
+      case 'member': {
+        const { memberId } = r
+        for (const room of this.#rooms.values()) {
+          for (const c of room.conns) if (c.principal.memberId === memberId) c.ws.close(closeCode.unauthorized, 'member deactivated')
+        }
+        return
+      }
+      case 'reauthorize': {
+        const { memberId } = r
+        for (const room of this.#rooms.values()) {
+          for (const c of room.conns) if (c.principal.memberId === memberId) c.ws.close(closeCode.resync, 'role changed')
+        }
+        return
+      }
+      case 'conversation': {
+        const { memberId, conversationId } = r
+        for (const room of this.#rooms.values()) {
+          const kind = room.parsed.kind
+          if (kind !== 'conv' && kind !== 'board' && kind !== 'thread') continue
+          // Rooms know their conversation (a thread's from its root); one loaded before its
+          // root was indexed does not, and is decided by the access check itself.
+          if (room.conversationId !== conversationId && room.conversationId !== null) continue
+          for (const c of room.conns) {
+            if (c.principal.memberId !== memberId) continue
+            if (room.conversationId === conversationId) {
+              c.ws.close(closeCode.revoked, 'access revoked')
+              continue
+            }
+            const closed = mapGot(this.#access.check(c.principal, room.parsed), (access) => void (access || c.ws.close(closeCode.revoked, 'access revoked')))
+            if (closed instanceof Promise) closed.catch((err) => console.error('sync: could not re-check access', room.name, err))
+          }
+        }
       }
     }
   }
@@ -1079,6 +1124,7 @@ export class Relay implements SyncServer {
   async close(graceMs = 1000): Promise<void> {
     this.#closing = true
     clearInterval(this.#sweep)
+    if (this.#orphans) clearInterval(this.#orphans)
     await Promise.all([...this.#rooms.values()].map((r) => r.lastCommit.catch(() => {})))
     await Promise.all([...this.#rooms.values()].map((r) => (r.role?.kind === 'owner' ? r.role.published : null)))
     await this.#store.close()

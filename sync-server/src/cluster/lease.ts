@@ -82,6 +82,12 @@ export class OwnerLeases {
     return this.#redis.get(this.#ownerKey(doc))
   }
 
+  /** Which process holds each of `docs` (null: nobody), in one round trip. */
+  async owners(docs: string[]): Promise<Array<string | null>> {
+    if (docs.length === 0) return []
+    return this.#redis.mget(...docs.map((doc) => this.#ownerKey(doc)))
+  }
+
   /** Gives `doc` up (its writes committed): the next process to open it takes it at once. */
   async release(doc: string): Promise<void> {
     if (!this.#held.delete(doc)) return
