@@ -64,6 +64,7 @@ export class ConversationState {
 	/** The REST page shown until the segments have synced; null once they have (or without one). */
 	#firstPage = $state.raw<Message[] | null>(null);
 	#handedOver = false;
+	#connectAfter: Promise<void> | undefined;
 
 	/** `firstPage`: the newest messages, already asked for (the route's load); else asked for here if nothing of the conversation is cached. */
 	constructor(ws: WorkspaceState, id: string, liveSegment: number, firstPage: Promise<Message[] | null> | null = null) {
@@ -71,6 +72,9 @@ export class ConversationState {
 		this.id = id;
 		this.liveSegment = liveSegment;
 		const page = firstPage ?? (hasCachedConversation(id) ? null : fetchNewest(id));
+		// The page stands in meanwhile: the segments' sync (up to 1,000 messages each, on the
+		// server and here) comes after the me: doc's, which the sidebar waits for.
+		if (page) this.#connectAfter = ws.meDoc.firstSync;
 		this.#segments = [this.#open(liveSegment)];
 		if (liveSegment > 0) this.loadEarlier();
 
@@ -124,7 +128,8 @@ export class ConversationState {
 	#open(segment: number): Segment {
 		const opts: SyncedDocOptions = {
 			onReject: (reason) => toasts.error(describeRejection(reason)),
-			onFatal: (_code, message) => toasts.error(message)
+			onFatal: (_code, message) => toasts.error(message),
+			connectAfter: this.#connectAfter
 		};
 		return { segment, synced: docPool.open(docName.conv(this.id, segment), opts), opts };
 	}

@@ -49,6 +49,8 @@ export interface SyncedDocOptions {
 	conversationId?: string | null;
 	/** The count of unsent changes moved, or the doc failed for good (the doc pool's cue). */
 	onUnsynced?: (count: number) => void;
+	/** Connect only once this has settled (a first visit's segments wait for the `me:` doc). */
+	connectAfter?: Promise<unknown>;
 }
 
 /** Closes that mean "you may not have this doc": unsent changes can never land. */
@@ -95,10 +97,14 @@ export class SyncedDoc {
 	#replay: { refused: Uint8Array | null; remaining: Uint8Array[] } | null = null;
 
 	#rejects: number[] = [];
+	/** Settles on the first sync with the server since this doc was created. */
+	readonly firstSync: Promise<void>;
+	#firstSynced: () => void = () => {};
 
 	constructor(name: string, opts: SyncedDocOptions = {}) {
 		this.name = name;
 		this.#opts = opts;
+		this.firstSync = new Promise((resolve) => (this.#firstSynced = resolve));
 		const parsed = parseDocName(name);
 		this.conversationId =
 			opts.conversationId !== undefined ? opts.conversationId : parsed?.kind === 'conv' || parsed?.kind === 'board' ? parsed.conversationId : null;
@@ -203,11 +209,12 @@ export class SyncedDoc {
 		// A doc this browser never held has nothing local to trim the server's answer by: it
 		// connects at once (end of #open) instead of after opening its IndexedDB, ~100 ms on a
 		// first visit. The outbox waits for its own load before sending anything either way.
+		const connect = () => {
+			if (this.#provider === provider) provider.connect();
+		};
 		if (cachedBefore) {
 			const localLoaded = Promise.race([idb.whenSynced, new Promise((r) => setTimeout(r, 2000))]);
-			void Promise.all([localLoaded, this.#outbox?.ready]).then(() => {
-				if (this.#provider === provider) provider.connect();
-			});
+			void Promise.all([localLoaded, this.#outbox?.ready, this.#opts.connectAfter]).then(connect);
 		}
 
 		const onReject = (change: RefusedChange | null, reason: string, detail: string) => {
@@ -254,6 +261,7 @@ export class SyncedDoc {
 				this.#status = 'synced';
 				this.#synced = true;
 				this.#loaded = true;
+				this.#firstSynced();
 				const replay = this.#replay;
 				this.#replay = null;
 				if (replay) replayOutbox(doc, replay.refused, replay.remaining, REPLAY);
@@ -266,7 +274,10 @@ export class SyncedDoc {
 			this.#opts.onFatal?.(code, this.#error ?? '', this.name);
 			this.#opts.onUnsynced?.(this.#unsynced);
 		});
-		if (!cachedBefore) provider.connect();
+		if (!cachedBefore) {
+			if (this.#opts.connectAfter) void this.#opts.connectAfter.then(connect);
+			else provider.connect();
+		}
 	}
 
 	/** Schedules the next attempt after a dropped or failed connection. */
