@@ -1,5 +1,5 @@
 // bench/search-store: the same messages in SQLite (FTS5) and PostgreSQL (tsvector + GIN), then
-// the SearchStore query plus the ranking search.ts applies (rankMatches), p50/p99 per query kind
+// the SearchStore queries and the ranking search.ts applies (recentMatches, rankMatches), p50/p99 per query kind
 // on each backend, for a member of 150 of 200 conversations. No HTTP: the database side only.
 // PostgreSQL on 127.0.0.1:5432 (PG_TEST_URL overrides), a scratch database dropped after.
 // Prints figures; asserts nothing. Run: npx tsx bench/search-store.ts [messages]
@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { rankMatches } from '../agent-gateway/src/services/search-query.js'
-import { sqliteSearchStore, type MessageScope, type SearchStore } from '../agent-gateway/src/services/search-store.js'
+import { recentMatches, sqliteSearchStore, type MessageScope, type SearchStore } from '../agent-gateway/src/services/search-store.js'
 import { pgSearchStore } from '../agent-gateway/src/services/search-store-pg.js'
 import { fmt, percentile } from './lib/stats.js'
 import { pick, rand, VOCAB, word } from './lib/zipf-words.js'
@@ -93,7 +93,7 @@ try {
       let hits = 0
       for (const q of queries) {
         const t = performance.now()
-        const rows = rankMatches(await store.messages({ memberId: 'm_p0', workspaceId: 'w_bench', publicChannels: false, ...q }), q.q)
+        const rows = rankMatches(await recentMatches(store, { memberId: 'm_p0', workspaceId: 'w_bench', publicChannels: false, ...q }), q.q)
         times.push(performance.now() - t)
         hits += rows.length
       }

@@ -52,10 +52,16 @@ export function toTsQuery(input: string, opts: WordOptions = {}): string | null 
 /** `wholeWords`: the last word too matches only as written, not as a prefix (search.ts, recentMatches). */
 export interface WordOptions { wholeWords?: boolean }
 
-/** Whether the query's last word is matched as a prefix (two characters or more). */
-export function endsWithPrefix(input: string): boolean {
+/** The prefix lengths FTS5 indexes (`prefix='2 3'`, migration 0003): those it walks like a word. */
+const INDEXED_PREFIX = 3
+
+/**
+ * Whether the query's last word is matched as a prefix longer than the indexed ones: FTS5 then
+ * gathers the postings of every word it begins (recentMatches tries the word as typed first).
+ */
+export function endsWithLongPrefix(input: string): boolean {
   const terms = queryWords(input)
-  return terms.length > 0 && isPrefix(terms, terms.length - 1)
+  return terms.length > 0 && isPrefix(terms, terms.length - 1) && [...terms.at(-1)!].length > INDEXED_PREFIX
 }
 
 const queryWords = (input: string) => (input.normalize('NFKC').match(/[\p{L}\p{N}\p{M}_]+/gu) ?? []).slice(0, MAX_TERMS)
