@@ -683,7 +683,7 @@ export class Relay implements SyncServer {
         })
     if (!reading) console.warn(`cluster: too many streams read; ${room.name} is not ${role.kind === 'owner' ? 'served' : 'followed'}`)
     room.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
-      if (origin !== REMOTE) cluster.awareness.publish(room.name, awarenessProtocol.encodeAwarenessUpdate(room.awareness, [...added, ...updated, ...removed]))
+      if (origin !== REMOTE && !this.#closing) cluster.awareness.publish(room.name, awarenessProtocol.encodeAwarenessUpdate(room.awareness, [...added, ...updated, ...removed]))
     })
     void cluster.awareness.join(room.name, (update) => awarenessProtocol.applyAwarenessUpdate(room.awareness, update, REMOTE))
       .catch((err: Error) => console.warn('cluster: presence not joined', room.name, err.message))
@@ -693,7 +693,7 @@ export class Relay implements SyncServer {
   #leaveCluster(room: Room) {
     const cluster = this.#cluster
     const role = room.role
-    if (!cluster || !role) return
+    if (!cluster || !role || this.#closing) return // closing: #leaveClusterAll
     if (role.kind === 'owner') cluster.forwarder.unserve(room.name)
     else cluster.feed.unfollow(room.name)
     const left: Promise<void> = (async () => {
@@ -719,6 +719,20 @@ export class Relay implements SyncServer {
     const followed = [...this.#rooms.values()].filter((r) => r.role?.kind === 'follower')
     const owners = await this.#cluster!.leases.owners(followed.map((r) => r.name)).catch(() => null) // Redis away: next time
     owners?.forEach((owner, i) => owner === null && this.#discard(followed[i]!, 'its owner is gone'))
+  }
+
+  /**
+   * Closing: the leases go and the followers of each owned doc are told, before the sockets
+   * close, so the clients reconnecting elsewhere find the docs free instead of waiting out a
+   * lease. Rooms still live are not left one by one: the connections go with the process.
+   */
+  async #leaveClusterAll() {
+    const cluster = this.#cluster
+    if (!cluster) return
+    const owned = [...this.#rooms.values()].flatMap((r) => (r.role?.kind === 'owner' && cluster.leases.held(r.name) === r.role.lease ? [{ name: r.name, role: r.role }] : []))
+    await cluster.leases.close().catch(() => {})
+    await Promise.all(owned.map(({ name, role }) => cluster.feed.publish(name, { fence: role.lease.fence, n: ++role.n }, new Uint8Array(), RELEASED).catch(() => {})))
+    await cluster.close()
   }
 
   /** Another process owns the doc now: this instance's clients re-sync, the next open follows. */
@@ -1128,7 +1142,7 @@ export class Relay implements SyncServer {
     await Promise.all([...this.#rooms.values()].map((r) => r.lastCommit.catch(() => {})))
     await Promise.all([...this.#rooms.values()].map((r) => (r.role?.kind === 'owner' ? r.role.published : null)))
     await this.#store.close()
-    await this.#cluster?.close()
+    await this.#leaveClusterAll()
     await closeGracefully(this.#wss.clients, closeCode.restarting, 'server restarting', graceMs)
     this.#wss.close()
   }

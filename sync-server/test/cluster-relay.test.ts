@@ -221,6 +221,28 @@ describe('an owner unloading a doc', () => {
     b.destroy()
     lender.child.kill('SIGKILL')
   })
+
+  it('a graceful shutdown lets every doc go: its clients reconnect elsewhere and find it free', async () => {
+    const alice = here.seedMember()
+    const bob = here.seedMember()
+    const name = docName.conv(here.seedConversation([alice.memberId, bob.memberId]), 0)
+    const leaving = redis.spawn('child-cluster-relay.ts', [db.file, REDIS_URL, redis.prefix, 'leaving', '30000'])
+    await leaving.until(() => leaving.lines.length > 0)
+    const a = connectProvider((JSON.parse(leaving.lines[0]!) as { url: string }).url, name, alice.memberId)
+    await synced(a)
+    const b = here.connect(name, bob.memberId)
+    await synced(b)
+    expect(await owner(name)).toBe('leaving')
+    const stopped = Date.now()
+    leaving.child.kill('SIGTERM')
+    await leaving.exited
+    while ((await owner(name)) !== 'here') {
+      expect(Date.now() - stopped).toBeLessThan(5000) // its lease would have stood 30 s
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    a.destroy()
+    b.destroy()
+  })
 })
 
 describe('failover', () => {
