@@ -19,6 +19,9 @@ beforeAll(async () => {
 	ids.general = team.general;
 	ids.launch = await createChannel(team, 'launch-plan', []);
 	ids.design = await createChannel(team, 'design', []);
+	// An agent for the switcher to offer next to the people.
+	const agent = await team.ada.request.post('/api/agents', { data: { name: 'Scout', handle: 'scout', adapter: 'peer' }, headers: { origin: team.server.url } });
+	expect(agent.ok()).toBe(true);
 });
 
 afterAll(async () => {
@@ -86,7 +89,7 @@ describe.each([
 		expect(await currentId(p)).toBe(ids.launch);
 	});
 
-	it('marks unread conversations and opens a DM with someone I never wrote to', async () => {
+	it('marks unread conversations, opens a DM with someone I never wrote to, and offers agents', async () => {
 		await postAsBob(ids.design, `new mockups are up for ${tag}`);
 		await pollUnread(ids.design, true);
 		await p.keyboard.press('Control+k');
@@ -97,6 +100,12 @@ describe.each([
 		await press(first);
 		await poll(() => p.locator('[data-testid=conversation-header]').innerText()).toContain('Bob Stone');
 		await inSidebar((s) => poll(() => s.locator('[data-testid=sidebar-dm]', { hasText: 'Bob Stone' }).count()).toBe(1));
+		// Agents are offered too, marked as such.
+		await p.keyboard.press('Control+k');
+		await p.locator('[data-testid=switcher-input]').pressSequentially('scou');
+		await poll(() => p.locator('[data-testid=switcher-item]').first().innerText()).toMatch(/Scout\s*AGENT/);
+		await p.keyboard.press('Escape');
+		await poll(() => p.locator('[data-testid=quick-switcher]').count()).toBe(0);
 	});
 
 	it('Alt+↑/↓ walks the sidebar; Alt+Shift+↓/↑ go to the next and previous unread one; the switcher lists what I read last first', async () => {
