@@ -135,6 +135,8 @@ export function searchContract(name: string, backend: () => Promise<SearchBacken
       expect(await recent('hotword')).toEqual(newest('hot', HOT_WINDOW))
       expect(await recent('hotwor')).toEqual([...hotter, ...newest('hot', HOT_WINDOW - 3)])
       expect(await recent('slowword')).toEqual(newest('slow', 110)) // 100 over four days: the usual window
+      const filtered = await recentMatches(b.store, scope('m_bob', 'hotword', { author: 'm_ada' }))
+      expect(filtered.map((m) => m.messageId)).toEqual([...hotter, ...newest('hot', HOT_WINDOW - 3)]) // a filter: the prefix at once
       expect(await recent('deploy')).toEqual(['m_10', 'm_7', 'm_5', 'm_2', 'm_1']) // fewer: every match
     })
 
