@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Page, WebSocketRoute } from 'playwright-core';
 import { newPerson } from './support/browser';
-import { DESKTOP, startTeam, type Team } from './support/team';
+import { createChannel, DESKTOP, startTeam, type Team } from './support/team';
 import { api, message, messageAction, poll, post } from './support/people';
 
 let team: Team;
@@ -23,8 +23,8 @@ afterAll(async () => {
 });
 
 /**
- * Ada signed in on a browser that holds nothing (her cookies only), with the conversation's
- * segment sockets held: nothing passes either way until `release()`.
+ * Ada signed in on a browser that holds nothing (her cookies only), with the conversations'
+ * segment sockets held: nothing passes either way until `release()`, and again after `hold()`.
  */
 async function freshAda() {
 	const cookies = await team.ada.context().cookies();
@@ -44,7 +44,8 @@ async function freshAda() {
 		open = true;
 		held.forEach((flush) => flush());
 	};
-	return { page: fresh.page, release };
+	const hold = () => (open = false);
+	return { page: fresh.page, release, hold };
 }
 
 const rows = (page: Page) => page.locator('[data-testid=message-list] [data-testid=message]');
@@ -72,6 +73,26 @@ it('shows the newest messages from the server before the segments sync, then sta
 	await page.locator('[data-testid=message-edit-input]').fill(`note ${N}, edited`);
 	await page.keyboard.press('Enter');
 	await poll(() => message(team.bob, `note ${N}, edited`).count()).toBe(1);
+	await page.context().close();
+});
+
+it('in a browser holding my conversations, a channel not opened here yet shows its newest page too', async () => {
+	const { page, release, hold } = await freshAda();
+	release();
+	await page.goto(`/c/${team.general}`);
+	await message(page, 'live after the first page').waitFor();
+	const launch = await createChannel(team, 'launch', []);
+	for (let i = 1; i <= 60; i++) await api(team.bob, 'POST', `/conversations/${launch}/messages`, { bodyMd: `launch step ${i} of 60` });
+	await page.locator('[data-testid=sidebar-channel]', { hasText: 'launch' }).waitFor();
+
+	hold();
+	await page.locator('[data-testid=sidebar-channel]', { hasText: 'launch' }).click();
+	await message(page, 'launch step 60 of').waitFor();
+	expect(await rows(page).count()).toBe(50);
+	release();
+	await post(page, 'ready for launch');
+	await team.bob.goto(`/c/${launch}`);
+	await poll(() => message(team.bob, 'ready for launch').count()).toBe(1);
 	await page.context().close();
 });
 
