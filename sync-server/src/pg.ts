@@ -1,15 +1,15 @@
 // The PostgreSQL store, a subpath of its own: a one-box install never loads the driver.
-import type { PgDb, PgTx } from '@circlechat/db/pg'
+import type { PgDb } from '@circlechat/db/pg'
 import { checkFencePg } from './cluster/fence-pg.js'
-import { PgDocStore } from './persistence/postgres.js'
+import { PgDocStore, type PgBatch } from './persistence/postgres.js'
 import { pgRows } from './persistence/rows-postgres.js'
 import type { RelayStorage } from './persistence/storage.js'
 
 export { PgDocStore, pgRows }
-export type { PgWrite } from './persistence/postgres.js'
+export type { PgBatch, PgRowKind, PgWrite } from './persistence/postgres.js'
 
 /** The relay on PostgreSQL (`SyncServerOptions.storage`): the pool is the caller's to end. */
-export function pgStorage(db: PgDb): RelayStorage<PgTx, true> {
+export function pgStorage(db: PgDb): RelayStorage<PgBatch, true> {
   return {
     store: new PgDocStore(db),
     rows: pgRows(db),

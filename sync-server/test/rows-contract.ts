@@ -10,7 +10,7 @@ import { guardWithLookups } from '../src/guard/lookups.js'
 import { MessageIndex } from '../src/message-index.js'
 import { Room } from '../src/room.js'
 import { TaskIndex } from '../src/task-index.js'
-import type { AccessRows, BoardScope, ConversationRows, Got, IndexRows } from '../src/persistence/rows.js'
+import { inSequence, type AccessRows, type BoardScope, type ConversationRows, type Got, type IndexRows } from '../src/persistence/rows.js'
 import type { DocStore } from '../src/persistence/store.js'
 import type { Principal } from '../src/types.js'
 
@@ -116,6 +116,46 @@ export function indexContract<Tx, A extends boolean>(name: string, backend: () =
       expect(await row('messages', (r) => r.id === id)).toEqual([expect.objectContaining({ doc: docName.conv(conv, 0), body: 'first' })])
       expect(await row('messages', (r) => r.id === c.messages[0]!.id)).toHaveLength(1)
       expect((await b.store.loadDoc(thread)).map((u) => [...u])).toEqual([[2]])
+    })
+
+    it('one batch of appends: rows land together, the later edit wins, only appends of ids held elsewhere are refused', async () => {
+      const [f1, f2] = [file(alice), file(alice)]
+      await b.insert('files', [f1, f2])
+      const held = newId('message')
+      await indexMessages(roomOf(docName.conv(conv, 0), conv), (d) => appendMessage(d, { id: held, author: alice, body: 'held', createdAt: T0 }))
+      const name = docName.conv(conv, 3)
+      const room = roomOf(name, conv)
+      let id = ''
+      const post = edit(room, (d) => { id = appendMessage(d, { author: alice, body: 'posted', attachments: [attachment(f1.key)], createdAt: T0 }) })
+      const change = edit(room, (d) => { editMessage(d, id, 'edited', []); findMessage(d, id)!.set('attachments', [attachment(f2.key)]) })
+      const [threadA, threadB] = [docName.thread(newId('message')), docName.thread(newId('message'))]
+      const fresh = newId('message')
+      const writes = [
+        { doc: name, update: post.update, indexed: messages.prepare(name, conv, post.maps) },
+        { doc: threadA, update: new Uint8Array([1]), indexed: messages.prepare(threadA, conv, edit(roomOf(threadA, conv), (d) => appendMessage(d, { id: held, author: alice, body: 'clash', createdAt: T0 })).maps) },
+        { doc: name, update: change.update, indexed: messages.prepare(name, conv, change.maps) },
+        // Two docs of one batch giving a new id its first row: the earlier append takes it.
+        { doc: threadA, update: new Uint8Array([2]), indexed: messages.prepare(threadA, conv, edit(roomOf(threadA, conv), (d) => appendMessage(d, { id: fresh, author: alice, body: 'first', createdAt: T0 })).maps) },
+        { doc: threadB, update: new Uint8Array([3]), indexed: messages.prepare(threadB, conv, edit(roomOf(threadB, conv), (d) => appendMessage(d, { id: fresh, author: alice, body: 'second', createdAt: T0 })).maps) }
+      ]
+      const results = await Promise.allSettled(writes.map((w, i) => b.store.appendUpdate(w.doc, w.update, (tx) => inSequence([
+        () => w.indexed.write(tx),
+        () => b.rows.bindClients(tx, w.doc, [{ client: 100 + i, memberId: alice }])
+      ]))))
+      for (const w of writes) w.indexed.done()
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'rejected'])
+      expect(String((results[1] as PromiseRejectedResult).reason)).toContain(`message ${held} belongs to another document`)
+      expect(String((results[4] as PromiseRejectedResult).reason)).toContain(`message ${fresh} belongs to another document`)
+      expect(await row('messages', (r) => r.id === id)).toEqual([expect.objectContaining({ doc: name, body: 'edited' })])
+      expect((await row('fileRefs', (r) => r.ref === id)).map((r) => [r.fileKey, r.deleted])).toEqual([[f2.key, false]])
+      expect(await row('messages', (r) => r.id === held)).toEqual([expect.objectContaining({ doc: docName.conv(conv, 0), body: 'held' })])
+      expect(await row('messages', (r) => r.id === fresh)).toEqual([expect.objectContaining({ doc: threadA, body: 'first' })])
+      expect((await b.store.loadDoc(name)).length).toBe(2)
+      expect((await b.store.loadDoc(threadA)).map((u) => [...u])).toEqual([[2]])
+      expect(await b.store.loadDoc(threadB)).toEqual([])
+      expect((await b.rows.clients(name)).map((c) => c.client).sort()).toEqual([100, 102])
+      expect((await b.rows.clients(threadA)).map((c) => c.client)).toEqual([103])
+      expect(await b.rows.clients(threadB)).toEqual([])
     })
 
     it('file refs: a message attaches exactly its uploads; a deleted one keeps them, marked deleted', async () => {

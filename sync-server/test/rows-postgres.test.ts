@@ -1,12 +1,12 @@
-import { createScratchDatabase, openPgDb, pgSchema, type PgTx } from '@circlechat/db/pg'
+import { createScratchDatabase, openPgDb, pgSchema } from '@circlechat/db/pg'
 import { eq } from 'drizzle-orm'
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core'
-import { PgDocStore } from '../src/persistence/postgres.js'
+import { PgDocStore, type PgBatch } from '../src/persistence/postgres.js'
 import { pgRows } from '../src/persistence/rows-postgres.js'
 import { accessContract, guardContract, indexContract, type RowsBackend, type Table } from './rows-contract.js'
 
 // A real PostgreSQL on 127.0.0.1:5432 (.ci/run starts it): a database of this suite's own, dropped after.
-async function postgres(): Promise<RowsBackend<PgTx, true>> {
+async function postgres(): Promise<RowsBackend<PgBatch, true>> {
   const scratch = await createScratchDatabase()
   const db = await openPgDb(scratch.url, { max: 4 })
   const table = (name: Table) => pgSchema[name] as PgTable

@@ -154,5 +154,10 @@ export function storeContract<W extends Write>(name: string, backend: () => Prom
 
 /** What a failing write throws. */
 export function refused(): never {
-  throw new Error('refused by the test')
+  throw refusal()
+}
+
+/** The error `bind(…, true)` fails with. */
+export function refusal(): Error {
+  return new Error('refused by the test')
 }

@@ -4,8 +4,24 @@ import type { DocStore } from './store.js'
 
 const { docUpdates } = pgSchema
 
-/** Awaits its queries on the batch's transaction (never on the pool: that would escape it). */
-export type PgWrite = (tx: PgTx) => Promise<void>
+/**
+ * Rows of one kind (messages, tasks, bindings, fences) that the appends of a batch write
+ * together: a statement for the whole batch, not one per append. `write` gets every append's
+ * items in append order, on the batch's transaction, and returns the items it refused (a row held
+ * by another doc): their appends reject, the batch is written again without them. A throw names
+ * no item: the batch is then written one append per transaction.
+ */
+export interface PgRowKind<T> {
+  write(tx: PgTx, items: readonly T[]): Promise<Array<{ item: number; error: Error }>>
+}
+
+/** What an append hands its rows to: they are written with the batch's (`PgRowKind`). */
+export interface PgBatch {
+  add<T>(kind: PgRowKind<T>, item: T): void
+}
+
+/** An append's own rows, added to its batch (never queried directly: that would escape it). */
+export type PgWrite = (batch: PgBatch) => void | Promise<void>
 
 interface Pending {
   doc: string
@@ -13,14 +29,16 @@ interface Pending {
   /** A snapshot replacing the doc's rows, rather than an append. */
   compact: boolean
   alsoWrite: PgWrite | undefined
+  /** What `alsoWrite` added, in order; collected once, before the batch's first attempt. */
+  items: Array<{ kind: PgRowKind<unknown>; item: unknown }>
   resolve: () => void
   reject: (err: unknown) => void
 }
 
-/** An entry's own write failed: the transaction is aborted, the rest of the batch is innocent. */
-class EntryFailed extends Error {
-  constructor(readonly entry: Pending, readonly error: unknown) {
-    super('a write of the batch failed')
+/** Entries' own writes failed: the transaction is aborted, the rest of the batch is innocent. */
+class EntriesFailed extends Error {
+  constructor(readonly failed: Map<Pending, unknown>) {
+    super('writes of the batch failed')
   }
 }
 
@@ -31,10 +49,11 @@ const MAX_BATCH = 256
 /**
  * PostgreSQL store with group commit: one batch at a time, each in one transaction; appends
  * made in one event-loop turn, or while a batch commits, form the next one. A batch's update
- * rows go in one INSERT (a round trip per batch, not per append), then each append's own
- * writes. An append resolves only after its COMMIT. A write that fails (a constraint, a throw)
- * aborts the transaction, so the batch is retried without it and only its own append rejects; a
- * failure that names no entry is retried one entry per transaction. A failed COMMIT or a lost
+ * rows go in one INSERT, then each kind of row its appends added in a statement or two for
+ * them all (`PgRowKind`): a few round trips per batch, not per append. An append resolves only
+ * after its COMMIT. Refused rows abort the transaction, so the batch is retried without their
+ * appends and only those reject; a failure that names no entry is retried one entry per
+ * transaction. A failed COMMIT or a lost
  * connection rejects the whole batch, whose outcome the caller cannot know (the relay then
  * reloads the doc). Appends of one process commit in call order, so `id` orders a doc's log:
  * one process writes a doc (its owner).
@@ -77,7 +96,7 @@ export class PgDocStore implements DocStore<PgWrite> {
   #enqueue(doc: string, bytes: Uint8Array, compact: boolean, alsoWrite: PgWrite | undefined): Promise<void> {
     const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     return new Promise((resolve, reject) => {
-      this.#queue.push({ doc, data, compact, alsoWrite, resolve, reject })
+      this.#queue.push({ doc, data, compact, alsoWrite, items: [], resolve, reject })
       this.#kick()
     })
   }
@@ -92,6 +111,7 @@ export class PgDocStore implements DocStore<PgWrite> {
   }
 
   async #flush(batch: Pending[]) {
+    batch = await collect(batch)
     while (batch.length > 0) {
       let written = false
       try {
@@ -100,9 +120,9 @@ export class PgDocStore implements DocStore<PgWrite> {
           written = true
         })
       } catch (err) {
-        if (err instanceof EntryFailed) {
-          err.entry.reject(err.error)
-          batch = batch.filter((p) => p !== err.entry)
+        if (err instanceof EntriesFailed) {
+          for (const [p, error] of err.failed) p.reject(error)
+          batch = batch.filter((p) => !err.failed.has(p))
           continue
         }
         if (written || batch.length === 1) {
@@ -118,8 +138,27 @@ export class PgDocStore implements DocStore<PgWrite> {
   }
 }
 
-/** The batch in order: each run of appends as one multi-row INSERT, then their own writes. */
+/** Runs each append's `alsoWrite` into its `items`; one that throws rejects before any query. */
+async function collect(batch: Pending[]): Promise<Pending[]> {
+  const kept: Pending[] = []
+  for (const p of batch) {
+    if (p.alsoWrite) {
+      try {
+        await p.alsoWrite({ add: (kind, item) => p.items.push({ kind: kind as PgRowKind<unknown>, item }) })
+      } catch (err) {
+        p.reject(err)
+        continue
+      }
+      p.alsoWrite = undefined
+    }
+    kept.push(p)
+  }
+  return kept
+}
+
+/** The batch in order: each run of appends as one multi-row INSERT, then each kind of their rows. */
 async function write(tx: PgTx, batch: Pending[]) {
+  const failed = new Map<Pending, unknown>()
   let i = 0
   while (i < batch.length) {
     const p = batch[i]!
@@ -128,23 +167,28 @@ async function write(tx: PgTx, batch: Pending[]) {
         await tx.delete(docUpdates).where(eq(docUpdates.doc, p.doc))
         await tx.insert(docUpdates).values({ doc: p.doc, data: p.data })
       } catch (err) {
-        throw new EntryFailed(p, err)
+        throw new EntriesFailed(new Map([[p, err]]))
       }
       i++
       continue
     }
     let end = i
     while (end < batch.length && !batch[end]!.compact) end++
-    const run = batch.slice(i, end)
     // VALUES rows take their ids in list order: the log keeps the call order.
-    await tx.insert(docUpdates).values(run.map(({ doc, data }) => ({ doc, data })))
-    for (const r of run) {
-      try {
-        await r.alsoWrite?.(tx)
-      } catch (err) {
-        throw new EntryFailed(r, err)
-      }
-    }
+    await tx.insert(docUpdates).values(batch.slice(i, end).map(({ doc, data }) => ({ doc, data })))
     i = end
   }
+  // Kinds in the order the batch first added them, so two processes lock rows in one order.
+  const byKind = new Map<PgRowKind<unknown>, { items: unknown[]; from: Pending[] }>()
+  for (const p of batch) {
+    for (const { kind, item } of p.items) {
+      const group = byKind.get(kind) ?? byKind.set(kind, { items: [], from: [] }).get(kind)!
+      group.items.push(item)
+      group.from.push(p)
+    }
+  }
+  for (const [kind, { items, from }] of byKind) {
+    for (const { item, error } of await kind.write(tx, items)) if (!failed.has(from[item]!)) failed.set(from[item]!, error)
+  }
+  if (failed.size > 0) throw new EntriesFailed(failed)
 }

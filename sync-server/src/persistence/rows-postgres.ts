@@ -1,39 +1,166 @@
 import { pgSchema, type PgDb, type PgTx } from '@circlechat/db/pg'
+import type { Message } from '@circlechat/model'
 import { and, eq, inArray, isNull, notInArray, or, sql, type SQLWrapper } from 'drizzle-orm'
 import {
   fileRefUpsert, fileRefValues, messageUpsert, messageValues, taskUpsert, taskValues,
-  type AccessRows, type Attaching, type ConversationRows, type IndexRows
+  type AccessRows, type Attaching, type BoardScope, type ClientBinding, type ConversationRows, type IndexRows, type TaskRow
 } from './rows.js'
+import type { PgBatch, PgRowKind } from './postgres.js'
 
 const { conversations, conversationMembers, docClients, fileRefs, files, members, messages, taskAssignees, tasks } = pgSchema
 
+/** A batch's statement binds at most this many parameters (PostgreSQL's limit is 65,535). */
+const MAX_PARAMS = 30_000
+
+/** Cuts `list` into runs whose parameters (`params` each) stay under MAX_PARAMS. */
+function chunks<T>(list: T[], params: (x: T) => number): T[][] {
+  const out: T[][] = []
+  let run: T[] = []
+  let n = 0
+  for (const x of list) {
+    const p = params(x)
+    if (run.length > 0 && n + p > MAX_PARAMS) {
+      out.push(run)
+      run = []
+      n = 0
+    }
+    run.push(x)
+    n += p
+  }
+  if (run.length > 0) out.push(run)
+  return out
+}
+
 /**
- * PostgreSQL: each statement is a round trip on the batch's transaction, and the batch's appends
- * write one after another, so rows go in multi-row statements, not a statement per row as on
- * SQLite; an update's messages and their file refs go in one statement (data-modifying CTEs).
+ * The batch's last row of each key (what the last append left) and the items that wrote each
+ * key. Two items giving one key to different owners throw, naming no item: the store then writes
+ * one append per transaction, and the first takes the id as it would have committed first.
  */
-function refWrites(tx: PgTx, scope: string, attaching: Attaching[]) {
-  if (attaching.length === 0) return []
-  // Each holder now attaches exactly its keys: the others stop granting access. The rows this
-  // deletes and the ones the upsert writes are disjoint, so one statement may hold both.
-  const writes: SQLWrapper[] = [tx.delete(fileRefs).where(or(...attaching.map((a) => and(eq(fileRefs.ref, a.ref), notInArray(fileRefs.fileKey, a.keys)))))]
-  // One row per (key, holder): ON CONFLICT may not touch a row twice in one statement.
-  const rows = [...new Map(attaching.flatMap((a) => fileRefValues(scope, a)).map((r) => [`${r.fileKey}\n${r.ref}`, r])).values()]
+function lastByKey<I, R>(items: readonly I[], rowsOf: (item: I) => R[], key: (row: R) => string, owner: (row: R) => string) {
+  const rows = new Map<string, R>()
+  const from = new Map<string, number[]>()
+  items.forEach((item, i) => {
+    for (const r of rowsOf(item)) {
+      const k = key(r)
+      const before = rows.get(k)
+      if (before && owner(before) !== owner(r)) throw new Error(`${k} is written for two owners in one batch`)
+      rows.set(k, r)
+      const list = from.get(k) ?? from.set(k, []).get(k)!
+      if (list.at(-1) !== i) list.push(i)
+    }
+  })
+  return { rows, from }
+}
+
+/** The items that wrote a key the upsert left alone (indexed for another doc or board), refused. */
+function refusals(from: Map<string, number[]>, written: Array<{ id: string }>, what: string) {
+  if (written.length === from.size) return []
+  const got = new Set(written.map((r) => r.id))
+  return [...from].filter(([id]) => !got.has(id)).flatMap(([id, items]) => items.map((item) => ({ item, error: new Error(`${what} ${id} belongs to another ${what === 'task' ? 'board' : 'document'}`) })))
+}
+
+interface Scoped {
+  scope: string
+  attaching: Attaching
+}
+
+/** Each holder now attaches exactly its keys (the others stop granting access): a delete and an
+ *  upsert whose rows are disjoint, so one statement may hold both. */
+function refWrites(tx: PgTx, list: Scoped[]) {
+  if (list.length === 0) return []
+  const writes: SQLWrapper[] = [tx.delete(fileRefs).where(or(...list.map(({ attaching: a }) => and(eq(fileRefs.ref, a.ref), notInArray(fileRefs.fileKey, a.keys)))))]
+  const rows = list.flatMap(({ scope, attaching }) => fileRefValues(scope, attaching))
   if (rows.length > 0) writes.push(tx.insert(fileRefs).values(rows).onConflictDoUpdate(fileRefUpsert(fileRefs)))
   return writes
 }
 
-/** The last row of each id: the one an update left. */
-const lastById = <T>(rows: T[], id: (row: T) => string) => [...new Map(rows.map((r) => [id(r), r])).values()]
+const refParams = ({ attaching }: Scoped) => 1 + 7 * attaching.keys.length
 
-/** Throws naming the first id the upsert left alone (indexed for another doc or board). */
-function allWritten(wanted: string[], written: Array<{ id: string }>, owner: string) {
-  if (written.length === wanted.length) return
-  const got = new Set(written.map((r) => r.id))
-  throw new Error(`${owner === 'board' ? 'task' : 'message'} ${wanted.find((id) => !got.has(id))} belongs to another ${owner}`)
+/** The holders' last refs (one per holder: ON CONFLICT may not touch a row twice). */
+const lastRefs = (list: Scoped[]) => [...new Map(list.map((s) => [s.attaching.ref, s])).values()]
+
+async function runAll(tx: PgTx, writes: SQLWrapper[]) {
+  for (const w of writes) await tx.execute(w.getSQL())
 }
 
-export function pgRows(db: PgDb): IndexRows<PgTx, true> & AccessRows<true> & ConversationRows<true> {
+interface MessageItem {
+  doc: string
+  conversationId: string
+  messages: Message[]
+  attaching: Attaching[]
+}
+
+const MESSAGE_COLUMNS = 16
+
+/** The batch's messages and their file refs: per run of rows one statement (data-modifying CTEs). */
+const messageRows: PgRowKind<MessageItem> = {
+  async write(tx, items) {
+    const { rows, from } = lastByKey(items, (it) => it.messages.map((m) => messageValues(it.doc, it.conversationId, m)), (r) => r.id, (r) => `${r.doc}\n${r.conversationId}`)
+    const refs = new Map(lastRefs(items.flatMap((it) => it.attaching.map((attaching) => ({ scope: it.conversationId, attaching })))).map((s) => [s.attaching.ref, s]))
+    // A message's refs go with its row (a holder is its message's id); any other holder alone.
+    const units = [...rows.values()].map((row) => ({ row, ref: refs.get(row.id) }))
+    const loose = [...refs.values()].filter((s) => !rows.has(s.attaching.ref))
+    const refused: Array<{ item: number; error: Error }> = []
+    for (const run of chunks(units, (u) => MESSAGE_COLUMNS + (u.ref ? refParams(u.ref) : 0))) {
+      const writes = refWrites(tx, run.flatMap((u) => (u.ref ? [u.ref] : [])))
+      const upsert = tx.insert(messages).values(run.map((u) => u.row)).onConflictDoUpdate(messageUpsert(messages)).returning({ id: messages.id })
+      // Drizzle parenthesises an embedded statement, as a CTE's body is written.
+      const ctes = writes.map((w, i) => sql`, ${sql.raw(`refs${i}`)} AS ${w}`)
+      const { rows: written } = await tx.execute<{ id: string }>(sql`WITH written AS ${upsert}${sql.join(ctes)} SELECT id FROM written`)
+      refused.push(...refusals(new Map(run.map((u) => [u.row.id, from.get(u.row.id)!])), written, 'message'))
+    }
+    for (const run of chunks(loose, refParams)) await runAll(tx, refWrites(tx, run))
+    return refused
+  }
+}
+
+interface TaskItem {
+  scope: BoardScope
+  rows: TaskRow[]
+  attaching: Attaching[]
+}
+
+const TASK_COLUMNS = 19
+
+/** The batch's tasks, their assignees (the tasks' whole sets, replaced) and comments' file refs. */
+const taskRows: PgRowKind<TaskItem> = {
+  async write(tx, items) {
+    const { rows, from } = lastByKey(items, (it) => it.rows.map((r) => taskValues(it.scope, r)), (r) => r.id, (r) => r.board)
+    const assigned = new Map(items.flatMap((it) => it.rows.map((r) => [r.task.id, [...new Set(r.task.assignees)]] as const)))
+    const refused: Array<{ item: number; error: Error }> = []
+    for (const run of chunks([...rows.values()], () => TASK_COLUMNS)) {
+      const written = await tx.insert(tasks).values(run).onConflictDoUpdate(taskUpsert(tasks)).returning({ id: tasks.id })
+      refused.push(...refusals(new Map(run.map((r) => [r.id, from.get(r.id)!])), written, 'task'))
+      const ids = run.map((r) => r.id)
+      await tx.delete(taskAssignees).where(inArray(taskAssignees.taskId, ids))
+      const pairs = ids.flatMap((taskId) => assigned.get(taskId)!.map((memberId) => ({ taskId, memberId })))
+      for (const part of chunks(pairs, () => 2)) await tx.insert(taskAssignees).values(part)
+    }
+    const refs = lastRefs(items.flatMap((it) => it.attaching.map((attaching) => ({ scope: it.scope.board, attaching }))))
+    for (const run of chunks(refs, refParams)) await runAll(tx, refWrites(tx, run))
+    return refused
+  }
+}
+
+interface ClientItem {
+  doc: string
+  bindings: ClientBinding[]
+}
+
+/** The batch's client bindings; a client already bound keeps its member (the first binding). */
+const clientRows: PgRowKind<ClientItem> = {
+  async write(tx, items) {
+    const rows = items.flatMap((it) => it.bindings.map((b) => ({ doc: it.doc, clientId: b.client, memberId: b.memberId })))
+    for (const run of chunks(rows, () => 3)) await tx.insert(docClients).values(run).onConflictDoNothing()
+    return []
+  }
+}
+
+/**
+ * PostgreSQL: each statement is a round trip on the batch's transaction, so an append's writes
+ * only add its rows to the batch, and each kind is written for all its appends at once.
+ */
+export function pgRows(db: PgDb): IndexRows<PgBatch, true> & AccessRows<true> & ConversationRows<true> {
   return {
     async: true,
     async messageTaken(id) {
@@ -75,33 +202,14 @@ export function pgRows(db: PgDb): IndexRows<PgTx, true> & AccessRows<true> & Con
       const rows = await db.update(conversations).set({ liveSegment: to }).where(and(eq(conversations.id, id), eq(conversations.liveSegment, from))).returning({ id: conversations.id })
       return rows.length === 1
     },
-    async writeMessages(tx, doc, conversationId, list, attaching) {
-      const rows = lastById(list, (m) => m.id).map((m) => messageValues(doc, conversationId, m))
-      const refs = refWrites(tx, conversationId, attaching)
-      if (rows.length === 0) {
-        for (const w of refs) await tx.execute(w.getSQL())
-        return
-      }
-      const upsert = tx.insert(messages).values(rows).onConflictDoUpdate(messageUpsert(messages)).returning({ id: messages.id })
-      // Drizzle parenthesises an embedded statement, as a CTE's body is written.
-      const ctes = refs.map((w, i) => sql`, ${sql.raw(`refs${i}`)} AS ${w}`)
-      const { rows: written } = await tx.execute<{ id: string }>(sql`WITH written AS ${upsert}${sql.join(ctes)} SELECT id FROM written`)
-      allWritten(rows.map((r) => r.id), written, 'document')
+    async writeMessages(batch, doc, conversationId, list, attaching) {
+      if (list.length > 0 || attaching.length > 0) batch.add(messageRows, { doc, conversationId, messages: list, attaching })
     },
-    async writeTasks(tx, scope, list, attaching) {
-      const rows = lastById(list, (r) => r.task.id)
-      if (rows.length > 0) {
-        const ids = rows.map((r) => r.task.id)
-        const written = await tx.insert(tasks).values(rows.map((r) => taskValues(scope, r))).onConflictDoUpdate(taskUpsert(tasks)).returning({ id: tasks.id })
-        allWritten(ids, written, 'board')
-        await tx.delete(taskAssignees).where(inArray(taskAssignees.taskId, ids))
-        const assigned = rows.flatMap((r) => [...new Set(r.task.assignees)].map((memberId) => ({ taskId: r.task.id, memberId })))
-        if (assigned.length > 0) await tx.insert(taskAssignees).values(assigned)
-      }
-      for (const w of refWrites(tx, scope.board, attaching)) await tx.execute(w.getSQL())
+    async writeTasks(batch, scope, list, attaching) {
+      if (list.length > 0 || attaching.length > 0) batch.add(taskRows, { scope, rows: list, attaching })
     },
-    async bindClients(tx, doc, bindings) {
-      if (bindings.length > 0) await tx.insert(docClients).values(bindings.map((b) => ({ doc, clientId: b.client, memberId: b.memberId }))).onConflictDoNothing()
+    async bindClients(batch, doc, bindings) {
+      if (bindings.length > 0) batch.add(clientRows, { doc, bindings })
     },
     async archiveTasks(scope, archived, at) {
       if (archived.length === 0) return
