@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { docName, meThreadsOf } from '@circlechat/model'
 import { Client, addPerson, signupAdmin, startTestServer } from '../test/harness.js'
+import type { FollowedThreadJson } from '../services/thread-follows.js'
 
 type Person = { client: Client; member: { id: string; handle?: string } }
 
@@ -11,6 +12,7 @@ describe('following threads: /api/threads', () => {
 
   const post = (who: Person, bodyMd: string, parentId?: string) =>
     who.client.post(`/api/conversations/${general}/messages`, { bodyMd, parentId }).then((r) => r.body.message as { id: string; createdAt: number })
+  const entry = (res: { body: { threads: FollowedThreadJson[] } }, id: string) => res.body.threads.find((t) => t.id === id)
   const followed = async (who: Person) => (await who.client.get('/api/threads')).body.threads.map((t: { id: string }) => t.id) as string[]
   const meThread = async (who: Person, rootId: string) => meThreadsOf(await server.gateway.sync.getDoc(docName.me(who.member.id))).get(rootId)
 
@@ -81,6 +83,15 @@ describe('following threads: /api/threads', () => {
     await expect.poll(() => followed(cy)).toContain(root.id)
     const list = (await cy.client.get('/api/threads')).body.threads as Array<{ lastReplyAt: number }>
     expect(list.map((t) => t.lastReplyAt)).toEqual([...list.map((t) => t.lastReplyAt)].sort((a, b) => b - a))
+    // Each root comes with its count and newest reply that is not deleted (the list's preview).
+    const gone = (await bob.client.post(`/api/conversations/${ops}/messages`, { bodyMd: 'oops', parentId: root.id })).body.message
+    await expect.poll(async () => entry(await cy.client.get('/api/threads'), root.id)?.lastReply?.bodyMd).toBe('oops')
+    expect((await bob.client.delete(`/api/messages/${gone.id}`)).status).toBe(200)
+    await expect.poll(async () => entry(await cy.client.get('/api/threads'), root.id)?.lastReply?.bodyMd).toBe('go')
+    const shown = entry(await cy.client.get('/api/threads'), root.id)!
+    // The count is the thread's, as under the message: a deleted reply stays in it, marked.
+    expect(shown.threadCount).toBe(2)
+    expect(shown.lastReply).toMatchObject({ memberId: cy.member.id, parentId: root.id })
 
     await cy.client.post(`/api/conversations/${ops}/leave`)
     expect(await followed(cy)).not.toContain(root.id)

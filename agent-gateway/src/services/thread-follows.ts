@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3'
-import { and, desc, eq, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, sql } from 'drizzle-orm'
 import { conversationMembers, messages, threadFollows, type Db } from '@circlechat/db'
 import { docName, meThreadsOf, partitionMentions, putFollowedThread, type FollowedThread, type Message } from '@circlechat/model'
 import type { Gateway } from '../deps.js'
@@ -18,6 +18,8 @@ interface Last { author: string; createdAt: number }
 interface Statements {
   root: Statement<[string], Root>
   lastReply: Statement<[string], Last>
+  /** The id of a thread's newest reply that is not deleted (its preview in the Threads view). */
+  lastLiveReply: Statement<[string], string>
   /** Candidates who are people in the conversation now (agents follow through their triggers). */
   person: Statement<[{ conversationId: string; memberId: string }], string>
   follow: Statement<[{ rootId: string; memberId: string; conversationId: string; following: number; at: number }]>
@@ -36,6 +38,7 @@ function statements(db: Db): Statements {
       root: sqlite.prepare(`SELECT id, conversation_id AS conversationId, parent_id AS parentId, author, mentions, created_at AS createdAt
         FROM messages WHERE id = ?`),
       lastReply: sqlite.prepare('SELECT author, created_at AS createdAt FROM messages WHERE parent_id = ? ORDER BY created_at DESC LIMIT 1'),
+      lastLiveReply: sqlite.prepare('SELECT id FROM messages WHERE parent_id = ? AND deleted = 0 ORDER BY created_at DESC LIMIT 1').pluck(),
       person: sqlite.prepare(`SELECT m.id FROM conversation_members cm JOIN members m ON m.id = cm.member_id
         WHERE cm.conversation_id = @conversationId AND cm.member_id = @memberId AND m.kind = 'user' AND m.deactivated = 0`).pluck(),
       follow: sqlite.prepare(`INSERT INTO thread_follows (root_id, member_id, conversation_id, following, at)
@@ -111,8 +114,11 @@ export async function setFollowing(gw: Gateway, auth: Actor, rootId: string, fol
   })
 }
 
+/** A followed thread's root with its newest reply that is not deleted (null when there is none). */
+export type FollowedThreadJson = MessageJson & { lastReply: MessageJson | null }
+
 /** The threads I follow in conversations I am in now, the newest reply first. */
-export function listFollowed(gw: Gateway, auth: Actor): { threads: MessageJson[] } {
+export function listFollowed(gw: Gateway, auth: Actor): { threads: FollowedThreadJson[] } {
   // Membership is checked now: a thread of a conversation I left is not listed.
   const rows = gw.db.select({ m: messages }).from(threadFollows)
     .innerJoin(conversationMembers, and(eq(conversationMembers.conversationId, threadFollows.conversationId), eq(conversationMembers.memberId, threadFollows.memberId)))
@@ -120,5 +126,13 @@ export function listFollowed(gw: Gateway, auth: Actor): { threads: MessageJson[]
     .where(and(eq(threadFollows.memberId, auth.member.id), eq(threadFollows.following, true)))
     .orderBy(desc(sql`coalesce(${messages.lastReplyAt}, ${messages.createdAt})`))
     .limit(LIST_LIMIT).all()
-  return { threads: rows.map((r) => messageRowShape(r.m)) }
+  // One index lookup per root (messages_parent), then the replies in one read.
+  const s = statements(gw.db)
+  const lastIds = new Map(rows.flatMap((r) => {
+    const id = s.lastLiveReply.get(r.m.id)
+    return id ? [[r.m.id, id] as const] : []
+  }))
+  const replies = lastIds.size === 0 ? [] : gw.db.select().from(messages).where(inArray(messages.id, [...lastIds.values()])).all()
+  const byId = new Map(replies.map((m) => [m.id, messageRowShape(m)]))
+  return { threads: rows.map((r) => ({ ...messageRowShape(r.m), lastReply: byId.get(lastIds.get(r.m.id) ?? '') ?? null })) }
 }

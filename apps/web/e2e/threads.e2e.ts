@@ -33,11 +33,15 @@ afterAll(() => team?.close());
 const item = (p: Page) => p.locator('[data-testid=thread-item]');
 const navBadge = (p: Page) => p.locator('[data-testid=nav-threads-badge]').first();
 const threadPane = (p: Page) => p.locator('[data-testid=thread-pane]');
-const reply = async (p: Page, text: string) => {
-	await p.locator('[data-testid=thread-composer]').fill(text);
+/** Replies `md` in the open thread and waits for it to show as `shown` (its text without markdown). */
+const reply = async (p: Page, md: string, shown = md) => {
+	await p.locator('[data-testid=thread-composer]').fill(md);
 	await p.keyboard.press('Enter');
-	await threadPane(p).locator('[data-testid=message]', { hasText: text }).waitFor();
+	await threadPane(p).locator('[data-testid=message]', { hasText: shown }).waitFor();
 };
+/** What a Threads item says of its replies: the newest one's plain text and the count. */
+const replies = (p: Page) =>
+	Promise.all([item(p).locator('[data-testid=thread-last-reply]').innerText(), item(p).locator('[data-testid=thread-count]').innerText()]);
 const openDrawer = async (p: Page) => {
 	await p.locator('[data-testid=open-drawer]').click();
 	await p.locator('[data-testid=drawer]').waitFor();
@@ -62,6 +66,7 @@ describe('threads', () => {
 		await poll(() => item(ada).count()).toBe(1);
 		expect(await item(ada).getAttribute('data-unread')).toBe('true');
 		expect(await item(ada).locator('[data-testid=thread-text]').innerText()).toBe(ROOT);
+		await poll(() => replies(ada)).toEqual(['Bob Stone: I can take it', '1 reply']);
 		rootId = (await item(ada).getAttribute('data-id'))!;
 		if (shots) await ada.screenshot({ path: `${shots}/threads-unread-1440.png` });
 		await item(ada).locator('[data-testid=thread-open]').click();
@@ -80,10 +85,13 @@ describe('threads', () => {
 		await poll(() => item(cy).count()).toBe(1);
 		// Her own reply is the newest: nothing new for her.
 		expect(await item(cy).getAttribute('data-unread')).toBeNull();
+		await poll(() => replies(cy)).toEqual(['You: I will check the copy', '2 replies']);
 
 		await messageAction(bob, ROOT, 'message-reply');
-		await reply(bob, 'Review on Friday');
+		await reply(bob, 'Review on **Friday**', 'Review on Friday');
 		await poll(() => item(cy).getAttribute('data-unread')).toBe('true');
+		// The list follows the new reply live: its plain text and the count.
+		await poll(() => replies(cy)).toEqual(['Bob Stone: Review on Friday', '3 replies']);
 		if (shots) await cy.screenshot({ path: `${shots}/threads-unread-375.png` });
 		await item(cy).locator('[data-testid=thread-open]').click();
 		await threadPane(cy).locator('[data-testid=message]', { hasText: 'Review on Friday' }).waitFor();

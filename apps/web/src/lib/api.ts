@@ -535,8 +535,8 @@ export const api = {
 	/** Mentions of me and reactions to my messages, newest first. */
 	/** A page of my activity, newest first; `before`: the previous page's `nextBefore`. */
 	activity: (before?: number) => request<{ items: ActivityItem[]; nextBefore: number | null }>('GET', `/activity${before ? `?before=${before}` : ''}`),
-	/** Root messages of the threads I follow, the newest reply first. */
-	threads: () => request<{ threads: ApiMessage[] }>('GET', '/threads'),
+	/** Root messages of the threads I follow, the newest reply first, each with its newest live reply. */
+	threads: () => request<{ threads: Array<ApiMessage & { lastReply: ApiMessage | null }> }>('GET', '/threads'),
 	followThread: (rootId: string, on: boolean) =>
 		request<{ following: boolean }>(on ? 'POST' : 'DELETE', `/threads/${encodeURIComponent(rootId)}/follow`, on ? {} : undefined),
 	approvals: (status?: ApprovalStatus) =>
