@@ -66,7 +66,10 @@ export class ConversationState {
 	#handedOver = false;
 	#connectAfter: Promise<void> | undefined;
 
-	/** `firstPage`: the newest messages, already asked for (the route's load); else asked for here if nothing of the conversation is cached. */
+	/**
+	 * `firstPage`: the newest messages, already asked for (by the route's load); without it they
+	 * are asked for here when nothing of the conversation is cached in this browser.
+	 */
 	constructor(ws: WorkspaceState, id: string, liveSegment: number, firstPage: Promise<Message[] | null> | null = null) {
 		this.#ws = ws;
 		this.id = id;
