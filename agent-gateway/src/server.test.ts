@@ -59,6 +59,14 @@ describe('one-process server', () => {
     expect((await new Client(server.url).get('/health')).body).toEqual({ ok: true })
   })
 
+  it('answers every request with an X-Request-Id: the one given if well-formed, else a new one', async () => {
+    const id = async (given?: string) => (await fetch(`${server.url}/health`, { headers: given === undefined ? {} : { 'x-request-id': given } })).headers.get('x-request-id')
+    expect(await id()).toMatch(/^[0-9a-f-]{36}$/)
+    expect(await id('trace-7=ok_1')).toBe('trace-7=ok_1')
+    expect(await id('no spaces')).toMatch(/^[0-9a-f-]{36}$/)
+    expect(await id('x'.repeat(256))).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
   it('routes /sync upgrades to the relay, authenticated by the same session cookie', async () => {
     const wsBase = server.url.replace(/^http/, 'ws')
     const me = `${wsBase}/sync/me:${ada.member.id}`
