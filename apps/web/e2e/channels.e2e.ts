@@ -2,7 +2,8 @@
  * Managing a channel as Slack users expect: topic and rename from the details panel, pins seen
  * live by another member, starring into a Starred section, removing a member, archive (a
  * read-only banner instead of the composer) and unarchive, and leaving. Ada (admin, created the
- * channel) and Bob at 1440 px, Cy at 375 px; Ada again on a phone for the creator's buttons.
+ * channel) and Bob at 1440 px, Cy at 375 px; Ada again on a phone for the creator's buttons, and
+ * Bob and Cy on a 375 px touchscreen to find an archived channel by search and to leave one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
@@ -35,6 +36,13 @@ const within375 = async (el: Locator) => {
 	const box = (await el.boundingBox())!;
 	return box.x >= 0 && box.x + box.width <= PHONE.width;
 };
+/** `who`, signed in again on a 375 px phone (a touchscreen with `touch`); close its context after. */
+async function phoneOf(who: Page, touch = false) {
+	const phone = await newPerson(team.browser, team.server.url, { viewport: PHONE, touch });
+	team.errorLogs.push(phone.errors);
+	await phone.context.addCookies(await who.context().cookies());
+	return phone;
+}
 const closeDetails = async (p: Page) => {
 	await details(p).getByRole('button', { name: 'Done' }).click();
 	await poll(() => details(p).count()).toBe(0);
@@ -292,6 +300,25 @@ describe('channels', () => {
 		await hit.click();
 		await poll(() => message(bob, 'Retro notes').getAttribute('data-highlighted')).toBe('true');
 		await bob.locator('[data-testid=archived-banner]').waitFor();
+		// And on his 375 px touchscreen, from the header's search button.
+		const phone = await phoneOf(bob, true);
+		const p = phone.page;
+		await p.goto(`/c/${team.general}`);
+		await p.locator('[data-testid=composer]').waitFor();
+		await p.locator('[data-testid=search-open]').tap();
+		await p.locator('[data-testid=search-input-phone]').fill('retro notes');
+		const phoneHit = p.locator('[data-testid=search-result]');
+		await poll(() => phoneHit.count()).toBe(1);
+		expect(await within375(phoneHit)).toBe(true);
+		if (shots) await p.screenshot({ path: `${shots}/channels-search-archived-375.png` });
+		await phoneHit.tap();
+		// The pane made way for the channel, read-only, the hit ringed.
+		await poll(() => p.locator('[data-testid=search-pane]').count()).toBe(0);
+		await p.waitForURL(`**/c/${launch}**`);
+		await poll(() => message(p, 'Retro notes').getAttribute('data-highlighted')).toBe('true');
+		await p.locator('[data-testid=archived-banner]').waitFor();
+		expect(await p.locator('[data-testid=composer]').count()).toBe(0);
+		await phone.context.close();
 
 		// Cy, no longer a member, sees the badge at 375 px too.
 		await cy.goto(`/c/${team.general}`);
@@ -313,9 +340,7 @@ describe('channels', () => {
 	});
 
 	it('on a phone the creator\'s details buttons fit the screen, and archive and unarchive work there', async () => {
-		const phone = await newPerson(team.browser, team.server.url, { viewport: PHONE });
-		team.errorLogs.push(phone.errors);
-		await phone.context.addCookies(await ada.context().cookies());
+		const phone = await phoneOf(ada);
 		const p = phone.page;
 		await p.goto(`/c/${launch}`);
 		await p.locator('[data-testid=composer]').waitFor();
@@ -342,11 +367,46 @@ describe('channels', () => {
 		await phone.context.close();
 	});
 
-	it('leaving takes the channel out of my sidebar', async () => {
+	it('leaving takes the channel out of my sidebar, on a 375 px touchscreen and at 1440 px', async () => {
+		// Cy, removed earlier, joins again and leaves from her phone, by touch.
+		const phone = await phoneOf(cy, true);
+		const p = phone.page;
+		expect((await p.request.post(`/api/conversations/${launch}/join`, { headers: { origin: team.server.url } })).status()).toBe(200);
+		await poll(() => ada.locator('[data-testid=member-count]').textContent()).toContain('3');
+		await p.goto(`/c/${launch}`);
+		await p.locator('[data-testid=composer]').waitFor();
+		const inDrawer = async (name: string) => {
+			await p.locator('[data-testid=open-drawer]').tap();
+			await p.locator('[data-testid=drawer]').waitFor();
+			const n = await p.locator(`[data-testid=drawer] [data-name="${name}"]`).count();
+			await p.keyboard.press('Escape');
+			await poll(() => p.locator('[data-testid=drawer]').count()).toBe(0);
+			return n;
+		};
+		expect(await inDrawer('launch-day')).toBe(1);
+		await p.locator('[data-testid=conversation-title]').tap();
+		await details(p).locator('[data-testid=details-tab-members]').tap();
+		const leave = details(p).locator('[data-testid=leave-channel]');
+		expect(await within375(leave)).toBe(true);
+		await leave.tap();
+		await p.waitForURL((url) => url.pathname !== `/c/${launch}`);
+		await poll(() => details(p).count()).toBe(0);
+		await p.locator('[data-testid=composer]').waitFor();
+		expect(await inDrawer('launch-day')).toBe(0);
+		expect(await inDrawer('general')).toBe(1);
+		await poll(() => ada.locator('[data-testid=member-count]').textContent()).toContain('2');
+		// The server's revocation of my access follows; it is no error for a channel I chose to leave.
+		await p.waitForTimeout(300);
+		expect(await p.locator('[data-testid=toast]').allInnerTexts()).toEqual([]);
+		if (shots) await p.screenshot({ path: `${shots}/channels-left-375.png` });
+		await phone.context.close();
+
 		await openDetails(bob, 'members');
 		await details(bob).locator('[data-testid=leave-channel]').click();
 		await poll(() => sidebarLink(bob, 'launch-day').count()).toBe(0);
 		await poll(() => ada.locator('[data-testid=member-count]').textContent()).toContain('1');
+		await bob.waitForTimeout(300);
+		expect(await bob.locator('[data-testid=toast]').allInnerTexts()).toEqual([]);
 		for (const errors of team.errorLogs) expect(errors).toEqual([]);
 	});
 });

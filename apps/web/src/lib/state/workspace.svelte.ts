@@ -183,6 +183,13 @@ export class WorkspaceState {
 			.filter((c) => c.kind === 'channel')
 			.sort((a, b) => a.name.localeCompare(b.name));
 	}
+	/** Where the workspace opens: #general, or the first channel or DM; never `except` (one I am leaving). */
+	landing(except?: string): ConversationSummary | undefined {
+		const open = (list: ConversationSummary[]) => list.filter((c) => c.id !== except);
+		const channels = open(this.channels);
+		return channels.find((c) => c.name === 'general') ?? channels[0] ?? open(this.dms)[0];
+	}
+
 	get dms(): ConversationSummary[] {
 		return this.conversations
 			.filter((c) => c.kind === 'dm')
