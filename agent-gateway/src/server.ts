@@ -16,6 +16,7 @@ import type { Gateway } from './deps.js'
 import type { Config } from './config.js'
 import type { OidcSettings } from './oidc/settings.js'
 import { UnreadTracker } from './services/unread-tracker.js'
+import { UnreadBus } from './services/unread-bus.js'
 import { notifyBoardCommentMentions } from './services/task-mentions.js'
 import { noteReply } from './services/thread-follows.js'
 import { noteReactions } from './services/activity.js'
@@ -158,7 +159,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     revocations: new Revocations(sync),
     mail: createMailer(opts.smtp, () => config.publicBaseUrl)
   }
-  unread.start(gateway)
+  // Several processes: each commit's unread work reaches the process owning each member's me doc.
+  const unreadBus = opts.cluster ? await UnreadBus.open(opts.redisUrl!, `${opts.redisPrefix ?? 'cc:'}unread`, (c, w) => unread.receive(c, w)) : null
+  unread.start(gateway, unreadBus ?? undefined)
   // Mail into channels (inbound-email/), when SMTP_INBOUND_PORT and INBOUND_DOMAIN are set.
   let inbound: InboundListener | null = null
   if (opts.smtpInboundPort !== undefined && opts.inboundDomain) {
@@ -171,6 +174,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     } catch (err) {
       await sync.close()
       await redisLimits?.close()
+      await unreadBus?.close()
       blobs.close()
       db.$client.close()
       throw new Error(`the inbound mail listener could not listen on port ${opts.smtpInboundPort}: ${err instanceof Error ? err.message : String(err)}`)
@@ -194,6 +198,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   } catch (err) {
     await sync.close()
     await redisLimits?.close()
+    await unreadBus?.close()
     blobs.close()
     db.$client.close()
     throw err
@@ -256,6 +261,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         gateway.mail.close()
         await sync.close() // waits for pending commits, then closes sync sockets (restarting)
         await redisLimits?.close()
+        await unreadBus?.close()
         server.closeAllConnections()
         await stopped
         blobs.close()

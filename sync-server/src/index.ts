@@ -13,6 +13,7 @@ export { socketDefaults, sendBounded, keepAlive, closeGracefully, TOO_SLOW_REASO
 export type { SocketLimits } from './socket-health.js'
 export type { SyncConfig } from './config.js'
 export { StorageFailure } from './storage-failure.js'
+export { StreamReader } from './cluster/stream-reader.js'
 export { SqliteStore } from './persistence/sqlite.js'
 export type { SqliteWrite } from './persistence/sqlite.js'
 export { sqliteRows } from './persistence/rows-sqlite.js'

@@ -76,6 +76,7 @@ export class Relay implements SyncServer {
   readonly #rooms = new Map<string, Room>()
   readonly #loading = new Map<string, Promise<Room>>()
   readonly #listeners = new Set<(change: MessageChange) => void>()
+  readonly #ownedListeners = new Set<(name: string, doc: Y.Doc) => void>()
   /** Each room's presence batching (presence.ts). */
   readonly #presence = new WeakMap<Room, PresenceFanout>()
   /** Set by close(): no new upgrades, and client messages are no longer applied. */
@@ -632,6 +633,11 @@ export class Relay implements SyncServer {
     this.#evictIdle() // before this room joins the others: never evicted before its caller has it
     this.#rooms.set(name, room)
     if (cluster) this.#joinCluster(room, cluster, from!)
+    if (room.role?.kind === 'owner') {
+      for (const listener of this.#ownedListeners) {
+        try { listener(name, room.doc) } catch (err) { console.error('owned listener failed', err) }
+      }
+    }
     // A follower's doc changes only by what its owner committed: the owner initialises and seals.
     const owns = room.role?.kind !== 'follower'
     if (owns && parsed.kind === 'conv' && !readSegmentMeta(room.doc)) initSegment(room.doc, parsed.conversationId, parsed.segment, serverOrigin('init segment'))
@@ -1128,6 +1134,11 @@ export class Relay implements SyncServer {
   onMessageChange(listener: (change: MessageChange) => void): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
+  }
+
+  onDocOwned(listener: (name: string, doc: Y.Doc) => void): () => void {
+    this.#ownedListeners.add(listener)
+    return () => this.#ownedListeners.delete(listener)
   }
 
   /**

@@ -92,5 +92,11 @@ export interface SyncServer {
   connectedMembers(): Set<string>
   /** Subscribes to the change feed (after the change is durable). Returns an unsubscribe. */
   onMessageChange(listener: (change: MessageChange) => void): () => void
+  /**
+   * With a cluster: called when this process takes a doc's lease, with the loaded instance, before
+   * it serves any update of it (the doc is this process's until that instance is destroyed).
+   * Never called without a cluster. Returns an unsubscribe.
+   */
+  onDocOwned(listener: (name: string, doc: Y.Doc) => void): () => void
   close(): Promise<void>
 }

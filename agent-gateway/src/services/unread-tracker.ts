@@ -4,6 +4,7 @@ import { docName, meReadsOf, parseDocName } from '@circlechat/model'
 import type { MessageChange, Principal } from '@circlechat/sync-server'
 import type { Gateway } from '../deps.js'
 import { UNREAD_ORIGIN, advanceUnread, conversationIdsOf, peopleOf, refreshUnread } from './unread.js'
+import type { UnreadFanout, UnreadWork } from './unread-bus.js'
 
 type Deps = Pick<Gateway, 'db' | 'sync'>
 
@@ -26,6 +27,14 @@ const SEEN_LIMIT = 4_096
  *    connection brings a new instance through here again. So no hook in the relay is needed.
  * Work is coalesced per conversation and member within one event-loop turn, and at most one
  * pass per conversation runs at a time, so a burst of posts costs one pass, not one each.
+ *
+ * With a cluster (`start`'s fanout) a member's figures are written only by the process that owns
+ * their me doc, inside its transaction on that very instance: it alone holds the fresh marker and
+ * figure, and its memory of what each figure was counted from (services/unread.ts) is then never
+ * stale. The conversation's owner (where the change feed fires) sends each commit's work to every
+ * process (services/unread-bus.ts); a process observes markers, and heals all figures, of the me
+ * docs it takes (`onDocOwned`) instead of those its connections open. A me doc nobody holds is
+ * healed by whichever process loads it next.
  */
 export class UnreadTracker {
   #deps: Deps | null = null
@@ -38,17 +47,32 @@ export class UnreadTracker {
   #idle: Array<() => void> = []
   /** message id → `deleted|editedAt` last seen on the feed (bounded; unknown ids recompute). */
   #seen = new Map<string, string>()
+  /** Cluster only: where each commit's work goes, and the me docs this process owns (by member). */
+  #fanout: UnreadFanout | null = null
+  #owned: Map<string, Y.Doc> | null = null
+  #unsubscribeOwned: (() => void) | null = null
 
-  start(deps: Deps): this {
+  start(deps: Deps, fanout?: UnreadFanout): this {
     this.#deps = deps
     this.#unsubscribe = deps.sync.onMessageChange((change) => this.#onChange(change))
+    if (fanout) {
+      this.#fanout = fanout
+      this.#owned = new Map()
+      this.#unsubscribeOwned = deps.sync.onDocOwned((name, doc) => this.#onOwned(name, doc))
+    }
     return this
   }
 
   stop(): void {
     this.#unsubscribe?.()
-    this.#unsubscribe = null
+    this.#unsubscribeOwned?.()
+    this.#unsubscribe = this.#unsubscribeOwned = null
     this.#deps = null
+  }
+
+  /** Cluster: the work of a commit on any process (from the fanout), for the me docs owned here. */
+  receive(conversationId: string, work: UnreadWork): void {
+    if (this.#deps) this.#mark(conversationId, work)
   }
 
   /**
@@ -56,7 +80,7 @@ export class UnreadTracker {
    * Only the member's own me doc is watched (the only one the relay will let them open).
    */
   onSyncUpgrade(req: IncomingMessage, principal: Principal | null): Principal | null {
-    if (!principal || !this.#deps) return principal
+    if (!principal || !this.#deps || this.#owned) return principal // cluster: #onOwned
     const name = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname.replace(/^\/sync\//, ''))
     const parsed = parseDocName(name)
     if (parsed?.kind === 'me' && parsed.memberId === principal.memberId) void this.watch(principal.memberId).catch(logFailure)
@@ -70,7 +94,10 @@ export class UnreadTracker {
   async watch(memberId: string): Promise<void> {
     const deps = this.#deps
     if (!deps) return
-    const doc = await deps.sync.getDoc(docName.me(memberId))
+    this.#observe(deps, memberId, await deps.sync.getDoc(docName.me(memberId)))
+  }
+
+  #observe(deps: Deps, memberId: string, doc: Y.Doc) {
     if (this.#observed.has(doc)) return
     this.#observed.add(doc)
     meReadsOf(doc).observe((event) => {
@@ -78,6 +105,17 @@ export class UnreadTracker {
       for (const conversationId of event.keysChanged) this.#mark(conversationId, { memberId })
     })
     for (const conversationId of conversationIdsOf(deps.db, memberId)) this.#mark(conversationId, { memberId })
+  }
+
+  /** Cluster: this process took a me doc; it keeps that member's figures while the instance lives. */
+  #onOwned(name: string, doc: Y.Doc) {
+    const parsed = parseDocName(name)
+    const owned = this.#owned
+    if (parsed?.kind !== 'me' || !owned || !this.#deps) return
+    const { memberId } = parsed
+    owned.set(memberId, doc)
+    doc.once('destroy', () => owned.get(memberId) === doc && owned.delete(memberId))
+    this.#observe(this.#deps, memberId, doc)
   }
 
   /** Resolves once no recompute is queued or running (tests and benchmarks). */
@@ -97,7 +135,9 @@ export class UnreadTracker {
     this.#seen.set(m.id, signature) // re-inserted: the Map's order is least recently seen first
     if (this.#seen.size > SEEN_LIMIT) this.#seen.delete(this.#seen.keys().next().value!)
     if (change.kind === 'updated' && known === signature) return
-    this.#mark(change.conversationId, change.kind === 'created' ? 'advance' : 'all')
+    const work = change.kind === 'created' ? 'advance' : 'all'
+    if (this.#fanout) this.#fanout.publish(change.conversationId, work) // to every process, this one too
+    else this.#mark(change.conversationId, work)
   }
 
   /** One member to recount, `all` to recount every person, or `advance` them for new messages. */
@@ -138,12 +178,15 @@ export class UnreadTracker {
     if (!deps) return
     const ids = new Set(work.all || work.advance ? peopleOf(deps.db, conversationId) : [])
     for (const memberId of work.members) ids.add(memberId)
+    const owned = this.#owned
     // All at once: the relay group-commits writes queued in one turn into one SQLite transaction.
     await Promise.all([...ids].map(async (memberId) => {
-      if (work.all || work.members.has(memberId)) await refreshUnread(deps, memberId, conversationId)
-      else await advanceUnread(deps, memberId, conversationId)
+      const only = owned?.get(memberId)
+      if (owned && !only) return // cluster: another process's member, or nobody's
+      if (work.all || work.members.has(memberId)) await refreshUnread(deps, memberId, conversationId, only)
+      else await advanceUnread(deps, memberId, conversationId, only)
       // A me doc the server loaded itself (not through a connection) is watched from here on.
-      if (!this.#observed.has(await deps.sync.getDoc(docName.me(memberId)))) await this.watch(memberId)
+      if (!owned && !this.#observed.has(await deps.sync.getDoc(docName.me(memberId)))) await this.watch(memberId)
     }))
   }
 

@@ -1,4 +1,5 @@
 import type { Statement } from 'better-sqlite3'
+import type * as Y from 'yjs'
 import type { Db } from '@circlechat/db'
 import { docName, markRead, meReadsOf, meUnreadOf, setUnread, type UnreadCount } from '@circlechat/model'
 import type { AuthContext } from '../auth/principal.js'
@@ -133,8 +134,9 @@ function advance(stored: UnreadCount, added: UnreadCount): UnreadCount | null {
  * marker, the stored figure, the count and the remembered basis are read and written at one
  * instant: two passes racing each other both see fresh state, and the later one wins.
  */
-function publish(gw: Pick<Gateway, 'db' | 'sync'>, memberId: string, conversationId: string, advanceOnly: boolean): Promise<UnreadCount | null> {
+function publish(gw: Pick<Gateway, 'db' | 'sync'>, memberId: string, conversationId: string, advanceOnly: boolean, only?: Y.Doc): Promise<UnreadCount | null> {
   return gw.sync.transact(docName.me(memberId), UNREAD_ORIGIN, (doc) => {
+    if (only && doc !== only) return null // cluster: no longer this process's instance, so not its figure
     const since = meReadsOf(doc).get(conversationId) ?? 0
     const key = `${conversationId} ${memberId}`
     const stored = meUnreadOf(doc).get(conversationId)
@@ -177,15 +179,15 @@ export async function unreadFor(gw: Pick<Gateway, 'db' | 'sync'>, memberId: stri
  * Recounts and publishes one member's figure for one conversation. A member who has left gets
  * nothing (their entry was removed with the conversation).
  */
-export const refreshUnread = (gw: Pick<Gateway, 'db' | 'sync'>, memberId: string, conversationId: string) =>
-  publish(gw, memberId, conversationId, false)
+export const refreshUnread = (gw: Pick<Gateway, 'db' | 'sync'>, memberId: string, conversationId: string, only?: Y.Doc) =>
+  publish(gw, memberId, conversationId, false, only)
 
 /**
  * After new messages: the stored figure plus the rows added since it was counted, in O(rows
  * added); a recount when that would not be exact (see the top of this file).
  */
-export const advanceUnread = (gw: Pick<Gateway, 'db' | 'sync'>, memberId: string, conversationId: string) =>
-  publish(gw, memberId, conversationId, true)
+export const advanceUnread = (gw: Pick<Gateway, 'db' | 'sync'>, memberId: string, conversationId: string, only?: Y.Doc) =>
+  publish(gw, memberId, conversationId, true, only)
 
 /**
  * `POST /api/conversations/:id/read`: moves the caller's marker to the newest top-level message
