@@ -5,7 +5,7 @@
 // read), prints acked posts/s, ack p50/p99, server CPU ms per acked post (from /proc/<pid>/stat),
 // the load generator's own CPU per post, and server RSS idle and after the load.
 // Run: npx tsx bench/post.ts [history…]   (default 0 50000; INFLIGHT=1,16,64 SECONDS=8)
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Pool } from 'undici'
@@ -73,5 +73,6 @@ for (const history of HISTORIES) {
   console.log(`history ${history.toLocaleString('en')}: server RSS ${idle.toFixed(0)} MiB idle, ${rssMiB(child.pid!).toFixed(0)} MiB after the load`)
   child.kill('SIGTERM')
   await new Promise((r) => child.once('exit', r))
+  rmSync(dataDir, { recursive: true, force: true })
 }
 process.exit(0)
