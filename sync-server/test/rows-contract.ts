@@ -127,7 +127,9 @@ export function indexContract<Tx, A extends boolean>(name: string, backend: () =
       const room = roomOf(name, conv)
       let id = ''
       const post = edit(room, (d) => { id = appendMessage(d, { author: alice, body: 'posted', attachments: [attachment(f1.key)], createdAt: T0 }) })
-      const change = edit(room, (d) => { editMessage(d, id, 'edited', []); findMessage(d, id)!.set('attachments', [attachment(f2.key)]) })
+      // Quotes, a backslash, braces and the word NULL: text the array encodings must keep as is.
+      const body = 'edited "q" \\ {a,b} NULL é'
+      const change = edit(room, (d) => { editMessage(d, id, body, ['m_"x"']); findMessage(d, id)!.set('attachments', [attachment(f2.key)]) })
       const [threadA, threadB] = [docName.thread(newId('message')), docName.thread(newId('message'))]
       const fresh = newId('message')
       const writes = [
@@ -146,7 +148,7 @@ export function indexContract<Tx, A extends boolean>(name: string, backend: () =
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'rejected'])
       expect(String((results[1] as PromiseRejectedResult).reason)).toContain(`message ${held} belongs to another document`)
       expect(String((results[4] as PromiseRejectedResult).reason)).toContain(`message ${fresh} belongs to another document`)
-      expect(await row('messages', (r) => r.id === id)).toEqual([expect.objectContaining({ doc: name, body: 'edited' })])
+      expect(await row('messages', (r) => r.id === id)).toEqual([expect.objectContaining({ doc: name, body, mentions: ['m_"x"'], card: null })])
       expect((await row('fileRefs', (r) => r.ref === id)).map((r) => [r.fileKey, r.deleted])).toEqual([[f2.key, false]])
       expect(await row('messages', (r) => r.id === held)).toEqual([expect.objectContaining({ doc: docName.conv(conv, 0), body: 'held' })])
       expect(await row('messages', (r) => r.id === fresh)).toEqual([expect.objectContaining({ doc: threadA, body: 'first' })])

@@ -1,6 +1,7 @@
 import { pgSchema, type PgDb, type PgTx } from '@circlechat/db/pg'
 import type { Message } from '@circlechat/model'
-import { and, eq, inArray, isNull, notInArray, or, sql, type SQLWrapper } from 'drizzle-orm'
+import { and, eq, getTableColumns, inArray, isNull, notInArray, or, sql, type Query, type SQLWrapper } from 'drizzle-orm'
+import { PgDialect, type PgTable } from 'drizzle-orm/pg-core'
 import {
   fileRefUpsert, fileRefValues, messageUpsert, messageValues, taskUpsert, taskValues,
   type AccessRows, type Attaching, type BoardScope, type ClientBinding, type ConversationRows, type IndexRows, type TaskRow
@@ -90,27 +91,53 @@ interface MessageItem {
   attaching: Attaching[]
 }
 
-const MESSAGE_COLUMNS = 16
+/**
+ * `SELECT * FROM unnest(…)` of one array per column of `table`, in its order, the placeholders
+ * named `<prefix><key>`: one statement text whatever the row count, so it can be a named
+ * statement, parsed once per connection.
+ */
+function unnestColumns(table: PgTable, prefix: string) {
+  const columns = Object.entries(getTableColumns(table))
+  return sql`SELECT * FROM unnest(${sql.join(columns.map(([k, c]) => sql`${sql.placeholder(prefix + k)}::${sql.raw(c.getSQLType())}[]`), sql`, `)})`
+}
 
-/** The batch's messages and their file refs: per run of rows one statement (data-modifying CTEs). */
+/** The arrays `unnestColumns` binds: JSON as its text (SQL NULL stays NULL, not JSON null). */
+function columnArrays(table: PgTable, prefix: string, rows: Array<Record<string, unknown>>) {
+  const arrays: Record<string, unknown[]> = {}
+  for (const [k, c] of Object.entries(getTableColumns(table))) {
+    const json = c.getSQLType() === 'jsonb'
+    arrays[prefix + k] = rows.map((r) => (r[k] == null ? null : json ? JSON.stringify(r[k]) : r[k]))
+  }
+  return arrays
+}
+
+/** The message statement's text and placeholders, built on first use (the same for every pool). */
+let messageQuery: Query | undefined
+
+function messageStatement(tx: PgTx): Query {
+  if (messageQuery) return messageQuery
+  const upsert = tx.insert(messages).select(unnestColumns(messages, 'm_')).onConflictDoUpdate(messageUpsert(messages)).returning({ id: messages.id })
+  // Each holder now attaches exactly its keys (the others stop granting access); the rows this
+  // deletes and the ones `refs` writes are disjoint, so one statement may hold both.
+  const gone = tx.delete(fileRefs).where(sql`${fileRefs.ref} = ANY(${sql.placeholder('holders')}::text[]) AND (${fileRefs.fileKey}, ${fileRefs.ref}) NOT IN (SELECT * FROM unnest(${sql.placeholder('r_fileKey')}::text[], ${sql.placeholder('r_ref')}::text[]))`)
+  const refs = tx.insert(fileRefs).select(unnestColumns(fileRefs, 'r_')).onConflictDoUpdate(fileRefUpsert(fileRefs))
+  // Drizzle parenthesises an embedded statement, as a CTE's body is written.
+  messageQuery = new PgDialect().sqlToQuery(sql`WITH written AS ${upsert}, gone AS ${gone}, refs AS ${refs} SELECT id FROM written`)
+  return messageQuery
+}
+
+/** The batch's messages and their file refs: one named statement (data-modifying CTEs). */
 const messageRows: PgRowKind<MessageItem> = {
   async write(tx, items) {
     const { rows, from } = lastByKey(items, (it) => it.messages.map((m) => messageValues(it.doc, it.conversationId, m)), (r) => r.id, (r) => `${r.doc}\n${r.conversationId}`)
-    const refs = new Map(lastRefs(items.flatMap((it) => it.attaching.map((attaching) => ({ scope: it.conversationId, attaching })))).map((s) => [s.attaching.ref, s]))
-    // A message's refs go with its row (a holder is its message's id); any other holder alone.
-    const units = [...rows.values()].map((row) => ({ row, ref: refs.get(row.id) }))
-    const loose = [...refs.values()].filter((s) => !rows.has(s.attaching.ref))
-    const refused: Array<{ item: number; error: Error }> = []
-    for (const run of chunks(units, (u) => MESSAGE_COLUMNS + (u.ref ? refParams(u.ref) : 0))) {
-      const writes = refWrites(tx, run.flatMap((u) => (u.ref ? [u.ref] : [])))
-      const upsert = tx.insert(messages).values(run.map((u) => u.row)).onConflictDoUpdate(messageUpsert(messages)).returning({ id: messages.id })
-      // Drizzle parenthesises an embedded statement, as a CTE's body is written.
-      const ctes = writes.map((w, i) => sql`, ${sql.raw(`refs${i}`)} AS ${w}`)
-      const { rows: written } = await tx.execute<{ id: string }>(sql`WITH written AS ${upsert}${sql.join(ctes)} SELECT id FROM written`)
-      refused.push(...refusals(new Map(run.map((u) => [u.row.id, from.get(u.row.id)!])), written, 'message'))
+    const refs = lastRefs(items.flatMap((it) => it.attaching.map((attaching) => ({ scope: it.conversationId, attaching }))))
+    const values = {
+      ...columnArrays(messages, 'm_', [...rows.values()]),
+      ...columnArrays(fileRefs, 'r_', refs.flatMap(({ scope, attaching }) => fileRefValues(scope, attaching))),
+      holders: refs.map((s) => s.attaching.ref)
     }
-    for (const run of chunks(loose, refParams)) await runAll(tx, refWrites(tx, run))
-    return refused
+    const result = await tx._.session.prepareQuery(messageStatement(tx), undefined, 'cc_index_messages', false).execute(values) as { rows: Array<{ id: string }> }
+    return refusals(from, result.rows, 'message')
   }
 }
 
