@@ -110,6 +110,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     publicBaseUrl: opts.publicBaseUrl ?? '',
     segmentSize: opts.segmentSize,
     redisUrl: opts.redisUrl,
+    cluster: opts.cluster,
     agentAllowPrivateUrls: opts.agentAllowPrivateUrls ?? false,
     agentShareDir: opts.agentShareDir,
     agentWorkers: opts.agentWorkers ?? 'inline',

@@ -98,6 +98,10 @@ describe('unread counts across processes', () => {
       markRead(onB.doc, general, first.createdAt)
       for (const tab of [onA, onB]) await expect.poll(() => meUnreadOf(tab.doc).get(general)).toEqual({ count: 1, mentions: 0 })
       expect(await listed(on(a, cy))).toMatchObject({ unreadCount: 1, unreadMentions: 0 })
+
+      // Read over REST through the follower: the answer is counted there, the figure by A.
+      expect((await on(b, cy).post(`/api/conversations/${general}/read`)).body.unread).toEqual({ count: 0, mentions: 0 })
+      for (const tab of [onA, onB]) await expect.poll(() => meUnreadOf(tab.doc).get(general)).toEqual({ count: 0, mentions: 0 })
     } finally {
       onA.destroy()
       onB.destroy()

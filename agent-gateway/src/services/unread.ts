@@ -197,6 +197,12 @@ export async function markConversationRead(gw: Gateway, auth: AuthContext, conve
   requireMembership(gw, auth, conversationId)
   const newest = statements(gw.db).newest.get(conversationId) ?? 0
   const me = docName.me(auth.member.id)
-  await gw.sync.transact(me, { source: 'rest', memberId: auth.member.id }, (doc) => markRead(doc, conversationId, newest))
+  const marker = await gw.sync.transact(me, { source: 'rest', memberId: auth.member.id }, (doc) => {
+    markRead(doc, conversationId, newest)
+    return meReadsOf(doc).get(conversationId) ?? newest
+  })
+  // Cluster: the me doc's owner recounts on the marker (unread-tracker.ts); written from here, the
+  // figure could come from a follower's copy that lacks a commit the owner has counted.
+  if (gw.config.cluster) return countUnread(gw.db, conversationId, auth.member.id, marker)
   return (await refreshUnread(gw, auth.member.id, conversationId)) ?? { count: 0, mentions: 0 }
 }
