@@ -2,7 +2,9 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createScratchDatabase, openPgDb, pgSchema, type PgDb } from '@circlechat/db/pg'
 import { newId } from '@circlechat/model'
+import { eq } from 'drizzle-orm'
 import { createSyncServer, type Principal, type SyncConfig, type SyncServer } from '../src/index.js'
+import type { ClusterOptions } from '../src/cluster/cluster.js'
 import { pgStorage } from '../src/pg.js'
 
 /**
@@ -19,16 +21,33 @@ export interface PgHarness {
   close(): Promise<void>
 }
 
-export async function startPgHarness(config?: Partial<SyncConfig>): Promise<PgHarness> {
-  const scratch = await createScratchDatabase()
+export interface PgHarnessOptions {
+  /** A database another process made (a cluster's), kept on close; by default a scratch one. */
+  url?: string
+  cluster?: ClusterOptions
+  /** A member's id authenticates as that member, as in harness.ts (processes sharing a database). */
+  memberIdTokens?: boolean
+}
+
+export async function startPgHarness(config?: Partial<SyncConfig>, opts: PgHarnessOptions = {}): Promise<PgHarness> {
+  const scratch = opts.url ? { url: opts.url, drop: async () => {} } : await createScratchDatabase()
   const db = await openPgDb(scratch.url)
   const { conversations, conversationMembers, members, workspaces } = pgSchema
-  const workspaceId = newId('workspace')
-  await db.insert(workspaces).values({ id: workspaceId, name: 'PG', handle: 'pg', createdAt: Date.now() })
+  const [existing] = await db.select({ id: workspaces.id }).from(workspaces).limit(1)
+  const workspaceId = existing?.id ?? newId('workspace')
+  if (!existing) await db.insert(workspaces).values({ id: workspaceId, name: 'PG', handle: 'pg', createdAt: Date.now() })
   const tokens = new Map<string, Principal>()
+  const byId = async (id: string): Promise<Principal | null> => {
+    const [m] = await db.select({ memberId: members.id, workspaceId: members.workspaceId, role: members.role, kind: members.kind }).from(members).where(eq(members.id, id))
+    return (m as Principal | undefined) ?? null
+  }
   const sync = createSyncServer({
     storage: pgStorage(db),
-    authenticate: async (req) => tokens.get(new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? '') ?? null
+    cluster: opts.cluster,
+    authenticate: async (req) => {
+      const token = new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? ''
+      return tokens.get(token) ?? (opts.memberIdTokens ? byId(token) : null)
+    }
   }, config)
   const server = createServer((_, res) => res.end('ok'))
   server.on('upgrade', (req, socket, head) => sync.handleUpgrade(req, socket, head))

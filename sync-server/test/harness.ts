@@ -145,7 +145,9 @@ export async function rawClient(url: string, docName: string, token: string) {
   const rejects: Array<{ reason: string; detail: string }> = []
   let closed: number | null = null
   let acked = 0
+  let frames = 0
   ws.on('message', (data: Buffer) => {
+    frames++
     const d = decoding.createDecoder(new Uint8Array(data))
     const type = decoding.readVarUint(d)
     if (type === 100) rejects.push({ reason: decoding.readVarString(d), detail: decoding.readVarString(d) })
@@ -162,6 +164,8 @@ export async function rawClient(url: string, docName: string, token: string) {
     get closed() { return closed },
     /** Updates acknowledged so far (the relay numbers its acks per connection). */
     get acked() { return acked },
+    /** Frames received: the first is the relay's greeting, sent once the socket is admitted. */
+    get frames() { return frames },
     sendUpdate(update: Uint8Array) {
       const e = encoding.createEncoder()
       encoding.writeVarUint(e, 0)
