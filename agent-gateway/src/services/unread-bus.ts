@@ -28,8 +28,12 @@ export class UnreadBus implements UnreadFanout {
   readonly #key: string
 
   private constructor(url: string, key: string) {
-    this.#redis = new Redis(url)
+    // Commands fail within 2 s while Redis is away (a start says so, a publish is logged), as the
+    // limits' do; the reader's connection blocks in XREAD, so it has no command timeout.
+    this.#redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 2000 })
     this.#readerConn = new Redis(url)
+    // An outage surfaces through the commands that fail (logged there), not once per reconnect.
+    for (const conn of [this.#redis, this.#readerConn]) conn.on('error', () => {})
     this.#reader = new StreamReader(this.#redis, this.#readerConn, { maxStreams: 1, blockMs: 5_000, readCount: 500 })
     this.#key = key
   }
@@ -48,7 +52,7 @@ export class UnreadBus implements UnreadFanout {
       })
     } catch (err) {
       await bus.close()
-      throw err
+      throw new Error(`CLUSTER=redis: the unread stream could not be read from Redis: ${err instanceof Error ? err.message : String(err)}`)
     }
     return bus
   }
