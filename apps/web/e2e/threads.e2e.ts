@@ -92,6 +92,8 @@ describe('threads', () => {
 		await poll(() => item(cy).getAttribute('data-unread')).toBe('true');
 		// The list follows the new reply live: its plain text and the count.
 		await poll(() => replies(cy)).toEqual(['Bob Stone: Review on Friday', '3 replies']);
+		// The header's subtitle fits the phone whole, not cut short.
+		expect(await cy.locator('[data-testid=page-subtitle]').evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
 		if (shots) await cy.screenshot({ path: `${shots}/threads-unread-375.png` });
 		await item(cy).locator('[data-testid=thread-open]').click();
 		await threadPane(cy).locator('[data-testid=message]', { hasText: 'Review on Friday' }).waitFor();
