@@ -53,9 +53,8 @@ const MAX_BATCH = 256
  * them all (`PgRowKind`): a few round trips per batch, not per append. An append resolves only
  * after its COMMIT. Refused rows abort the transaction, so the batch is retried without their
  * appends and only those reject; a failure that names no entry is retried one entry per
- * transaction. A failed COMMIT or a lost
- * connection rejects the whole batch, whose outcome the caller cannot know (the relay then
- * reloads the doc). Appends of one process commit in call order, so `id` orders a doc's log:
+ * transaction. A failed COMMIT or a lost connection rejects the whole batch, whose outcome the
+ * caller cannot know (the relay then reloads the doc). Appends of one process commit in call order, so `id` orders a doc's log:
  * one process writes a doc (its owner).
  */
 export class PgDocStore implements DocStore<PgWrite> {
