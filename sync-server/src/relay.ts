@@ -33,6 +33,7 @@ import { closeGracefully } from './socket-health.js'
 import { PresenceFanout, changesNothing } from './presence.js'
 import { Cluster, type Revocation, type RoomRole } from './cluster/cluster.js'
 import { FencedOut } from './cluster/fence.js'
+import { PresenceClaims } from './cluster/presence-claims.js'
 import type { ForwardedUpdate, Reply } from './cluster/forward.js'
 import type { FeedEntry } from './cluster/doc-feed.js'
 import type { Lease } from './cluster/lease.js'
@@ -46,6 +47,8 @@ const FORWARDED_CONNECTION = -1
 const RELEASED = 'released'
 /** Awareness client ids one connection may speak for: a tab reconnecting keeps a few. */
 const MAX_AWARENESS_CLIENTS = 4
+/** Awareness ids of a doc other processes may speak for, per room (cluster/presence-claims.ts). */
+const MAX_REMOTE_AWARENESS_CLIENTS = 4096
 /** Catch-up pools kept (~200 B each): member-docs connected within `catchUpEveryMs`. */
 const MAX_CATCH_UP_POOLS = 10_000
 /** Longest single wait of a credential-expiry timer (setTimeout overflows past ~24.8 days). */
@@ -564,14 +567,14 @@ export class Relay implements SyncServer {
     // for the server's (its "thinking" rows), and introduces at most a few.
     const d = decoding.createDecoder(update)
     const count = decoding.readVarUint(d)
-    const owned = new Set<number>([conn.room.awareness.clientID])
-    for (const c of conn.room.conns) if (c !== conn) for (const id of c.awarenessClients) owned.add(id)
+    const owned = localAwarenessIds(conn.room)
+    for (const id of conn.awarenessClients) owned.delete(id)
     const ids = new Set<number>()
     for (let i = 0; i < count; i++) {
       const id = decoding.readVarUint(d)
       decoding.readVarUint(d)
       if (!ownsPresence(decoding.readVarString(d), conn.principal.memberId)) return
-      if (owned.has(id)) return
+      if (owned.has(id) || conn.room.presenceClaims?.has(id)) return // another process's client's
       ids.add(id)
     }
     const introduced = [...ids].filter((id) => !conn.awarenessClients.has(id)).length
@@ -688,11 +691,27 @@ export class Relay implements SyncServer {
           onGap: () => void this.#catchUpFromStore(room).catch((err) => console.error('catch-up failed', room.name, err))
         })
     if (!reading) console.warn(`cluster: too many streams read; ${room.name} is not ${role.kind === 'owner' ? 'served' : 'followed'}`)
+    const claims = room.presenceClaims = new PresenceClaims(MAX_REMOTE_AWARENESS_CLIENTS)
     room.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
+      for (const id of removed) claims.forget(id) // timed out here: free for whoever speaks next
       if (origin !== REMOTE && !this.#closing) cluster.awareness.publish(room.name, awarenessProtocol.encodeAwarenessUpdate(room.awareness, [...added, ...updated, ...removed]))
     })
-    void cluster.awareness.join(room.name, (update) => awarenessProtocol.applyAwarenessUpdate(room.awareness, update, REMOTE))
-      .catch((err: Error) => console.warn('cluster: presence not joined', room.name, err.message))
+    void cluster.awareness.join(room.name, (update, from) => {
+      // An empty frame is a process that just joined asking who is here: our own connections answer.
+      if (update.byteLength === 0) return this.#publishLocalPresence(room, cluster)
+      const mine = localAwarenessIds(room)
+      const admitted = claims.admit(update, from, (id) => mine.has(id))
+      if (admitted) awarenessProtocol.applyAwarenessUpdate(room.awareness, admitted, REMOTE)
+    }).then((joined) => {
+      // Learn the ids other processes hold now rather than at their next renewal (~15 s).
+      if (joined) cluster.awareness.publish(room.name, new Uint8Array())
+    }).catch((err: Error) => console.warn('cluster: presence not joined', room.name, err.message))
+  }
+
+  #publishLocalPresence(room: Room, cluster: Cluster) {
+    const states = room.awareness.getStates()
+    const ids = [...localAwarenessIds(room)].filter((id) => states.has(id))
+    if (ids.length > 0) cluster.awareness.publish(room.name, awarenessProtocol.encodeAwarenessUpdate(room.awareness, ids))
   }
 
   /** Stops reading the room's streams; an owner releases its lease once its commits are answered. */
@@ -1226,6 +1245,13 @@ const afterCommits = (conn: Connection, fn: () => void) => void conn.room.lastCo
  * updates in flight (the outbox) then knows which one each answer is for.
  */
 const refuseInOrder = (conn: Connection, reason: RejectReason, detail: string) => afterCommits(conn, () => conn.sendReject(reason, detail))
+
+/** The awareness ids this process speaks for in a room: its connections' and the room's own. */
+function localAwarenessIds(room: Room): Set<number> {
+  const ids = new Set<number>([room.awareness.clientID])
+  for (const c of room.conns) for (const id of c.awarenessClients) ids.add(id)
+  return ids
+}
 
 /**
  * Presence and typing name their member: a client may only speak as itself, and never set the

@@ -6,6 +6,7 @@ import type { Connection } from './connection.js'
 import type { ApplyingUpdate } from './guard/after-apply.js'
 import { BoardWatch } from './board-watch.js'
 import type { RoomRole } from './cluster/cluster.js'
+import type { PresenceClaims } from './cluster/presence-claims.js'
 
 /** Heap per encoded byte of a doc, and of a room itself (Y.Doc, Awareness, fan-out, maps):
  *  measured on Node 20 by bench/memory.ts (14–18× for segments and boards). */
@@ -38,6 +39,8 @@ export class Room {
   encodedBytes = 0
   /** With a cluster: whether this process owns the doc or follows its owner; null alone. */
   role: RoomRole | null = null
+  /** With a cluster: the awareness ids other processes speak for. */
+  presenceClaims: PresenceClaims | null = null
   /** Follower: server-authored edits forwarded to the owner, one after another, under one Yjs
    *  client id of their own (not the doc's: Yjs moves a doc off an id it sees in an update). */
   forwardedEdits: Promise<void> = Promise.resolve()

@@ -1,5 +1,9 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import * as decoding from 'lib0/decoding'
+import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness'
 import { AwarenessBus } from '../src/cluster/awareness-bus.js'
+import { PresenceClaims } from '../src/cluster/presence-claims.js'
 import { Forwarder } from '../src/cluster/forward.js'
 import { StreamReader } from '../src/cluster/stream-reader.js'
 import { redisScratch } from './cluster-setup.js'
@@ -76,5 +80,49 @@ describe('awareness across processes', () => {
     expect(await forwarder.forward(doc, '{}', Uint8Array.of(1))).toEqual({ kind: 'ack' })
     await aIn.until(1)
     expect(aIn.got).toEqual([[9]])
+  })
+})
+
+describe('presence claims', () => {
+  /** An awareness update of the given client ids' states (null: removed). */
+  function update(states: Array<[number, object | null]>) {
+    const doc = new Y.Doc()
+    const aw = new Awareness(doc)
+    const meta = aw.meta as Map<number, { clock: number; lastUpdated: number }>
+    for (const [id, state] of states) {
+      if (state) aw.states.set(id, state)
+      meta.set(id, { clock: 1, lastUpdated: Date.now() })
+    }
+    const u = encodeAwarenessUpdate(aw, states.map(([id]) => id))
+    aw.destroy()
+    return u
+  }
+  /** The client ids an admitted update still carries. */
+  const ids = (u: Uint8Array | null) => {
+    if (!u) return []
+    const d = decoding.createDecoder(u)
+    return Array.from({ length: decoding.readVarUint(d) }, () => {
+      const id = decoding.readVarUint(d)
+      decoding.readVarUint(d)
+      decoding.readVarString(d)
+      return id
+    })
+  }
+
+  it('keeps an id for the first process heard with it, drops the others\' and the local ids, frees it on removal, and holds at most max', () => {
+    const claims = new PresenceClaims(2)
+    const local = new Set([5])
+    const admit = (from: string, states: Array<[number, object | null]>) => claims.admit(update(states), from, (id) => local.has(id))
+    expect(ids(admit('a', [[7, { m: 1 }], [5, { m: 2 }]]))).toEqual([7])
+    expect(claims.has(7)).toBe(true)
+    expect(claims.has(5)).toBe(false) // ours: never taken from the bus
+    expect(admit('b', [[7, { m: 3 }]])).toBeNull() // a's
+    expect(admit('a', [[8, { m: 4 }]])).not.toBeNull()
+    expect(admit('b', [[9, { m: 5 }]])).toBeNull() // full
+    expect(admit('b', [[7, null]])).toBeNull() // only a removes a's
+    expect(admit('a', [[7, null]])).not.toBeNull()
+    expect(claims.has(7)).toBe(false)
+    expect(admit('b', [[7, { m: 6 }]])).not.toBeNull()
+    expect(() => claims.admit(Uint8Array.of(3, 1), 'a', () => false)).toThrow()
   })
 })

@@ -152,6 +152,38 @@ export function clusterRelaySuite(backend: ClusterBackend) {
     })
   })
 
+  describe('presence ids across processes', () => {
+    it('a client may not speak for an awareness id of a connection on another process, whichever process it writes to', async () => {
+      const { alice, bob, carol, name, a, b } = await conversationOwnedThere()
+      const c = connectProvider(yonder.url, name, carol.memberId)
+      await synced(c)
+      const clients = [a, b, c]
+      const stateOf = (p: typeof a, id: number) => (p.awareness as Awareness).getStates().get(id) as { memberId?: string; marker?: string } | undefined
+      ;(a.awareness as Awareness).setLocalStateField('memberId', alice.memberId)
+      const aliceId = a.awareness.clientID
+      await until(() => clients.every((p) => stateOf(p, aliceId)?.memberId === alice.memberId), 10_000, "alice's presence on every process")
+      // Bob, as himself (the member check passes), claims alice's awareness id through the
+      // follower and the second follower, then writes his own id: a marker sent after the claim
+      // on the same socket, so once it is everywhere the claim would have been too.
+      for (const [i, url] of [here.url, yonder.url].entries()) {
+        const socket = await rawClient(url, name, bob.memberId)
+        await until(() => socket.frames > 0, 10_000, 'the socket admitted')
+        const own = 900_000 + i
+        socket.sendAwareness([[aliceId, 1_000, { memberId: bob.memberId, marker: 'forged' }]])
+        socket.sendAwareness([[own, 1, { memberId: bob.memberId, marker: url }]])
+        await until(() => clients.every((p) => stateOf(p, own)?.marker === url), 10_000, 'the marker on every process')
+        expect(clients.map((p) => stateOf(p, aliceId))).toEqual(clients.map(() => ({ memberId: alice.memberId })))
+        expect(socket.rejects).toEqual([])
+        socket.close()
+      }
+      // Alice leaves: her id is free again everywhere, for whoever speaks for it next.
+      a.destroy()
+      await until(() => [b, c].every((p) => stateOf(p, aliceId) === undefined), 10_000, "alice's presence gone")
+      b.destroy()
+      c.destroy()
+    })
+  })
+
   describe('revocation', () => {
     it('closes the member\'s sockets on every process, not only on the one it was made on', async () => {
       const { bob, conv, name, a, b } = await conversationOwnedThere()

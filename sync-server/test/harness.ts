@@ -174,6 +174,20 @@ export async function rawClient(url: string, docName: string, token: string) {
       ws.send(encoding.toUint8Array(e))
     },
     sendBytes(bytes: Uint8Array) { ws.send(bytes) },
+    /** An awareness frame of (client id, clock, state) entries, as y-protocols encodes them. */
+    sendAwareness(entries: Array<[number, number, unknown]>) {
+      const inner = encoding.createEncoder()
+      encoding.writeVarUint(inner, entries.length)
+      for (const [id, clock, state] of entries) {
+        encoding.writeVarUint(inner, id)
+        encoding.writeVarUint(inner, clock)
+        encoding.writeVarString(inner, JSON.stringify(state))
+      }
+      const e = encoding.createEncoder()
+      encoding.writeVarUint(e, 1)
+      encoding.writeVarUint8Array(e, encoding.toUint8Array(inner))
+      ws.send(encoding.toUint8Array(e))
+    },
     close() { ws.close() }
   }
 }

@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import * as encoding from 'lib0/encoding'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import {
   appendMessage, deleteMessage, docName, editMessage, findMessage, listMessages, messagesOf, REACTIONS
@@ -203,25 +202,7 @@ describe('4. moderation', () => {
 })
 
 describe('7. awareness', () => {
-  async function awarenessSocket(name: string, token: string) {
-    const sock = await rawClient(h.url, name, token)
-    return {
-      ...sock,
-      sendAwareness(entries: Array<[number, number, unknown]>) {
-        const inner = encoding.createEncoder()
-        encoding.writeVarUint(inner, entries.length)
-        for (const [id, clock, state] of entries) {
-          encoding.writeVarUint(inner, id)
-          encoding.writeVarUint(inner, clock)
-          encoding.writeVarString(inner, JSON.stringify(state))
-        }
-        const e = encoding.createEncoder()
-        encoding.writeVarUint(e, 1)
-        encoding.writeVarUint8Array(e, encoding.toUint8Array(inner))
-        sock.sendBytes(encoding.toUint8Array(e))
-      }
-    }
-  }
+  const awarenessSocket = (name: string, token: string) => rawClient(h.url, name, token)
 
   it('caps ids per connection within one update, reserves the server\'s id and limits floods', async () => {
     const { bob, name } = await setup()

@@ -18,7 +18,7 @@ export class AwarenessBus {
   readonly #redis: Redis
   readonly #sub: Redis
   readonly #opts: AwarenessBusOptions
-  readonly #docs = new Map<string, (update: Uint8Array) => void>()
+  readonly #docs = new Map<string, (update: Uint8Array, from: string) => void>()
   readonly #tag: Buffer
 
   /** `sub` is in subscriber mode (it may be the forwarder's too); `redis` may be shared. */
@@ -35,15 +35,16 @@ export class AwarenessBus {
       const end = message.indexOf(0)
       if (!onRemote || end < 0 || message.subarray(0, end + 1).equals(this.#tag)) return
       try {
-        onRemote(new Uint8Array(message.buffer, message.byteOffset + end + 1, message.byteLength - end - 1))
+        onRemote(new Uint8Array(message.buffer, message.byteOffset + end + 1, message.byteLength - end - 1), message.subarray(0, end).toString())
       } catch (err) {
         console.error('awareness bus: handler failed', name, err)
       }
     })
   }
 
-  /** Hands other processes' awareness updates of `doc` to `onRemote`; false when full. */
-  async join(doc: string, onRemote: (update: Uint8Array) => void): Promise<boolean> {
+  /** Hands other processes' awareness updates of `doc` to `onRemote`, with the process that
+   *  published each; false when full. */
+  async join(doc: string, onRemote: (update: Uint8Array, from: string) => void): Promise<boolean> {
     if (this.#docs.has(doc)) throw new Error(`${doc} is joined already`)
     if (this.#docs.size >= this.#opts.maxDocs) return false
     this.#docs.set(doc, onRemote)
