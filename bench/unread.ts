@@ -1,8 +1,14 @@
 // bench/unread: N members connected to their `me:` docs (default 200) in one channel; one of them
 // posts over sync. Prints the time from the post being accepted (the relay's durable ack) to
 // each other member's unread count changing in their me doc (p50/p99), and from the send.
-// Run: npx tsx bench/unread.ts [members]
-import { spawn } from 'node:child_process'
+// With --cluster (CLUSTER=redis, REDIS_URL overrides): two server processes on one SQLite file;
+// the post goes to A, which owns the channel, and the members' me docs are on B, which owns them,
+// so each figure crosses processes on the unread stream (the run's keys are deleted after).
+// Run: npx tsx bench/unread.ts [members] [--cluster]
+import { execFileSync, spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import * as Y from 'yjs'
@@ -16,16 +22,30 @@ import { fmt, percentile } from './lib/stats.js'
 
 interface Info { url: string; conversationId: string; members: Array<{ id: string; cookie: string }> }
 
-const MEMBERS = Number(process.argv[2] ?? 200)
+const args = process.argv.slice(2)
+const CLUSTER = args.includes('--cluster')
+const MEMBERS = Number(args.find((a) => a !== '--cluster') ?? 200)
 const POSTS = 40
 const GAP_MS = 400 // under the relay's 5 new messages/s per connection
 
-const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'lib/gateway-child.ts'), String(MEMBERS)], { stdio: ['ignore', 'pipe', 'inherit'] })
-const lines = createInterface({ input: child.stdout! })
-const info = JSON.parse(await new Promise<string>((resolve) => lines.once('line', resolve))) as Info
-lines.on('line', () => {}) // the server's own log lines
-const ws = info.url.replace(/^http/, 'ws')
-const headersOf = (cookie: string) => ({ cookie: `cc_session=${cookie}`, origin: info.url })
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+const prefix = `cc-bench:${randomUUID()}:`
+const dataDir = mkdtempSync(join(tmpdir(), 'cc-bench-unread-'))
+const env = CLUSTER ? { ...process.env, CLUSTER: 'redis', REDIS_URL, REDIS_PREFIX: prefix } : process.env
+/** A server process; resolves with its first line (JSON). */
+async function server(...extra: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'lib/gateway-child.ts'), String(MEMBERS), dataDir, ...extra], { stdio: ['ignore', 'pipe', 'inherit'], env })
+  const lines = createInterface({ input: child.stdout! })
+  const first = JSON.parse(await new Promise<string>((resolve) => lines.once('line', resolve))) as Info
+  lines.on('line', () => {}) // the server's own log lines
+  return { child, first }
+}
+const a = await server()
+const b = CLUSTER ? await server('join') : a
+const info = a.first
+const wsA = info.url.replace(/^http/, 'ws')
+const wsB = b.first.url.replace(/^http/, 'ws')
+const headersOf = (cookie: string, url: string) => ({ cookie: `cc_session=${cookie}`, origin: url })
 
 // Receivers: a raw socket and a Y.Doc each (cheaper than 200 providers); record when the count
 // for the channel first reaches each value.
@@ -35,7 +55,7 @@ await Promise.all(receivers.map((m, i) => new Promise<void>((resolve, reject) =>
   const doc = new Y.Doc()
   const seen = new Map<number, number>()
   changed[i] = seen
-  const sock = new WebSocket(`${ws}/sync/${docName.me(m.id)}`, { headers: headersOf(m.cookie) })
+  const sock = new WebSocket(`${wsB}/sync/${docName.me(m.id)}`, { headers: headersOf(m.cookie, b.first.url) })
   sock.on('open', () => {
     const e = encoding.createEncoder()
     encoding.writeVarUint(e, 0)
@@ -59,20 +79,25 @@ await Promise.all(receivers.map((m, i) => new Promise<void>((resolve, reject) =>
 // The poster: a y-websocket client on the channel's live segment, timing each ack (101).
 class CookieWebSocket extends WebSocket {
   constructor(url: string, protocols?: string | string[]) {
-    super(url, protocols, { headers: headersOf(poster!.cookie) })
+    super(url, protocols, { headers: headersOf(poster!.cookie, info.url) })
   }
 }
-const provider = new WebsocketProvider(`${ws}/sync`, docName.conv(info.conversationId, 0), new Y.Doc(), { WebSocketPolyfill: CookieWebSocket as never, disableBc: true })
+const provider = new WebsocketProvider(`${wsA}/sync`, docName.conv(info.conversationId, 0), new Y.Doc(), { WebSocketPolyfill: CookieWebSocket as never, disableBc: true })
+// The ack count is cumulative and includes what the client sent while syncing: only acks that
+// arrive once posting has begun are the posts'.
 const acks: number[] = []
+let ackedSoFar = 0
+let posting = false
 provider.messageHandlers[101] = (_e, d) => {
   const n = decoding.readVarUint(d)
-  while (acks.length < n) acks.push(performance.now())
+  for (; ackedSoFar < n; ackedSoFar++) if (posting) acks.push(performance.now())
 }
 provider.messageHandlers[100] = (_e, d) => console.error('rejected:', decoding.readVarString(d), decoding.readVarString(d))
 await new Promise<void>((resolve) => provider.once('sync', () => resolve()))
 await new Promise((r) => setTimeout(r, 500))
 
 const sent: number[] = []
+posting = true
 for (let i = 0; i < POSTS; i++) {
   sent.push(performance.now())
   appendMessage(provider.doc, { author: poster!.id, body: `post ${i}` })
@@ -94,10 +119,14 @@ for (let i = 0; i < POSTS; i++) {
 fromAck.sort((a, b) => a - b)
 fromSend.sort((a, b) => a - b)
 const acked = acks.slice(0, POSTS).map((a, i) => a - sent[i]!).sort((a, b) => a - b)
-console.log(`${MEMBERS} members connected to their me docs, one channel, ${POSTS} posts ${GAP_MS} ms apart; ${fromAck.length} unread changes observed, ${missing} missing`)
+console.log(`${CLUSTER ? 'two processes (post on A, me docs on B); ' : ''}${MEMBERS} members connected to their me docs, one channel, ${POSTS} posts ${GAP_MS} ms apart; ${fromAck.length} unread changes observed, ${missing} missing`)
 console.log(`post sent → accepted (ack):        p50 ${fmt(percentile(acked, 50))}  p99 ${fmt(percentile(acked, 99))}`)
 console.log(`accepted → unread count changed:   p50 ${fmt(percentile(fromAck, 50))}  p99 ${fmt(percentile(fromAck, 99))}`)
 console.log(`post sent → unread count changed:  p50 ${fmt(percentile(fromSend, 50))}  p99 ${fmt(percentile(fromSend, 99))}`)
 provider.destroy()
-child.kill('SIGTERM')
+await Promise.all([...new Set([a.child, b.child])].map((c) => new Promise((r) => { c.once('exit', r); c.kill('SIGTERM') })))
+if (CLUSTER) {
+  const keys = execFileSync('redis-cli', ['-u', REDIS_URL, '--scan', '--pattern', `${prefix}*`]).toString().split('\n').filter(Boolean)
+  if (keys.length > 0) execFileSync('redis-cli', ['-u', REDIS_URL, 'del', ...keys])
+}
 process.exit(0)
