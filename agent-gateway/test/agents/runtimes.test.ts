@@ -59,8 +59,8 @@ describe('agent runtimes', () => {
     await say(w.bob.client, w.channelId, '@hooky hi from typescript')
     const reply = await waitFor(async () => (await messagesOf(w.bob.client, w.channelId)).find((m) => m.memberId === a.memberId), 15_000, 'webhook reply')
     expect(reply.bodyMd).toContain('hi')
-    const info = await agentInfo(w.ada.client, a.id)
-    const run = info.runs.find((r) => r.trigger === 'mention')!
+    // The run is recorded after its actions applied: the reply can show a moment before.
+    const run = await waitFor(async () => (await agentInfo(w.ada.client, a.id)).runs.find((r) => r.trigger === 'mention' && r.status !== 'running'), 10_000, 'the run recorded')
     expect(run.status).toBe('ok')
     expect(agentPacketSchema.safeParse(run.packet).success).toBe(true)
     expect(run.applied).toEqual([expect.objectContaining({ type: 'post_message' })])
