@@ -9,7 +9,9 @@
  *
  * Opened with nothing of it cached in this browser, a segment is up to 1,000 messages to sync
  * before anything shows: the newest page over REST (membership-checked by the server) shows
- * meanwhile, under the docs' messages of the same ids, until the segments have synced.
+ * meanwhile, under the docs' messages of the same ids, until the segments have synced. With its
+ * segments cached, the snapshot of its newest messages (snapshots.ts) stands in the same way until
+ * they are read back from IndexedDB.
  */
 import {
 	appendMessage,
@@ -27,12 +29,12 @@ import {
 	type Message
 } from '@circlechat/model';
 import * as Y from 'yjs';
-import { docPool, hasCachedConversation, type SyncedDoc, type SyncedDocOptions } from '$lib/sync';
+import { docPool, dropSnapshot, hasCachedConversation, readSnapshot, saveSnapshot, type SyncedDoc, type SyncedDocOptions } from '$lib/sync';
 import { describeRejection, toasts } from './toasts.svelte';
 import type { WorkspaceState } from './workspace.svelte';
 import { api, type ApiMessage, type Conversation } from '$lib/api';
 
-/** Messages in a REST first page: the message list's first window. */
+/** Messages in a REST first page or a snapshot: the message list's first window. */
 const FIRST_PAGE = 50;
 
 /** The message map (an element of `arr`) that `type` is or lies in; null for `arr` itself. */
@@ -61,7 +63,7 @@ export class ConversationState {
 	#bySegment = $state.raw<Map<number, Message[]>>(new Map());
 	/** Plain copy of #bySegment: the observers update it without reading reactive state. */
 	#latest = new Map<number, Message[]>();
-	/** The REST page shown until the segments have synced; null once they have (or without one). */
+	/** The REST page or snapshot shown until the segments have loaded; null once they have (or without one). */
 	#firstPage = $state.raw<Message[] | null>(null);
 	#handedOver = false;
 	#connectAfter: Promise<void> | undefined;
@@ -80,13 +82,16 @@ export class ConversationState {
 		if (page) this.#connectAfter = ws.meDoc.firstSync;
 		this.#segments = [this.#open(liveSegment)];
 		if (liveSegment > 0) this.loadEarlier();
+		// Docs kept open by the pool show at once; docs still in IndexedDB only, after a read and decode.
+		if (!page && !this.#segments.every((s) => s.synced.loaded)) this.#firstPage = readSnapshot(id, liveSegment);
 
 		void page?.then((messages) => {
 			if (!this.#handedOver && messages?.length) this.#firstPage = messages;
 		});
 		$effect(() => {
 			// A segment that failed for good (not a member…) says so itself; the page is not kept for it.
-			if (!this.#handedOver && this.#segments.every((s) => s.synced.synced || s.synced.status === 'error')) {
+			// A segment never held here is loaded only once synced, so a REST page waits for the sync.
+			if (!this.#handedOver && this.#segments.every((s) => s.synced.loaded || s.synced.status === 'error')) {
 				this.#handedOver = true;
 				this.#firstPage = null;
 			}
@@ -125,13 +130,45 @@ export class ConversationState {
 			});
 			return () => stops.forEach((stop) => stop());
 		});
+		this.#keepSnapshot();
 		$effect(() => () => this.#segments.forEach((s) => docPool.close(s.synced, s.opts)));
+	}
+
+	/**
+	 * Writes the newest messages' snapshot a second after they change, and on leaving the pane:
+	 * only from the segments a conversation opens with (older ones opened for history or a jump
+	 * would not be there when the docs take over).
+	 */
+	#keepSnapshot() {
+		let timer: ReturnType<typeof setTimeout> | undefined;
+		const save = () => {
+			timer = undefined;
+			// Access gone: onFatal dropped it; nothing is written again.
+			if (this.#segments.some((s) => s.synced.status === 'error')) return;
+			const opened = this.#segments.filter((s) => s.segment >= this.liveSegment - 1);
+			const newest = uniqueMessages(opened.flatMap((s) => this.#latest.get(s.segment) ?? []));
+			saveSnapshot(this.id, this.liveSegment, newest.slice(-FIRST_PAGE));
+		};
+		$effect(() => {
+			if (!this.loaded) return;
+			void this.#messages;
+			clearTimeout(timer);
+			timer = setTimeout(save, 1000);
+		});
+		$effect(() => () => {
+			if (timer === undefined) return;
+			clearTimeout(timer);
+			save();
+		});
 	}
 
 	#open(segment: number): Segment {
 		const opts: SyncedDocOptions = {
 			onReject: (reason) => toasts.error(describeRejection(reason)),
-			onFatal: (_code, message) => toasts.error(message),
+			onFatal: (code, message) => {
+				if (code === 4403 || code === 4410) dropSnapshot(this.id);
+				toasts.error(message);
+			},
 			connectAfter: this.#connectAfter
 		};
 		return { segment, synced: docPool.open(docName.conv(this.id, segment), opts), opts };

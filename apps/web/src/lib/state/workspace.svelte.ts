@@ -21,7 +21,7 @@ import {
 	type UnreadCount
 } from '@circlechat/model';
 import { api, type Conversation, type Member, type Session } from '$lib/api';
-import { docPool, type SyncedDoc } from '$lib/sync';
+import { docPool, keepSnapshotsOf, type SyncedDoc } from '$lib/sync';
 import { describeRejection, toasts } from './toasts.svelte';
 import { emit } from './events.svelte';
 import { Presence } from './presence.svelte';
@@ -93,6 +93,11 @@ export class WorkspaceState {
 			read();
 			map.observe(read);
 			return () => map.unobserve(read);
+		});
+		$effect(() => {
+			// Left or removed: its snapshot goes (the server's list decides, not a stale local copy).
+			const mine = this.#conversations;
+			if (this.meDoc.synced) keepSnapshotsOf((id) => mine.has(id));
 		});
 		$effect(() => {
 			const map = meUnreadOf(this.meDoc.doc);

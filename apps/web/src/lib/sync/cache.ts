@@ -4,6 +4,7 @@
  */
 import { outboxDbName } from './outbox';
 import { forgetUnsynced, REFUSED_DB } from './local-changes';
+import { clearSnapshots } from './snapshots';
 
 const KEY = 'circlechat:cached-docs';
 
@@ -46,6 +47,7 @@ export async function clearCachedDocs() {
 	beforeClear.forEach((fn) => fn());
 	const names = read();
 	localStorage.removeItem(KEY);
+	clearSnapshots();
 	forgetUnsynced();
 	await Promise.all(
 		[...names.flatMap((name) => [name, outboxDbName(name)]), REFUSED_DB].map(
