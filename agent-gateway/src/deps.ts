@@ -6,6 +6,7 @@ import type { Revocations } from './auth/revocation.js'
 import type { Config } from './config.js'
 import type { BlobLock, BlobStore } from './files/index.js'
 import type { Mailer } from './mail/index.js'
+import type { DigestShare } from './services/digest-share.js'
 
 /**
  * What routes and services need, passed explicitly (no module-level singletons), so tests and
@@ -29,4 +30,6 @@ export interface Gateway {
   revocations: Revocations
   /** Invites, password resets and mention digests: SMTP when SMTP_URL is set, else the log. */
   mail: Mailer
+  /** With CLUSTER=redis and SMTP: the digest's pass lock and everyone's connections (services/digest-share.ts). */
+  digestShare: DigestShare | null
 }

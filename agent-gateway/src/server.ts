@@ -27,6 +27,7 @@ import { BlobLock, openBlobStore, type S3Settings } from './files/index.js'
 import { collectFiles } from './services/files.js'
 import { createMailer, type SmtpSettings } from './mail/index.js'
 import { startMentionDigests, type DigestOptions } from './services/mention-digest.js'
+import { DigestShare } from './services/digest-share.js'
 import { TokenVault } from './agents/token-vault.js'
 import type { InboundLimits, InboundListener } from './inbound-email/listener.js'
 import { inboundEmailRoutes } from './inbound-email/routes.js'
@@ -155,10 +156,13 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   // With Redis, every process counts sign-ins, reset mails and agent posts against one budget.
   const redisLimits = opts.redisUrl ? (await import('./limits/redis.js')).redisLimits(opts.redisUrl, opts.redisPrefix ?? 'cc:') : null
   const limits: Limits = redisLimits ?? memoryLimits
+  const mail = createMailer(opts.smtp, () => config.publicBaseUrl)
   const gateway: Gateway = {
     db, sync, config, blobs, blobLock: new BlobLock(), secureCookies: false, limits, loginThrottle: limits.loginThrottle(opts.loginThrottle),
     revocations: new Revocations(sync),
-    mail: createMailer(opts.smtp, () => config.publicBaseUrl)
+    mail,
+    // Several processes mail digests: one pass at a time, skipping whoever is connected anywhere.
+    digestShare: opts.cluster && mail.transport === 'smtp' ? new DigestShare(opts.redisUrl!, opts.redisPrefix ?? 'cc:', sync) : null
   }
   // Several processes: each commit's unread work reaches the process owning each member's me doc.
   const unreadBus = opts.cluster ? await UnreadBus.open(opts.redisUrl!, `${opts.redisPrefix ?? 'cc:'}unread`, (c, w) => unread.receive(c, w)) : null
@@ -176,6 +180,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       await sync.close()
       await redisLimits?.close()
       await unreadBus?.close()
+      await gateway.digestShare?.close()
       blobs.close()
       db.$client.close()
       throw new Error(`the inbound mail listener could not listen on port ${opts.smtpInboundPort}: ${err instanceof Error ? err.message : String(err)}`)
@@ -200,6 +205,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     await sync.close()
     await redisLimits?.close()
     await unreadBus?.close()
+    await gateway.digestShare?.close()
     blobs.close()
     db.$client.close()
     throw err
@@ -259,6 +265,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         unread.stop()
         clearInterval(collector)
         stopDigests()
+        await gateway.digestShare?.close()
         gateway.mail.close()
         await sync.close() // waits for pending commits, then closes sync sockets (restarting)
         await redisLimits?.close()

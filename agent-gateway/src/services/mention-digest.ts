@@ -73,13 +73,30 @@ const excerpt = (body: string) => {
   return line.length > 160 ? `${line.slice(0, 159)}…` : line
 }
 
-/** One pass; returns how many mails were sent. Never throws for one person's failure. */
+/**
+ * One pass; returns how many mails were sent. Never throws for one person's failure. With
+ * several processes (`gw.digestShare`) it runs only while holding the cluster's pass lock, so the
+ * candidates it reads already carry the previous pass's covered marks, and it skips members
+ * connected to any process.
+ */
 export async function runDigestPass(gw: Gateway, o: DigestOptions = digestDefaults, now = Date.now()): Promise<number> {
+  const share = gw.digestShare
+  const candidates = () => statements(gw.db).candidates.all({ limit: o.batch })
+  if (!share) return pass(gw, o, now, candidates(), gw.sync.connectedMembers(), async () => true)
+  if (!(await share.lock())) return 0
+  try {
+    const list = candidates()
+    return await pass(gw, o, now, list, await share.connected(list.map((c) => c.memberId)), () => share.stillLocked().catch(() => false))
+  } finally {
+    await share.unlock().catch(() => {})
+  }
+}
+
+async function pass(gw: Gateway, o: DigestOptions, now: number, candidates: Candidate[], online: Set<string>, held: () => Promise<boolean>): Promise<number> {
   const s = statements(gw.db)
   const until = now - o.delayMs
-  const online = gw.sync.connectedMembers()
   let sent = 0
-  for (const c of s.candidates.all({ limit: o.batch })) {
+  for (const c of candidates) {
     if (online.has(c.memberId)) continue
     const since = Math.max(c.digestThrough ?? 0, c.lastSeen ?? 0)
     if (since >= until) continue
@@ -95,6 +112,8 @@ export async function runDigestPass(gw: Gateway, o: DigestOptions = digestDefaul
           by: m.authorName, where: m.kind === 'channel' ? `#${m.name ?? 'channel'}` : 'a direct message', at: m.createdAt,
           excerpt: excerpt(m.body), url: `${base}/c/${m.conversationId}?m=${m.id}`
         }))
+        // The lock lapsed (a pass slower than its TTL): another process may be mailing these.
+        if (!(await held())) return sent
         await gw.mail.send(digestMail({ to: c.email, workspace: c.workspace, items, more: unread.length - items.length, profileUrl: `${base}/profile` }))
         sent++
       }
