@@ -87,4 +87,21 @@ describe('mention digests across processes', () => {
     await new Promise((r) => setTimeout(r, 300)) // a second mail, were there one, would have landed
     expect(sink.mails.filter(digestTo('cy@example.com'))).toHaveLength(1)
   })
+
+  it('holds the pass lock in one process at a time, and never renews or frees one taken since', async () => {
+    const [onA, onB] = [a.gateway.digestShare!, b.gateway.digestShare!]
+    expect(await onA.lock()).toBe(true)
+    expect(await onB.lock()).toBe(false)
+    expect(await runDigestPass(b.gateway, options)).toBe(0) // B skips its pass meanwhile
+    expect(await onA.stillLocked()).toBe(true)
+    // A's lock expired and another process took it: A stops mailing and leaves it alone.
+    const r = redis.connect()
+    await r.set(`${redis.prefix}digest-pass`, 'another process', 'PX', 60_000)
+    expect(await onA.stillLocked()).toBe(false)
+    await onA.unlock()
+    expect(await r.get(`${redis.prefix}digest-pass`)).toBe('another process')
+    await r.del(`${redis.prefix}digest-pass`)
+    expect(await onB.lock()).toBe(true)
+    await onB.unlock()
+  })
 })
