@@ -5,12 +5,10 @@
 // the post goes to A, which owns the channel, and the members' me docs are on B, which owns them,
 // so each figure crosses processes on the unread stream (the run's keys are deleted after).
 // Run: npx tsx bench/unread.ts [members] [--cluster]
-import { execFileSync, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import * as Y from 'yjs'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
@@ -18,7 +16,7 @@ import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
 import * as syncProtocol from 'y-protocols/sync'
 import { appendMessage, docName, meUnreadOf } from '@circlechat/model'
-import { fmt, percentile } from './lib/stats.js'
+import { dropRedisKeys, fmt, percentile, startGatewayChild } from './lib/stats.js'
 
 interface Info { url: string; conversationId: string; members: Array<{ id: string; cookie: string }> }
 
@@ -32,16 +30,8 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const prefix = `cc-bench:${randomUUID()}:`
 const dataDir = mkdtempSync(join(tmpdir(), 'cc-bench-unread-'))
 const env = CLUSTER ? { ...process.env, CLUSTER: 'redis', REDIS_URL, REDIS_PREFIX: prefix } : process.env
-/** A server process; resolves with its first line (JSON). */
-async function server(...extra: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'lib/gateway-child.ts'), String(MEMBERS), dataDir, ...extra], { stdio: ['ignore', 'pipe', 'inherit'], env })
-  const lines = createInterface({ input: child.stdout! })
-  const first = JSON.parse(await new Promise<string>((resolve) => lines.once('line', resolve))) as Info
-  lines.on('line', () => {}) // the server's own log lines
-  return { child, first }
-}
-const a = await server()
-const b = CLUSTER ? await server('join') : a
+const a = await startGatewayChild<Info>(MEMBERS, dataDir, env)
+const b = CLUSTER ? await startGatewayChild<Info>(MEMBERS, dataDir, env, 'join') : a
 const info = a.first
 const wsA = info.url.replace(/^http/, 'ws')
 const wsB = b.first.url.replace(/^http/, 'ws')
@@ -125,8 +115,5 @@ console.log(`accepted → unread count changed:   p50 ${fmt(percentile(fromAck, 
 console.log(`post sent → unread count changed:  p50 ${fmt(percentile(fromSend, 50))}  p99 ${fmt(percentile(fromSend, 99))}`)
 provider.destroy()
 await Promise.all([...new Set([a.child, b.child])].map((c) => new Promise((r) => { c.once('exit', r); c.kill('SIGTERM') })))
-if (CLUSTER) {
-  const keys = execFileSync('redis-cli', ['-u', REDIS_URL, '--scan', '--pattern', `${prefix}*`]).toString().split('\n').filter(Boolean)
-  if (keys.length > 0) execFileSync('redis-cli', ['-u', REDIS_URL, 'del', ...keys])
-}
+if (CLUSTER) dropRedisKeys(REDIS_URL, prefix)
 process.exit(0)

@@ -1,4 +1,4 @@
-import { execSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, execSync, spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { createInterface } from 'node:readline'
@@ -34,6 +34,12 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK
 }
 
+/** Deletes a run's Redis keys (leases, fences, streams, limits): every bench run has its own prefix. */
+export function dropRedisKeys(redisUrl: string, prefix: string): void {
+  const keys = execFileSync('redis-cli', ['-u', redisUrl, '--scan', '--pattern', `${prefix}*`]).toString().split('\n').filter(Boolean)
+  for (let i = 0; i < keys.length; i += 1000) execFileSync('redis-cli', ['-u', redisUrl, 'del', ...keys.slice(i, i + 1000)])
+}
+
 /** With CPU_PROF=<dir>, a server child writes a V8 CPU profile there when it exits. */
 const cpuProfArgs = () => (process.env.CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPU_PROF}`] : [])
 
@@ -43,6 +49,25 @@ export async function startRelayChild<T>(dataFile: string, members: number, conf
   const child = spawn(process.execPath, [...cpuProfArgs(), '--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
   const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve))
   return { child, info: JSON.parse(line) as T }
+}
+
+/** A further relay of a cluster on `dataFile` (sync-server's test fixture; member ids are tokens), with a 5 s lease. */
+export async function startClusterRelay(dataFile: string, redisUrl: string, prefix: string, holder: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../sync-server/test/fixtures/child-cluster-relay.ts'), dataFile, redisUrl, prefix, holder, '5000'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve))
+  return { child, url: (JSON.parse(line) as { url: string }).url }
+}
+
+/**
+ * bench/lib/gateway-child.ts with `members` people on `dataDir`, under `env` (CLUSTER=redis and
+ * the like); `join`: a further process of a cluster, seeding nothing. Resolves with its first line.
+ */
+export async function startGatewayChild<T>(members: number, dataDir: string, env: NodeJS.ProcessEnv, join_?: 'join'): Promise<{ child: ChildProcess; first: T }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'gateway-child.ts'), String(members), dataDir, ...(join_ ? [join_] : [])], { stdio: ['ignore', 'pipe', 'inherit'], env })
+  const lines = createInterface({ input: child.stdout! })
+  const first = JSON.parse(await new Promise<string>((resolve) => lines.once('line', resolve))) as T
+  lines.on('line', () => {}) // the server's own log lines
+  return { child, first }
 }
 
 /**
