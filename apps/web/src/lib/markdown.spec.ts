@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { markdownHtml } from './markdown';
+import { isPlainParagraphs, markdownHtml } from './markdown';
 import { highlight } from './highlight/languages';
 
 describe('markdown images', () => {
@@ -48,5 +48,20 @@ describe('code highlighting', () => {
 		const html = markdownHtml('```html\n<script>alert(1)</script>\n```', highlight);
 		expect(html).not.toContain('<script>');
 		expect(html).toContain('&lt;');
+	});
+});
+
+describe('plain paragraphs (rendered without a sanitiser pass)', () => {
+	it('are text with line breaks, the text escaped, entities and all', () => {
+		for (const body of ['a status update', 'two\nlines', 'one\n\ntwo', '<script>alert(1)</script>', 'a & b "quoted" &lt;b&gt;', '<img src=x onerror=alert(1)>', '<p onclick=x>']) {
+			expect(isPlainParagraphs(markdownHtml(body)), body).toBe(true);
+		}
+		expect(markdownHtml('<img src=x onerror=alert(1)>')).toBe('<p>&lt;img src=x onerror=alert(1)&gt;</p>\n');
+	});
+
+	it('are not anything with markup: links, emphasis, code, lists, quotes', () => {
+		for (const body of ['see https://example.com', '**bold**', '`code`', '- item', '> quote', '[x](https://example.com)', '![x](http://t.example/p.png)', '# title']) {
+			expect(isPlainParagraphs(markdownHtml(body)), body).toBe(false);
+		}
 	});
 });

@@ -58,6 +58,14 @@ function purifier() {
 
 const mentionRe = /(^|[^\w@/])@([a-z0-9][a-z0-9._-]{1,39})/gi;
 
+/**
+ * Paragraphs and line breaks of escaped text, no other markup: what most messages render to.
+ * markdown-it escapes every `<` of the text, so no tag or attribute can be in it but these, and
+ * DOMPurify (a document parsed and serialised per call) would return the same tree.
+ */
+const PLAIN_RE = /^(?:[^<]|<\/?p>|<br>)*$/;
+export const isPlainParagraphs = (html: string) => PLAIN_RE.test(html);
+
 /** markdown-it's HTML for `body`, before sanitising; tagged code fences go through `highlight`. */
 export function markdownHtml(body: string, highlight?: Highlight | null): string {
 	highlightFn = highlight ?? null;
@@ -81,7 +89,8 @@ export function renderMarkdown(
 	highlight?: Highlight | null
 ): string {
 	// No <img> ever, whatever the renderer emits: the browser must not fetch from other sites.
-	const clean = purifier().sanitize(markdownHtml(body, highlight), { ADD_ATTR: ['target'], FORBID_TAGS: ['img'] });
+	const html = markdownHtml(body, highlight);
+	const clean = isPlainParagraphs(html) ? html : purifier().sanitize(html, { ADD_ATTR: ['target'], FORBID_TAGS: ['img'] });
 	const mentions = !!isHandle && body.includes('@');
 	const emoji = !!shortcodes && /:[a-z0-9_+-]+:/.test(body);
 	if (!mentions && !emoji) return clean;
