@@ -29,7 +29,8 @@ import {
 	type Message
 } from '@circlechat/model';
 import * as Y from 'yjs';
-import { docPool, dropSnapshot, hasCachedConversation, readSnapshot, saveSnapshot, type SyncedDoc, type SyncedDocOptions } from '$lib/sync';
+import { docPool, dropSnapshot, hasCachedConversation, type SyncedDoc, type SyncedDocOptions } from '$lib/sync';
+import { readSnapshot, saveSnapshot } from '$lib/sync/snapshots';
 import { describeRejection, toasts } from './toasts.svelte';
 import type { WorkspaceState } from './workspace.svelte';
 import { api, type ApiMessage, type Conversation } from '$lib/api';

@@ -4,7 +4,7 @@
  */
 import { outboxDbName } from './outbox';
 import { forgetUnsynced, REFUSED_DB } from './local-changes';
-import { clearSnapshots } from './snapshots';
+import { clearSnapshots } from './snapshot-index';
 
 const KEY = 'circlechat:cached-docs';
 

@@ -6,27 +6,12 @@
  * and dropped as soon as my `me:` doc no longer lists its conversation (left, removed).
  */
 import type { Message } from '@circlechat/model';
+import { dropSnapshot, index, PREFIX, setIndex } from './snapshot-index';
 
-const PREFIX = 'circlechat:snapshot:';
-const INDEX = 'circlechat:snapshots';
-/** Conversations kept, most recently shown last. */
+/** Conversations kept. */
 const MAX_CONVERSATIONS = 10;
 /** A larger snapshot (long messages) is not kept: localStorage is small and read synchronously. */
 const MAX_BYTES = 100_000;
-
-function index(): string[] {
-	try {
-		const parsed: unknown = JSON.parse(localStorage.getItem(INDEX) ?? '[]');
-		return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === 'string') : [];
-	} catch {
-		return [];
-	}
-}
-
-function setIndex(ids: string[]) {
-	if (ids.length === 0) localStorage.removeItem(INDEX);
-	else localStorage.setItem(INDEX, JSON.stringify(ids));
-}
 
 /** What is kept: the newest messages of the segments a conversation opens with, up to `live`. */
 interface Snapshot {
@@ -69,20 +54,4 @@ export function saveSnapshot(conversationId: string, live: number, messages: Mes
 		localStorage.removeItem(PREFIX + conversationId);
 		setIndex(ids.filter((id) => id !== conversationId));
 	}
-}
-
-export function dropSnapshot(conversationId: string) {
-	localStorage.removeItem(PREFIX + conversationId);
-	const ids = index();
-	if (ids.includes(conversationId)) setIndex(ids.filter((id) => id !== conversationId));
-}
-
-/** Drops the snapshots of conversations not in `mine` (my `me:` doc's list, once synced). */
-export function keepSnapshotsOf(mine: (id: string) => boolean) {
-	for (const id of index()) if (!mine(id)) dropSnapshot(id);
-}
-
-export function clearSnapshots() {
-	for (const id of index()) localStorage.removeItem(PREFIX + id);
-	localStorage.removeItem(INDEX);
 }
