@@ -8,6 +8,8 @@
 // Run: npx tsx bench/web-bytes.ts [messages] [web dir…]: each web dir is an apps/web after a build
 // (its build/ and .svelte-kit/output), default apps/web; several are measured one after the other
 // in one run (e.g. a copy of the build before a change, then the build after it).
+// WEB_PROFILE=1 also prints where the first run's first switch spent its CPU (CDP Profiler,
+// self time by function, top 15).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -117,6 +119,27 @@ function staticPart(manifest: Manifest, rs: Resource[]): Resource[] {
   }
   const files = new Set([...closure].map((k) => manifest[k]!.file))
   return rs.filter((r) => r.kind !== 'js' || files.has(fileOf(r)))
+}
+
+/** Starts the CDP sampling profiler; the function returned stops it and gives the top functions by self time. */
+async function startProfile(p: Page): Promise<() => Promise<string>> {
+  const cdp = await p.context().newCDPSession(p)
+  await cdp.send('Profiler.enable')
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
+  await cdp.send('Profiler.start')
+  return async () => {
+    const { profile } = await cdp.send('Profiler.stop')
+    await cdp.detach()
+    const byNode = new Map(profile.nodes.map((n) => [n.id, n]))
+    const self = new Map<string, number>()
+    const deltas = profile.timeDeltas ?? []
+    ;(profile.samples ?? []).forEach((id, i) => {
+      const f = byNode.get(id)!.callFrame
+      const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`
+      self.set(key, (self.get(key) ?? 0) + (deltas[i + 1] ?? 0) / 1000)
+    })
+    return [...self].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, 15).map(([k, v]) => `  ${v.toFixed(1).padStart(6)} ms  ${k}`).join('\n')
+  }
 }
 
 /** Everything below, against the build in `webDir`, with a server and data directory of its own. */
@@ -232,7 +255,9 @@ async function benchBuild(webDir: string) {
     await p.reload()
     await sidebarAt(p)
     await p.locator('[data-testid=conversation] [data-testid=message-list]').waitFor()
+    const profiler = run === 0 && process.env.WEB_PROFILE ? await startProfile(p) : null
     times.firstSwitch.push(await clickToNewest(p, 'history'))
+    if (profiler) log(`first switch, CPU self time by function:\n${await profiler()}`)
     await ctx.close()
   }
   // Times swing with whatever else the machine runs; the load says how much to trust them.
