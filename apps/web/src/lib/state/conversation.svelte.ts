@@ -30,7 +30,10 @@ import {
 } from '@circlechat/model';
 import * as Y from 'yjs';
 import { docPool, dropSnapshot, hasCachedConversation, type SyncedDoc, type SyncedDocOptions } from '$lib/sync';
-import { readSnapshot, saveSnapshot } from '$lib/sync/snapshots';
+
+/** Reading and writing snapshots is not part of the shell: loaded once, with the first conversation. */
+let snapshots: Promise<typeof import('$lib/sync/snapshots')> | null = null;
+const loadSnapshots = () => (snapshots ??= import('$lib/sync/snapshots'));
 import { describeRejection, toasts } from './toasts.svelte';
 import type { WorkspaceState } from './workspace.svelte';
 import { api, type ApiMessage, type Conversation } from '$lib/api';
@@ -84,7 +87,12 @@ export class ConversationState {
 		this.#segments = [this.#open(liveSegment)];
 		if (liveSegment > 0) this.loadEarlier();
 		// Docs kept open by the pool show at once; docs still in IndexedDB only, after a read and decode.
-		if (!page && !this.#segments.every((s) => s.synced.loaded)) this.#firstPage = readSnapshot(id, liveSegment);
+		// (In a tab that showed a conversation before, the module is here: a microtask, ahead of IndexedDB.)
+		if (!page) {
+			void loadSnapshots().then((m) => {
+				if (!this.#handedOver && !this.#segments.every((s) => s.synced.loaded)) this.#firstPage = m.readSnapshot(id, liveSegment);
+			}, () => {});
+		}
 
 		void page?.then((messages) => {
 			if (!this.#handedOver && messages?.length) this.#firstPage = messages;
@@ -148,7 +156,7 @@ export class ConversationState {
 			if (this.#segments.some((s) => s.synced.status === 'error')) return;
 			const opened = this.#segments.filter((s) => s.segment >= this.liveSegment - 1);
 			const newest = uniqueMessages(opened.flatMap((s) => this.#latest.get(s.segment) ?? []));
-			saveSnapshot(this.id, this.liveSegment, newest.slice(-FIRST_PAGE));
+			void loadSnapshots().then((m) => m.saveSnapshot(this.id, this.liveSegment, newest.slice(-FIRST_PAGE)), () => {});
 		};
 		$effect(() => {
 			if (!this.loaded) return;
