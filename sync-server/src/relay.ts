@@ -84,6 +84,8 @@ export class Relay implements SyncServer {
   readonly #presence = new WeakMap<Room, PresenceFanout>()
   /** Set by close(): no new upgrades, and client messages are no longer applied. */
   #closing = false
+  /** Work a commit started and nobody awaits (seals, thread counts, activity): close() lets it finish. */
+  readonly #afterCommit = new Set<Promise<unknown>>()
   /** `<doc>|<member>` → that member's catch-up pools on that doc (config.catchUp*). */
   readonly #catchUps = new Map<string, { updates: TokenBucket; messages: TokenBucket; used: number }>()
   /** The last storage failure, until a write succeeds again (health reports it). */
@@ -826,12 +828,12 @@ export class Relay implements SyncServer {
             try { listener(change) } catch (err) { console.error('change listener failed', err) }
           }
         }
-        if (created.length > 0) void this.#afterNewMessages(room).catch((err) => console.error('post-commit work failed', room.name, err))
+        if (created.length > 0) this.#inBackground(this.#afterNewMessages(room).catch((err) => console.error('post-commit work failed', room.name, err)))
       }
       // A member's accepted board edit is recorded as activity by the server, under its name.
       if (applying && boardChanges && boardIndexed) {
         const entries = boardActivity(applying, boardChanges, boardIndexed.tasks, Date.now())
-        if (entries.length > 0) void this.transact(room.name, serverOrigin('activity'), (d) => recordActivity(d, entries)).catch((err) => console.error('activity failed', room.name, err))
+        if (entries.length > 0) this.#inBackground(this.transact(room.name, serverOrigin('activity'), (d) => recordActivity(d, entries)).catch((err) => console.error('activity failed', room.name, err)))
       }
       // Snapshot only when memory equals storage: every applied update of this doc is committed.
       if (++room.updatesSinceCompact >= this.config.compactEvery && room.inflight === 0 && !room.discarded) {
@@ -902,6 +904,11 @@ export class Relay implements SyncServer {
     await this.transact(room.name, serverOrigin('archive tasks'), (d) => {
       removeTasks(d, listTasks(d).filter((t) => archived.get(t.id) === t.updatedAt).map((t) => t.id))
     })
+  }
+
+  #inBackground(work: Promise<unknown>) {
+    this.#afterCommit.add(work)
+    void work.finally(() => this.#afterCommit.delete(work))
   }
 
   /** Thread replies count on their root; a full live segment is sealed and the next one opened. */
@@ -1169,6 +1176,10 @@ export class Relay implements SyncServer {
     this.#closing = true
     clearInterval(this.#sweep)
     if (this.#orphans) clearInterval(this.#orphans)
+    // A settled commit has started its post-commit work, which may commit again and start more:
+    // a few rounds, then whatever is left fails.
+    await Promise.all([...this.#rooms.values()].map((r) => r.lastCommit.catch(() => {})))
+    for (let round = 0; round < 3 && this.#afterCommit.size > 0; round++) await Promise.all([...this.#afterCommit])
     await Promise.all([...this.#rooms.values()].map((r) => r.lastCommit.catch(() => {})))
     await Promise.all([...this.#rooms.values()].map((r) => (r.role?.kind === 'owner' ? r.role.published : null)))
     await this.#store.close()
